@@ -1,0 +1,99 @@
+#pragma once
+/// @file The executor interface: one execution model runs a batch of tasks with W workers.
+
+#include <parlab/kernel_figures.hpp>
+#include <parlab/task.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parlab {
+
+/// How to run a batch.
+struct run_options {
+  std::size_t workers = 1;  ///< W: at most this many tasks run at once
+  /// Emulated GIL only: how long a thread waits for the lock before forcing a hand-off
+  /// (CPython's sys.setswitchinterval, 5 ms by default).
+  std::chrono::nanoseconds gil_switch_interval = std::chrono::milliseconds(5);
+};
+
+/// What happened to one task.
+struct task_record {
+  std::size_t task_id = 0;
+  std::size_t worker = 0;       ///< worker slot in [0, W)
+  std::int64_t pid = 0;         ///< process that ran it
+  std::int64_t tid = 0;         ///< kernel thread id that ran it
+  std::int64_t start_ns = 0;    ///< monotonic_ns() when it started
+  std::int64_t end_ns = 0;      ///< monotonic_ns() when it ended
+  std::int64_t cpu_ns = 0;      ///< CPU time the task consumed
+  bool ok = false;              ///< false: it threw, crashed or never ran
+  std::string message;          ///< why it failed (empty when ok)
+  std::uint64_t result = 0;     ///< the body's return value (a checksum)
+};
+
+/// One interval during which a worker held a lock (the emulated GIL).
+struct lock_hold {
+  std::size_t worker = 0;
+  std::int64_t start_ns = 0;
+  std::int64_t end_ns = 0;
+};
+
+/// Everything one run of one executor produced.
+struct run_result {
+  std::string executor;
+  std::size_t workers = 0;
+  std::int64_t start_ns = 0;
+  std::int64_t end_ns = 0;
+  kernel_figures kernel;                ///< this process and its children, during the run
+  std::vector<task_record> records;     ///< one per task, ordered by task id
+  std::vector<lock_hold> lock_holds;    ///< gil-threads only: every hold of the lock
+  std::uint64_t gil_forced_switches = 0;  ///< gil-threads only: hand-offs forced by a waiter
+
+  [[nodiscard]] double wall_seconds() const noexcept;
+  [[nodiscard]] std::size_t failed_tasks() const noexcept;
+};
+
+/// An execution model. Implementations live one per file in src/executors/.
+class executor {
+ public:
+  executor() = default;
+  executor(const executor&) = delete;
+  executor& operator=(const executor&) = delete;
+  virtual ~executor() = default;
+
+  /// The model's name as the CLI spells it, e.g. "thread-pool".
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+
+  /// Runs every task once with at most options.workers at a time and reports what happened.
+  /// Blocks until all tasks ended; a task's exception is recorded, never propagated.
+  /// Throws std::invalid_argument when options.workers is 0.
+  [[nodiscard]] run_result run(std::span<const task> tasks, const run_options& options);
+
+ protected:
+  /// Runs the tasks, filling result.records[i] for tasks[i] (pre-sized; each slot is written by
+  /// exactly one worker). Models with a lock also fill the lock fields.
+  virtual void execute(std::span<const task> tasks, const run_options& options,
+                       run_result& result) = 0;
+};
+
+/// A registry entry: what `parlab list` prints.
+struct executor_info {
+  std::string name;
+  std::string description;
+  bool available = true;
+};
+
+/// Every execution model parlab knows, in teaching order.
+[[nodiscard]] const std::vector<executor_info>& executors();
+
+/// Creates the executor called `name`; throws std::invalid_argument naming the bad value and the
+/// allowed ones.
+[[nodiscard]] std::unique_ptr<executor> make_executor(std::string_view name);
+
+}  // namespace parlab

@@ -1,0 +1,70 @@
+#pragma once
+/// @file Measurement: a sequential baseline, warm-up, repeats, statistics and verdicts.
+
+#include <parlab/executor.hpp>
+#include <parlab/verdict.hpp>
+#include <parlab/workload.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace parlab {
+
+/// One experiment: a workload under several executors with W workers.
+struct experiment_spec {
+  workload_spec workload;
+  std::vector<std::string> executors;
+  std::size_t workers = 1;
+  std::size_t repeat = 3;            ///< measured runs per configuration, after one warm-up
+  bool baseline = true;              ///< also measure `sequential` and compute speedups
+  bool keep_records = false;         ///< keep the representative run's task records
+  std::chrono::nanoseconds gil_switch_interval = std::chrono::milliseconds(5);
+};
+
+/// Statistics of one configuration over its repeats.
+struct measured_run {
+  std::string workload;
+  std::string executor;
+  std::size_t workers = 0;
+  std::size_t tasks = 0;
+  std::uint64_t size = 0;
+  std::size_t repeat = 0;
+  bool is_baseline = false;
+  std::vector<double> wall_samples;  ///< every measured wall time, seconds, in run order
+  double wall_median = 0.0;
+  double wall_min = 0.0;
+  double wall_max = 0.0;
+  std::optional<double> speedup;     ///< baseline median / this median; nullopt for the baseline
+  std::optional<double> efficiency;  ///< speedup / min(W, tasks)
+  kernel_figures kernel;             ///< of the representative (median) run
+  double cpu_utilisation = 0.0;      ///< kernel CPU seconds / wall, of the representative run
+  concurrency_summary concurrency;   ///< of the representative run
+  std::size_t failed_tasks = 0;      ///< of the representative run
+  std::vector<std::string> failures; ///< "task K failed: message", of the representative run
+  std::uint64_t gil_forced_switches = 0;
+  run_result representative;         ///< records kept only when spec.keep_records
+};
+
+/// Median of the values (mean of the two middle ones for an even count); 0 for none.
+[[nodiscard]] double median(std::vector<double> values);
+
+/// Called after each measured configuration (for progress output).
+using progress_callback = std::function<void(const measured_run&)>;
+
+/// Runs the experiment. The baseline (when asked) comes first and is reused if "sequential" is
+/// also among the executors. Throws std::invalid_argument for a bad spec (unknown names, W = 0,
+/// no tasks, repeat = 0). Blocks; runs configurations one after another.
+[[nodiscard]] std::vector<measured_run> run_experiment(const experiment_spec& spec,
+                                                       const progress_callback& progress = {});
+
+/// Plain-language conclusions computed from measured runs of the classic experiment
+/// (one line per finding). Pure.
+[[nodiscard]] std::vector<std::string> conclusions(const std::vector<measured_run>& cpu_runs,
+                                                   const std::vector<measured_run>& io_runs,
+                                                   std::size_t cores);
+
+}  // namespace parlab

@@ -1,0 +1,33 @@
+#pragma once
+/// @file Process-level figures from the kernel (getrusage for the process and its children).
+
+#include <cstdint>
+
+namespace parlab {
+
+/// What the kernel says a run cost: CPU time, context switches and peak memory.
+struct kernel_figures {
+  double user_seconds = 0.0;            ///< user CPU, this process and its reaped children
+  double system_seconds = 0.0;          ///< system CPU, this process and its reaped children
+  std::int64_t voluntary_switches = 0;  ///< a thread gave up the CPU (blocked: sleep, lock, I/O)
+  std::int64_t involuntary_switches = 0;  ///< the kernel took the CPU away (time slice over)
+  std::int64_t peak_rss_bytes = 0;      ///< high-water mark of resident memory (process or child)
+
+  [[nodiscard]] double cpu_seconds() const noexcept { return user_seconds + system_seconds; }
+};
+
+/// A snapshot of getrusage(RUSAGE_SELF) and getrusage(RUSAGE_CHILDREN). Thread-safe.
+struct rusage_snapshot {
+  kernel_figures self;
+  kernel_figures children;
+
+  /// Takes a snapshot now.
+  [[nodiscard]] static rusage_snapshot now() noexcept;
+};
+
+/// Figures between two snapshots: deltas of times and switches; peak RSS is the later
+/// high-water mark of the process and of its largest child (the kernel keeps no per-interval peak).
+[[nodiscard]] kernel_figures difference(const rusage_snapshot& before,
+                                        const rusage_snapshot& after) noexcept;
+
+}  // namespace parlab

@@ -1,0 +1,14 @@
+#pragma once
+/// @file Everything public in one include.
+
+#include <parlab/clock.hpp>
+#include <parlab/executor.hpp>
+#include <parlab/experiment.hpp>
+#include <parlab/gil.hpp>
+#include <parlab/kernel_figures.hpp>
+#include <parlab/machine.hpp>
+#include <parlab/report.hpp>
+#include <parlab/task.hpp>
+#include <parlab/thread_pool.hpp>
+#include <parlab/verdict.hpp>
+#include <parlab/workload.hpp>

@@ -1,0 +1,26 @@
+#pragma once
+/// @file Output: terminal table, JSON (schema parlab.result/1) and CSV.
+
+#include <parlab/experiment.hpp>
+#include <parlab/machine.hpp>
+
+#include <string>
+#include <vector>
+
+namespace parlab {
+
+/// The JSON schema id written at the top of every result document.
+inline constexpr const char* result_schema = "parlab.result/1";
+
+/// A fixed-width table, one row per measured run.
+[[nodiscard]] std::string format_table(const std::vector<measured_run>& runs);
+
+/// The result document (see docs/json-schema.md). Task records are included when the runs kept
+/// them (experiment_spec::keep_records).
+[[nodiscard]] std::string to_json(const machine_info& machine, const std::vector<measured_run>& runs,
+                                  int indent = 2);
+
+/// One header line and one line per run (records are not included).
+[[nodiscard]] std::string to_csv(const std::vector<measured_run>& runs);
+
+}  // namespace parlab

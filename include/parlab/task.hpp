@@ -1,0 +1,106 @@
+#pragma once
+/// @file The task model: a task is a small program of steps (compute, wait) or a user callable.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace parlab {
+
+/// What one step of a built-in task does.
+enum class step_kind {
+  compute,  ///< burn CPU in a real kernel (prime counting by trial division); amount = units
+  wait,     ///< block without using the CPU (sleep latency); amount = nanoseconds
+};
+
+/// One step of a built-in task.
+struct step {
+  step_kind kind = step_kind::compute;
+  std::uint64_t amount = 0;
+};
+
+/// Callbacks through which an execution model sees the steps of the task it runs. The default
+/// does nothing: plain threads and processes need no hooks. The emulated GIL uses them to hold
+/// the lock while computing and to release it around waits, exactly where CPython does.
+class execution_hooks {
+ public:
+  execution_hooks() = default;
+  execution_hooks(const execution_hooks&) = delete;
+  execution_hooks& operator=(const execution_hooks&) = delete;
+  virtual ~execution_hooks() = default;
+
+  /// Called between two small compute chunks (CPython's "between bytecodes").
+  virtual void between_chunks() {}
+  /// Called just before the task blocks in a wait.
+  virtual void before_wait() {}
+  /// Called just after the wait returns.
+  virtual void after_wait() {}
+};
+
+/// What a running task can do. Passed to every task body; not thread-safe (one per running task).
+class task_context {
+ public:
+  /// @param hooks the execution model's hooks; @param seed the task's seed (picks its numbers)
+  task_context(execution_hooks& hooks, std::uint64_t seed, std::size_t worker) noexcept;
+
+  /// Runs `units` units of the prime-counting kernel in small chunks, calling the model's
+  /// between_chunks() hook after each. Returns the number of primes found. Blocks (computes).
+  std::uint64_t compute(std::uint64_t units);
+
+  /// Blocks for `duration` without using the CPU. The model's hooks run around the wait.
+  void wait(std::chrono::nanoseconds duration);
+
+  /// Runs any blocking call `fn` as a wait (the model's hooks run around it); returns its result.
+  template <class F>
+  decltype(auto) blocking(F&& fn) {
+    struct guard {
+      execution_hooks& h;
+      explicit guard(execution_hooks& hooks) : h(hooks) { h.before_wait(); }
+      ~guard() { h.after_wait(); }
+      guard(const guard&) = delete;
+      guard& operator=(const guard&) = delete;
+    } g(*hooks_);
+    return std::forward<F>(fn)();
+  }
+
+  /// Index of the worker running this task, in [0, workers).
+  [[nodiscard]] std::size_t worker() const noexcept { return worker_; }
+
+ private:
+  execution_hooks* hooks_;
+  std::uint64_t cursor_;
+  std::size_t worker_;
+};
+
+/// A task body: does the work through the context and returns a result (a checksum) that must not
+/// depend on the execution model. An exception marks the task failed with its message.
+using task_body = std::function<std::uint64_t(task_context&)>;
+
+/// A unit of work handed to an executor.
+struct task {
+  std::size_t id = 0;        ///< index in its batch; records are reported per id
+  std::string label;         ///< e.g. "cpu#3"
+  std::uint64_t seed = 0;    ///< reproducible per-task choices (which numbers compute() tests)
+  std::vector<step> steps;   ///< for built-in tasks: what the body does (empty for callables)
+  task_body body;            ///< runs the task
+};
+
+/// A task that runs `steps` through the context; its result is a checksum of the prime counts.
+[[nodiscard]] task make_step_task(std::size_t id, std::string label, std::uint64_t seed,
+                                  std::vector<step> steps);
+
+/// A task that runs a user callable; use ctx.compute / ctx.wait / ctx.blocking inside it so every
+/// execution model (including the emulated GIL) treats its work the way that model would.
+[[nodiscard]] task make_task(std::size_t id, std::string label, task_body body,
+                             std::uint64_t seed = 0);
+
+/// Numbers tested per compute unit; one unit is a few microseconds of integer division.
+inline constexpr std::uint64_t numbers_per_unit = 64;
+
+/// Counts primes in [first, first + count) by trial division. Pure, thread-safe.
+[[nodiscard]] std::uint64_t count_primes(std::uint64_t first, std::uint64_t count) noexcept;
+
+}  // namespace parlab

@@ -1,0 +1,53 @@
+#pragma once
+/// @file The verdict: was a run serial, concurrent, parallel, or both? A pure function.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace parlab {
+
+/// The four answers the classic pictures draw.
+enum class verdict {
+  serial,               ///< never two tasks in flight at once
+  concurrent,           ///< several tasks in flight, but they took turns on the CPU
+  parallel,             ///< tasks ran at the same instant, each with a core of its own
+  concurrent_parallel,  ///< both: at once on several cores, and more in flight than cores
+};
+
+/// "serial", "concurrent", "parallel", "concurrent+parallel".
+[[nodiscard]] std::string_view to_string(verdict v) noexcept;
+
+/// When one task was in flight, and how much CPU it used meanwhile.
+struct task_interval {
+  std::int64_t start_ns = 0;
+  std::int64_t end_ns = 0;
+  std::int64_t cpu_ns = 0;
+};
+
+/// What the intervals of one run say about it.
+struct concurrency_summary {
+  std::size_t peak_in_flight = 0;  ///< most tasks started and not yet ended at one instant
+  double avg_parallelism = 0.0;    ///< total task CPU time / span from first start to last end
+  double span_seconds = 0.0;
+  verdict result = verdict::serial;
+};
+
+/// Average parallelism above this means tasks used more than one core at the same instant.
+/// (CPU time can only exceed wall time if two tasks computed simultaneously; the margin absorbs
+/// clock granularity and the time a worker spends outside tasks.)
+inline constexpr double parallel_threshold = 1.2;
+
+/// Classifies a run from its task intervals:
+/// - serial when at most one task is ever in flight;
+/// - parallel when avg_parallelism > parallel_threshold and never more tasks in flight than
+///   `cores` (each could have had its own core);
+/// - concurrent+parallel when parallel and more tasks were in flight than cores (some had to take
+///   turns);
+/// - concurrent otherwise (several in flight, no more than about one core's worth of CPU used).
+/// Pure: no clock, no I/O.
+[[nodiscard]] concurrency_summary classify(std::span<const task_interval> intervals,
+                                           std::size_t cores);
+
+}  // namespace parlab

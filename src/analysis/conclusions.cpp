@@ -1,0 +1,94 @@
+#include <parlab/experiment.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+
+namespace parlab {
+namespace {
+
+const measured_run* find(const std::vector<measured_run>& runs, std::string_view executor) {
+  for (const auto& r : runs) {
+    if (r.executor == executor) return &r;
+  }
+  return nullptr;
+}
+
+double speedup_of(const measured_run* r) { return r != nullptr ? r->speedup.value_or(1.0) : 0.0; }
+
+std::string speedups(const std::vector<measured_run>& runs) {
+  std::string out;
+  for (const auto& r : runs) {
+    if (r.is_baseline || !r.speedup) continue;
+    out += fmt::format("{}{} {:.2f}x", out.empty() ? "" : ", ", r.executor, *r.speedup);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> conclusions(const std::vector<measured_run>& cpu_runs,
+                                     const std::vector<measured_run>& io_runs, std::size_t cores) {
+  std::vector<std::string> lines;
+  const auto* cpu_threads = find(cpu_runs, "threads");
+  const auto* cpu_processes = find(cpu_runs, "processes");
+  const auto* cpu_gil = find(cpu_runs, "gil-threads");
+  if (cpu_threads != nullptr && cpu_processes != nullptr && cpu_gil != nullptr) {
+    const double threads = speedup_of(cpu_threads);
+    const double processes = speedup_of(cpu_processes);
+    const double gil = speedup_of(cpu_gil);
+    std::string line = fmt::format("CPU-bound: {} on {} core{}", speedups(cpu_runs), cores,
+                                   cores == 1 ? "" : "s");
+    if (cores < 2) {
+      line += " - with one core nothing computes in parallel: every model can only take turns.";
+    } else if (std::min(threads, processes) >= 1.3 && gil < std::min(threads, processes) * 0.8) {
+      line += fmt::format(
+          " - an interpreter lock serialises computation: gil-threads took turns ({}, {:.0f}% CPU) "
+          "while threads and processes computed in parallel ({}, {:.0f}% CPU); processes each "
+          "have their own memory and would each have their own interpreter lock.",
+          to_string(cpu_gil->concurrency.result), cpu_gil->cpu_utilisation * 100.0,
+          to_string(cpu_threads->concurrency.result), cpu_threads->cpu_utilisation * 100.0);
+    } else {
+      line += fmt::format(
+          " - the expected gap did not appear this time (threads {:.2f}x, gil-threads {:.2f}x): "
+          "is something else busy on this machine? Try again or raise --repeat.",
+          threads, gil);
+    }
+    lines.push_back(line);
+  }
+
+  const auto* io_threads = find(io_runs, "threads");
+  const auto* io_gil = find(io_runs, "gil-threads");
+  if (io_threads != nullptr && io_gil != nullptr && !io_runs.empty()) {
+    const double threads = speedup_of(io_threads);
+    const double gil = speedup_of(io_gil);
+    std::string line = fmt::format("I/O-bound: {} with W = {}", speedups(io_runs), io_threads->workers);
+    if (threads >= 2.0 && gil >= 2.0) {
+      line += fmt::format(
+          " - waiting does not use the CPU ({:.0f}% CPU for threads), so even lock-serialised "
+          "threads overlap their waits: {} tasks in flight at once, verdict {}.",
+          io_threads->cpu_utilisation * 100.0, io_gil->concurrency.peak_in_flight,
+          to_string(io_gil->concurrency.result));
+    } else {
+      line += " - the expected gain from overlapping waits did not appear this time.";
+    }
+    lines.push_back(line);
+  }
+
+  const auto* io_processes = find(io_runs, "processes");
+  const auto* io_pool = find(io_runs, "thread-pool");
+  if (io_processes != nullptr && io_threads != nullptr && io_pool != nullptr) {
+    lines.push_back(fmt::format(
+        "Cost of a worker: on the same I/O work a process per task took {:.1f} ms, a thread per "
+        "task {:.1f} ms, a thread pool {:.1f} ms (median wall); processes also used {:.1f} ms of "
+        "CPU against {:.1f} ms for threads - creating and reaping a process is dearer than a "
+        "thread, and a pool creates its workers only once.",
+        io_processes->wall_median * 1e3, io_threads->wall_median * 1e3,
+        io_pool->wall_median * 1e3, io_processes->kernel.cpu_seconds() * 1e3,
+        io_threads->kernel.cpu_seconds() * 1e3));
+  }
+  return lines;
+}
+
+}  // namespace parlab

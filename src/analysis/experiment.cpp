@@ -1,0 +1,120 @@
+#include <parlab/experiment.hpp>
+#include <parlab/machine.hpp>
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace parlab {
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2.0;
+}
+
+namespace {
+
+std::vector<task_interval> intervals_of(const run_result& r) {
+  std::vector<task_interval> out;
+  out.reserve(r.records.size());
+  for (const auto& rec : r.records) out.push_back({rec.start_ns, rec.end_ns, rec.cpu_ns});
+  return out;
+}
+
+measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks,
+                     const std::string& name, std::size_t workers, std::size_t cores) {
+  auto model = make_executor(name);
+  run_options options;
+  options.workers = workers;
+  options.gil_switch_interval = spec.gil_switch_interval;
+
+  (void)model->run(tasks, options);  // warm-up: page in code and data, start the CPU's clocks
+
+  std::vector<run_result> runs;
+  runs.reserve(spec.repeat);
+  for (std::size_t r = 0; r < spec.repeat; ++r) runs.push_back(model->run(tasks, options));
+
+  measured_run m;
+  m.workload = spec.workload.name;
+  m.executor = name;
+  m.workers = workers;
+  m.tasks = tasks.size();
+  m.size = effective_size(spec.workload);
+  m.repeat = spec.repeat;
+  for (const auto& r : runs) m.wall_samples.push_back(r.wall_seconds());
+  m.wall_median = median(m.wall_samples);
+  m.wall_min = *std::min_element(m.wall_samples.begin(), m.wall_samples.end());
+  m.wall_max = *std::max_element(m.wall_samples.begin(), m.wall_samples.end());
+
+  // The representative run is the one with the median wall time (the lower one for an even
+  // count); its kernel figures, verdict and records stand for the configuration.
+  std::vector<std::size_t> order(runs.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return m.wall_samples[a] < m.wall_samples[b];
+  });
+  run_result& rep = runs[order[(order.size() - 1) / 2]];
+  m.kernel = rep.kernel;
+  const double wall = rep.wall_seconds();
+  m.cpu_utilisation = wall > 0 ? rep.kernel.cpu_seconds() / wall : 0.0;
+  const auto intervals = intervals_of(rep);
+  m.concurrency = classify(intervals, cores);
+  m.failed_tasks = rep.failed_tasks();
+  for (const auto& rec : rep.records) {
+    if (!rec.ok) m.failures.push_back("task " + std::to_string(rec.task_id) + " failed: " + rec.message);
+  }
+  m.gil_forced_switches = rep.gil_forced_switches;
+  if (!spec.keep_records) {
+    rep.records.clear();
+    rep.lock_holds.clear();
+  }
+  m.representative = std::move(rep);
+  return m;
+}
+
+}  // namespace
+
+std::vector<measured_run> run_experiment(const experiment_spec& spec,
+                                         const progress_callback& progress) {
+  if (spec.workers == 0) throw std::invalid_argument("workers must be at least 1 (got 0)");
+  if (spec.repeat == 0) throw std::invalid_argument("repeat must be at least 1 (got 0)");
+  if (spec.executors.empty() && !spec.baseline) {
+    throw std::invalid_argument("no executor to run (give at least one, or keep the baseline)");
+  }
+  for (const auto& name : spec.executors) (void)make_executor(name);  // throws for unknown names
+  const std::vector<task> tasks = make_workload(spec.workload);
+  const std::size_t cores = usable_cores();
+
+  std::vector<measured_run> out;
+  auto add = [&](measured_run m) {
+    if (progress) progress(m);
+    out.push_back(std::move(m));
+  };
+
+  std::optional<double> baseline_median;
+  if (spec.baseline) {
+    measured_run base = measure(spec, tasks, "sequential", 1, cores);
+    base.is_baseline = true;
+    baseline_median = base.wall_median;
+    add(std::move(base));
+  }
+  std::vector<std::string> seen;
+  for (const auto& name : spec.executors) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+    seen.push_back(name);
+    if (spec.baseline && name == "sequential") continue;  // the baseline row is this row
+    const std::size_t workers = name == "sequential" ? 1 : spec.workers;
+    measured_run m = measure(spec, tasks, name, workers, cores);
+    if (baseline_median && m.wall_median > 0) {
+      m.speedup = *baseline_median / m.wall_median;
+      m.efficiency = *m.speedup / static_cast<double>(std::min(m.workers, m.tasks));
+    }
+    add(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace parlab

@@ -1,0 +1,92 @@
+#include <parlab/task.hpp>
+
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+namespace parlab {
+namespace {
+
+// Numbers tested by compute() stay in [kFirst, kFirst + kRange) so every unit costs about the same
+// whatever the seed: trial division cost grows with the square root of the number tested.
+constexpr std::uint64_t kFirst = 1'000'000;
+constexpr std::uint64_t kRange = 1'000'000;
+
+constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30U)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27U)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31U);
+}
+
+bool is_prime(std::uint32_t n) noexcept {
+  if (n < 2) return false;
+  if (n % 2 == 0) return n == 2;
+  for (std::uint32_t d = 3; d * d <= n; d += 2) {
+    if (n % d == 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::uint64_t count_primes(std::uint64_t first, std::uint64_t count) noexcept {
+  std::uint64_t found = 0;
+  for (std::uint64_t n = first; n < first + count; ++n) {
+    if (is_prime(static_cast<std::uint32_t>(n))) ++found;
+  }
+  return found;
+}
+
+task_context::task_context(execution_hooks& hooks, std::uint64_t seed, std::size_t worker) noexcept
+    : hooks_(&hooks),
+      cursor_(kFirst + (splitmix64(seed) % (kRange / numbers_per_unit)) * numbers_per_unit),
+      worker_(worker) {}
+
+std::uint64_t task_context::compute(std::uint64_t units) {
+  std::uint64_t found = 0;
+  for (std::uint64_t u = 0; u < units; ++u) {
+    found += count_primes(cursor_, numbers_per_unit);
+    cursor_ += numbers_per_unit;
+    if (cursor_ >= kFirst + kRange) cursor_ = kFirst;
+    hooks_->between_chunks();
+  }
+  return found;
+}
+
+void task_context::wait(std::chrono::nanoseconds duration) {
+  blocking([duration] { std::this_thread::sleep_for(duration); });
+}
+
+task make_step_task(std::size_t id, std::string label, std::uint64_t seed,
+                    std::vector<step> steps) {
+  task t;
+  t.id = id;
+  t.label = std::move(label);
+  t.seed = seed;
+  t.steps = std::move(steps);
+  t.body = [steps = t.steps, seed](task_context& ctx) {
+    std::uint64_t checksum = splitmix64(seed);
+    for (const step& s : steps) {
+      if (s.kind == step_kind::compute) {
+        checksum = splitmix64(checksum ^ ctx.compute(s.amount));
+      } else {
+        ctx.wait(std::chrono::nanoseconds(static_cast<std::int64_t>(s.amount)));
+      }
+    }
+    return checksum;
+  };
+  return t;
+}
+
+task make_task(std::size_t id, std::string label, task_body body, std::uint64_t seed) {
+  if (!body) throw std::invalid_argument("make_task: task '" + label + "' has an empty body");
+  task t;
+  t.id = id;
+  t.label = std::move(label);
+  t.seed = seed;
+  t.body = std::move(body);
+  return t;
+}
+
+}  // namespace parlab

@@ -1,0 +1,97 @@
+#include <parlab/clock.hpp>
+#include <parlab/executor.hpp>
+
+#include "executors/factories.hpp"
+#include "executors/run_task.hpp"
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace parlab {
+
+double run_result::wall_seconds() const noexcept { return to_seconds(end_ns - start_ns); }
+
+std::size_t run_result::failed_tasks() const noexcept {
+  return static_cast<std::size_t>(
+      std::count_if(records.begin(), records.end(), [](const task_record& r) { return !r.ok; }));
+}
+
+run_result executor::run(std::span<const task> tasks, const run_options& options) {
+  if (options.workers == 0) {
+    throw std::invalid_argument(std::string(name()) + ": workers must be at least 1 (got 0)");
+  }
+  run_result result;
+  result.executor = std::string(name());
+  result.workers = options.workers;
+  result.records.resize(tasks.size());
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    result.records[i].task_id = tasks[i].id;
+    result.records[i].message = "never ran";
+  }
+  const auto before = rusage_snapshot::now();
+  result.start_ns = monotonic_ns();
+  execute(tasks, options, result);
+  result.end_ns = monotonic_ns();
+  result.kernel = difference(before, rusage_snapshot::now());
+  std::stable_sort(result.records.begin(), result.records.end(),
+                   [](const task_record& a, const task_record& b) { return a.task_id < b.task_id; });
+  return result;
+}
+
+const std::vector<executor_info>& executors() {
+  static const std::vector<executor_info> list = {
+      {"sequential", "one task after another on the calling thread: the baseline", true},
+      {"threads", "one std::thread per task, at most W running at once", true},
+      {"thread-pool", "W long-lived threads take tasks from one shared queue (parlab's own pool)",
+       true},
+      {"processes", "fork() one child process per task, at most W alive; own memory each", true},
+      {"gil-threads",
+       "W threads serialised by an emulated global interpreter lock (CPython's rules)", true},
+  };
+  return list;
+}
+
+std::unique_ptr<executor> make_executor(std::string_view name) {
+  if (name == "sequential") return detail::make_sequential();
+  if (name == "threads") return detail::make_threads();
+  if (name == "thread-pool") return detail::make_thread_pool();
+  if (name == "processes") return detail::make_processes();
+  if (name == "gil-threads") return detail::make_gil_threads();
+  std::string allowed;
+  for (const auto& e : executors()) allowed += (allowed.empty() ? "" : ", ") + e.name;
+  throw std::invalid_argument("unknown executor '" + std::string(name) + "' (allowed: " + allowed +
+                              ")");
+}
+
+namespace detail {
+
+void run_task(const task& t, std::size_t worker, execution_hooks& hooks,
+              task_record& record) noexcept {
+  record.task_id = t.id;
+  record.worker = worker;
+  record.pid = ::getpid();
+  record.tid = ::gettid();
+  record.start_ns = monotonic_ns();
+  const std::int64_t cpu_before = thread_cpu_ns();
+  try {
+    task_context ctx(hooks, t.seed, worker);
+    record.result = t.body(ctx);
+    record.ok = true;
+    record.message.clear();
+  } catch (const std::exception& e) {
+    record.ok = false;
+    record.message = e.what();
+  } catch (...) {
+    record.ok = false;
+    record.message = "unknown exception";
+  }
+  record.cpu_ns = thread_cpu_ns() - cpu_before;
+  record.end_ns = monotonic_ns();
+}
+
+}  // namespace detail
+}  // namespace parlab

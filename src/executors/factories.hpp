@@ -1,0 +1,14 @@
+#pragma once
+// Internal: one factory per execution model, each defined in its own file.
+
+#include <parlab/executor.hpp>
+
+#include <memory>
+
+namespace parlab::detail {
+std::unique_ptr<executor> make_sequential();
+std::unique_ptr<executor> make_threads();
+std::unique_ptr<executor> make_thread_pool();
+std::unique_ptr<executor> make_processes();
+std::unique_ptr<executor> make_gil_threads();
+}  // namespace parlab::detail

@@ -1,0 +1,146 @@
+// gil-threads: W threads that may only compute while holding an emulated global interpreter lock,
+// with CPython's hand-off rules (see include/parlab/gil.hpp). CPU-bound tasks take turns, so
+// there is concurrency without parallelism; waits release the lock, so I/O-bound tasks overlap.
+
+#include <parlab/clock.hpp>
+#include <parlab/gil.hpp>
+
+#include "core/live_threads.hpp"
+#include "executors/factories.hpp"
+#include "executors/run_task.hpp"
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+namespace parlab {
+
+emulated_gil::emulated_gil(std::size_t workers, std::chrono::nanoseconds switch_interval)
+    : interval_(switch_interval), held_since_(workers, 0), holds_(workers) {
+  if (workers == 0) throw std::invalid_argument("emulated_gil: workers must be at least 1 (got 0)");
+  if (switch_interval <= std::chrono::nanoseconds::zero()) {
+    throw std::invalid_argument("emulated_gil: the switch interval must be positive");
+  }
+}
+
+void emulated_gil::acquire(std::size_t worker) {
+  std::unique_lock lock(mutex_);
+  take_locked(lock, worker);
+}
+
+void emulated_gil::release(std::size_t worker) {
+  {
+    std::lock_guard lock(mutex_);
+    drop_locked(worker);
+  }
+  free_.notify_one();
+}
+
+void emulated_gil::yield_if_requested(std::size_t worker) {
+  if (!drop_requested()) return;
+  std::unique_lock lock(mutex_);
+  if (!drop_request_.load(std::memory_order_relaxed) || !locked_ || holder_ != worker) return;
+  drop_locked(worker);
+  ++forced_switches_;
+  free_.notify_one();
+  // FORCE_SWITCHING: do not race the waiter for the lock we just dropped; wait until somebody
+  // else has taken it. A drop request is only ever set by a thread blocked in take_locked(), and
+  // it leaves only by taking the lock, so this wait always ends.
+  const std::uint64_t dropped_at = switch_number_;
+  switched_.wait(lock, [&] { return switch_number_ != dropped_at; });
+  take_locked(lock, worker);
+}
+
+void emulated_gil::take_locked(std::unique_lock<std::mutex>& lock, std::size_t worker) {
+  while (locked_) {
+    const std::uint64_t saved = switch_number_;
+    const bool timed_out = free_.wait_for(lock, interval_) == std::cv_status::timeout;
+    // Waited a whole interval and nobody switched meanwhile: ask the holder to drop it.
+    if (timed_out && locked_ && switch_number_ == saved) {
+      drop_request_.store(true, std::memory_order_relaxed);
+    }
+  }
+  locked_ = true;
+  holder_ = worker;
+  ++switch_number_;
+  drop_request_.store(false, std::memory_order_relaxed);
+  held_since_.at(worker) = monotonic_ns();
+  switched_.notify_all();
+}
+
+void emulated_gil::drop_locked(std::size_t worker) {
+  if (!locked_ || holder_ != worker) {
+    throw std::logic_error("emulated_gil: worker " + std::to_string(worker) +
+                           " released a lock it does not hold");
+  }
+  holds_.at(worker).push_back({worker, held_since_[worker], monotonic_ns()});
+  locked_ = false;
+}
+
+std::uint64_t emulated_gil::forced_switches() const {
+  std::lock_guard lock(mutex_);
+  return forced_switches_;
+}
+
+std::vector<lock_hold> emulated_gil::holds() const {
+  std::lock_guard lock(mutex_);
+  std::vector<lock_hold> all;
+  for (const auto& per_worker : holds_) all.insert(all.end(), per_worker.begin(), per_worker.end());
+  return all;
+}
+
+namespace detail {
+namespace {
+
+/// How a task running under the GIL sees its steps: computing holds the lock (and offers it up
+/// between chunks when asked), waiting releases it.
+class gil_hooks final : public execution_hooks {
+ public:
+  gil_hooks(emulated_gil& gil, std::size_t worker) : gil_(gil), worker_(worker) {}
+  void between_chunks() override {
+    if (gil_.drop_requested()) gil_.yield_if_requested(worker_);
+  }
+  void before_wait() override { gil_.release(worker_); }
+  void after_wait() override { gil_.acquire(worker_); }
+
+ private:
+  emulated_gil& gil_;
+  std::size_t worker_;
+};
+
+class gil_threads_executor final : public executor {
+ public:
+  [[nodiscard]] std::string_view name() const noexcept override { return "gil-threads"; }
+
+ protected:
+  void execute(std::span<const task> tasks, const run_options& options,
+               run_result& result) override {
+    auto& records = result.records;
+    emulated_gil gil(options.workers, options.gil_switch_interval);
+    std::atomic<std::size_t> next{0};
+    {
+      std::vector<std::jthread> threads;
+      threads.reserve(options.workers);
+      for (std::size_t w = 0; w < options.workers; ++w) {
+        threads.emplace_back([&, w] {
+          live_thread_guard alive;
+          gil_hooks hooks(gil, w);
+          gil.acquire(w);  // a Python thread needs the lock before it runs any bytecode
+          for (std::size_t i = next.fetch_add(1); i < tasks.size(); i = next.fetch_add(1)) {
+            run_task(tasks[i], w, hooks, records[i]);
+          }
+          gil.release(w);
+        });
+      }
+    }  // joins
+    result.lock_holds = gil.holds();
+    result.gil_forced_switches = gil.forced_switches();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<executor> make_gil_threads() { return std::make_unique<gil_threads_executor>(); }
+
+}  // namespace detail
+}  // namespace parlab

@@ -1,0 +1,18 @@
+#pragma once
+// Internal: what every executor does to run one task on the calling thread.
+
+#include <parlab/executor.hpp>
+
+#include <cstddef>
+
+namespace parlab::detail {
+
+/// Runs `t` on the calling thread as worker `worker`, filling `record` (times, ids, CPU time,
+/// result or the exception's message). Never lets the task's exception escape.
+void run_task(const task& t, std::size_t worker, execution_hooks& hooks,
+              task_record& record) noexcept;
+
+/// Hooks that do nothing: plain threads and processes need none.
+class no_hooks final : public execution_hooks {};
+
+}  // namespace parlab::detail

@@ -1,0 +1,89 @@
+// thread-pool: W long-lived worker threads take tasks from one shared FIFO queue. Threads are
+// created once per run instead of once per task; compare with `threads`.
+
+#include <parlab/thread_pool.hpp>
+
+#include "core/live_threads.hpp"
+#include "executors/factories.hpp"
+#include "executors/run_task.hpp"
+
+#include <stdexcept>
+
+namespace parlab {
+
+thread_pool::thread_pool(std::size_t workers) {
+  if (workers == 0) throw std::invalid_argument("thread_pool: workers must be at least 1 (got 0)");
+  workers_.reserve(workers);
+  for (std::size_t w = 0; w < workers; ++w) {
+    workers_.emplace_back([this, w](std::stop_token stop) { work(stop, w); });
+  }
+}
+
+thread_pool::~thread_pool() {
+  for (auto& w : workers_) w.request_stop();
+  workers_.clear();  // each worker drains the queue before it sees the stop, then is joined
+}
+
+void thread_pool::post(job j) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(j));
+  }
+  has_work_.notify_one();
+}
+
+void thread_pool::wait_idle() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return queue_.empty() && running_ == 0; });
+}
+
+void thread_pool::work(std::stop_token stop, std::size_t worker) {
+  detail::live_thread_guard alive;
+  for (;;) {
+    job next;
+    {
+      std::unique_lock lock(mutex_);
+      // Returns with the queue non-empty, or with a stop requested and nothing left to do.
+      has_work_.wait(lock, stop, [this] { return !queue_.empty(); });
+      if (queue_.empty()) return;
+      next = std::move(queue_.front());
+      queue_.pop_front();
+      ++running_;
+    }
+    next(worker);  // like std::thread, an exception escaping a job terminates the program
+    {
+      std::lock_guard lock(mutex_);
+      --running_;
+      if (queue_.empty() && running_ == 0) idle_.notify_all();
+    }
+  }
+}
+
+namespace detail {
+namespace {
+
+class thread_pool_executor final : public executor {
+ public:
+  [[nodiscard]] std::string_view name() const noexcept override { return "thread-pool"; }
+
+ protected:
+  void execute(std::span<const task> tasks, const run_options& options,
+               run_result& result) override {
+    auto& records = result.records;
+    thread_pool pool(options.workers);
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      pool.post([&tasks, &records, i](std::size_t worker) {
+        no_hooks hooks;
+        run_task(tasks[i], worker, hooks, records[i]);
+      });
+    }
+    pool.wait_idle();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<executor> make_thread_pool() { return std::make_unique<thread_pool_executor>(); }
+
+}  // namespace detail
+}  // namespace parlab

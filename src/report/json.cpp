@@ -1,0 +1,94 @@
+#include <parlab/clock.hpp>
+#include <parlab/report.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace parlab {
+namespace {
+
+using nlohmann::json;
+
+json optional_number(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+json run_to_json(const measured_run& r) {
+  json j = {
+      {"workload", r.workload},
+      {"executor", r.executor},
+      {"workers", r.workers},
+      {"tasks", r.tasks},
+      {"size", r.size},
+      {"repeat", r.repeat},
+      {"is_baseline", r.is_baseline},
+      {"wall_seconds", r.wall_median},
+      {"wall_seconds_min", r.wall_min},
+      {"wall_seconds_max", r.wall_max},
+      {"wall_seconds_samples", r.wall_samples},
+      {"speedup", optional_number(r.speedup)},
+      {"efficiency", optional_number(r.efficiency)},
+      {"cpu_seconds", r.kernel.cpu_seconds()},
+      {"cpu_user_seconds", r.kernel.user_seconds},
+      {"cpu_system_seconds", r.kernel.system_seconds},
+      {"cpu_utilisation", r.cpu_utilisation},
+      {"context_switches",
+       {{"voluntary", r.kernel.voluntary_switches}, {"involuntary", r.kernel.involuntary_switches}}},
+      {"peak_rss_bytes", r.kernel.peak_rss_bytes},
+      {"verdict", std::string(to_string(r.concurrency.result))},
+      {"peak_in_flight", r.concurrency.peak_in_flight},
+      {"avg_parallelism", r.concurrency.avg_parallelism},
+      {"failed_tasks", r.failed_tasks},
+      {"failures", r.failures},
+  };
+  if (r.executor == "gil-threads") j["gil_forced_switches"] = r.gil_forced_switches;
+
+  const run_result& rep = r.representative;
+  if (!rep.records.empty()) {
+    json records = json::array();
+    for (const auto& rec : rep.records) {
+      records.push_back({
+          {"task_id", rec.task_id},
+          {"worker", rec.worker},
+          {"pid", rec.pid},
+          {"tid", rec.tid},
+          {"start_seconds", to_seconds(rec.start_ns - rep.start_ns)},
+          {"end_seconds", to_seconds(rec.end_ns - rep.start_ns)},
+          {"cpu_seconds", to_seconds(rec.cpu_ns)},
+          {"ok", rec.ok},
+          {"message", rec.message},
+          {"result", rec.result},
+      });
+    }
+    j["task_records"] = std::move(records);
+    if (!rep.lock_holds.empty()) {
+      json holds = json::array();
+      for (const auto& h : rep.lock_holds) {
+        holds.push_back({{"worker", h.worker},
+                         {"start_seconds", to_seconds(h.start_ns - rep.start_ns)},
+                         {"end_seconds", to_seconds(h.end_ns - rep.start_ns)}});
+      }
+      j["lock_holds"] = std::move(holds);
+    }
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string to_json(const machine_info& machine, const std::vector<measured_run>& runs,
+                    int indent) {
+  json runs_json = json::array();
+  for (const auto& r : runs) runs_json.push_back(run_to_json(r));
+  const json doc = {
+      {"schema", result_schema},
+      {"machine",
+       {{"cores", machine.cores},
+        {"online_cpus", machine.online_cpus},
+        {"cpu_model", machine.cpu_model},
+        {"kernel", machine.kernel},
+        {"hostname", machine.hostname}}},
+      {"runs", std::move(runs_json)},
+  };
+  // replace: a task's message may hold bytes that are not UTF-8; never fail the whole document.
+  return doc.dump(indent, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace parlab

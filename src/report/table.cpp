@@ -1,0 +1,38 @@
+#include <parlab/report.hpp>
+
+#include <fmt/format.h>
+
+namespace parlab {
+namespace {
+
+std::string seconds(double s) {
+  if (s < 1e-3) return fmt::format("{:.0f}us", s * 1e6);
+  if (s < 1.0) return fmt::format("{:.1f}ms", s * 1e3);
+  return fmt::format("{:.2f}s", s);
+}
+
+}  // namespace
+
+std::string format_table(const std::vector<measured_run>& runs) {
+  std::string out = fmt::format("{:<13} {:>3}  {:<27} {:>8} {:>7} {:>8} {:>15}  {}\n", "executor",
+                                "W", "wall median [min-max]", "speedup", "effic.", "CPU util",
+                                "ctx sw vol/inv", "verdict");
+  out += std::string(98, '-') + "\n";
+  for (const auto& r : runs) {
+    const std::string wall = fmt::format("{} [{}-{}]", seconds(r.wall_median),
+                                         seconds(r.wall_min), seconds(r.wall_max));
+    const std::string speedup = r.speedup ? fmt::format("{:.2f}x", *r.speedup)
+                                          : (r.is_baseline ? "base" : "-");
+    const std::string efficiency = r.efficiency ? fmt::format("{:.0f}%", *r.efficiency * 100.0) : "-";
+    const std::string switches =
+        fmt::format("{}/{}", r.kernel.voluntary_switches, r.kernel.involuntary_switches);
+    std::string verdict(to_string(r.concurrency.result));
+    if (r.failed_tasks > 0) verdict += fmt::format("  ({} failed)", r.failed_tasks);
+    out += fmt::format("{:<13} {:>3}  {:<27} {:>8} {:>7} {:>7.0f}% {:>15}  {}\n", r.executor,
+                       r.workers, wall, speedup, efficiency, r.cpu_utilisation * 100.0, switches,
+                       verdict);
+  }
+  return out;
+}
+
+}  // namespace parlab
