@@ -61,6 +61,13 @@ using progress_callback = std::function<void(const measured_run&)>;
 [[nodiscard]] std::vector<measured_run> run_experiment(const experiment_spec& spec,
                                                        const progress_callback& progress = {});
 
+/// The same measurement for tasks you built yourself (make_task): spec.workload.name labels the
+/// rows and spec.workload's other fields are ignored. Throws std::invalid_argument for a bad spec
+/// or an empty task list. Blocks.
+[[nodiscard]] std::vector<measured_run> measure_tasks(const std::vector<task>& tasks,
+                                                      const experiment_spec& spec,
+                                                      const progress_callback& progress = {});
+
 /// Plain-language conclusions computed from measured runs of the classic experiment
 /// (one line per finding). Pure.
 [[nodiscard]] std::vector<std::string> conclusions(const std::vector<measured_run>& cpu_runs,

@@ -42,7 +42,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   m.executor = name;
   m.workers = workers;
   m.tasks = tasks.size();
-  m.size = effective_size(spec.workload);
+  m.size = spec.workload.size.value_or(0);
   m.repeat = spec.repeat;
   for (const auto& r : runs) m.wall_samples.push_back(r.wall_seconds());
   m.wall_median = median(m.wall_samples);
@@ -79,13 +79,21 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
 
 std::vector<measured_run> run_experiment(const experiment_spec& spec,
                                          const progress_callback& progress) {
+  experiment_spec resolved = spec;
+  resolved.workload.size = effective_size(spec.workload);  // also rejects unknown workloads
+  return measure_tasks(make_workload(resolved.workload), resolved, progress);
+}
+
+std::vector<measured_run> measure_tasks(const std::vector<task>& tasks,
+                                        const experiment_spec& spec,
+                                        const progress_callback& progress) {
+  if (tasks.empty()) throw std::invalid_argument("tasks must be at least 1 (got 0)");
   if (spec.workers == 0) throw std::invalid_argument("workers must be at least 1 (got 0)");
   if (spec.repeat == 0) throw std::invalid_argument("repeat must be at least 1 (got 0)");
   if (spec.executors.empty() && !spec.baseline) {
     throw std::invalid_argument("no executor to run (give at least one, or keep the baseline)");
   }
   for (const auto& name : spec.executors) (void)make_executor(name);  // throws for unknown names
-  const std::vector<task> tasks = make_workload(spec.workload);
   const std::size_t cores = usable_cores();
 
   std::vector<measured_run> out;

@@ -1,0 +1,158 @@
+// The parlab binary as a user runs it: exit codes, one-line errors, JSON and CSV outputs.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::size_t lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "parlab-cli-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  outcome parlab(const std::string& args) {
+    const std::string cmd = std::string(PARLAB_BINARY) + " " + args + " >" +
+                            (dir_ / "out").string() + " 2>" + (dir_ / "err").string();
+    const int status = std::system(cmd.c_str());
+    outcome o;
+    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    o.out = slurp(dir_ / "out");
+    o.err = slurp(dir_ / "err");
+    return o;
+  }
+
+  fs::path dir_;
+};
+
+// Quick settings so each case runs in well under a second.
+const std::string kQuick = " -t 4 -s 2 -r 1 ";
+
+TEST_F(Cli, BadInputsExitTwoWithOneLineNamingTheValue) {
+  const struct {
+    std::string args;
+    std::string must_mention;
+  } cases[] = {
+      {"run -w gpu", "'gpu'"},
+      {"run -e threads,fibers", "'fibers'"},
+      {"run -j 0", "--workers"},
+      {"run -j -3", "--workers"},
+      {"run -t 0", "--tasks"},
+      {"run -s -1", "--size"},
+      {"run -r 0", "--repeat"},
+      {"run -j lots", "--workers"},
+      {"run --switch-interval 0", "--switch-interval"},
+      {"run --fault explode", "'explode'"},
+      {"run -t 4 --fault throw --fault-task 9", "--fault-task"},
+      {"run --json /nonexistent-dir/x.json", "/nonexistent-dir/x.json"},
+      {"run --csv /nonexistent-dir/x.csv", "/nonexistent-dir/x.csv"},
+      {"run --json - --csv -", "standard output"},
+      {"--no-such-flag", "--no-such-flag"},
+  };
+  for (const auto& c : cases) {
+    const auto o = parlab(c.args);
+    EXPECT_EQ(o.code, 2) << c.args << "\n" << o.err;
+    EXPECT_EQ(lines(o.err), 1U) << c.args << "\n" << o.err;
+    EXPECT_NE(o.err.find(c.must_mention), std::string::npos) << c.args << "\n" << o.err;
+    EXPECT_EQ(o.err.rfind("parlab: ", 0), 0U) << o.err;
+    EXPECT_TRUE(o.out.empty()) << c.args << " printed to stdout:\n" << o.out;
+  }
+}
+
+TEST_F(Cli, JsonToStdoutParsesAndCarriesTheDocumentedFields) {
+  const auto o = parlab("run -w io -e threads,gil-threads -j 4" + kQuick + "--json - --records");
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(o.out);  // stdout holds only the document
+  EXPECT_EQ(doc["schema"], "parlab.result/1");
+  EXPECT_GE(doc["machine"]["cores"].get<int>(), 1);
+  ASSERT_EQ(doc["runs"].size(), 3U);
+  EXPECT_EQ(doc["runs"][0]["executor"], "sequential");
+  EXPECT_TRUE(doc["runs"][0]["speedup"].is_null());
+  for (const auto& run : doc["runs"]) {
+    EXPECT_EQ(run["workload"], "io");
+    EXPECT_EQ(run["tasks"], 4);
+    EXPECT_EQ(run["repeat"], 1);
+    EXPECT_EQ(run["failed_tasks"], 0);
+    EXPECT_EQ(run["task_records"].size(), 4U);
+    EXPECT_TRUE(run["verdict"].is_string());
+    EXPECT_TRUE(run["context_switches"]["voluntary"].is_number_integer());
+  }
+  EXPECT_NE(o.err.find("executor"), std::string::npos) << "the table goes to stderr";
+}
+
+TEST_F(Cli, AThrowingTaskExitsOneAndStillWritesTheResults) {
+  const auto json_path = dir_ / "r.json";
+  const auto csv_path = dir_ / "r.csv";
+  const auto o = parlab("run -w cpu -e threads,processes -j 2" + kQuick +
+                        "--fault throw --fault-task 1 --json " + json_path.string() + " --csv " +
+                        csv_path.string());
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_NE(o.err.find("task 1 failed"), std::string::npos) << o.err;
+  const auto doc = nlohmann::json::parse(slurp(json_path));
+  ASSERT_EQ(doc["runs"].size(), 3U);
+  for (const auto& run : doc["runs"]) {
+    EXPECT_EQ(run["failed_tasks"], 1) << run["executor"];
+  }
+  EXPECT_EQ(lines(slurp(csv_path)), 4U);
+  EXPECT_NE(o.out.find("1 failed"), std::string::npos) << o.out;
+}
+
+TEST_F(Cli, RunPrintsATableWithEveryModel) {
+  const auto o = parlab("run -w cpu -e sequential,threads,thread-pool,processes,gil-threads -j 2" +
+                        kQuick);
+  ASSERT_EQ(o.code, 0) << o.err;
+  for (const char* model : {"sequential", "threads", "thread-pool", "processes", "gil-threads"}) {
+    EXPECT_NE(o.out.find(model), std::string::npos) << model;
+  }
+  EXPECT_NE(o.out.find("verdict"), std::string::npos);
+}
+
+TEST_F(Cli, ListShowsWorkloadsAndExecutors) {
+  const auto o = parlab("list");
+  ASSERT_EQ(o.code, 0);
+  for (const char* name : {"cpu", "io", "sequential", "threads", "thread-pool", "processes",
+                           "gil-threads"}) {
+    EXPECT_NE(o.out.find(name), std::string::npos) << name;
+  }
+}
+
+TEST_F(Cli, HelpShowsExamplesAndExitsZero) {
+  const auto o = parlab("--help");
+  EXPECT_EQ(o.code, 0);
+  EXPECT_NE(o.out.find("Examples:"), std::string::npos);
+  const auto r = parlab("run --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--switch-interval"), std::string::npos);
+}
+
+}  // namespace

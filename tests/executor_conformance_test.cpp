@@ -1,0 +1,208 @@
+// The conformance suite every execution model must pass, for W in {1, 2, 4, 8}.
+
+#include <parlab/executor.hpp>
+#include <parlab/verdict.hpp>
+
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace parlab {
+namespace {
+
+constexpr std::size_t kTasks = 12;
+
+/// Per-task run counters in a MAP_SHARED mapping, so runs inside forked children count too.
+class shared_counters {
+ public:
+  explicit shared_counters(std::size_t n) : n_(n) {
+    void* p = ::mmap(nullptr, bytes(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
+    counters_ = new (p) std::atomic<int>[n];
+  }
+  ~shared_counters() { ::munmap(counters_, bytes()); }
+  shared_counters(const shared_counters&) = delete;
+  shared_counters& operator=(const shared_counters&) = delete;
+  std::atomic<int>& operator[](std::size_t i) { return counters_[i]; }
+
+ private:
+  std::size_t bytes() const { return n_ * sizeof(std::atomic<int>); }
+  std::size_t n_;
+  std::atomic<int>* counters_ = nullptr;
+};
+
+/// Tasks that compute, wait and compute again (so every model's hooks are exercised), count their
+/// runs, and optionally throw.
+std::vector<task> make_tasks(shared_counters& runs, std::size_t throwing = kTasks) {
+  std::vector<task> tasks;
+  for (std::size_t i = 0; i < kTasks; ++i) {
+    std::string label = std::to_string(i);  // (not "t" + ...: GCC 12 -Wrestrict false positive)
+    tasks.push_back(make_task(
+        i, label,
+        [&runs, i, throwing](task_context& ctx) -> std::uint64_t {
+          runs[i].fetch_add(1);
+          std::uint64_t r = ctx.compute(40 + 10 * i);
+          ctx.wait(std::chrono::milliseconds(2));
+          r = r * 31 + ctx.compute(20);
+          if (i == throwing) {
+            std::string why = std::to_string(i);
+            why.insert(0, "task ");
+            why.append(" says no");
+            throw std::runtime_error(why);
+          }
+          return r + i;
+        },
+        1000 + i));
+  }
+  return tasks;
+}
+
+class ExecutorConformance : public ::testing::TestWithParam<std::tuple<std::string, std::size_t>> {
+ protected:
+  std::string name() const { return std::get<0>(GetParam()); }
+  std::size_t workers() const { return std::get<1>(GetParam()); }
+  run_result run(const std::vector<task>& tasks) {
+    run_options options;
+    options.workers = workers();
+    options.gil_switch_interval = std::chrono::milliseconds(1);
+    return make_executor(name())->run(tasks, options);
+  }
+};
+
+TEST_P(ExecutorConformance, EveryTaskRunsExactlyOnce) {
+  shared_counters runs(kTasks);
+  const auto result = run(make_tasks(runs));
+  for (std::size_t i = 0; i < kTasks; ++i) EXPECT_EQ(runs[i].load(), 1) << "task " << i;
+  EXPECT_EQ(result.records.size(), kTasks);
+  EXPECT_EQ(result.failed_tasks(), 0U);
+}
+
+TEST_P(ExecutorConformance, ResultsEqualTheSequentialOnes) {
+  shared_counters runs(kTasks);
+  const auto tasks = make_tasks(runs);
+  const auto expected = make_executor("sequential")->run(tasks, {});
+  const auto actual = run(tasks);
+  ASSERT_EQ(actual.records.size(), expected.records.size());
+  for (std::size_t i = 0; i < kTasks; ++i) {
+    EXPECT_TRUE(actual.records[i].ok) << actual.records[i].message;
+    EXPECT_EQ(actual.records[i].result, expected.records[i].result) << "task " << i;
+  }
+}
+
+TEST_P(ExecutorConformance, RecordsAreWellFormed) {
+  shared_counters runs(kTasks);
+  const auto result = run(make_tasks(runs));
+  EXPECT_EQ(result.executor, name());
+  EXPECT_EQ(result.workers, workers());
+  EXPECT_LE(result.start_ns, result.end_ns);
+  const bool forks = name() == "processes";
+  for (std::size_t i = 0; i < kTasks; ++i) {
+    const task_record& r = result.records[i];
+    EXPECT_EQ(r.task_id, i);
+    EXPECT_LE(r.start_ns, r.end_ns);
+    EXPECT_GE(r.start_ns, result.start_ns);
+    EXPECT_LE(r.end_ns, result.end_ns);
+    EXPECT_LT(r.worker, workers());
+    EXPECT_GT(r.cpu_ns, 0);
+    EXPECT_GT(r.tid, 0);
+    if (forks) {
+      EXPECT_NE(r.pid, ::getpid()) << "a process model ran a task in the parent";
+    } else {
+      EXPECT_EQ(r.pid, ::getpid());
+    }
+  }
+  EXPECT_GT(result.kernel.cpu_seconds(), 0.0);
+  EXPECT_GT(result.kernel.peak_rss_bytes, 0);
+}
+
+TEST_P(ExecutorConformance, NeverMoreThanWorkersTasksInFlight) {
+  shared_counters runs(kTasks);
+  const auto result = run(make_tasks(runs));
+  std::vector<task_interval> intervals;
+  for (const auto& r : result.records) intervals.push_back({r.start_ns, r.end_ns, r.cpu_ns});
+  const auto summary = classify(intervals, 2);
+  const std::size_t allowed = name() == "sequential" ? 1 : workers();
+  EXPECT_LE(summary.peak_in_flight, allowed);
+  EXPECT_GE(summary.peak_in_flight, 1U);
+}
+
+TEST_P(ExecutorConformance, AThrowingTaskIsReportedAndOthersComplete) {
+  shared_counters runs(kTasks);
+  const auto result = run(make_tasks(runs, /*throwing=*/5));
+  EXPECT_EQ(result.failed_tasks(), 1U);
+  EXPECT_FALSE(result.records[5].ok);
+  EXPECT_EQ(result.records[5].message, "task 5 says no");
+  for (std::size_t i = 0; i < kTasks; ++i) {
+    EXPECT_EQ(runs[i].load(), 1);
+    if (i != 5) {
+      EXPECT_TRUE(result.records[i].ok) << result.records[i].message;
+    }
+  }
+}
+
+TEST_P(ExecutorConformance, EmptyBatchRunsNothing) {
+  const auto result = run({});
+  EXPECT_TRUE(result.records.empty());
+}
+
+TEST_P(ExecutorConformance, ZeroWorkersIsRejected) {
+  run_options options;
+  options.workers = 0;
+  EXPECT_THROW((void)make_executor(name())->run({}, options), std::invalid_argument);
+}
+
+std::string param_name(const ::testing::TestParamInfo<ExecutorConformance::ParamType>& info) {
+  std::string n = std::get<0>(info.param);
+  for (char& c : n) {
+    if (c == '-') c = '_';
+  }
+  return n + "_W" + std::to_string(std::get<1>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModels, ExecutorConformance,
+                         ::testing::Combine(::testing::Values("sequential", "threads",
+                                                              "thread-pool", "processes",
+                                                              "gil-threads"),
+                                            ::testing::Values(1, 2, 4, 8)),
+                         param_name);
+
+TEST(ExecutorRegistry, ListsEveryModelAndRejectsUnknownNames) {
+  for (const auto& info : executors()) {
+    EXPECT_EQ(make_executor(info.name)->name(), info.name);
+  }
+  EXPECT_EQ(executors().size(), 5U);
+  try {
+    (void)make_executor("fibers");
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'fibers'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("thread-pool"), std::string::npos);
+  }
+}
+
+TEST(ProcessesExecutor, ACrashingChildIsReportedAndTheRestFinish) {
+  std::vector<task> tasks;
+  for (std::size_t i = 0; i < 4; ++i) {
+    tasks.push_back(make_task(i, "t", [i](task_context& ctx) -> std::uint64_t {
+      if (i == 2) ::_exit(7);  // the child dies without reporting
+      return ctx.compute(5);
+    }));
+  }
+  run_options options;
+  options.workers = 2;
+  const auto result = make_executor("processes")->run(tasks, options);
+  EXPECT_EQ(result.failed_tasks(), 1U);
+  EXPECT_FALSE(result.records[2].ok);
+  EXPECT_NE(result.records[2].message.find("exited with status 7"), std::string::npos)
+      << result.records[2].message;
+}
+
+}  // namespace
+}  // namespace parlab

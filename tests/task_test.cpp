@@ -1,0 +1,81 @@
+#include <parlab/clock.hpp>
+#include <parlab/task.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace parlab {
+namespace {
+
+class counting_hooks final : public execution_hooks {
+ public:
+  int chunks = 0;
+  int waits_started = 0;
+  int waits_ended = 0;
+  void between_chunks() override { ++chunks; }
+  void before_wait() override { ++waits_started; }
+  void after_wait() override { ++waits_ended; }
+};
+
+TEST(PrimeKernel, CountsKnownPrimes) {
+  EXPECT_EQ(count_primes(0, 100), 25U);            // primes below 100
+  EXPECT_EQ(count_primes(1'000'000, 1'000), 75U);  // pi(1001000) - pi(1000000)
+  EXPECT_EQ(count_primes(2, 1), 1U);
+  EXPECT_EQ(count_primes(4, 1), 0U);
+}
+
+TEST(TaskContext, ComputeCallsHookOncePerUnit) {
+  counting_hooks hooks;
+  task_context ctx(hooks, 7, 0);
+  (void)ctx.compute(25);
+  EXPECT_EQ(hooks.chunks, 25);
+}
+
+TEST(TaskContext, ComputeIsReproducibleForASeed) {
+  counting_hooks a_hooks;
+  counting_hooks b_hooks;
+  task_context a(a_hooks, 1234, 0);
+  task_context b(b_hooks, 1234, 3);
+  EXPECT_EQ(a.compute(100), b.compute(100));
+}
+
+TEST(TaskContext, WaitRunsHooksAroundASleep) {
+  counting_hooks hooks;
+  task_context ctx(hooks, 0, 0);
+  const auto before = monotonic_ns();
+  const auto cpu_before = thread_cpu_ns();
+  ctx.wait(std::chrono::milliseconds(20));
+  EXPECT_GE(monotonic_ns() - before, 20'000'000);
+  EXPECT_LT(thread_cpu_ns() - cpu_before, 10'000'000);  // waiting does not use the CPU
+  EXPECT_EQ(hooks.waits_started, 1);
+  EXPECT_EQ(hooks.waits_ended, 1);
+}
+
+TEST(TaskContext, BlockingReleasesHooksEvenWhenTheCallThrows) {
+  counting_hooks hooks;
+  task_context ctx(hooks, 0, 0);
+  EXPECT_THROW(ctx.blocking([]() -> int { throw std::runtime_error("boom"); }), std::runtime_error);
+  EXPECT_EQ(hooks.waits_started, 1);
+  EXPECT_EQ(hooks.waits_ended, 1);
+}
+
+TEST(Task, StepTaskResultDependsOnSeedNotOnWorker) {
+  const task t = make_step_task(0, "t", 99, {{step_kind::compute, 10}, {step_kind::wait, 1000}});
+  counting_hooks h1;
+  counting_hooks h2;
+  task_context c1(h1, t.seed, 0);
+  task_context c2(h2, t.seed, 5);
+  EXPECT_EQ(t.body(c1), t.body(c2));
+  const task other = make_step_task(0, "t", 100, t.steps);
+  task_context c3(h1, other.seed, 0);
+  EXPECT_NE(t.body(c1), other.body(c3));
+}
+
+TEST(Task, MakeTaskRejectsEmptyBody) {
+  EXPECT_THROW((void)make_task(0, "empty", task_body{}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace parlab

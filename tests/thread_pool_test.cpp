@@ -1,0 +1,69 @@
+#include <parlab/thread_pool.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+namespace parlab {
+namespace {
+
+TEST(ThreadPool, RunsEveryPostedJobOnce) {
+  std::atomic<int> sum{0};
+  {
+    thread_pool pool(4);
+    for (int i = 1; i <= 1000; ++i) pool.post([&sum, i](std::size_t) { sum.fetch_add(i); });
+    pool.wait_idle();
+    EXPECT_EQ(sum.load(), 500500);
+  }
+}
+
+TEST(ThreadPool, WorkerIndicesAreInRange) {
+  thread_pool pool(3);
+  std::mutex m;
+  std::set<std::size_t> seen;
+  for (int i = 0; i < 200; ++i) {
+    pool.post([&](std::size_t w) {
+      std::lock_guard lock(m);
+      seen.insert(w);
+    });
+  }
+  pool.wait_idle();
+  for (auto w : seen) EXPECT_LT(w, 3U);
+  EXPECT_EQ(pool.size(), 3U);
+}
+
+TEST(ThreadPool, SubmitReturnsResultsAndExceptions) {
+  thread_pool pool(2);
+  auto ok = pool.submit([] { return 42; });
+  auto bad = pool.submit([]() -> int { throw std::runtime_error("nope"); });
+  EXPECT_EQ(ok.get(), 42);
+  EXPECT_THROW(bad.get(), std::runtime_error);
+}
+
+TEST(ThreadPool, DestructorFinishesQueuedJobs) {
+  std::atomic<int> done{0};
+  {
+    thread_pool pool(1);
+    for (int i = 0; i < 50; ++i) {
+      pool.post([&done](std::size_t) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+        done.fetch_add(1);
+      });
+    }
+  }
+  EXPECT_EQ(done.load(), 50);
+}
+
+TEST(ThreadPool, ZeroWorkersIsRejected) { EXPECT_THROW(thread_pool(0), std::invalid_argument); }
+
+TEST(ThreadPool, WaitIdleOnAnEmptyPoolReturns) {
+  thread_pool pool(2);
+  pool.wait_idle();
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace parlab
