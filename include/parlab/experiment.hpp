@@ -32,6 +32,7 @@ struct measured_run {
   std::size_t workers = 0;
   std::size_t tasks = 0;
   std::uint64_t size = 0;
+  std::uint64_t seed = 0;
   std::size_t repeat = 0;
   bool is_baseline = false;
   std::vector<double> wall_samples;  ///< every measured wall time, seconds, in run order

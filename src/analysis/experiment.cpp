@@ -43,6 +43,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   m.workers = workers;
   m.tasks = tasks.size();
   m.size = spec.workload.size.value_or(0);
+  m.seed = spec.workload.seed;
   m.repeat = spec.repeat;
   for (const auto& r : runs) m.wall_samples.push_back(r.wall_seconds());
   m.wall_median = median(m.wall_samples);

@@ -246,7 +246,7 @@ int dispatch(int argc, char** argv) {
                "parlab"};
   app.footer(kExamples);
   app.require_subcommand(0, 1);
-  app.set_version_flag("--version", "parlab 0.1.0");
+  app.set_version_flag("--version", "parlab " PARLAB_VERSION);
 
   common_options common;
   run_options_cli run_opts;

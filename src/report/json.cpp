@@ -6,7 +6,7 @@
 namespace parlab {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keeps keys in the documented order
 
 json optional_number(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
@@ -17,6 +17,7 @@ json run_to_json(const measured_run& r) {
       {"workers", r.workers},
       {"tasks", r.tasks},
       {"size", r.size},
+      {"seed", r.seed},
       {"repeat", r.repeat},
       {"is_baseline", r.is_baseline},
       {"wall_seconds", r.wall_median},
@@ -79,6 +80,7 @@ std::string to_json(const machine_info& machine, const std::vector<measured_run>
   for (const auto& r : runs) runs_json.push_back(run_to_json(r));
   const json doc = {
       {"schema", result_schema},
+      {"parlab_version", PARLAB_VERSION},
       {"machine",
        {{"cores", machine.cores},
         {"online_cpus", machine.online_cpus},
