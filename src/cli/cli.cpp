@@ -93,14 +93,53 @@ std::FILE* human_stream(const output_target& json, const output_target& csv) {
 
 void print(std::FILE* f, const std::string& s) { std::fputs(s.c_str(), f); std::fflush(f); }
 
-progress_callback progress_to(std::FILE* human) {
-  if (::isatty(::fileno(human)) == 0) return {};
-  return [human](const measured_run& m) {
-    std::fprintf(human, "  measured %-12s W=%-3zu median %.1f ms\n", m.executor.c_str(), m.workers,
-                 m.wall_median * 1e3);
-    std::fflush(human);
-  };
-}
+/// Runs experiments one after another, keeping every finished row, so that if a later run cannot
+/// be carried out the rows already measured are still printed and written (nothing is lost).
+class session {
+ public:
+  session(std::FILE* human, const output_target& json, const output_target& csv)
+      : human_(human), json_(json), csv_(csv), tty_(::isatty(::fileno(human)) != 0) {}
+
+  std::vector<measured_run> run(const experiment_spec& spec) {
+    std::vector<measured_run> rows;
+    try {
+      return run_experiment(spec, [&](const measured_run& m) {
+        if (tty_) {
+          std::fprintf(human_, "  measured %-12s W=%-3zu median %.1f ms\n", m.executor.c_str(),
+                       m.workers, m.wall_median * 1e3);
+          std::fflush(human_);
+        }
+        rows.push_back(m);
+        done_.push_back(m);
+      });
+    } catch (const std::invalid_argument&) {
+      throw;  // bad input is found before anything runs
+    } catch (...) {
+      if (!done_.empty()) {
+        print(human_, format_table(rows));
+        write();
+        std::fprintf(stderr, "parlab: the %zu rows measured before the error were written\n",
+                     done_.size());
+      }
+      throw;
+    }
+  }
+
+  /// Writes every row measured so far to the requested outputs.
+  void write() const {
+    json_.write(to_json(describe_machine(), done_));
+    csv_.write(to_csv(done_));
+  }
+
+  [[nodiscard]] const std::vector<measured_run>& rows() const { return done_; }
+
+ private:
+  std::FILE* human_;
+  const output_target& json_;
+  const output_target& csv_;
+  bool tty_;
+  std::vector<measured_run> done_;
+};
 
 /// Prints each failed task once and returns the exit code the runs deserve.
 int report_failures(const std::vector<measured_run>& runs) {
@@ -153,13 +192,13 @@ int command_run(const run_options_cli& o, const common_options& common) {
   csv.check("--csv");
 
   std::FILE* human = human_stream(json, csv);
-  const auto runs = run_experiment(spec, progress_to(human));
   print(human, fmt::format("{} workload, {} tasks of size {} ({}), {} repeats\n", spec.workload.name,
                            spec.workload.tasks, effective_size(spec.workload), info.size_meaning,
                            spec.repeat));
+  session s(human, json, csv);
+  const auto runs = s.run(spec);
   print(human, format_table(runs));
-  json.write(to_json(describe_machine(), runs));
-  csv.write(to_csv(runs));
+  s.write();
   return report_failures(runs);
 }
 
@@ -209,11 +248,12 @@ int command_demo(const common_options& common) {
                            machine.cpu_model));
   print(human, fmt::format("CPU-bound: {} tasks, each counting primes for {} units; W = {} (cores)\n",
                            cpu.workload.tasks, effective_size(cpu.workload), cpu.workers));
-  const auto cpu_runs = run_experiment(cpu, progress_to(human));
+  session s(human, json, csv);
+  const auto cpu_runs = s.run(cpu);
   print(human, format_table(cpu_runs) + "\n");
   print(human, fmt::format("I/O-bound: {} tasks, each waiting {} ms then computing 1 unit; W = {}\n",
                            io.workload.tasks, effective_size(io.workload), io.workers));
-  const auto io_runs = run_experiment(io, progress_to(human));
+  const auto io_runs = s.run(io);
   print(human, format_table(io_runs) + "\n");
 
   std::string text = "Conclusions:\n";
@@ -223,11 +263,8 @@ int command_demo(const common_options& common) {
                       to_seconds(monotonic_ns() - started), cpu.repeat);
   print(human, text);
 
-  std::vector<measured_run> all = cpu_runs;
-  all.insert(all.end(), io_runs.begin(), io_runs.end());
-  json.write(to_json(machine, all));
-  csv.write(to_csv(all));
-  return report_failures(all);
+  s.write();
+  return report_failures(s.rows());
 }
 
 constexpr const char* kExamples = R"(Examples:
