@@ -1,6 +1,6 @@
 // custom_task: measure your own task under every execution model with the parlab library.
 //
-// Claim: a task that mostly waits (here: a simulated 20 ms request) followed by a little
+// Claim: a task that mostly waits (here: a simulated 50 ms request) followed by a little
 // computation gains from every model that overlaps waits - threads, a thread pool, processes,
 // and even threads under an interpreter lock - because waiting does not use the CPU.
 //
@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     tasks.push_back(parlab::make_task(
         i, "request#" + std::to_string(i),
         [](parlab::task_context& ctx) -> std::uint64_t {
-          ctx.wait(std::chrono::milliseconds(20));  // the response is on its way
+          ctx.wait(std::chrono::milliseconds(50));  // the response is on its way
           return ctx.compute(50);                  // parse it
         },
         /*seed=*/i));

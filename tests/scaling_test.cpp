@@ -35,7 +35,7 @@ TEST(ClassicExperiment, CpuBoundWorkGainsFromThreadsAndProcessesButNotUnderTheLo
   experiment_spec spec;
   spec.workload.name = "cpu";
   spec.workload.tasks = 4;
-  spec.workload.size = 4000;
+  spec.workload.size = 8000;
   spec.executors = {"threads", "processes", "gil-threads"};
   spec.workers = 2;
   spec.repeat = 3;
@@ -43,7 +43,12 @@ TEST(ClassicExperiment, CpuBoundWorkGainsFromThreadsAndProcessesButNotUnderTheLo
   const double gil = row(runs, "gil-threads").wall_median;
   // Ideal is 2x on two idle cores; a shared machine may steal some, so ask for 1.25x.
   EXPECT_GT(gil / row(runs, "threads").wall_median, 1.25);
-  EXPECT_GT(gil / row(runs, "processes").wall_median, 1.25);
+  // A fork costs ~1 ms here but ~16 ms under ThreadSanitizer, so for processes the wall ratio
+  // says more about the sanitizer than the model: check instead that the children computed at
+  // the same instant (their CPU time exceeds the span of their intervals).
+  EXPECT_GT(row(runs, "processes").concurrency.avg_parallelism, parallel_threshold);
+  EXPECT_EQ(row(runs, "processes").concurrency.result, verdict::parallel);
+  EXPECT_GT(gil / row(runs, "processes").wall_median, 1.0);
   EXPECT_LT(*row(runs, "gil-threads").speedup, 1.25);
   EXPECT_EQ(row(runs, "gil-threads").concurrency.result, verdict::concurrent);
 }
