@@ -78,6 +78,8 @@ TEST_F(Cli, BadInputsExitTwoWithOneLineNamingTheValue) {
       {"run --csv /nonexistent-dir/x.csv", "/nonexistent-dir/x.csv"},
       {"run --json - --csv -", "standard output"},
       {"--no-such-flag", "--no-such-flag"},
+      {"run --pin-cores 4096", "4096"},
+      {"run --pin-cores zero", "'zero'"},
   };
   for (const auto& c : cases) {
     const auto o = parlab(c.args);
@@ -135,6 +137,30 @@ TEST_F(Cli, RunPrintsATableWithEveryModel) {
     EXPECT_NE(o.out.find(model), std::string::npos) << model;
   }
   EXPECT_NE(o.out.find("verdict"), std::string::npos);
+}
+
+TEST_F(Cli, PinnedToOneCoreTwoComputingThreadsTakeTurns) {
+  // Multitasking: two CPU-bound threads on one core can only be concurrent, never parallel.
+  const auto o = parlab("run -w cpu -e threads -j 2 -t 2 -s 3000 -r 1 --pin-cores 0 --json -");
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(o.out);
+  EXPECT_EQ(doc["machine"]["cores"], 1);
+  EXPECT_EQ(doc["machine"]["affinity"], nlohmann::json::array({0}));
+  const auto& threads = doc["runs"][1];
+  EXPECT_EQ(threads["executor"], "threads");
+  EXPECT_EQ(threads["peak_in_flight"], 2);
+  EXPECT_EQ(threads["verdict"], "concurrent");
+  EXPECT_LT(threads["avg_parallelism"].get<double>(), 1.2);
+}
+
+TEST_F(Cli, PinnedToOneCoreWaitingThreadsStillOverlap) {
+  const auto o = parlab("run -w io -e threads -j 8 -t 8 -s 20 -r 1 --pin-cores 0 --json -");
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(o.out);
+  const auto& threads = doc["runs"][1];
+  EXPECT_EQ(threads["verdict"], "concurrent");
+  EXPECT_GE(threads["peak_in_flight"].get<int>(), 4);
+  EXPECT_GT(threads["speedup"].get<double>(), 3.0);  // ideal 8x: waiting does not need the core
 }
 
 TEST_F(Cli, ListShowsWorkloadsAndExecutors) {

@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace parlab {
 
@@ -12,6 +14,7 @@ struct machine_info {
   std::string cpu_model;
   std::string kernel;           ///< uname: sysname release
   std::string hostname;
+  std::vector<int> affinity;    ///< ids of the CPUs this process may run on
 };
 
 /// Reads /proc/cpuinfo, uname and the affinity mask. Thread-safe.
@@ -19,5 +22,17 @@ struct machine_info {
 
 /// CPUs the calling process may run on (sched_getaffinity), at least 1.
 [[nodiscard]] std::size_t usable_cores() noexcept;
+
+/// Ids of the CPUs the calling thread may run on, ascending.
+[[nodiscard]] std::vector<int> affinity();
+
+/// Parses a CPU list such as "0", "0,2" or "0-3,6" into ascending unique ids, checking each is an
+/// online CPU. Throws std::invalid_argument naming the bad part and the allowed range.
+[[nodiscard]] std::vector<int> parse_cpu_list(std::string_view list);
+
+/// Restricts the calling thread - and every thread and child process it creates afterwards - to
+/// `cpus` (sched_setaffinity). Call it before starting any thread so the whole run is pinned.
+/// Throws std::invalid_argument for an empty list, std::system_error if the kernel refuses.
+void pin_to_cpus(const std::vector<int>& cpus);
 
 }  // namespace parlab

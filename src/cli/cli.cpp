@@ -18,6 +18,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace parlab::cli {
@@ -60,6 +61,7 @@ struct output_target {
 };
 
 struct common_options {
+  std::string pin_cores;  // empty: no pinning
   std::string json;
   std::string csv;
   std::int64_t repeat = 3;
@@ -89,6 +91,18 @@ std::size_t at_least(std::int64_t value, std::int64_t minimum, const char* optio
 /// Human-readable output goes to stderr when stdout carries JSON or CSV.
 std::FILE* human_stream(const output_target& json, const output_target& csv) {
   return (json.is_stdout() || csv.is_stdout()) ? stderr : stdout;
+}
+
+/// The --json and --csv targets, checked before anything runs.
+std::pair<output_target, output_target> checked_outputs(const common_options& common) {
+  output_target json{common.json};
+  output_target csv{common.csv};
+  if (json.is_stdout() && csv.is_stdout()) {
+    throw usage_error("--json and --csv cannot both write to standard output (-)");
+  }
+  json.check("--json");
+  csv.check("--csv");
+  return {std::move(json), std::move(csv)};
 }
 
 void print(std::FILE* f, const std::string& s) { std::fputs(s.c_str(), f); std::fflush(f); }
@@ -183,14 +197,7 @@ int command_run(const run_options_cli& o, const common_options& common) {
                                     spec.workload.fault_task, spec.workload.tasks - 1));
     }
   }
-  const output_target json{common.json};
-  const output_target csv{common.csv};
-  if (json.is_stdout() && csv.is_stdout()) {
-    throw usage_error("--json and --csv cannot both write to standard output (-)");
-  }
-  json.check("--json");
-  csv.check("--csv");
-
+  const auto [json, csv] = checked_outputs(common);
   std::FILE* human = human_stream(json, csv);
   print(human, fmt::format("{} workload, {} tasks of size {} ({}), {} repeats\n", spec.workload.name,
                            spec.workload.tasks, effective_size(spec.workload), info.size_meaning,
@@ -218,13 +225,7 @@ int command_list() {
 }
 
 int command_demo(const common_options& common) {
-  const output_target json{common.json};
-  const output_target csv{common.csv};
-  if (json.is_stdout() && csv.is_stdout()) {
-    throw usage_error("--json and --csv cannot both write to standard output (-)");
-  }
-  json.check("--json");
-  csv.check("--csv");
+  const auto [json, csv] = checked_outputs(common);
   std::FILE* human = human_stream(json, csv);
   const std::int64_t started = monotonic_ns();
   const machine_info machine = describe_machine();
@@ -272,10 +273,24 @@ constexpr const char* kExamples = R"(Examples:
   parlab run -w cpu -e threads,processes,gil-threads -j 2
   parlab run -w io -e threads,gil-threads -j 16 --tasks 32
   parlab run -w cpu -e gil-threads -j 2 --switch-interval 1 --json result.json --records
+  parlab run -w cpu -e threads -j 2 --pin-cores 0      multitasking: two threads, one core
   parlab run -w cpu -e threads --fault throw --fault-task 3
   parlab list
 
 Exit codes: 0 ok, 1 a task failed, 2 bad input, 3 the run could not be carried out.)";
+
+/// --pin-cores: pin this process before any thread starts, so every worker (and every forked
+/// child) inherits the mask and the run is confined to those cores.
+void apply_pinning(const common_options& common) {
+  if (common.pin_cores.empty()) return;
+  std::vector<int> cpus;
+  try {
+    cpus = parse_cpu_list(common.pin_cores);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(std::string("--pin-cores: ") + e.what());
+  }
+  pin_to_cpus(cpus);
+}
 
 int dispatch(int argc, char** argv) {
   CLI::App app{"parlab - a laboratory for multitasking, multithreading, multiprocessing, "
@@ -305,6 +320,8 @@ int dispatch(int argc, char** argv) {
   run->add_option("--switch-interval", run_opts.switch_interval_ms,
                   "gil-threads: milliseconds a waiter waits before forcing a hand-off")
       ->capture_default_str();
+  run->add_option("--pin-cores", common.pin_cores,
+                  "Run on these CPUs only, children included (e.g. 0, 0,1, 0-3)");
   run->add_option("--json", common.json, "Write the result (schema parlab.result/1) to PATH or -");
   run->add_option("--csv", common.csv, "Write one CSV line per run to PATH or -");
   run->add_flag("--records", run_opts.records, "Include every task's record in the JSON");
@@ -318,6 +335,7 @@ int dispatch(int argc, char** argv) {
       "demo", "Run the classic experiment: cpu and io under five models, with conclusions");
   demo->add_option("-r,--repeat", common.repeat, "Measured runs per model, after one warm-up")
       ->capture_default_str();
+  demo->add_option("--pin-cores", common.pin_cores, "Run on these CPUs only (e.g. 0)");
   demo->add_option("--json", common.json, "Also write the result to PATH or -");
   demo->add_option("--csv", common.csv, "Also write one CSV line per run to PATH or -");
 
@@ -334,6 +352,7 @@ int dispatch(int argc, char** argv) {
     return exit_usage;
   }
 
+  apply_pinning(common);
   if (*run) return command_run(run_opts, common);
   if (*list) return command_list();
   return command_demo(common);  // 'parlab demo' and plain 'parlab'

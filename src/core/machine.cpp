@@ -4,8 +4,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <charconv>
 #include <fstream>
+#include <set>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace parlab {
 
@@ -20,9 +25,80 @@ std::size_t usable_cores() noexcept {
   return online > 0 ? static_cast<std::size_t>(online) : 1;
 }
 
+std::vector<int> affinity() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(static_cast<std::size_t>(c), &set)) cpus.push_back(c);
+  }
+  return cpus;
+}
+
+namespace {
+int online_count() {
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return online > 0 ? static_cast<int>(online) : 1;
+}
+
+int parse_cpu(std::string_view text, std::string_view whole) {
+  int value = -1;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  const int online = online_count();
+  const std::string allowed = online == 1 ? "0" : "0-" + std::to_string(online - 1);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 0) {
+    throw std::invalid_argument("bad CPU list '" + std::string(whole) + "' (use ids like 0 or 0,1 "
+                                "or 0-3; this machine has CPUs " + allowed + ")");
+  }
+  if (value >= online) {
+    throw std::invalid_argument("CPU " + std::to_string(value) + " does not exist (this machine has CPUs " +
+                                allowed + ")");
+  }
+  return value;
+}
+}  // namespace
+
+std::vector<int> parse_cpu_list(std::string_view list) {
+  std::set<int> cpus;
+  std::string_view rest = list;
+  while (true) {
+    const auto comma = rest.find(',');
+    const std::string_view part = rest.substr(0, comma);
+    const auto dash = part.find('-');
+    if (dash == std::string_view::npos) {
+      cpus.insert(parse_cpu(part, list));
+    } else {
+      const int first = parse_cpu(part.substr(0, dash), list);
+      const int last = parse_cpu(part.substr(dash + 1), list);
+      if (first > last) {
+        throw std::invalid_argument("bad CPU range '" + std::string(part) + "' (first > last)");
+      }
+      for (int c = first; c <= last; ++c) cpus.insert(c);
+    }
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  return {cpus.begin(), cpus.end()};
+}
+
+void pin_to_cpus(const std::vector<int>& cpus) {
+  if (cpus.empty()) throw std::invalid_argument("pin_to_cpus: no CPU given");
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) {
+    if (c < 0 || c >= CPU_SETSIZE) throw std::invalid_argument("CPU " + std::to_string(c) + " is out of range");
+    CPU_SET(static_cast<std::size_t>(c), &set);
+  }
+  if (::sched_setaffinity(0, sizeof(set), &set) != 0) {
+    throw std::system_error(errno, std::generic_category(), "sched_setaffinity");
+  }
+}
+
 machine_info describe_machine() {
   machine_info m;
   m.cores = usable_cores();
+  m.affinity = affinity();
   const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
   m.online_cpus = online > 0 ? static_cast<std::size_t>(online) : m.cores;
 

@@ -84,6 +84,7 @@ std::string to_json(const machine_info& machine, const std::vector<measured_run>
       {"machine",
        {{"cores", machine.cores},
         {"online_cpus", machine.online_cpus},
+        {"affinity", machine.affinity},
         {"cpu_model", machine.cpu_model},
         {"kernel", machine.kernel},
         {"hostname", machine.hostname}}},

@@ -2,18 +2,10 @@
 
 #include "workloads/generators.hpp"
 
-#include <string>
-
 namespace parlab::detail {
 
 std::vector<task> make_cpu_tasks(std::size_t tasks, std::uint64_t size, std::uint64_t seed) {
-  std::vector<task> out;
-  out.reserve(tasks);
-  for (std::size_t i = 0; i < tasks; ++i) {
-    out.push_back(make_step_task(i, "cpu#" + std::to_string(i), task_seed(seed, i),
-                                 {{step_kind::compute, size}}));
-  }
-  return out;
+  return make_batch("cpu", tasks, seed, {{step_kind::compute, size}});
 }
 
 }  // namespace parlab::detail

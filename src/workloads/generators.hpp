@@ -3,12 +3,17 @@
 
 #include <parlab/workload.hpp>
 
+#include <string_view>
 #include <vector>
 
 namespace parlab::detail {
 
 /// Seed of task `id` in a batch seeded with `seed` (reproducible, well spread).
 [[nodiscard]] std::uint64_t task_seed(std::uint64_t seed, std::size_t id) noexcept;
+
+/// `tasks` step tasks labelled "<prefix>#<id>", each running `steps`, seeded from `seed`.
+[[nodiscard]] std::vector<task> make_batch(std::string_view prefix, std::size_t tasks,
+                                           std::uint64_t seed, const std::vector<step>& steps);
 
 [[nodiscard]] std::vector<task> make_cpu_tasks(std::size_t tasks, std::uint64_t size,
                                                std::uint64_t seed);

@@ -52,6 +52,20 @@ std::vector<task> make_workload(const workload_spec& spec) {
 }
 
 namespace detail {
+
+std::vector<task> make_batch(std::string_view prefix, std::size_t tasks, std::uint64_t seed,
+                             const std::vector<step>& steps) {
+  std::vector<task> out;
+  out.reserve(tasks);
+  for (std::size_t i = 0; i < tasks; ++i) {
+    std::string label(prefix);
+    label += '#';
+    label += std::to_string(i);
+    out.push_back(make_step_task(i, std::move(label), task_seed(seed, i), steps));
+  }
+  return out;
+}
+
 std::uint64_t task_seed(std::uint64_t seed, std::size_t id) noexcept {
   std::uint64_t x = seed + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(id) + 1);
   x = (x ^ (x >> 30U)) * 0xBF58476D1CE4E5B9ULL;
