@@ -154,13 +154,14 @@ TEST_F(Cli, PinnedToOneCoreTwoComputingThreadsTakeTurns) {
 }
 
 TEST_F(Cli, PinnedToOneCoreWaitingThreadsStillOverlap) {
-  const auto o = parlab("run -w io -e threads -j 8 -t 8 -s 20 -r 1 --pin-cores 0 --json -");
+  const auto o = parlab("run -w io -e threads -j 8 -t 8 -s 50 -r 1 --pin-cores 0 --json -");
   ASSERT_EQ(o.code, 0) << o.err;
   const auto doc = nlohmann::json::parse(o.out);
   const auto& threads = doc["runs"][1];
   EXPECT_EQ(threads["verdict"], "concurrent");
   EXPECT_GE(threads["peak_in_flight"].get<int>(), 4);
-  EXPECT_GT(threads["speedup"].get<double>(), 3.0);  // ideal 8x: waiting does not need the core
+  // Ideal 8x: waiting does not need the core. TSan makes each thread start cost milliseconds.
+  EXPECT_GT(threads["speedup"].get<double>(), 2.5);
 }
 
 TEST_F(Cli, ListShowsWorkloadsAndExecutors) {
