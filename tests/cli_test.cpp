@@ -154,7 +154,7 @@ TEST_F(Cli, PinnedToOneCoreTwoComputingThreadsTakeTurns) {
 }
 
 TEST_F(Cli, PinnedToOneCoreWaitingThreadsStillOverlap) {
-  const auto o = parlab("run -w io -e threads -j 8 -t 8 -s 50 -r 1 --pin-cores 0 --json -");
+  const auto o = parlab("run -w io -e threads -j 8 -t 8 -s 100 -r 1 --pin-cores 0 --json -");
   ASSERT_EQ(o.code, 0) << o.err;
   const auto doc = nlohmann::json::parse(o.out);
   const auto& threads = doc["runs"][1];

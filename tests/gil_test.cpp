@@ -77,10 +77,11 @@ TEST(EmulatedGil, ShorterSwitchIntervalMeansMoreHandOffs) {
 }
 
 TEST(EmulatedGil, WaitsReleaseTheLockSoThreadsOverlapTheirWaits) {
-  const auto tasks = wait_tasks(8, 40ms);
+  const auto tasks = wait_tasks(8, 100ms);
   const auto serial = make_executor("sequential")->run(tasks, {});
   const auto gil = run_gil(tasks, 8);
-  // Eight 40 ms waits: 320 ms one after another; overlapped they take about 40 ms.
+  // Eight 100 ms waits: 800 ms one after another; overlapped they take about 100 ms (plus thread
+  // starts, which cost milliseconds each under TSan).
   EXPECT_LT(gil.wall_seconds() * 3.0, serial.wall_seconds())
       << "gil " << gil.wall_seconds() << " s vs sequential " << serial.wall_seconds() << " s";
   std::vector<task_interval> v;

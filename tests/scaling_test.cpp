@@ -19,7 +19,7 @@ TEST(ClassicExperiment, IoBoundWorkGainsFromThreadsEvenUnderAnInterpreterLock) {
   experiment_spec spec;
   spec.workload.name = "io";
   spec.workload.tasks = 32;
-  spec.workload.size = 20;
+  spec.workload.size = 50;  // long waits: a thread start costs milliseconds under TSan
   spec.executors = {"threads", "gil-threads"};
   spec.workers = 16;
   spec.repeat = 3;
