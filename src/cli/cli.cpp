@@ -115,7 +115,7 @@ class session {
       : human_(human), json_(json), csv_(csv), tty_(::isatty(::fileno(human)) != 0) {}
 
   std::vector<measured_run> run(const experiment_spec& spec) {
-    std::vector<measured_run> rows;
+    const std::size_t first = done_.size();  // this experiment's rows start here
     try {
       return run_experiment(spec, [&](const measured_run& m) {
         if (tty_) {
@@ -123,14 +123,13 @@ class session {
                        m.workers, m.wall_median * 1e3);
           std::fflush(human_);
         }
-        rows.push_back(m);
         done_.push_back(m);
       });
     } catch (const std::invalid_argument&) {
       throw;  // bad input is found before anything runs
     } catch (...) {
       if (!done_.empty()) {
-        print(human_, format_table(rows));
+        print(human_, format_table({done_.begin() + static_cast<std::ptrdiff_t>(first), done_.end()}));
         write();
         std::fprintf(stderr, "parlab: the %zu rows measured before the error were written\n",
                      done_.size());

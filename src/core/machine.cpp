@@ -13,6 +13,13 @@
 #include <system_error>
 
 namespace parlab {
+namespace {
+/// CPUs online in the machine, at least 1.
+int online_count() noexcept {
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return online > 0 ? static_cast<int>(online) : 1;
+}
+}  // namespace
 
 std::size_t usable_cores() noexcept {
   cpu_set_t set;
@@ -21,8 +28,7 @@ std::size_t usable_cores() noexcept {
     const int n = CPU_COUNT(&set);
     if (n > 0) return static_cast<std::size_t>(n);
   }
-  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
-  return online > 0 ? static_cast<std::size_t>(online) : 1;
+  return static_cast<std::size_t>(online_count());
 }
 
 std::vector<int> affinity() {
@@ -37,10 +43,6 @@ std::vector<int> affinity() {
 }
 
 namespace {
-int online_count() {
-  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
-  return online > 0 ? static_cast<int>(online) : 1;
-}
 
 int parse_cpu(std::string_view text, std::string_view whole) {
   int value = -1;
@@ -99,8 +101,7 @@ machine_info describe_machine() {
   machine_info m;
   m.cores = usable_cores();
   m.affinity = affinity();
-  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
-  m.online_cpus = online > 0 ? static_cast<std::size_t>(online) : m.cores;
+  m.online_cpus = static_cast<std::size_t>(online_count());
 
   std::ifstream cpuinfo("/proc/cpuinfo");
   for (std::string line; std::getline(cpuinfo, line);) {

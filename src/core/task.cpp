@@ -1,5 +1,7 @@
 #include <parlab/task.hpp>
 
+#include "core/splitmix.hpp"
+
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -7,17 +9,12 @@
 namespace parlab {
 namespace {
 
+using detail::splitmix64;
+
 // Numbers tested by compute() stay in [kFirst, kFirst + kRange) so every unit costs about the same
 // whatever the seed: trial division cost grows with the square root of the number tested.
 constexpr std::uint64_t kFirst = 1'000'000;
 constexpr std::uint64_t kRange = 1'000'000;
-
-constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30U)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27U)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31U);
-}
 
 bool is_prime(std::uint32_t n) noexcept {
   if (n < 2) return false;

@@ -1,5 +1,6 @@
 #include <parlab/workload.hpp>
 
+#include "core/splitmix.hpp"
 #include "workloads/generators.hpp"
 
 #include <stdexcept>
@@ -67,10 +68,8 @@ std::vector<task> make_batch(std::string_view prefix, std::size_t tasks, std::ui
 }
 
 std::uint64_t task_seed(std::uint64_t seed, std::size_t id) noexcept {
-  std::uint64_t x = seed + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(id) + 1);
-  x = (x ^ (x >> 30U)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27U)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31U);
+  // Task i gets output i of a SplitMix64 generator seeded with `seed`.
+  return splitmix64(seed + splitmix64_step * static_cast<std::uint64_t>(id));
 }
 }  // namespace detail
 
