@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
         i, "request#" + std::to_string(i),
         [](parlab::task_context& ctx) -> std::uint64_t {
           ctx.wait(std::chrono::milliseconds(50));  // the response is on its way
-          return ctx.compute(50);                  // parse it
+          return ctx.compute(50);                   // parse it
         },
         /*seed=*/i));
   }

@@ -1,8 +1,8 @@
 // The parlab binary as a user runs it: exit codes, one-line errors, JSON and CSV outputs.
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -130,8 +130,8 @@ TEST_F(Cli, AThrowingTaskExitsOneAndStillWritesTheResults) {
 }
 
 TEST_F(Cli, RunPrintsATableWithEveryModel) {
-  const auto o = parlab("run -w cpu -e sequential,threads,thread-pool,processes,gil-threads -j 2" +
-                        kQuick);
+  const auto o =
+      parlab("run -w cpu -e sequential,threads,thread-pool,processes,gil-threads -j 2" + kQuick);
   ASSERT_EQ(o.code, 0) << o.err;
   for (const char* model : {"sequential", "threads", "thread-pool", "processes", "gil-threads"}) {
     EXPECT_NE(o.out.find(model), std::string::npos) << model;
@@ -167,8 +167,8 @@ TEST_F(Cli, PinnedToOneCoreWaitingThreadsStillOverlap) {
 TEST_F(Cli, ListShowsWorkloadsAndExecutors) {
   const auto o = parlab("list");
   ASSERT_EQ(o.code, 0);
-  for (const char* name : {"cpu", "io", "sequential", "threads", "thread-pool", "processes",
-                           "gil-threads"}) {
+  for (const char* name :
+       {"cpu", "io", "sequential", "threads", "thread-pool", "processes", "gil-threads"}) {
     EXPECT_NE(o.out.find(name), std::string::npos) << name;
   }
 }

@@ -113,7 +113,8 @@ TEST(CsvReport, OneHeaderAndOneLinePerRun) {
   int lines = 0;
   for (std::string line; std::getline(in, line);) {
     ++lines;
-    EXPECT_EQ(std::count(line.begin(), line.end(), ','), std::count(header.begin(), header.end(), ','));
+    EXPECT_EQ(std::count(line.begin(), line.end(), ','),
+              std::count(header.begin(), header.end(), ','));
   }
   EXPECT_EQ(lines, 3);
 }
@@ -138,9 +139,10 @@ TEST(Conclusions, ExplainTheClassicResultFromTheNumbers) {
   measured_run base;
   base.executor = "sequential";
   base.is_baseline = true;
-  const std::vector<measured_run> cpu = {base, run("threads", 1.95, 1.9), run("processes", 1.9, 1.9),
-                                         run("gil-threads", 1.0, 1.0)};
-  const std::vector<measured_run> io = {base, run("threads", 14.0, 0.1), run("gil-threads", 13.0, 0.1)};
+  const std::vector<measured_run> cpu = {base, run("threads", 1.95, 1.9),
+                                         run("processes", 1.9, 1.9), run("gil-threads", 1.0, 1.0)};
+  const std::vector<measured_run> io = {base, run("threads", 14.0, 0.1),
+                                        run("gil-threads", 13.0, 0.1)};
   const auto lines = conclusions(cpu, io, 2);
   ASSERT_GE(lines.size(), 2U);
   EXPECT_NE(lines[0].find("threads 1.95x"), std::string::npos) << lines[0];
@@ -149,8 +151,8 @@ TEST(Conclusions, ExplainTheClassicResultFromTheNumbers) {
   EXPECT_NE(lines[1].find("waiting does not use the CPU"), std::string::npos) << lines[1];
 
   // When the numbers do not show the gap, the conclusion must not claim it.
-  const std::vector<measured_run> flat = {base, run("threads", 1.0, 1.0), run("processes", 1.0, 1.0),
-                                          run("gil-threads", 1.0, 1.0)};
+  const std::vector<measured_run> flat = {base, run("threads", 1.0, 1.0),
+                                          run("processes", 1.0, 1.0), run("gil-threads", 1.0, 1.0)};
   const auto honest = conclusions(flat, io, 2);
   EXPECT_EQ(honest[0].find("interpreter lock serialises"), std::string::npos) << honest[0];
 }

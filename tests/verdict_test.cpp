@@ -17,8 +17,8 @@ TEST(Verdict, NoIntervalsIsSerial) {
 
 TEST(Verdict, BackToBackTasksAreSerial) {
   // Three tasks, each starting exactly when the previous one ends: never two in flight.
-  const std::vector<task_interval> v = {{0, 10 * ms, 10 * ms}, {10 * ms, 20 * ms, 10 * ms},
-                                        {20 * ms, 30 * ms, 10 * ms}};
+  const std::vector<task_interval> v = {
+      {0, 10 * ms, 10 * ms}, {10 * ms, 20 * ms, 10 * ms}, {20 * ms, 30 * ms, 10 * ms}};
   const auto s = classify(v, 2);
   EXPECT_EQ(s.result, verdict::serial);
   EXPECT_EQ(s.peak_in_flight, 1U);
@@ -71,8 +71,8 @@ TEST(Verdict, ParallelismJustBelowThresholdIsConcurrent) {
 
 TEST(Verdict, PeakCountsOnlySimultaneousTasks) {
   // A staircase: at most two overlap at any instant.
-  const std::vector<task_interval> v = {{0, 10 * ms, 0}, {5 * ms, 15 * ms, 0}, {10 * ms, 20 * ms, 0},
-                                        {15 * ms, 25 * ms, 0}};
+  const std::vector<task_interval> v = {
+      {0, 10 * ms, 0}, {5 * ms, 15 * ms, 0}, {10 * ms, 20 * ms, 0}, {15 * ms, 25 * ms, 0}};
   const auto s = classify(v, 8);
   EXPECT_EQ(s.peak_in_flight, 2U);
   EXPECT_NEAR(s.span_seconds, 0.025, 1e-12);

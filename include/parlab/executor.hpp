@@ -26,15 +26,15 @@ struct run_options {
 /// What happened to one task.
 struct task_record {
   std::size_t task_id = 0;
-  std::size_t worker = 0;       ///< worker slot in [0, W)
-  std::int64_t pid = 0;         ///< process that ran it
-  std::int64_t tid = 0;         ///< kernel thread id that ran it
-  std::int64_t start_ns = 0;    ///< monotonic_ns() when it started
-  std::int64_t end_ns = 0;      ///< monotonic_ns() when it ended
-  std::int64_t cpu_ns = 0;      ///< CPU time the task consumed
-  bool ok = false;              ///< false: it threw, crashed or never ran
-  std::string message;          ///< why it failed (empty when ok)
-  std::uint64_t result = 0;     ///< the body's return value (a checksum)
+  std::size_t worker = 0;     ///< worker slot in [0, W)
+  std::int64_t pid = 0;       ///< process that ran it
+  std::int64_t tid = 0;       ///< kernel thread id that ran it
+  std::int64_t start_ns = 0;  ///< monotonic_ns() when it started
+  std::int64_t end_ns = 0;    ///< monotonic_ns() when it ended
+  std::int64_t cpu_ns = 0;    ///< CPU time the task consumed
+  bool ok = false;            ///< false: it threw, crashed or never ran
+  std::string message;        ///< why it failed (empty when ok)
+  std::uint64_t result = 0;   ///< the body's return value (a checksum)
 };
 
 /// One interval during which a worker held a lock (the emulated GIL).
@@ -50,9 +50,9 @@ struct run_result {
   std::size_t workers = 0;
   std::int64_t start_ns = 0;
   std::int64_t end_ns = 0;
-  kernel_figures kernel;                ///< this process and its children, during the run
-  std::vector<task_record> records;     ///< one per task, ordered by task id
-  std::vector<lock_hold> lock_holds;    ///< gil-threads only: every hold of the lock
+  kernel_figures kernel;                  ///< this process and its children, during the run
+  std::vector<task_record> records;       ///< one per task, ordered by task id
+  std::vector<lock_hold> lock_holds;      ///< gil-threads only: every hold of the lock
   std::uint64_t gil_forced_switches = 0;  ///< gil-threads only: hand-offs forced by a waiter
 
   [[nodiscard]] double wall_seconds() const noexcept;

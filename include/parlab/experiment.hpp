@@ -19,9 +19,9 @@ struct experiment_spec {
   workload_spec workload;
   std::vector<std::string> executors;
   std::size_t workers = 1;
-  std::size_t repeat = 3;            ///< measured runs per configuration, after one warm-up
-  bool baseline = true;              ///< also measure `sequential` and compute speedups
-  bool keep_records = false;         ///< keep the representative run's task records
+  std::size_t repeat = 3;     ///< measured runs per configuration, after one warm-up
+  bool baseline = true;       ///< also measure `sequential` and compute speedups
+  bool keep_records = false;  ///< keep the representative run's task records
   std::chrono::nanoseconds gil_switch_interval = std::chrono::milliseconds(5);
 };
 
@@ -39,15 +39,15 @@ struct measured_run {
   double wall_median = 0.0;
   double wall_min = 0.0;
   double wall_max = 0.0;
-  std::optional<double> speedup;     ///< baseline median / this median; nullopt for the baseline
-  std::optional<double> efficiency;  ///< speedup / min(W, tasks)
-  kernel_figures kernel;             ///< of the representative (median) run
-  double cpu_utilisation = 0.0;      ///< kernel CPU seconds / wall, of the representative run
-  concurrency_summary concurrency;   ///< of the representative run
-  std::size_t failed_tasks = 0;      ///< of the representative run
-  std::vector<std::string> failures; ///< "task K failed: message", of the representative run
+  std::optional<double> speedup;      ///< baseline median / this median; nullopt for the baseline
+  std::optional<double> efficiency;   ///< speedup / min(W, tasks)
+  kernel_figures kernel;              ///< of the representative (median) run
+  double cpu_utilisation = 0.0;       ///< kernel CPU seconds / wall, of the representative run
+  concurrency_summary concurrency;    ///< of the representative run
+  std::size_t failed_tasks = 0;       ///< of the representative run
+  std::vector<std::string> failures;  ///< "task K failed: message", of the representative run
   std::uint64_t gil_forced_switches = 0;
-  run_result representative;         ///< records kept only when spec.keep_records
+  run_result representative;  ///< records kept only when spec.keep_records
 };
 
 /// Median of the values (mean of the two middle ones for an even count); 0 for none.

@@ -50,15 +50,15 @@ class emulated_gil {
 
   const std::chrono::nanoseconds interval_;
   mutable std::mutex mutex_;
-  std::condition_variable free_;        // lock became free
-  std::condition_variable switched_;    // someone else took the lock (for forced switching)
+  std::condition_variable free_;      // lock became free
+  std::condition_variable switched_;  // someone else took the lock (for forced switching)
   bool locked_ = false;
   std::size_t holder_ = 0;
-  std::uint64_t switch_number_ = 0;     // bumped on every acquisition
+  std::uint64_t switch_number_ = 0;  // bumped on every acquisition
   std::uint64_t forced_switches_ = 0;
   std::atomic<bool> drop_request_{false};
-  std::vector<std::int64_t> held_since_;                 // per worker; guarded by mutex_
-  std::vector<std::vector<lock_hold>> holds_;            // per worker; guarded by mutex_
+  std::vector<std::int64_t> held_since_;       // per worker; guarded by mutex_
+  std::vector<std::vector<lock_hold>> holds_;  // per worker; guarded by mutex_
 };
 
 }  // namespace parlab

@@ -7,11 +7,11 @@ namespace parlab {
 
 /// What the kernel says a run cost: CPU time, context switches and peak memory.
 struct kernel_figures {
-  double user_seconds = 0.0;            ///< user CPU, this process and its reaped children
-  double system_seconds = 0.0;          ///< system CPU, this process and its reaped children
-  std::int64_t voluntary_switches = 0;  ///< a thread gave up the CPU (blocked: sleep, lock, I/O)
+  double user_seconds = 0.0;              ///< user CPU, this process and its reaped children
+  double system_seconds = 0.0;            ///< system CPU, this process and its reaped children
+  std::int64_t voluntary_switches = 0;    ///< a thread gave up the CPU (blocked: sleep, lock, I/O)
   std::int64_t involuntary_switches = 0;  ///< the kernel took the CPU away (time slice over)
-  std::int64_t peak_rss_bytes = 0;      ///< high-water mark of resident memory (process or child)
+  std::int64_t peak_rss_bytes = 0;        ///< high-water mark of resident memory (process or child)
 
   [[nodiscard]] double cpu_seconds() const noexcept { return user_seconds + system_seconds; }
 };

@@ -12,9 +12,9 @@ struct machine_info {
   std::size_t cores = 1;        ///< CPUs this process may run on (its affinity mask)
   std::size_t online_cpus = 1;  ///< CPUs online in the machine
   std::string cpu_model;
-  std::string kernel;           ///< uname: sysname release
+  std::string kernel;  ///< uname: sysname release
   std::string hostname;
-  std::vector<int> affinity;    ///< ids of the CPUs this process may run on
+  std::vector<int> affinity;  ///< ids of the CPUs this process may run on
 };
 
 /// Reads /proc/cpuinfo, uname and the affinity mask. Thread-safe.

@@ -17,8 +17,8 @@ inline constexpr const char* result_schema = "parlab.result/1";
 
 /// The result document (see docs/json-schema.md). Task records are included when the runs kept
 /// them (experiment_spec::keep_records).
-[[nodiscard]] std::string to_json(const machine_info& machine, const std::vector<measured_run>& runs,
-                                  int indent = 2);
+[[nodiscard]] std::string to_json(const machine_info& machine,
+                                  const std::vector<measured_run>& runs, int indent = 2);
 
 /// One header line and one line per run (records are not included).
 [[nodiscard]] std::string to_csv(const std::vector<measured_run>& runs);

@@ -81,11 +81,11 @@ using task_body = std::function<std::uint64_t(task_context&)>;
 
 /// A unit of work handed to an executor.
 struct task {
-  std::size_t id = 0;        ///< index in its batch; records are reported per id
-  std::string label;         ///< e.g. "cpu#3"
-  std::uint64_t seed = 0;    ///< reproducible per-task choices (which numbers compute() tests)
-  std::vector<step> steps;   ///< for built-in tasks: what the body does (empty for callables)
-  task_body body;            ///< runs the task
+  std::size_t id = 0;       ///< index in its batch; records are reported per id
+  std::string label;        ///< e.g. "cpu#3"
+  std::uint64_t seed = 0;   ///< reproducible per-task choices (which numbers compute() tests)
+  std::vector<step> steps;  ///< for built-in tasks: what the body does (empty for callables)
+  task_body body;           ///< runs the task
 };
 
 /// A task that runs `steps` through the context; its result is a checksum of the prime counts.

@@ -51,11 +51,11 @@ class thread_pool {
   void work(std::stop_token stop, std::size_t worker);
 
   std::mutex mutex_;
-  std::condition_variable_any has_work_;   // signalled on post() and on stop
-  std::condition_variable idle_;           // signalled when the pool drains
+  std::condition_variable_any has_work_;  // signalled on post() and on stop
+  std::condition_variable idle_;          // signalled when the pool drains
   std::deque<job> queue_;
-  std::size_t running_ = 0;                // jobs taken but not finished
-  std::vector<std::jthread> workers_;      // last member: joined first, before the queue dies
+  std::size_t running_ = 0;            // jobs taken but not finished
+  std::vector<std::jthread> workers_;  // last member: joined first, before the queue dies
 };
 
 }  // namespace parlab

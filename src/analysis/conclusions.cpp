@@ -38,8 +38,8 @@ std::vector<std::string> conclusions(const std::vector<measured_run>& cpu_runs,
     const double threads = speedup_of(cpu_threads);
     const double processes = speedup_of(cpu_processes);
     const double gil = speedup_of(cpu_gil);
-    std::string line = fmt::format("CPU-bound: {} on {} core{}", speedups(cpu_runs), cores,
-                                   cores == 1 ? "" : "s");
+    std::string line =
+        fmt::format("CPU-bound: {} on {} core{}", speedups(cpu_runs), cores, cores == 1 ? "" : "s");
     if (cores < 2) {
       line += " - with one core nothing computes in parallel: every model can only take turns.";
     } else if (std::min(threads, processes) >= 1.3 && gil < std::min(threads, processes) * 0.8) {
@@ -63,7 +63,8 @@ std::vector<std::string> conclusions(const std::vector<measured_run>& cpu_runs,
   if (io_threads != nullptr && io_gil != nullptr && !io_runs.empty()) {
     const double threads = speedup_of(io_threads);
     const double gil = speedup_of(io_gil);
-    std::string line = fmt::format("I/O-bound: {} with W = {}", speedups(io_runs), io_threads->workers);
+    std::string line =
+        fmt::format("I/O-bound: {} with W = {}", speedups(io_runs), io_threads->workers);
     if (threads >= 2.0 && gil >= 2.0) {
       line += fmt::format(
           " - waiting does not use the CPU ({:.0f}% CPU for threads), so even lock-serialised "
@@ -84,9 +85,8 @@ std::vector<std::string> conclusions(const std::vector<measured_run>& cpu_runs,
         "task {:.1f} ms, a thread pool {:.1f} ms (median wall); processes also used {:.1f} ms of "
         "CPU against {:.1f} ms for threads - creating and reaping a process is dearer than a "
         "thread, and a pool creates its workers only once.",
-        io_processes->wall_median * 1e3, io_threads->wall_median * 1e3,
-        io_pool->wall_median * 1e3, io_processes->kernel.cpu_seconds() * 1e3,
-        io_threads->kernel.cpu_seconds() * 1e3));
+        io_processes->wall_median * 1e3, io_threads->wall_median * 1e3, io_pool->wall_median * 1e3,
+        io_processes->kernel.cpu_seconds() * 1e3, io_threads->kernel.cpu_seconds() * 1e3));
   }
   return lines;
 }

@@ -54,9 +54,8 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   // count); its kernel figures, verdict and records stand for the configuration.
   std::vector<std::size_t> order(runs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return m.wall_samples[a] < m.wall_samples[b];
-  });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return m.wall_samples[a] < m.wall_samples[b]; });
   run_result& rep = runs[order[(order.size() - 1) / 2]];
   m.kernel = rep.kernel;
   const double wall = rep.wall_seconds();
@@ -65,7 +64,8 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   m.concurrency = classify(intervals, cores);
   m.failed_tasks = rep.failed_tasks();
   for (const auto& rec : rep.records) {
-    if (!rec.ok) m.failures.push_back("task " + std::to_string(rec.task_id) + " failed: " + rec.message);
+    if (!rec.ok)
+      m.failures.push_back("task " + std::to_string(rec.task_id) + " failed: " + rec.message);
   }
   m.gil_forced_switches = rep.gil_forced_switches;
   if (!spec.keep_records) {
@@ -85,8 +85,7 @@ std::vector<measured_run> run_experiment(const experiment_spec& spec,
   return measure_tasks(make_workload(resolved.workload), resolved, progress);
 }
 
-std::vector<measured_run> measure_tasks(const std::vector<task>& tasks,
-                                        const experiment_spec& spec,
+std::vector<measured_run> measure_tasks(const std::vector<task>& tasks, const experiment_spec& spec,
                                         const progress_callback& progress) {
   if (tasks.empty()) throw std::invalid_argument("tasks must be at least 1 (got 0)");
   if (spec.workers == 0) throw std::invalid_argument("workers must be at least 1 (got 0)");

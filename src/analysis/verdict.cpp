@@ -9,10 +9,14 @@ namespace parlab {
 
 std::string_view to_string(verdict v) noexcept {
   switch (v) {
-    case verdict::serial: return "serial";
-    case verdict::concurrent: return "concurrent";
-    case verdict::parallel: return "parallel";
-    case verdict::concurrent_parallel: return "concurrent+parallel";
+    case verdict::serial:
+      return "serial";
+    case verdict::concurrent:
+      return "concurrent";
+    case verdict::parallel:
+      return "parallel";
+    case verdict::concurrent_parallel:
+      return "concurrent+parallel";
   }
   return "unknown";
 }

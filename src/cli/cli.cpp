@@ -5,10 +5,10 @@
 #include <parlab/machine.hpp>
 #include <parlab/report.hpp>
 
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <cstdio>
@@ -105,7 +105,10 @@ std::pair<output_target, output_target> checked_outputs(const common_options& co
   return {std::move(json), std::move(csv)};
 }
 
-void print(std::FILE* f, const std::string& s) { std::fputs(s.c_str(), f); std::fflush(f); }
+void print(std::FILE* f, const std::string& s) {
+  std::fputs(s.c_str(), f);
+  std::fflush(f);
+}
 
 /// Runs experiments one after another, keeping every finished row, so that if a later run cannot
 /// be carried out the rows already measured are still printed and written (nothing is lost).
@@ -129,7 +132,8 @@ class session {
       throw;  // bad input is found before anything runs
     } catch (...) {
       if (!done_.empty()) {
-        print(human_, format_table({done_.begin() + static_cast<std::ptrdiff_t>(first), done_.end()}));
+        print(human_,
+              format_table({done_.begin() + static_cast<std::ptrdiff_t>(first), done_.end()}));
         write();
         std::fprintf(stderr, "parlab: the %zu rows measured before the error were written\n",
                      done_.size());
@@ -198,9 +202,9 @@ int command_run(const run_options_cli& o, const common_options& common) {
   }
   const auto [json, csv] = checked_outputs(common);
   std::FILE* human = human_stream(json, csv);
-  print(human, fmt::format("{} workload, {} tasks of size {} ({}), {} repeats\n", spec.workload.name,
-                           spec.workload.tasks, effective_size(spec.workload), info.size_meaning,
-                           spec.repeat));
+  print(human, fmt::format("{} workload, {} tasks of size {} ({}), {} repeats\n",
+                           spec.workload.name, spec.workload.tasks, effective_size(spec.workload),
+                           info.size_meaning, spec.repeat));
   session s(human, json, csv);
   const auto runs = s.run(spec);
   print(human, format_table(runs));
@@ -246,21 +250,25 @@ int command_demo(const common_options& common) {
   print(human, fmt::format("parlab demo: the classic experiment on {} ({} core{} usable, {})\n\n",
                            machine.hostname, machine.cores, machine.cores == 1 ? "" : "s",
                            machine.cpu_model));
-  print(human, fmt::format("CPU-bound: {} tasks, each counting primes for {} units; W = {} (cores)\n",
-                           cpu.workload.tasks, effective_size(cpu.workload), cpu.workers));
+  print(human,
+        fmt::format("CPU-bound: {} tasks, each counting primes for {} units; W = {} (cores)\n",
+                    cpu.workload.tasks, effective_size(cpu.workload), cpu.workers));
   session s(human, json, csv);
   const auto cpu_runs = s.run(cpu);
   print(human, format_table(cpu_runs) + "\n");
-  print(human, fmt::format("I/O-bound: {} tasks, each waiting {} ms then computing 1 unit; W = {}\n",
-                           io.workload.tasks, effective_size(io.workload), io.workers));
+  print(human,
+        fmt::format("I/O-bound: {} tasks, each waiting {} ms then computing 1 unit; W = {}\n",
+                    io.workload.tasks, effective_size(io.workload), io.workers));
   const auto io_runs = s.run(io);
   print(human, format_table(io_runs) + "\n");
 
   std::string text = "Conclusions:\n";
-  for (const auto& line : conclusions(cpu_runs, io_runs, machine.cores)) text += "  * " + line + "\n";
-  text += fmt::format("\n(measured in {:.1f} s; each row: median of {} runs after one warm-up; "
-                      "speedup against sequential in the same invocation)\n",
-                      to_seconds(monotonic_ns() - started), cpu.repeat);
+  for (const auto& line : conclusions(cpu_runs, io_runs, machine.cores))
+    text += "  * " + line + "\n";
+  text += fmt::format(
+      "\n(measured in {:.1f} s; each row: median of {} runs after one warm-up; "
+      "speedup against sequential in the same invocation)\n",
+      to_seconds(monotonic_ns() - started), cpu.repeat);
   print(human, text);
 
   s.write();
@@ -292,9 +300,10 @@ void apply_pinning(const common_options& common) {
 }
 
 int dispatch(int argc, char** argv) {
-  CLI::App app{"parlab - a laboratory for multitasking, multithreading, multiprocessing, "
-               "concurrency and parallelism",
-               "parlab"};
+  CLI::App app{
+      "parlab - a laboratory for multitasking, multithreading, multiprocessing, "
+      "concurrency and parallelism",
+      "parlab"};
   app.footer(kExamples);
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", "parlab " PARLAB_VERSION);

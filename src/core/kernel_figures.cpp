@@ -10,8 +10,10 @@ kernel_figures read(int who) noexcept {
   rusage u{};
   ::getrusage(who, &u);
   kernel_figures k;
-  k.user_seconds = static_cast<double>(u.ru_utime.tv_sec) + static_cast<double>(u.ru_utime.tv_usec) * 1e-6;
-  k.system_seconds = static_cast<double>(u.ru_stime.tv_sec) + static_cast<double>(u.ru_stime.tv_usec) * 1e-6;
+  k.user_seconds =
+      static_cast<double>(u.ru_utime.tv_sec) + static_cast<double>(u.ru_utime.tv_usec) * 1e-6;
+  k.system_seconds =
+      static_cast<double>(u.ru_stime.tv_sec) + static_cast<double>(u.ru_stime.tv_usec) * 1e-6;
   k.voluntary_switches = u.ru_nvcsw;
   k.involuntary_switches = u.ru_nivcsw;
   k.peak_rss_bytes = static_cast<std::int64_t>(u.ru_maxrss) * 1024;  // Linux reports KiB

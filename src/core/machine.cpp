@@ -50,12 +50,14 @@ int parse_cpu(std::string_view text, std::string_view whole) {
   const int online = online_count();
   const std::string allowed = online == 1 ? "0" : "0-" + std::to_string(online - 1);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 0) {
-    throw std::invalid_argument("bad CPU list '" + std::string(whole) + "' (use ids like 0 or 0,1 "
-                                "or 0-3; this machine has CPUs " + allowed + ")");
+    throw std::invalid_argument("bad CPU list '" + std::string(whole) +
+                                "' (use ids like 0 or 0,1 "
+                                "or 0-3; this machine has CPUs " +
+                                allowed + ")");
   }
   if (value >= online) {
-    throw std::invalid_argument("CPU " + std::to_string(value) + " does not exist (this machine has CPUs " +
-                                allowed + ")");
+    throw std::invalid_argument("CPU " + std::to_string(value) +
+                                " does not exist (this machine has CPUs " + allowed + ")");
   }
   return value;
 }
@@ -89,7 +91,8 @@ void pin_to_cpus(const std::vector<int>& cpus) {
   cpu_set_t set;
   CPU_ZERO(&set);
   for (int c : cpus) {
-    if (c < 0 || c >= CPU_SETSIZE) throw std::invalid_argument("CPU " + std::to_string(c) + " is out of range");
+    if (c < 0 || c >= CPU_SETSIZE)
+      throw std::invalid_argument("CPU " + std::to_string(c) + " is out of range");
     CPU_SET(static_cast<std::size_t>(c), &set);
   }
   if (::sched_setaffinity(0, sizeof(set), &set) != 0) {
@@ -107,7 +110,8 @@ machine_info describe_machine() {
   for (std::string line; std::getline(cpuinfo, line);) {
     if (line.rfind("model name", 0) == 0) {
       const auto colon = line.find(':');
-      if (colon != std::string::npos) m.cpu_model = line.substr(line.find_first_not_of(' ', colon + 1));
+      if (colon != std::string::npos)
+        m.cpu_model = line.substr(line.find_first_not_of(' ', colon + 1));
       break;
     }
   }

@@ -37,8 +37,9 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
   execute(tasks, options, result);
   result.end_ns = monotonic_ns();
   result.kernel = difference(before, rusage_snapshot::now());
-  std::stable_sort(result.records.begin(), result.records.end(),
-                   [](const task_record& a, const task_record& b) { return a.task_id < b.task_id; });
+  std::stable_sort(
+      result.records.begin(), result.records.end(),
+      [](const task_record& a, const task_record& b) { return a.task_id < b.task_id; });
   return result;
 }
 

@@ -99,8 +99,13 @@ struct child_reaper {
   task_record record;
   run_task(t, slot, hooks, record);
   std::string out(sizeof(wire_record), '\0');
-  wire_record w{record.pid,   record.tid,    record.start_ns, record.end_ns, record.cpu_ns,
-                record.result, record.ok ? 1U : 0U,
+  wire_record w{record.pid,
+                record.tid,
+                record.start_ns,
+                record.end_ns,
+                record.cpu_ns,
+                record.result,
+                record.ok ? 1U : 0U,
                 static_cast<std::uint32_t>(std::min(record.message.size(), kMaxMessage))};
   std::memcpy(out.data(), &w, sizeof w);
   out.append(record.message, 0, w.message_length);

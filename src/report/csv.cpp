@@ -13,14 +13,14 @@ std::string to_csv(const std::vector<measured_run>& runs) {
     return v ? fmt::format("{:.6g}", *v) : std::string();
   };
   for (const auto& r : runs) {
-    out += fmt::format("{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{},{},{:.6g},{:.6g},{},{},{},{},{},{:.6g},{}\n",
-                       r.workload, r.executor, r.workers, r.tasks, r.size, r.repeat,
-                       r.is_baseline ? "true" : "false", r.wall_median, r.wall_min, r.wall_max,
-                       optional(r.speedup), optional(r.efficiency), r.kernel.cpu_seconds(),
-                       r.cpu_utilisation, r.kernel.voluntary_switches,
-                       r.kernel.involuntary_switches, r.kernel.peak_rss_bytes,
-                       to_string(r.concurrency.result), r.concurrency.peak_in_flight,
-                       r.concurrency.avg_parallelism, r.failed_tasks);
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{},{},{:.6g},{:.6g},{},{},{},{},{},{:.6g},{}\n",
+        r.workload, r.executor, r.workers, r.tasks, r.size, r.repeat,
+        r.is_baseline ? "true" : "false", r.wall_median, r.wall_min, r.wall_max,
+        optional(r.speedup), optional(r.efficiency), r.kernel.cpu_seconds(), r.cpu_utilisation,
+        r.kernel.voluntary_switches, r.kernel.involuntary_switches, r.kernel.peak_rss_bytes,
+        to_string(r.concurrency.result), r.concurrency.peak_in_flight,
+        r.concurrency.avg_parallelism, r.failed_tasks);
   }
   return out;
 }

@@ -19,11 +19,12 @@ std::string format_table(const std::vector<measured_run>& runs) {
                                 "ctx sw vol/inv", "verdict");
   out += std::string(98, '-') + "\n";
   for (const auto& r : runs) {
-    const std::string wall = fmt::format("{} [{}-{}]", seconds(r.wall_median),
-                                         seconds(r.wall_min), seconds(r.wall_max));
-    const std::string speedup = r.speedup ? fmt::format("{:.2f}x", *r.speedup)
-                                          : (r.is_baseline ? "base" : "-");
-    const std::string efficiency = r.efficiency ? fmt::format("{:.0f}%", *r.efficiency * 100.0) : "-";
+    const std::string wall =
+        fmt::format("{} [{}-{}]", seconds(r.wall_median), seconds(r.wall_min), seconds(r.wall_max));
+    const std::string speedup =
+        r.speedup ? fmt::format("{:.2f}x", *r.speedup) : (r.is_baseline ? "base" : "-");
+    const std::string efficiency =
+        r.efficiency ? fmt::format("{:.0f}%", *r.efficiency * 100.0) : "-";
     const std::string switches =
         fmt::format("{}/{}", r.kernel.voluntary_switches, r.kernel.involuntary_switches);
     std::string verdict(to_string(r.concurrency.result));
