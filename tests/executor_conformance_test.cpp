@@ -1,6 +1,7 @@
 // The conformance suite every execution model must pass, for W in {1, 2, 4, 8}.
 
 #include <parlab/executor.hpp>
+#include <parlab/timeline_analysis.hpp>
 #include <parlab/verdict.hpp>
 
 #include <gtest/gtest.h>
@@ -145,6 +146,71 @@ TEST_P(ExecutorConformance, AThrowingTaskIsReportedAndOthersComplete) {
       EXPECT_TRUE(result.records[i].ok) << result.records[i].message;
     }
   }
+}
+
+TEST_P(ExecutorConformance, TheTimelineMatchesTheRecords) {
+  shared_counters runs(kTasks);
+  const auto result = run(make_tasks(runs));
+  const auto& events = result.recorded.events;
+  EXPECT_EQ(result.recorded.dropped, 0U);
+  ASSERT_FALSE(events.empty());
+  for (std::size_t k = 1; k < events.size(); ++k) {
+    ASSERT_LE(events[k - 1].start_ns, events[k].start_ns) << "events are ordered by start";
+  }
+  const std::size_t lanes = name() == "sequential" ? 1 : workers();
+  for (const auto& rec : result.records) {
+    const auto id = static_cast<std::uint32_t>(rec.task_id);
+    std::size_t queued = 0, spans = 0, waits = 0;
+    std::int64_t running = 0;
+    for (const auto& e : events) {
+      if (e.task != id) continue;
+      EXPECT_LE(e.start_ns, e.end_ns);
+      if (e.kind == event_kind::queued) {
+        ++queued;
+        EXPECT_EQ(e.start_ns, result.start_ns);
+        continue;
+      }
+      EXPECT_EQ(e.worker, rec.worker) << "task " << id << " " << to_string(e.kind);
+      EXPECT_LT(e.worker, lanes);
+      if (e.kind == event_kind::task) {
+        ++spans;
+        EXPECT_EQ(e.start_ns, rec.start_ns);
+        EXPECT_EQ(e.end_ns, rec.end_ns);
+      } else {
+        EXPECT_GE(e.start_ns, rec.start_ns) << to_string(e.kind) << " inside its task";
+        EXPECT_LE(e.end_ns, rec.end_ns) << to_string(e.kind) << " inside its task";
+      }
+      if (e.kind == event_kind::wait) ++waits;
+      if (e.kind == event_kind::slice) {
+        running += e.end_ns - e.start_ns;
+        EXPECT_GE(e.cpu, 0);
+      }
+    }
+    EXPECT_EQ(queued, 1U) << "task " << id;
+    EXPECT_EQ(spans, 1U) << "task " << id;
+    EXPECT_EQ(waits, 1U) << "task " << id;  // each task waits once
+    EXPECT_GT(running, 0) << "task " << id;
+    EXPECT_LE(running, rec.end_ns - rec.start_ns);
+  }
+  const auto summary = summarize(events, workers(), 2);
+  EXPECT_EQ(summary.peak_in_flight, classify([&] {
+              std::vector<task_interval> v;
+              for (const auto& r : result.records) v.push_back({r.start_ns, r.end_ns, r.cpu_ns});
+              return v;
+            }(),
+                                             2)
+                                        .peak_in_flight);
+  EXPECT_EQ(summary.gil_wait_fraction.has_value(), name() == "gil-threads");
+}
+
+TEST_P(ExecutorConformance, RecordingCanBeTurnedOff) {
+  shared_counters runs(kTasks);
+  run_options options;
+  options.workers = workers();
+  options.record = false;
+  const auto result = make_executor(name())->run(make_tasks(runs), options);
+  EXPECT_TRUE(result.recorded.events.empty());
+  EXPECT_EQ(result.failed_tasks(), 0U);
 }
 
 TEST_P(ExecutorConformance, EmptyBatchRunsNothing) {

@@ -3,11 +3,13 @@
 
 #include <parlab/kernel_figures.hpp>
 #include <parlab/task.hpp>
+#include <parlab/timeline.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +23,10 @@ struct run_options {
   /// Emulated GIL only: how long a thread waits for the lock before forcing a hand-off
   /// (CPython's sys.setswitchinterval, 5 ms by default).
   std::chrono::nanoseconds gil_switch_interval = std::chrono::milliseconds(5);
+  /// Record a timeline (queued/task/slice/preempted/wait/GIL events) into run_result::recorded.
+  /// Costs under 1% of wall time on the cpu workload (docs/timelines.md has the measurement).
+  bool record = true;
+  std::size_t lane_capacity = default_lane_capacity;  ///< events kept per worker
 };
 
 /// What happened to one task.
@@ -54,6 +60,7 @@ struct run_result {
   std::vector<task_record> records;       ///< one per task, ordered by task id
   std::vector<lock_hold> lock_holds;      ///< gil-threads only: every hold of the lock
   std::uint64_t gil_forced_switches = 0;  ///< gil-threads only: hand-offs forced by a waiter
+  timeline recorded;                      ///< what ran when (empty when not recording)
 
   [[nodiscard]] double wall_seconds() const noexcept;
   [[nodiscard]] std::size_t failed_tasks() const noexcept;
@@ -80,6 +87,13 @@ class executor {
   /// exactly one worker). Models with a lock also fill the lock fields.
   virtual void execute(std::span<const task> tasks, const run_options& options,
                        run_result& result) = 0;
+
+  /// Worker w's event lane for the run in progress, or nullptr when the run does not record.
+  /// Thread-safe for distinct w.
+  [[nodiscard]] event_lane* lane(std::size_t worker);
+
+ private:
+  std::optional<recorder> recorder_;  // the run in progress's lanes
 };
 
 /// A registry entry: what `parlab list` prints.

@@ -21,7 +21,7 @@ struct experiment_spec {
   std::size_t workers = 1;
   std::size_t repeat = 3;     ///< measured runs per configuration, after one warm-up
   bool baseline = true;       ///< also measure `sequential` and compute speedups
-  bool keep_records = false;  ///< keep the representative run's task records
+  bool keep_records = false;  ///< keep the representative run's task records and timeline
   std::chrono::nanoseconds gil_switch_interval = std::chrono::milliseconds(5);
 };
 
@@ -47,7 +47,7 @@ struct measured_run {
   std::size_t failed_tasks = 0;       ///< of the representative run
   std::vector<std::string> failures;  ///< "task K failed: message", of the representative run
   std::uint64_t gil_forced_switches = 0;
-  run_result representative;  ///< records kept only when spec.keep_records
+  run_result representative;  ///< records and timeline events kept only when spec.keep_records
 };
 
 /// Median of the values (mean of the two middle ones for an even count); 0 for none.

@@ -10,5 +10,7 @@
 #include <parlab/report.hpp>
 #include <parlab/task.hpp>
 #include <parlab/thread_pool.hpp>
+#include <parlab/timeline.hpp>
+#include <parlab/timeline_analysis.hpp>
 #include <parlab/verdict.hpp>
 #include <parlab/workload.hpp>

@@ -10,6 +10,8 @@
 
 namespace parlab {
 
+class event_lane;
+
 /// What one step of a built-in task does.
 enum class step_kind {
   compute,  ///< burn CPU in a real kernel (prime counting by trial division); amount = units
@@ -43,8 +45,10 @@ class execution_hooks {
 /// What a running task can do. Passed to every task body; not thread-safe (one per running task).
 class task_context {
  public:
-  /// @param hooks the execution model's hooks; @param seed the task's seed (picks its numbers)
-  task_context(execution_hooks& hooks, std::uint64_t seed, std::size_t worker) noexcept;
+  /// @param hooks the execution model's hooks; @param seed the task's seed (picks its numbers);
+  /// @param lane where the task's slices, gaps and waits are recorded (nullptr: not recorded)
+  task_context(execution_hooks& hooks, std::uint64_t seed, std::size_t worker,
+               event_lane* lane = nullptr) noexcept;
 
   /// Runs `units` units of the prime-counting kernel in small chunks, calling the model's
   /// between_chunks() hook after each. Returns the number of primes found. Blocks (computes).
@@ -53,16 +57,18 @@ class task_context {
   /// Blocks for `duration` without using the CPU. The model's hooks run around the wait.
   void wait(std::chrono::nanoseconds duration);
 
-  /// Runs any blocking call `fn` as a wait (the model's hooks run around it); returns its result.
+  /// Runs any blocking call `fn` as a wait (the model's hooks run around it, and the wait is
+  /// recorded); returns its result.
   template <class F>
   decltype(auto) blocking(F&& fn) {
     struct guard {
-      execution_hooks& h;
-      explicit guard(execution_hooks& hooks) : h(hooks) { h.before_wait(); }
-      ~guard() { h.after_wait(); }
+      task_context& ctx;
+      std::int64_t started;
+      explicit guard(task_context& c) : ctx(c), started(c.enter_wait()) {}
+      ~guard() { ctx.leave_wait(started); }
       guard(const guard&) = delete;
       guard& operator=(const guard&) = delete;
-    } g(*hooks_);
+    } g(*this);
     return std::forward<F>(fn)();
   }
 
@@ -70,7 +76,11 @@ class task_context {
   [[nodiscard]] std::size_t worker() const noexcept { return worker_; }
 
  private:
+  std::int64_t enter_wait();
+  void leave_wait(std::int64_t started);
+
   execution_hooks* hooks_;
+  event_lane* lane_;
   std::uint64_t cursor_;
   std::size_t worker_;
 };

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -26,12 +27,30 @@ struct task_interval {
   std::int64_t cpu_ns = 0;
 };
 
-/// What the intervals of one run say about it.
+/// Median and maximum of a set of durations, in seconds.
+struct latency_summary {
+  double median = 0.0;
+  double max = 0.0;
+};
+
+/// What the intervals (or the recorded timeline) of one run say about it.
 struct concurrency_summary {
   std::size_t peak_in_flight = 0;  ///< most tasks started and not yet ended at one instant
-  double avg_parallelism = 0.0;    ///< total task CPU time / span from first start to last end
+  /// Most tasks running (in a slice, on a CPU) at one instant; 0 without a timeline.
+  std::size_t peak_running = 0;
+  /// Running time / span from first start to last end. From a timeline, running time is the sum
+  /// of slices; from task intervals alone it is the tasks' CPU time.
+  double avg_parallelism = 0.0;
   double span_seconds = 0.0;
   verdict result = verdict::serial;
+  bool from_timeline = false;  ///< true: computed from recorded events (summarize)
+  // The rest is known only from a timeline.
+  latency_summary queue_latency_seconds;  ///< queued -> started, over tasks
+  std::optional<double> gil_wait_fraction;  ///< share of workers' time spent waiting for the GIL
+  double running_seconds = 0.0;    ///< sum of slices
+  double preempted_seconds = 0.0;  ///< sum of gaps where the kernel took the core away
+  double waiting_seconds = 0.0;    ///< sum of waits (blocked, not using the CPU)
+  std::size_t preemptions = 0;     ///< number of gaps
 };
 
 /// Average parallelism above this means tasks used more than one core at the same instant.
@@ -49,5 +68,9 @@ inline constexpr double parallel_threshold = 1.2;
 /// Pure: no clock, no I/O.
 [[nodiscard]] concurrency_summary classify(std::span<const task_interval> intervals,
                                            std::size_t cores);
+
+/// The rule classify() and summarize() share (see classify). Pure.
+[[nodiscard]] verdict decide(std::size_t peak_in_flight, double avg_parallelism,
+                             std::size_t cores) noexcept;
 
 }  // namespace parlab

@@ -1,5 +1,6 @@
 #include <parlab/experiment.hpp>
 #include <parlab/machine.hpp>
+#include <parlab/timeline_analysis.hpp>
 
 #include <algorithm>
 #include <numeric>
@@ -60,8 +61,13 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   m.kernel = rep.kernel;
   const double wall = rep.wall_seconds();
   m.cpu_utilisation = wall > 0 ? rep.kernel.cpu_seconds() / wall : 0.0;
-  const auto intervals = intervals_of(rep);
-  m.concurrency = classify(intervals, cores);
+  // The recorded timeline is the better witness (it sees time slices); the task intervals are
+  // the fallback when nothing was recorded or a lane overflowed.
+  if (!rep.recorded.events.empty() && rep.recorded.dropped == 0) {
+    m.concurrency = summarize(rep.recorded.events, workers, cores);
+  } else {
+    m.concurrency = classify(intervals_of(rep), cores);
+  }
   m.failed_tasks = rep.failed_tasks();
   for (const auto& rec : rep.records) {
     if (!rec.ok)
@@ -71,6 +77,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   if (!spec.keep_records) {
     rep.records.clear();
     rep.lock_holds.clear();
+    rep.recorded.events.clear();
   }
   m.representative = std::move(rep);
   return m;

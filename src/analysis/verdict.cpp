@@ -51,16 +51,17 @@ concurrency_summary classify(std::span<const task_interval> intervals, std::size
   s.span_seconds = static_cast<double>(span) * 1e-9;
   s.avg_parallelism = span > 0 ? static_cast<double>(cpu) / static_cast<double>(span) : 0.0;
 
-  const bool parallel = s.avg_parallelism > parallel_threshold;
-  if (s.peak_in_flight <= 1) {
-    s.result = verdict::serial;
-  } else if (parallel) {
-    s.result = s.peak_in_flight > std::max<std::size_t>(cores, 1) ? verdict::concurrent_parallel
-                                                                  : verdict::parallel;
-  } else {
-    s.result = verdict::concurrent;
-  }
+  s.result = decide(s.peak_in_flight, s.avg_parallelism, cores);
   return s;
+}
+
+verdict decide(std::size_t peak_in_flight, double avg_parallelism, std::size_t cores) noexcept {
+  if (peak_in_flight <= 1) return verdict::serial;
+  if (avg_parallelism > parallel_threshold) {
+    return peak_in_flight > std::max<std::size_t>(cores, 1) ? verdict::concurrent_parallel
+                                                            : verdict::parallel;
+  }
+  return verdict::concurrent;
 }
 
 }  // namespace parlab

@@ -1,4 +1,6 @@
+#include <parlab/clock.hpp>
 #include <parlab/task.hpp>
+#include <parlab/timeline.hpp>
 
 #include "core/splitmix.hpp"
 
@@ -35,8 +37,10 @@ std::uint64_t count_primes(std::uint64_t first, std::uint64_t count) noexcept {
   return found;
 }
 
-task_context::task_context(execution_hooks& hooks, std::uint64_t seed, std::size_t worker) noexcept
+task_context::task_context(execution_hooks& hooks, std::uint64_t seed, std::size_t worker,
+                           event_lane* lane) noexcept
     : hooks_(&hooks),
+      lane_(lane),
       cursor_(kFirst + (splitmix64(seed) % (kRange / numbers_per_unit)) * numbers_per_unit),
       worker_(worker) {}
 
@@ -46,9 +50,29 @@ std::uint64_t task_context::compute(std::uint64_t units) {
     found += count_primes(cursor_, numbers_per_unit);
     cursor_ += numbers_per_unit;
     if (cursor_ >= kFirst + kRange) cursor_ = kFirst;
+    if (lane_ != nullptr) lane_->after_chunk();
     hooks_->between_chunks();
   }
   return found;
+}
+
+std::int64_t task_context::enter_wait() {
+  std::int64_t now = 0;
+  if (lane_ != nullptr) {
+    now = monotonic_ns();
+    lane_->pause(now);
+  }
+  hooks_->before_wait();
+  return now;
+}
+
+void task_context::leave_wait(std::int64_t started) {
+  if (lane_ != nullptr) {
+    lane_->add({started, monotonic_ns(), lane_->current_task(), lane_->worker(), -1,
+                event_kind::wait});
+  }
+  hooks_->after_wait();  // may block (the GIL): recorded by the model's hooks
+  if (lane_ != nullptr) lane_->resume(monotonic_ns());
 }
 
 void task_context::wait(std::chrono::nanoseconds duration) {

@@ -32,15 +32,37 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
     result.records[i].task_id = tasks[i].id;
     result.records[i].message = "never ran";
   }
+  // Lanes are reserved before the clock starts: recording allocates nothing during the run.
+  recorder_.reset();
+  if (options.record) recorder_.emplace(options.workers, options.lane_capacity);
+  struct reset_recorder {
+    std::optional<recorder>& r;
+    ~reset_recorder() { r.reset(); }
+  } reset{recorder_};
+
   const auto before = rusage_snapshot::now();
   result.start_ns = monotonic_ns();
   execute(tasks, options, result);
   result.end_ns = monotonic_ns();
   result.kernel = difference(before, rusage_snapshot::now());
+  if (recorder_) {
+    // The whole batch is handed over at once, when the run starts.
+    std::vector<event> queued;
+    queued.reserve(tasks.size());
+    for (const auto& t : tasks) {
+      queued.push_back({result.start_ns, result.start_ns, static_cast<std::uint32_t>(t.id), no_id,
+                        -1, event_kind::queued});
+    }
+    result.recorded = recorder_->collect(queued);
+  }
   std::stable_sort(
       result.records.begin(), result.records.end(),
       [](const task_record& a, const task_record& b) { return a.task_id < b.task_id; });
   return result;
+}
+
+event_lane* executor::lane(std::size_t worker) {
+  return recorder_ ? &recorder_->lane(worker) : nullptr;
 }
 
 const std::vector<executor_info>& executors() {
@@ -70,16 +92,17 @@ std::unique_ptr<executor> make_executor(std::string_view name) {
 
 namespace detail {
 
-void run_task(const task& t, std::size_t worker, execution_hooks& hooks,
-              task_record& record) noexcept {
+void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_record& record,
+              event_lane* lane) noexcept {
   record.task_id = t.id;
   record.worker = worker;
   record.pid = ::getpid();
   record.tid = ::gettid();
   record.start_ns = monotonic_ns();
   const std::int64_t cpu_before = thread_cpu_ns();
+  if (lane != nullptr) lane->begin_task(static_cast<std::uint32_t>(t.id), record.start_ns);
   try {
-    task_context ctx(hooks, t.seed, worker);
+    task_context ctx(hooks, t.seed, worker, lane);
     record.result = t.body(ctx);
     record.ok = true;
     record.message.clear();
@@ -92,6 +115,7 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks,
   }
   record.cpu_ns = thread_cpu_ns() - cpu_before;
   record.end_ns = monotonic_ns();
+  if (lane != nullptr) lane->end_task(record.start_ns, record.end_ns);
 }
 
 }  // namespace detail

@@ -93,19 +93,39 @@ namespace detail {
 namespace {
 
 /// How a task running under the GIL sees its steps: computing holds the lock (and offers it up
-/// between chunks when asked), waiting releases it.
+/// between chunks when asked), waiting releases it. Time spent getting the lock back is recorded
+/// as a gil_wait, and the task's slice is closed meanwhile (it is not running).
 class gil_hooks final : public execution_hooks {
  public:
-  gil_hooks(emulated_gil& gil, std::size_t worker) : gil_(gil), worker_(worker) {}
+  gil_hooks(emulated_gil& gil, std::size_t worker, event_lane* lane)
+      : gil_(gil), worker_(worker), lane_(lane) {}
   void between_chunks() override {
-    if (gil_.drop_requested()) gil_.yield_if_requested(worker_);
+    if (!gil_.drop_requested()) return;
+    const std::int64_t asked = lane_ != nullptr ? monotonic_ns() : 0;
+    if (lane_ != nullptr) lane_->pause(asked);
+    gil_.yield_if_requested(worker_);
+    if (lane_ != nullptr) record_wait(asked, true);
   }
   void before_wait() override { gil_.release(worker_); }
-  void after_wait() override { gil_.acquire(worker_); }
+  void after_wait() override { acquire(); }
+
+  /// Takes the lock, recording how long that took.
+  void acquire() {
+    const std::int64_t asked = lane_ != nullptr ? monotonic_ns() : 0;
+    gil_.acquire(worker_);
+    if (lane_ != nullptr) record_wait(asked, false);
+  }
 
  private:
+  void record_wait(std::int64_t asked, bool resume) {
+    const std::int64_t got = monotonic_ns();
+    lane_->add({asked, got, lane_->current_task(), lane_->worker(), -1, event_kind::gil_wait});
+    if (resume) lane_->resume(got);
+  }
+
   emulated_gil& gil_;
   std::size_t worker_;
+  event_lane* lane_;
 };
 
 class gil_threads_executor final : public executor {
@@ -124,10 +144,11 @@ class gil_threads_executor final : public executor {
       for (std::size_t w = 0; w < options.workers; ++w) {
         threads.emplace_back([&, w] {
           live_thread_guard alive;
-          gil_hooks hooks(gil, w);
-          gil.acquire(w);  // a Python thread needs the lock before it runs any bytecode
+          event_lane* worker_lane = lane(w);
+          gil_hooks hooks(gil, w, worker_lane);
+          hooks.acquire();  // a Python thread needs the lock before it runs any bytecode
           for (std::size_t i = next.fetch_add(1); i < tasks.size(); i = next.fetch_add(1)) {
-            run_task(tasks[i], w, hooks, records[i]);
+            run_task(tasks[i], w, hooks, records[i], worker_lane);
           }
           gil.release(w);
         });
@@ -135,6 +156,12 @@ class gil_threads_executor final : public executor {
     }  // joins
     result.lock_holds = gil.holds();
     result.gil_forced_switches = gil.forced_switches();
+    for (const auto& h : result.lock_holds) {
+      if (event_lane* l = lane(h.worker)) {
+        l->add({h.start_ns, h.end_ns, no_id, static_cast<std::uint32_t>(h.worker), -1,
+                event_kind::gil_hold});
+      }
+    }
   }
 };
 

@@ -18,14 +18,18 @@
 #include <cerrno>
 #include <cstring>
 #include <numeric>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <type_traits>
 
 namespace parlab::detail {
 namespace {
 
-/// What a child writes to its pipe: this header, then message_length bytes of message.
+/// What a child writes to its pipe: this header, then message_length bytes of message, then
+/// event_count events (plain bytes: parent and child are the same binary).
 struct wire_record {
   std::int64_t pid;
   std::int64_t tid;
@@ -33,9 +37,13 @@ struct wire_record {
   std::int64_t end_ns;
   std::int64_t cpu_ns;
   std::uint64_t result;
+  std::uint64_t events_dropped;
   std::uint32_t ok;
   std::uint32_t message_length;
+  std::uint32_t event_count;
+  std::uint32_t reserved;
 };
+static_assert(std::is_trivially_copyable_v<event>);
 
 constexpr std::size_t kMaxMessage = 4096;
 
@@ -94,10 +102,16 @@ struct child_reaper {
   }
 };
 
-[[noreturn]] void run_in_child(const task& t, std::size_t slot, int fd) noexcept {
+[[noreturn]] void run_in_child(const task& t, std::size_t slot, int fd,
+                               const run_options& options) noexcept {
   no_hooks hooks;
   task_record record;
-  run_task(t, slot, hooks, record);
+  // The child records into a lane of its own (its copy of the parent's lanes would be lost with
+  // it) and sends the events back after its record.
+  std::optional<event_lane> lane;
+  if (options.record) lane.emplace(slot, options.lane_capacity);
+  run_task(t, slot, hooks, record, lane ? &*lane : nullptr);
+  const std::span<const event> events = lane ? lane->events() : std::span<const event>{};
   std::string out(sizeof(wire_record), '\0');
   wire_record w{record.pid,
                 record.tid,
@@ -105,10 +119,14 @@ struct child_reaper {
                 record.end_ns,
                 record.cpu_ns,
                 record.result,
+                lane ? lane->dropped() : 0,
                 record.ok ? 1U : 0U,
-                static_cast<std::uint32_t>(std::min(record.message.size(), kMaxMessage))};
+                static_cast<std::uint32_t>(std::min(record.message.size(), kMaxMessage)),
+                static_cast<std::uint32_t>(events.size()),
+                0};
   std::memcpy(out.data(), &w, sizeof w);
   out.append(record.message, 0, w.message_length);
+  out.append(reinterpret_cast<const char*>(events.data()), events.size_bytes());
   write_all(fd, out.data(), out.size());
   // _exit, not exit: no atexit handlers, no flushing of stdio buffers inherited from the parent.
   ::_exit(0);
@@ -161,7 +179,7 @@ class processes_executor final : public executor {
         }
         if (pid == 0) {
           ::close(fds[0]);
-          run_in_child(tasks[i], slot, fds[1]);
+          run_in_child(tasks[i], slot, fds[1], options);
         }
         ::close(fds[1]);
         free_slots.pop_back();
@@ -188,7 +206,7 @@ class processes_executor final : public executor {
         // End of file: the child closed its pipe by exiting (normally or not).
         ::close(c.fd);
         const int status = reap(c.pid);
-        finish(c, status, records[c.index]);
+        finish(c, status, records[c.index], lane(c.slot));
         free_slots.push_back(c.slot);
         alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(k));
       }
@@ -196,20 +214,29 @@ class processes_executor final : public executor {
   }
 
  private:
-  static void finish(const child& c, int status, task_record& record) {
+  static void finish(const child& c, int status, task_record& record, event_lane* lane) {
     record.worker = c.slot;
     record.pid = c.pid;
     wire_record w{};
     if (c.bytes.size() >= sizeof w) {
       std::memcpy(&w, c.bytes.data(), sizeof w);
-      if (c.bytes.size() == sizeof w + w.message_length) {
+      const std::size_t events_at = sizeof w + w.message_length;
+      if (c.bytes.size() == events_at + std::size_t{w.event_count} * sizeof(event)) {
         record.tid = w.tid;
         record.start_ns = w.start_ns;
         record.end_ns = w.end_ns;
         record.cpu_ns = w.cpu_ns;
         record.result = w.result;
         record.ok = w.ok != 0;
-        record.message = c.bytes.substr(sizeof w);
+        record.message = c.bytes.substr(sizeof w, w.message_length);
+        if (lane != nullptr) {
+          for (std::uint32_t k = 0; k < w.event_count; ++k) {
+            event e;
+            std::memcpy(&e, c.bytes.data() + events_at + k * sizeof(event), sizeof e);
+            lane->add(e);
+          }
+          lane->count_dropped(w.events_dropped);
+        }
         return;
       }
     }
@@ -218,6 +245,11 @@ class processes_executor final : public executor {
     record.end_ns = monotonic_ns();
     record.ok = false;
     record.message = describe_exit(status);
+    // A crashed child's events died with it; its lifetime on the worker is still known.
+    if (lane != nullptr) {
+      lane->add({record.start_ns, record.end_ns, static_cast<std::uint32_t>(record.task_id),
+                 static_cast<std::uint32_t>(c.slot), -1, event_kind::task});
+    }
   }
 };
 

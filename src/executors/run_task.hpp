@@ -8,9 +8,10 @@
 namespace parlab::detail {
 
 /// Runs `t` on the calling thread as worker `worker`, filling `record` (times, ids, CPU time,
-/// result or the exception's message). Never lets the task's exception escape.
-void run_task(const task& t, std::size_t worker, execution_hooks& hooks,
-              task_record& record) noexcept;
+/// result or the exception's message) and, when `lane` is given, recording its task, slice,
+/// gap and wait events there. Never lets the task's exception escape.
+void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_record& record,
+              event_lane* lane) noexcept;
 
 /// Hooks that do nothing: plain threads and processes need none.
 class no_hooks final : public execution_hooks {};

@@ -72,9 +72,9 @@ class thread_pool_executor final : public executor {
     auto& records = result.records;
     thread_pool pool(options.workers);
     for (std::size_t i = 0; i < tasks.size(); ++i) {
-      pool.post([&tasks, &records, i](std::size_t worker) {
+      pool.post([this, &tasks, &records, i](std::size_t worker) {
         no_hooks hooks;
-        run_task(tasks[i], worker, hooks, records[i]);
+        run_task(tasks[i], worker, hooks, records[i], lane(worker));
       });
     }
     pool.wait_idle();

@@ -52,7 +52,7 @@ class threads_executor final : public executor {
         threads.emplace_back([&, i, slot] {
           live_thread_guard alive;
           no_hooks hooks;
-          run_task(tasks[i], slot, hooks, records[i]);
+          run_task(tasks[i], slot, hooks, records[i], lane(slot));
           release(slot);
         });
       } catch (const std::system_error& e) {

@@ -36,10 +36,19 @@ json run_to_json(const measured_run& r) {
       {"peak_rss_bytes", r.kernel.peak_rss_bytes},
       {"verdict", std::string(to_string(r.concurrency.result))},
       {"peak_in_flight", r.concurrency.peak_in_flight},
+      {"peak_running", r.concurrency.peak_running},
       {"avg_parallelism", r.concurrency.avg_parallelism},
+      {"queue_latency_seconds",
+       {{"median", r.concurrency.queue_latency_seconds.median},
+        {"max", r.concurrency.queue_latency_seconds.max}}},
+      {"preemptions", r.concurrency.preemptions},
+      {"preempted_seconds", r.concurrency.preempted_seconds},
+      {"from_timeline", r.concurrency.from_timeline},
+      {"events_dropped", r.representative.recorded.dropped},
       {"failed_tasks", r.failed_tasks},
       {"failures", r.failures},
   };
+  if (r.concurrency.gil_wait_fraction) j["gil_wait_fraction"] = *r.concurrency.gil_wait_fraction;
   if (r.executor == "gil-threads") j["gil_forced_switches"] = r.gil_forced_switches;
 
   const run_result& rep = r.representative;
@@ -69,6 +78,19 @@ json run_to_json(const measured_run& r) {
       }
       j["lock_holds"] = std::move(holds);
     }
+  }
+  if (!rep.recorded.events.empty()) {
+    auto id = [](std::uint32_t v) { return v == no_id ? json(nullptr) : json(v); };
+    json events = json::array();
+    for (const auto& e : rep.recorded.events) {
+      events.push_back({{"kind", std::string(to_string(e.kind))},
+                        {"task", id(e.task)},
+                        {"worker", id(e.worker)},
+                        {"cpu", e.cpu},
+                        {"start_seconds", to_seconds(e.start_ns - rep.start_ns)},
+                        {"end_seconds", to_seconds(e.end_ns - rep.start_ns)}});
+    }
+    j["events"] = std::move(events);
   }
   return j;
 }

@@ -14,10 +14,10 @@ std::string seconds(double s) {
 }  // namespace
 
 std::string format_table(const std::vector<measured_run>& runs) {
-  std::string out = fmt::format("{:<13} {:>3}  {:<27} {:>8} {:>7} {:>8} {:>15}  {}\n", "executor",
-                                "W", "wall median [min-max]", "speedup", "effic.", "CPU util",
-                                "ctx sw vol/inv", "verdict");
-  out += std::string(98, '-') + "\n";
+  std::string out = fmt::format("{:<13} {:>3}  {:<27} {:>8} {:>7} {:>8} {:>15} {:>9}  {}\n",
+                                "executor", "W", "wall median [min-max]", "speedup", "effic.",
+                                "CPU util", "ctx sw vol/inv", "peak f/r", "verdict");
+  out += std::string(108, '-') + "\n";
   for (const auto& r : runs) {
     const std::string wall =
         fmt::format("{} [{}-{}]", seconds(r.wall_median), seconds(r.wall_min), seconds(r.wall_max));
@@ -27,11 +27,19 @@ std::string format_table(const std::vector<measured_run>& runs) {
         r.efficiency ? fmt::format("{:.0f}%", *r.efficiency * 100.0) : "-";
     const std::string switches =
         fmt::format("{}/{}", r.kernel.voluntary_switches, r.kernel.involuntary_switches);
+    // Peak tasks in flight / running at once (running is known only from a timeline).
+    const std::string peaks =
+        r.concurrency.from_timeline
+            ? fmt::format("{}/{}", r.concurrency.peak_in_flight, r.concurrency.peak_running)
+            : fmt::format("{}/-", r.concurrency.peak_in_flight);
     std::string verdict(to_string(r.concurrency.result));
+    if (r.concurrency.gil_wait_fraction) {
+      verdict += fmt::format("  (GIL wait {:.0f}%)", *r.concurrency.gil_wait_fraction * 100.0);
+    }
     if (r.failed_tasks > 0) verdict += fmt::format("  ({} failed)", r.failed_tasks);
-    out += fmt::format("{:<13} {:>3}  {:<27} {:>8} {:>7} {:>7.0f}% {:>15}  {}\n", r.executor,
+    out += fmt::format("{:<13} {:>3}  {:<27} {:>8} {:>7} {:>7.0f}% {:>15} {:>9}  {}\n", r.executor,
                        r.workers, wall, speedup, efficiency, r.cpu_utilisation * 100.0, switches,
-                       verdict);
+                       peaks, verdict);
   }
   return out;
 }

@@ -1,0 +1,46 @@
+#pragma once
+/// @file Pure functions over a recorded timeline: tasks in flight and running over time, peaks,
+/// average parallelism, queue latency, GIL wait share, and the run's verdict.
+
+#include <parlab/timeline.hpp>
+#include <parlab/verdict.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace parlab {
+
+/// A step of a step function: from t_ns on (until the next point), `count` holds.
+struct step_point {
+  std::int64_t t_ns = 0;
+  std::size_t count = 0;
+};
+
+/// How many tasks were in flight (started, not finished: `task` events) over time. Intervals are
+/// half-open, so a task starting when another ends does not overlap it. Pure.
+[[nodiscard]] std::vector<step_point> tasks_in_flight(std::span<const event> events);
+
+/// How many tasks were running (inside a `slice`) over time. Slices recorded on the same CPU
+/// cannot really overlap (their edges are known to within one compute chunk), so overlapping
+/// slices of one CPU count once: at most one task runs per busy CPU. Pure.
+[[nodiscard]] std::vector<step_point> tasks_running(std::span<const event> events);
+
+/// Largest count a step function holds for at least `min_hold_ns` (0: any instant; the last
+/// point holds forever). Pure.
+[[nodiscard]] std::size_t peak(std::span<const step_point> steps,
+                               std::int64_t min_hold_ns = 0) noexcept;
+
+/// Slice edges are known to within one compute chunk, so two slices of one core may seem to
+/// overlap for a few microseconds; peak_running ignores overlaps shorter than this.
+inline constexpr std::int64_t running_overlap_min_ns = gap_min_ns;
+
+/// Everything the timeline says about a run with `workers` workers on `cores` usable cores:
+/// peaks (peak_running ignoring overlaps under running_overlap_min_ns), average parallelism (sum of slices / span of tasks), the verdict (same rule as
+/// classify), queue latency, preemptions, waits, and (when the timeline has GIL events) the share
+/// of the workers' time spent waiting for the lock. Pure.
+[[nodiscard]] concurrency_summary summarize(std::span<const event> events, std::size_t workers,
+                                            std::size_t cores);
+
+}  // namespace parlab

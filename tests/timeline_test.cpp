@@ -1,0 +1,252 @@
+// The recorder (lanes, capacity, concurrent writers, gap detection) and the pure analysis of
+// hand-made timelines (peaks, parallelism, verdicts, queue latency, GIL wait share).
+
+#include <parlab/clock.hpp>
+#include <parlab/task.hpp>
+#include <parlab/timeline.hpp>
+#include <parlab/timeline_analysis.hpp>
+
+#include <parlab/machine.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+namespace parlab {
+namespace {
+
+constexpr std::int64_t ms = 1'000'000;
+
+event ev(event_kind kind, std::uint32_t task, std::uint32_t worker, std::int64_t start,
+         std::int64_t end, std::int16_t cpu = -1) {
+  return {start, end, task, worker, cpu, kind};
+}
+
+TEST(EventKind, NamesRoundTrip) {
+  for (auto k : {event_kind::queued, event_kind::task, event_kind::slice, event_kind::preempted,
+                 event_kind::wait, event_kind::gil_wait, event_kind::gil_hold}) {
+    EXPECT_EQ(event_kind_from_string(to_string(k)), k);
+  }
+  EXPECT_FALSE(event_kind_from_string("nap").has_value());
+}
+
+TEST(EventLane, KeepsTheFirstEventsAndCountsTheRestAsDropped) {
+  event_lane lane(3, 4);
+  for (int i = 0; i < 10; ++i) lane.add(ev(event_kind::wait, 1, 3, i, i + 1));
+  ASSERT_EQ(lane.events().size(), 4U);
+  EXPECT_EQ(lane.events().front().start_ns, 0);
+  EXPECT_EQ(lane.events().back().start_ns, 3);
+  EXPECT_EQ(lane.dropped(), 6U);
+  lane.count_dropped(5);
+  EXPECT_EQ(lane.dropped(), 11U);
+}
+
+TEST(EventLane, RecordsATaskAsSlicesAroundItsWaits) {
+  event_lane lane(2, 64);
+  lane.begin_task(7, 1000);
+  lane.pause(2000);
+  lane.add(ev(event_kind::wait, lane.current_task(), lane.worker(), 2000, 5000));
+  lane.resume(5000);
+  lane.end_task(1000, 6000);
+  EXPECT_EQ(lane.current_task(), no_id);
+  std::vector<event> slices, tasks;
+  for (const auto& e : lane.events()) {
+    EXPECT_EQ(e.worker, 2U);
+    EXPECT_EQ(e.task, 7U);
+    if (e.kind == event_kind::slice) slices.push_back(e);
+    if (e.kind == event_kind::task) tasks.push_back(e);
+  }
+  ASSERT_EQ(slices.size(), 2U);
+  EXPECT_EQ(slices[0].start_ns, 1000);
+  EXPECT_EQ(slices[0].end_ns, 2000);
+  EXPECT_EQ(slices[1].start_ns, 5000);
+  EXPECT_EQ(slices[1].end_ns, 6000);
+  ASSERT_EQ(tasks.size(), 1U);
+  EXPECT_EQ(tasks[0].start_ns, 1000);
+  EXPECT_EQ(tasks[0].end_ns, 6000);
+}
+
+TEST(Recorder, ConcurrentWritersEachKeepTheirOwnLane) {
+  constexpr std::size_t kWorkers = 8, kCapacity = 5000, kPerWorker = 10000;
+  recorder rec(kWorkers, kCapacity);
+  {
+    std::vector<std::jthread> writers;
+    for (std::size_t w = 0; w < kWorkers; ++w) {
+      writers.emplace_back([&rec, w] {
+        event_lane& lane = rec.lane(w);
+        for (std::size_t i = 0; i < kPerWorker; ++i) {
+          const auto t = static_cast<std::int64_t>(i * kWorkers + w);
+          lane.add(ev(event_kind::slice, static_cast<std::uint32_t>(i),
+                      static_cast<std::uint32_t>(w), t, t + 1));
+        }
+      });
+    }
+  }
+  const event extra = ev(event_kind::queued, 0, no_id, -5, -5);
+  const timeline all = rec.collect(std::span<const event>(&extra, 1));
+  EXPECT_EQ(all.events.size(), kWorkers * kCapacity + 1);
+  EXPECT_EQ(all.dropped, kWorkers * (kPerWorker - kCapacity));
+  EXPECT_TRUE(std::is_sorted(all.events.begin(), all.events.end(),
+                             [](const event& a, const event& b) { return a.start_ns < b.start_ns; }));
+  EXPECT_EQ(all.events.front().kind, event_kind::queued);
+  for (std::size_t w = 0; w < kWorkers; ++w) {
+    const auto n = std::count_if(all.events.begin(), all.events.end(),
+                                 [w](const event& e) { return e.worker == w; });
+    EXPECT_EQ(static_cast<std::size_t>(n), kCapacity) << "worker " << w;
+  }
+  EXPECT_THROW((void)rec.lane(kWorkers), std::out_of_range);
+}
+
+// Two CPU-bound threads confined to one CPU must be time-sliced by the kernel; each lane has to
+// see the gaps. (Pinning makes this independent of what else runs on the machine.)
+TEST(EventLane, SeesTheKernelTakingTheCoreAway) {
+  const int first = affinity().front();
+  recorder rec(2);
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t w = 0; w < 2; ++w) {
+      threads.emplace_back([&rec, w, first] {
+        pin_to_cpus({first});  // this thread only: the mask is per thread
+        struct no_hooks final : execution_hooks {} hooks;
+        event_lane& lane = rec.lane(w);
+        lane.begin_task(static_cast<std::uint32_t>(w), monotonic_ns());
+        const std::int64_t start = monotonic_ns();
+        task_context ctx(hooks, w, w, &lane);
+        while (monotonic_ns() - start < 300 * ms) (void)ctx.compute(50);
+        lane.end_task(start, monotonic_ns());
+      });
+    }
+  }
+  const timeline all = rec.collect();
+  for (std::uint32_t w = 0; w < 2; ++w) {
+    std::int64_t gaps = 0, running = 0;
+    for (const auto& e : all.events) {
+      if (e.worker != w) continue;
+      if (e.kind == event_kind::preempted) ++gaps;
+      if (e.kind == event_kind::slice) {
+        running += e.end_ns - e.start_ns;
+        EXPECT_EQ(e.cpu, first);
+      }
+    }
+    EXPECT_GE(gaps, 3) << "worker " << w << " was never seen preempted";
+    EXPECT_GT(running, 50 * ms);
+  }
+  const auto s = summarize(all.events, 2, 1);
+  EXPECT_EQ(s.peak_running, 1U) << "one CPU runs one task at a time";
+  EXPECT_EQ(s.peak_in_flight, 2U);
+  EXPECT_LT(s.avg_parallelism, 1.2);
+  EXPECT_EQ(s.result, verdict::concurrent);
+  EXPECT_GT(s.preemptions, 5U);
+}
+
+// ---- analysis of hand-made timelines ----------------------------------------------------------
+
+TEST(TimelineAnalysis, OneTaskAfterAnotherIsSerial) {
+  const std::vector<event> t = {
+      ev(event_kind::queued, 0, no_id, 0, 0), ev(event_kind::queued, 1, no_id, 0, 0),
+      ev(event_kind::task, 0, 0, 0, 10 * ms), ev(event_kind::slice, 0, 0, 0, 10 * ms, 0),
+      ev(event_kind::task, 1, 0, 10 * ms, 20 * ms), ev(event_kind::slice, 1, 0, 10 * ms, 20 * ms, 0)};
+  const auto s = summarize(t, 1, 2);
+  EXPECT_EQ(s.result, verdict::serial);
+  EXPECT_EQ(s.peak_in_flight, 1U);
+  EXPECT_EQ(s.peak_running, 1U);
+  EXPECT_NEAR(s.avg_parallelism, 1.0, 1e-9);
+  EXPECT_NEAR(s.span_seconds, 0.020, 1e-12);
+  EXPECT_NEAR(s.queue_latency_seconds.median, 0.005, 1e-12);  // 0 and 10 ms
+  EXPECT_NEAR(s.queue_latency_seconds.max, 0.010, 1e-12);
+  EXPECT_FALSE(s.gil_wait_fraction.has_value());
+}
+
+TEST(TimelineAnalysis, InterleavedSlicesOnOneCpuAreConcurrent) {
+  std::vector<event> t = {ev(event_kind::task, 0, 0, 0, 40 * ms),
+                          ev(event_kind::task, 1, 1, 0, 40 * ms)};
+  for (int k = 0; k < 4; ++k) {  // 5 ms each, taking turns; the other one is preempted
+    const std::uint32_t who = static_cast<std::uint32_t>(k % 2);
+    for (std::uint32_t task : {0U, 1U}) {
+      const std::int64_t a = (2 * k + (task == who ? 0 : 1)) * 5 * ms;
+      t.push_back(ev(event_kind::slice, task, task, a, a + 5 * ms, 0));
+      t.push_back(ev(event_kind::preempted, task, task, a + 5 * ms, a + 10 * ms));
+    }
+  }
+  // Edges known to a chunk: a 3 us overlap on the same CPU must not count as two running.
+  t.push_back(ev(event_kind::slice, 0, 0, 40 * ms - 3000, 40 * ms, 0));
+  const auto s = summarize(t, 2, 2);
+  EXPECT_EQ(s.peak_in_flight, 2U);
+  EXPECT_EQ(s.peak_running, 1U);
+  EXPECT_LT(s.avg_parallelism, 1.2);
+  EXPECT_EQ(s.result, verdict::concurrent);
+  EXPECT_EQ(s.preemptions, 8U);
+  EXPECT_NEAR(s.preempted_seconds, 0.040, 1e-9);
+}
+
+TEST(TimelineAnalysis, SimultaneousSlicesOnTwoCpusAreParallel) {
+  const std::vector<event> t = {
+      ev(event_kind::task, 0, 0, 0, 10 * ms), ev(event_kind::slice, 0, 0, 0, 10 * ms, 0),
+      ev(event_kind::task, 1, 1, 0, 10 * ms), ev(event_kind::slice, 1, 1, 0, 10 * ms, 1)};
+  const auto s = summarize(t, 2, 2);
+  EXPECT_EQ(s.peak_running, 2U);
+  EXPECT_NEAR(s.avg_parallelism, 2.0, 1e-9);
+  EXPECT_EQ(s.result, verdict::parallel);
+  const auto running = tasks_running(t);
+  ASSERT_EQ(running.size(), 2U);
+  EXPECT_EQ(running[0].count, 2U);
+  EXPECT_EQ(running[1].t_ns, 10 * ms);
+  EXPECT_EQ(running[1].count, 0U);
+}
+
+TEST(TimelineAnalysis, MoreTasksThanCoresOnAllCoresIsBoth) {
+  std::vector<event> t;
+  for (std::uint32_t task = 0; task < 4; ++task) {
+    t.push_back(ev(event_kind::task, task, task, 0, 20 * ms));
+    // Tasks 0,1 run first on CPUs 0,1, then 2,3 take over.
+    const std::int64_t a = task < 2 ? 0 : 10 * ms;
+    t.push_back(ev(event_kind::slice, task, task, a, a + 10 * ms, static_cast<std::int16_t>(task % 2)));
+  }
+  const auto s = summarize(t, 4, 2);
+  EXPECT_EQ(s.peak_in_flight, 4U);
+  EXPECT_EQ(s.peak_running, 2U);
+  EXPECT_NEAR(s.avg_parallelism, 2.0, 1e-9);
+  EXPECT_EQ(s.result, verdict::concurrent_parallel);
+}
+
+TEST(TimelineAnalysis, OverlappingWaitsWithLittleCpuAreConcurrent) {
+  std::vector<event> t;
+  for (std::uint32_t task = 0; task < 8; ++task) {
+    t.push_back(ev(event_kind::task, task, task, 0, 21 * ms));
+    t.push_back(ev(event_kind::wait, task, task, 0, 20 * ms));
+    t.push_back(ev(event_kind::slice, task, task, 20 * ms, 21 * ms, 0));
+  }
+  const auto s = summarize(t, 8, 2);
+  EXPECT_EQ(s.peak_in_flight, 8U);
+  EXPECT_EQ(s.result, verdict::concurrent);
+  EXPECT_NEAR(s.waiting_seconds, 8 * 0.020, 1e-9);
+}
+
+TEST(TimelineAnalysis, GilWaitShareIsWaitingOverWorkersTimesSpan) {
+  const std::vector<event> t = {
+      ev(event_kind::task, 0, 0, 0, 10 * ms), ev(event_kind::task, 1, 1, 0, 10 * ms),
+      ev(event_kind::gil_hold, no_id, 0, 0, 5 * ms), ev(event_kind::gil_wait, 1, 1, 0, 5 * ms),
+      ev(event_kind::gil_hold, no_id, 1, 5 * ms, 10 * ms), ev(event_kind::gil_wait, 0, 0, 5 * ms, 10 * ms)};
+  const auto s = summarize(t, 2, 2);
+  ASSERT_TRUE(s.gil_wait_fraction.has_value());
+  EXPECT_NEAR(*s.gil_wait_fraction, 0.5, 1e-9);
+}
+
+TEST(TimelineAnalysis, PeakIgnoresBriefSpikesWhenAskedTo) {
+  const std::vector<step_point> steps = {{0, 1}, {100, 3}, {110, 1}, {1000, 0}};
+  EXPECT_EQ(peak(steps), 3U);
+  EXPECT_EQ(peak(steps, 50), 1U);
+  EXPECT_EQ(peak(std::vector<step_point>{}), 0U);
+}
+
+TEST(TimelineAnalysis, NoEventsMeansNothingHappened) {
+  const auto s = summarize({}, 2, 2);
+  EXPECT_EQ(s.peak_in_flight, 0U);
+  EXPECT_EQ(s.result, verdict::serial);
+  EXPECT_TRUE(tasks_in_flight({}).empty());
+}
+
+}  // namespace
+}  // namespace parlab
