@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -162,6 +163,114 @@ TEST_F(Cli, PinnedToOneCoreWaitingThreadsStillOverlap) {
   EXPECT_GE(threads["peak_in_flight"].get<int>(), 4);
   // Ideal 8x: waiting does not need the core. TSan makes each thread start cost milliseconds.
   EXPECT_GT(threads["speedup"].get<double>(), 2.5);
+}
+
+/// Lines of `text` that start with `prefix`, from the first '|' on (the lane's cells).
+std::vector<std::string> lanes(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0 && line.find('|') != std::string::npos) {
+      out.push_back(line.substr(line.find('|') + 1));
+    }
+  }
+  return out;
+}
+
+TEST_F(Cli, PinnedTimelineShowsTwoThreadsTakingTurnsOnOneCore) {
+  const auto o =
+      parlab("run -w cpu -e threads -j 2 -t 2 -s 6000 -r 1 --pin-cores 0 --no-baseline --timeline");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("threads · cpu · W=2 — concurrent"), std::string::npos) << o.out;
+  const auto workers = lanes(o.out, "worker ");
+  ASSERT_EQ(workers.size(), 2U) << o.out;
+  for (const auto& lane : workers) {
+    EXPECT_NE(lane.find('.'), std::string::npos) << "no preemption drawn: " << lane;
+  }
+  EXPECT_EQ(lanes(o.out, "cpu ").size(), 1U) << "one core ran everything";
+  // At no column are both lanes running: they took turns.
+  std::size_t both = 0;
+  for (std::size_t c = 0; c < std::min(workers[0].size(), workers[1].size()); ++c) {
+    const auto running = [](char ch) { return ch == '0' || ch == '1'; };
+    if (running(workers[0][c]) && running(workers[1][c])) ++both;
+  }
+  EXPECT_LE(both, 3U) << o.out;
+}
+
+TEST_F(Cli, PinnedTimelineShowsWaitsOverlappingOnOneCore) {
+  const auto o =
+      parlab("run -w io -e threads -j 8 -t 8 -s 100 -r 1 --pin-cores 0 --no-baseline --timeline");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("threads · io · W=8 — concurrent"), std::string::npos) << o.out;
+  const auto workers = lanes(o.out, "worker ");
+  ASSERT_EQ(workers.size(), 8U) << o.out;
+  std::size_t most = 0;  // most lanes waiting in one column
+  for (std::size_t c = 0; c < workers[0].size(); ++c) {
+    std::size_t waiting = 0;
+    for (const auto& lane : workers) {
+      if (c < lane.size() && lane[c] == '~') ++waiting;
+    }
+    most = std::max(most, waiting);
+  }
+  EXPECT_GE(most, 4U) << o.out;
+}
+
+TEST_F(Cli, RunWritesTraceSvgAndReportAndReportRedrawsTheJson) {
+  const auto j = dir_ / "r.json", t = dir_ / "t.json", v = dir_ / "t.svg", h = dir_ / "r.html";
+  const auto o =
+      parlab("run -w io -e threads,gil-threads -j 4" + kQuick + "--json " + j.string() +
+             " --trace " + t.string() + " --svg " + v.string() + " --report " + h.string());
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(slurp(j));
+  ASSERT_EQ(doc["runs"].size(), 3U);
+  for (const auto& run : doc["runs"]) {
+    EXPECT_TRUE(run["from_timeline"].get<bool>());
+    EXPECT_FALSE(run["events"].empty()) << "pictures keep the timeline in the JSON";
+  }
+  EXPECT_TRUE(doc["runs"][2].contains("gil_wait_fraction"));
+  const auto trace = nlohmann::json::parse(slurp(t));
+  EXPECT_GT(trace["traceEvents"].size(), 20U);
+  const std::string svg = slurp(v);
+  EXPECT_EQ(std::count(svg.begin(), svg.end(), '\n') > 10, true);
+  EXPECT_NE(svg.find("class=\"lane worker\""), std::string::npos);
+  EXPECT_NE(slurp(h).find("<section class=\"run\""), std::string::npos);
+  if (std::system("python3 -c pass >/dev/null 2>&1") == 0) {
+    // An XML parser's view: the SVG is well-formed and has a worker lane per W in each run.
+    const std::string check =
+        "python3 -c \"import sys, xml.etree.ElementTree as E; "
+        "r = E.parse(sys.argv[1]).getroot(); n = '{http://www.w3.org/2000/svg}'; "
+        "runs = [s for s in r.iter(n + 'svg') if s.get('class') == 'run-timeline']; "
+        "ok = len(runs) == 3 and all(len([g for g in s.iter(n + 'g') "
+        "if g.get('class') == 'lane worker']) == int(s.get('data-workers')) "
+        "for s in runs); sys.exit(0 if ok else 1)\" " +
+        v.string();
+    EXPECT_EQ(std::system(check.c_str()), 0) << svg.substr(0, 400);
+  }
+
+  const auto t2 = dir_ / "t2.json", v2 = dir_ / "t2.svg", h2 = dir_ / "r2.html";
+  const auto again = parlab("report " + j.string() + " --svg " + v2.string() + " --html " +
+                            h2.string() + " --trace " + t2.string());
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(slurp(v2), svg) << "the saved result draws the same SVG";
+  EXPECT_TRUE(nlohmann::json::accept(slurp(t2)));
+  const auto drawn = parlab("report " + j.string());
+  ASSERT_EQ(drawn.code, 0) << drawn.err;
+  EXPECT_EQ(lanes(drawn.out, "worker ").size(), 1U + 4U + 4U) << drawn.out;
+}
+
+TEST_F(Cli, ReportRejectsWhatIsNotAParlabResultInOneLine) {
+  std::ofstream(dir_ / "bad.json") << "{\"schema\": \"something/9\"}";
+  std::ofstream(dir_ / "text.json") << "hello";
+  for (const std::string& args : std::vector<std::string>{
+           "report " + (dir_ / "missing.json").string(), "report " + (dir_ / "bad.json").string(),
+           "report " + (dir_ / "text.json").string(), "report"}) {
+    const auto o = parlab(args);
+    EXPECT_EQ(o.code, 2) << args;
+    EXPECT_EQ(lines(o.err), 1U) << args << ": " << o.err;
+  }
+  const auto two = parlab("run -w cpu -e threads" + kQuick + "--json - --svg -");
+  EXPECT_EQ(two.code, 2);
+  EXPECT_NE(two.err.find("--json and --svg"), std::string::npos) << two.err;
 }
 
 TEST_F(Cli, ListShowsWorkloadsAndExecutors) {

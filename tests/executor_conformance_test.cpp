@@ -193,12 +193,14 @@ TEST_P(ExecutorConformance, TheTimelineMatchesTheRecords) {
     EXPECT_LE(running, rec.end_ns - rec.start_ns);
   }
   const auto summary = summarize(events, workers(), 2);
-  EXPECT_EQ(summary.peak_in_flight, classify([&] {
-              std::vector<task_interval> v;
-              for (const auto& r : result.records) v.push_back({r.start_ns, r.end_ns, r.cpu_ns});
-              return v;
-            }(),
-                                             2)
+  EXPECT_EQ(summary.peak_in_flight, classify(
+                                        [&] {
+                                          std::vector<task_interval> v;
+                                          for (const auto& r : result.records)
+                                            v.push_back({r.start_ns, r.end_ns, r.cpu_ns});
+                                          return v;
+                                        }(),
+                                        2)
                                         .peak_in_flight);
   EXPECT_EQ(summary.gil_wait_fraction.has_value(), name() == "gil-threads");
 }

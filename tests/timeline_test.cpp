@@ -88,8 +88,9 @@ TEST(Recorder, ConcurrentWritersEachKeepTheirOwnLane) {
   const timeline all = rec.collect(std::span<const event>(&extra, 1));
   EXPECT_EQ(all.events.size(), kWorkers * kCapacity + 1);
   EXPECT_EQ(all.dropped, kWorkers * (kPerWorker - kCapacity));
-  EXPECT_TRUE(std::is_sorted(all.events.begin(), all.events.end(),
-                             [](const event& a, const event& b) { return a.start_ns < b.start_ns; }));
+  EXPECT_TRUE(
+      std::is_sorted(all.events.begin(), all.events.end(),
+                     [](const event& a, const event& b) { return a.start_ns < b.start_ns; }));
   EXPECT_EQ(all.events.front().kind, event_kind::queued);
   for (std::size_t w = 0; w < kWorkers; ++w) {
     const auto n = std::count_if(all.events.begin(), all.events.end(),
@@ -109,7 +110,8 @@ TEST(EventLane, SeesTheKernelTakingTheCoreAway) {
     for (std::size_t w = 0; w < 2; ++w) {
       threads.emplace_back([&rec, w, first] {
         pin_to_cpus({first});  // this thread only: the mask is per thread
-        struct no_hooks final : execution_hooks {} hooks;
+        struct no_hooks final : execution_hooks {
+        } hooks;
         event_lane& lane = rec.lane(w);
         lane.begin_task(static_cast<std::uint32_t>(w), monotonic_ns());
         const std::int64_t start = monotonic_ns();
@@ -144,10 +146,12 @@ TEST(EventLane, SeesTheKernelTakingTheCoreAway) {
 // ---- analysis of hand-made timelines ----------------------------------------------------------
 
 TEST(TimelineAnalysis, OneTaskAfterAnotherIsSerial) {
-  const std::vector<event> t = {
-      ev(event_kind::queued, 0, no_id, 0, 0), ev(event_kind::queued, 1, no_id, 0, 0),
-      ev(event_kind::task, 0, 0, 0, 10 * ms), ev(event_kind::slice, 0, 0, 0, 10 * ms, 0),
-      ev(event_kind::task, 1, 0, 10 * ms, 20 * ms), ev(event_kind::slice, 1, 0, 10 * ms, 20 * ms, 0)};
+  const std::vector<event> t = {ev(event_kind::queued, 0, no_id, 0, 0),
+                                ev(event_kind::queued, 1, no_id, 0, 0),
+                                ev(event_kind::task, 0, 0, 0, 10 * ms),
+                                ev(event_kind::slice, 0, 0, 0, 10 * ms, 0),
+                                ev(event_kind::task, 1, 0, 10 * ms, 20 * ms),
+                                ev(event_kind::slice, 1, 0, 10 * ms, 20 * ms, 0)};
   const auto s = summarize(t, 1, 2);
   EXPECT_EQ(s.result, verdict::serial);
   EXPECT_EQ(s.peak_in_flight, 1U);
@@ -202,7 +206,8 @@ TEST(TimelineAnalysis, MoreTasksThanCoresOnAllCoresIsBoth) {
     t.push_back(ev(event_kind::task, task, task, 0, 20 * ms));
     // Tasks 0,1 run first on CPUs 0,1, then 2,3 take over.
     const std::int64_t a = task < 2 ? 0 : 10 * ms;
-    t.push_back(ev(event_kind::slice, task, task, a, a + 10 * ms, static_cast<std::int16_t>(task % 2)));
+    t.push_back(
+        ev(event_kind::slice, task, task, a, a + 10 * ms, static_cast<std::int16_t>(task % 2)));
   }
   const auto s = summarize(t, 4, 2);
   EXPECT_EQ(s.peak_in_flight, 4U);
@@ -225,10 +230,12 @@ TEST(TimelineAnalysis, OverlappingWaitsWithLittleCpuAreConcurrent) {
 }
 
 TEST(TimelineAnalysis, GilWaitShareIsWaitingOverWorkersTimesSpan) {
-  const std::vector<event> t = {
-      ev(event_kind::task, 0, 0, 0, 10 * ms), ev(event_kind::task, 1, 1, 0, 10 * ms),
-      ev(event_kind::gil_hold, no_id, 0, 0, 5 * ms), ev(event_kind::gil_wait, 1, 1, 0, 5 * ms),
-      ev(event_kind::gil_hold, no_id, 1, 5 * ms, 10 * ms), ev(event_kind::gil_wait, 0, 0, 5 * ms, 10 * ms)};
+  const std::vector<event> t = {ev(event_kind::task, 0, 0, 0, 10 * ms),
+                                ev(event_kind::task, 1, 1, 0, 10 * ms),
+                                ev(event_kind::gil_hold, no_id, 0, 0, 5 * ms),
+                                ev(event_kind::gil_wait, 1, 1, 0, 5 * ms),
+                                ev(event_kind::gil_hold, no_id, 1, 5 * ms, 10 * ms),
+                                ev(event_kind::gil_wait, 0, 0, 5 * ms, 10 * ms)};
   const auto s = summarize(t, 2, 2);
   ASSERT_TRUE(s.gil_wait_fraction.has_value());
   EXPECT_NEAR(*s.gil_wait_fraction, 0.5, 1e-9);

@@ -37,9 +37,10 @@ struct step_point {
 inline constexpr std::int64_t running_overlap_min_ns = gap_min_ns;
 
 /// Everything the timeline says about a run with `workers` workers on `cores` usable cores:
-/// peaks (peak_running ignoring overlaps under running_overlap_min_ns), average parallelism (sum of slices / span of tasks), the verdict (same rule as
-/// classify), queue latency, preemptions, waits, and (when the timeline has GIL events) the share
-/// of the workers' time spent waiting for the lock. Pure.
+/// peaks (peak_running ignoring overlaps under running_overlap_min_ns), average parallelism (sum of
+/// slices / span of tasks), the verdict (same rule as classify), queue latency, preemptions, waits,
+/// and (when the timeline has GIL events) the share of the workers' time spent waiting for the
+/// lock. Pure.
 [[nodiscard]] concurrency_summary summarize(std::span<const event> events, std::size_t workers,
                                             std::size_t cores);
 

@@ -19,6 +19,8 @@ enum class verdict {
 
 /// "serial", "concurrent", "parallel", "concurrent+parallel".
 [[nodiscard]] std::string_view to_string(verdict v) noexcept;
+/// The verdict spelled `name` (as to_string spells it), or nullopt.
+[[nodiscard]] std::optional<verdict> verdict_from_string(std::string_view name) noexcept;
 
 /// When one task was in flight, and how much CPU it used meanwhile.
 struct task_interval {
@@ -45,12 +47,12 @@ struct concurrency_summary {
   verdict result = verdict::serial;
   bool from_timeline = false;  ///< true: computed from recorded events (summarize)
   // The rest is known only from a timeline.
-  latency_summary queue_latency_seconds;  ///< queued -> started, over tasks
+  latency_summary queue_latency_seconds;    ///< queued -> started, over tasks
   std::optional<double> gil_wait_fraction;  ///< share of workers' time spent waiting for the GIL
-  double running_seconds = 0.0;    ///< sum of slices
-  double preempted_seconds = 0.0;  ///< sum of gaps where the kernel took the core away
-  double waiting_seconds = 0.0;    ///< sum of waits (blocked, not using the CPU)
-  std::size_t preemptions = 0;     ///< number of gaps
+  double running_seconds = 0.0;             ///< sum of slices
+  double preempted_seconds = 0.0;           ///< sum of gaps where the kernel took the core away
+  double waiting_seconds = 0.0;             ///< sum of waits (blocked, not using the CPU)
+  std::size_t preemptions = 0;              ///< number of gaps
 };
 
 /// Average parallelism above this means tasks used more than one core at the same instant.

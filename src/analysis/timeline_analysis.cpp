@@ -126,7 +126,10 @@ concurrency_summary summarize(std::span<const event> events, std::size_t workers
     }
   }
   s.peak_in_flight = peak(tasks_in_flight(events));
-  s.peak_running = peak(tasks_running(events), running_overlap_min_ns);
+  // Overlaps shorter than running_overlap_min_ns may be edge noise; one task running is not.
+  const auto running_steps = tasks_running(events);
+  s.peak_running = std::max(peak(running_steps, running_overlap_min_ns),
+                            std::min<std::size_t>(peak(running_steps), 1));
   const std::int64_t span = first <= last ? last - first : 0;
   s.span_seconds = seconds_of(span);
   s.avg_parallelism = span > 0 ? static_cast<double>(running) / static_cast<double>(span) : 0.0;
@@ -146,8 +149,9 @@ concurrency_summary summarize(std::span<const event> events, std::size_t workers
     s.queue_latency_seconds.median = median(std::move(latencies));
   }
   if (has_gil && span > 0 && workers > 0) {
-    s.gil_wait_fraction = std::min(
-        1.0, static_cast<double>(gil_wait) / (static_cast<double>(span) * static_cast<double>(workers)));
+    s.gil_wait_fraction =
+        std::min(1.0, static_cast<double>(gil_wait) /
+                          (static_cast<double>(span) * static_cast<double>(workers)));
   }
   return s;
 }

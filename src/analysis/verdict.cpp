@@ -21,6 +21,14 @@ std::string_view to_string(verdict v) noexcept {
   return "unknown";
 }
 
+std::optional<verdict> verdict_from_string(std::string_view name) noexcept {
+  for (auto v :
+       {verdict::serial, verdict::concurrent, verdict::parallel, verdict::concurrent_parallel}) {
+    if (to_string(v) == name) return v;
+  }
+  return std::nullopt;
+}
+
 concurrency_summary classify(std::span<const task_interval> intervals, std::size_t cores) {
   concurrency_summary s;
   if (intervals.empty()) return s;

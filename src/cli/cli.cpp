@@ -3,6 +3,7 @@
 #include <parlab/clock.hpp>
 #include <parlab/experiment.hpp>
 #include <parlab/machine.hpp>
+#include <parlab/pictures.hpp>
 #include <parlab/report.hpp>
 
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -64,7 +66,16 @@ struct common_options {
   std::string pin_cores;  // empty: no pinning
   std::string json;
   std::string csv;
+  std::string trace;
+  std::string svg;
+  std::string report;
   std::int64_t repeat = 3;
+  bool timeline = false;
+
+  /// Pictures need the representative runs' timelines.
+  [[nodiscard]] bool wants_timelines() const {
+    return timeline || !trace.empty() || !svg.empty() || !report.empty();
+  }
 };
 
 struct run_options_cli {
@@ -88,34 +99,75 @@ std::size_t at_least(std::int64_t value, std::int64_t minimum, const char* optio
   return static_cast<std::size_t>(value);
 }
 
-/// Human-readable output goes to stderr when stdout carries JSON or CSV.
-std::FILE* human_stream(const output_target& json, const output_target& csv) {
-  return (json.is_stdout() || csv.is_stdout()) ? stderr : stdout;
-}
-
-/// The --json and --csv targets, checked before anything runs.
-std::pair<output_target, output_target> checked_outputs(const common_options& common) {
-  output_target json{common.json};
-  output_target csv{common.csv};
-  if (json.is_stdout() && csv.is_stdout()) {
-    throw usage_error("--json and --csv cannot both write to standard output (-)");
-  }
-  json.check("--json");
-  csv.check("--csv");
-  return {std::move(json), std::move(csv)};
-}
-
-void print(std::FILE* f, const std::string& s) {
+void print_to(std::FILE* f, const std::string& s) {
   std::fputs(s.c_str(), f);
   std::fflush(f);
+}
+
+/// Every file a command may write, checked before anything runs.
+struct outputs {
+  output_target json, csv, trace, svg, report;
+
+  /// Throws usage_error for an unwritable path or for two outputs on standard output.
+  explicit outputs(const common_options& common)
+      : json{common.json},
+        csv{common.csv},
+        trace{common.trace},
+        svg{common.svg},
+        report{common.report} {
+    const std::vector<std::pair<const output_target*, const char*>> all = {{&json, "--json"},
+                                                                           {&csv, "--csv"},
+                                                                           {&trace, "--trace"},
+                                                                           {&svg, "--svg"},
+                                                                           {&report, "--report"}};
+    std::string on_stdout;
+    for (const auto& [target, option] : all) {
+      if (target->is_stdout()) {
+        if (!on_stdout.empty()) {
+          throw usage_error(
+              fmt::format("{} and {} cannot both write to standard output (-)", on_stdout, option));
+        }
+        on_stdout = option;
+      }
+      target->check(option);
+    }
+  }
+
+  /// Human-readable output goes to stderr when stdout carries a document.
+  [[nodiscard]] std::FILE* human() const {
+    for (const auto* t : {&json, &csv, &trace, &svg, &report}) {
+      if (t->is_stdout()) return stderr;
+    }
+    return stdout;
+  }
+
+  /// Writes every requested document for these rows.
+  void write(const machine_info& machine, const std::vector<measured_run>& rows,
+             const std::vector<std::string>& findings) const {
+    json.write(to_json(machine, rows));
+    csv.write(to_csv(rows));
+    trace.write(to_chrome_trace(machine, rows));
+    svg.write(to_svg(rows));
+    report.write(to_html_report(machine, rows, findings));
+  }
+};
+
+/// The terminal timelines of `runs`, coloured when `f` is a terminal.
+void print_timelines(std::FILE* f, const std::vector<const measured_run*>& runs) {
+  const bool colour = ::isatty(::fileno(f)) != 0;
+  for (const auto* r : runs) {
+    std::string text = format_timeline(*r, {96, colour});
+    text.insert(text.begin(), '\n');  // (not "\n" + ...: GCC 12 -Wrestrict false positive)
+    print_to(f, text);
+  }
 }
 
 /// Runs experiments one after another, keeping every finished row, so that if a later run cannot
 /// be carried out the rows already measured are still printed and written (nothing is lost).
 class session {
  public:
-  session(std::FILE* human, const output_target& json, const output_target& csv)
-      : human_(human), json_(json), csv_(csv), tty_(::isatty(::fileno(human)) != 0) {}
+  explicit session(const outputs& out)
+      : human_(out.human()), out_(out), tty_(::isatty(::fileno(human_)) != 0) {}
 
   std::vector<measured_run> run(const experiment_spec& spec) {
     const std::size_t first = done_.size();  // this experiment's rows start here
@@ -132,8 +184,8 @@ class session {
       throw;  // bad input is found before anything runs
     } catch (...) {
       if (!done_.empty()) {
-        print(human_,
-              format_table({done_.begin() + static_cast<std::ptrdiff_t>(first), done_.end()}));
+        print_to(human_,
+                 format_table({done_.begin() + static_cast<std::ptrdiff_t>(first), done_.end()}));
         write();
         std::fprintf(stderr, "parlab: the %zu rows measured before the error were written\n",
                      done_.size());
@@ -143,18 +195,18 @@ class session {
   }
 
   /// Writes every row measured so far to the requested outputs.
-  void write() const {
-    json_.write(to_json(describe_machine(), done_));
-    csv_.write(to_csv(done_));
+  void write(const std::vector<std::string>& findings = {}) const {
+    out_.write(machine_, done_, findings);
   }
 
   [[nodiscard]] const std::vector<measured_run>& rows() const { return done_; }
+  [[nodiscard]] const machine_info& machine() const { return machine_; }
 
  private:
   std::FILE* human_;
-  const output_target& json_;
-  const output_target& csv_;
+  const outputs& out_;
   bool tty_;
+  machine_info machine_ = describe_machine();  // before any experiment pins a thread
   std::vector<measured_run> done_;
 };
 
@@ -182,7 +234,7 @@ int command_run(const run_options_cli& o, const common_options& common) {
   spec.workload.seed = o.seed;
   spec.repeat = at_least(common.repeat, 1, "--repeat");
   spec.baseline = !o.no_baseline;
-  spec.keep_records = o.records;
+  spec.keep_records = o.records || common.wants_timelines();
   if (!(o.switch_interval_ms > 0.0) || o.switch_interval_ms > 10'000.0) {
     throw usage_error(fmt::format("--switch-interval must be in (0, 10000] milliseconds (got {})",
                                   o.switch_interval_ms));
@@ -200,14 +252,19 @@ int command_run(const run_options_cli& o, const common_options& common) {
                                     spec.workload.fault_task, spec.workload.tasks - 1));
     }
   }
-  const auto [json, csv] = checked_outputs(common);
-  std::FILE* human = human_stream(json, csv);
-  print(human, fmt::format("{} workload, {} tasks of size {} ({}), {} repeats\n",
-                           spec.workload.name, spec.workload.tasks, effective_size(spec.workload),
-                           info.size_meaning, spec.repeat));
-  session s(human, json, csv);
+  const outputs out(common);
+  std::FILE* human = out.human();
+  print_to(human, fmt::format("{} workload, {} tasks of size {} ({}), {} repeats\n",
+                              spec.workload.name, spec.workload.tasks,
+                              effective_size(spec.workload), info.size_meaning, spec.repeat));
+  session s(out);
   const auto runs = s.run(spec);
-  print(human, format_table(runs));
+  print_to(human, format_table(runs));
+  if (common.timeline) {
+    std::vector<const measured_run*> all;
+    for (const auto& r : runs) all.push_back(&r);
+    print_timelines(human, all);
+  }
   s.write();
   return report_failures(runs);
 }
@@ -223,17 +280,42 @@ int command_list() {
     out += fmt::format("  {:<12} {}{}\n", e.name, e.description,
                        e.available ? "" : "  [not available on this machine]");
   }
-  print(stdout, out);
+  print_to(stdout, out);
   return exit_ok;
 }
 
+/// Runs `spec` with this thread (and so every worker and child it starts) confined to `cpu`,
+/// then restores the previous mask: the demo's one-core multitasking case.
+std::vector<measured_run> run_on_one_cpu(session& s, const experiment_spec& spec, int cpu) {
+  const std::vector<int> previous = affinity();
+  pin_to_cpus({cpu});
+  struct restore {
+    const std::vector<int>& cpus;
+    ~restore() {
+      try {
+        pin_to_cpus(cpus);
+      } catch (...) {  // cannot happen for a mask we just had; never throw from a destructor
+      }
+    }
+  } restore_mask{previous};
+  return s.run(spec);
+}
+
+const measured_run* find_run(const std::vector<measured_run>& runs, std::string_view executor) {
+  for (const auto& r : runs) {
+    if (r.executor == executor) return &r;
+  }
+  return nullptr;
+}
+
 int command_demo(const common_options& common) {
-  const auto [json, csv] = checked_outputs(common);
-  std::FILE* human = human_stream(json, csv);
+  const outputs out(common);
+  std::FILE* human = out.human();
   const std::int64_t started = monotonic_ns();
-  const machine_info machine = describe_machine();
   const std::vector<std::string> models = {"sequential", "threads", "thread-pool", "processes",
                                            "gil-threads"};
+  session s(out);
+  const machine_info& machine = s.machine();
 
   experiment_spec cpu;
   cpu.workload.name = "cpu";
@@ -241,38 +323,127 @@ int command_demo(const common_options& common) {
   cpu.executors = models;
   cpu.workers = machine.cores;
   cpu.repeat = at_least(common.repeat, 1, "--repeat");
+  cpu.keep_records = true;  // the report and the pictures below draw the timelines
 
   experiment_spec io = cpu;
   io.workload.name = "io";
   io.workload.tasks = find_workload("io").default_tasks;
   io.workers = 16;
 
-  print(human, fmt::format("parlab demo: the classic experiment on {} ({} core{} usable, {})\n\n",
-                           machine.hostname, machine.cores, machine.cores == 1 ? "" : "s",
-                           machine.cpu_model));
-  print(human,
-        fmt::format("CPU-bound: {} tasks, each counting primes for {} units; W = {} (cores)\n",
-                    cpu.workload.tasks, effective_size(cpu.workload), cpu.workers));
-  session s(human, json, csv);
+  // The classic pictures need two more runs: threads on one core (multitasking: concurrency
+  // without parallelism) and more threads than cores on every core (both at once).
+  experiment_spec one_core = cpu;
+  one_core.workload.tasks = 4;
+  one_core.workload.size = 3000;
+  one_core.executors = {"threads"};
+  one_core.workers = 2;
+  one_core.baseline = false;
+
+  experiment_spec both = one_core;
+  both.workload.tasks = 2 * machine.cores + 2;
+  both.workers = 2 * machine.cores;
+
+  print_to(human,
+           fmt::format("parlab demo: the classic experiment on {} ({} core{} usable, {})\n\n",
+                       machine.hostname, machine.cores, machine.cores == 1 ? "" : "s",
+                       machine.cpu_model));
+  print_to(human,
+           fmt::format("CPU-bound: {} tasks, each counting primes for {} units; W = {} (cores)\n",
+                       cpu.workload.tasks, effective_size(cpu.workload), cpu.workers));
   const auto cpu_runs = s.run(cpu);
-  print(human, format_table(cpu_runs) + "\n");
-  print(human,
-        fmt::format("I/O-bound: {} tasks, each waiting {} ms then computing 1 unit; W = {}\n",
-                    io.workload.tasks, effective_size(io.workload), io.workers));
+  print_to(human, format_table(cpu_runs) + "\n");
+  print_to(human,
+           fmt::format("I/O-bound: {} tasks, each waiting {} ms then computing 1 unit; W = {}\n",
+                       io.workload.tasks, effective_size(io.workload), io.workers));
   const auto io_runs = s.run(io);
-  print(human, format_table(io_runs) + "\n");
+  print_to(human, format_table(io_runs) + "\n");
 
+  const int first_cpu = machine.affinity.empty() ? 0 : machine.affinity.front();
+  print_to(human, fmt::format("Multitasking: {} threads computing, all pinned to CPU {}\n",
+                              one_core.workers, first_cpu));
+  const auto one_core_runs = run_on_one_cpu(s, one_core, first_cpu);
+  print_to(human, format_table(one_core_runs) + "\n");
+  print_to(human, fmt::format("Both: {} threads computing on {} core{}\n", both.workers,
+                              machine.cores, machine.cores == 1 ? "" : "s"));
+  const auto both_runs = s.run(both);
+  print_to(human, format_table(both_runs) + "\n");
+
+  const std::vector<std::string> findings = conclusions(cpu_runs, io_runs, machine.cores);
   std::string text = "Conclusions:\n";
-  for (const auto& line : conclusions(cpu_runs, io_runs, machine.cores))
-    text += "  * " + line + "\n";
-  text += fmt::format(
-      "\n(measured in {:.1f} s; each row: median of {} runs after one warm-up; "
-      "speedup against sequential in the same invocation)\n",
-      to_seconds(monotonic_ns() - started), cpu.repeat);
-  print(human, text);
+  for (const auto& line : findings) text += "  * " + line + "\n";
+  print_to(human, text);
 
-  s.write();
+  // One picture per verdict: serial, concurrent (one core), parallel, both.
+  print_to(human,
+           "\nWhat ran when (one lane per worker and per CPU; 'parlab run --timeline' "
+           "draws any run):\n");
+  std::vector<const measured_run*> pictures;
+  for (const measured_run* r :
+       {find_run(cpu_runs, "sequential"), find_run(one_core_runs, "threads"),
+        find_run(cpu_runs, "threads"), find_run(both_runs, "threads")}) {
+    if (r != nullptr) pictures.push_back(r);
+  }
+  print_timelines(human, pictures);
+
+  // Unless told otherwise, the demo leaves its report in the current directory.
+  std::string report_note;
+  if (!out.report.requested()) {
+    const output_target report{"parlab-report.html"};
+    report.check("--report");
+    report.write(to_html_report(machine, s.rows(), findings));
+    report_note = fmt::format("HTML report: {}/parlab-report.html (open it in a browser)\n",
+                              std::filesystem::current_path().string());
+  } else if (!out.report.is_stdout()) {
+    report_note = fmt::format("HTML report: {}\n", out.report.path);
+  }
+  s.write(findings);
+  print_to(human,
+           fmt::format("\n{}(measured in {:.1f} s; each row: median of {} runs after one warm-up; "
+                       "speedup against sequential in the same invocation)\n",
+                       report_note, to_seconds(monotonic_ns() - started), cpu.repeat));
   return report_failures(s.rows());
+}
+
+int command_report(const std::string& path, common_options common) {
+  std::ifstream in(path);
+  if (!in) {
+    throw usage_error(
+        fmt::format("report: cannot read '{}': {} (give a JSON file written by "
+                    "'parlab run --json PATH --records')",
+                    path, std::strerror(errno)));
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  saved_result saved;
+  try {
+    saved = read_result_json(text);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(fmt::format("report: '{}': {}", path, e.what()));
+  }
+  if (common.trace.empty() && common.svg.empty() && common.report.empty()) common.timeline = true;
+  const outputs out(common);
+  std::FILE* human = out.human();
+  print_to(human, format_table(saved.runs));
+  std::vector<const measured_run*> drawn;
+  std::vector<measured_run> cpu, io;
+  for (const auto& r : saved.runs) {
+    if (r.workload == "cpu" && r.tasks == find_workload("cpu").default_tasks) cpu.push_back(r);
+    if (r.workload == "io") io.push_back(r);
+    drawn.push_back(&r);
+  }
+  const auto findings = !cpu.empty() && !io.empty() ? conclusions(cpu, io, saved.machine.cores)
+                                                    : std::vector<std::string>{};
+  if (common.timeline) print_timelines(human, drawn);
+  bool any_timeline = false;
+  for (const auto& r : saved.runs)
+    any_timeline = any_timeline || !r.representative.recorded.events.empty();
+  if (!any_timeline) {
+    std::fprintf(stderr, "parlab: report: '%s' has no timelines (write it with --records)\n",
+                 path.c_str());
+  }
+  out.trace.write(to_chrome_trace(saved.machine, saved.runs));
+  out.svg.write(to_svg(saved.runs));
+  out.report.write(to_html_report(saved.machine, saved.runs, findings));
+  return exit_ok;
 }
 
 constexpr const char* kExamples = R"(Examples:
@@ -280,8 +451,10 @@ constexpr const char* kExamples = R"(Examples:
   parlab run -w cpu -e threads,processes,gil-threads -j 2
   parlab run -w io -e threads,gil-threads -j 16 --tasks 32
   parlab run -w cpu -e gil-threads -j 2 --switch-interval 1 --json result.json --records
-  parlab run -w cpu -e threads -j 2 --pin-cores 0      multitasking: two threads, one core
+  parlab run -w cpu -e threads -j 2 --pin-cores 0 --timeline   multitasking: 2 threads, 1 core
+  parlab run -w cpu -e threads,gil-threads -j 2 --report report.html --trace trace.json
   parlab run -w cpu -e threads --fault throw --fault-task 3
+  parlab report result.json --svg timeline.svg     draw a saved result
   parlab list
 
 Exit codes: 0 ok, 1 a task failed, 2 bad input, 3 the run could not be carried out.)";
@@ -333,6 +506,11 @@ int dispatch(int argc, char** argv) {
   run->add_option("--json", common.json, "Write the result (schema parlab.result/1) to PATH or -");
   run->add_option("--csv", common.csv, "Write one CSV line per run to PATH or -");
   run->add_flag("--records", run_opts.records, "Include every task's record in the JSON");
+  run->add_flag("--timeline", common.timeline, "Print each run's timeline in the terminal");
+  run->add_option("--trace", common.trace,
+                  "Write a Chrome trace (open in ui.perfetto.dev) to PATH or -");
+  run->add_option("--svg", common.svg, "Write the timelines as an SVG image to PATH or -");
+  run->add_option("--report", common.report, "Write a self-contained HTML report to PATH or -");
   run->add_option("--fault", run_opts.fault, "Inject a fault into one task: throw");
   run->add_option("--fault-task", run_opts.fault_task, "Which task gets the fault")
       ->capture_default_str();
@@ -346,6 +524,24 @@ int dispatch(int argc, char** argv) {
   demo->add_option("--pin-cores", common.pin_cores, "Run on these CPUs only (e.g. 0)");
   demo->add_option("--json", common.json, "Also write the result to PATH or -");
   demo->add_option("--csv", common.csv, "Also write one CSV line per run to PATH or -");
+  demo->add_option("--trace", common.trace, "Also write a Chrome trace to PATH or -");
+  demo->add_option("--svg", common.svg, "Also write the timelines as SVG to PATH or -");
+  demo->add_option("--report", common.report,
+                   "Write the HTML report to PATH or - (default: ./parlab-report.html)");
+
+  std::string saved;
+  auto* report = app.add_subcommand(
+      "report", "Draw a saved result (parlab run --json PATH --records): table and pictures");
+  report->add_option("result", saved, "A JSON file written by parlab run/demo --json")->required();
+  report->add_flag("--timeline", common.timeline,
+                   "Print the timelines (the default when no other output is asked for)");
+  report->add_option("--trace", common.trace, "Write a Chrome trace to PATH or -");
+  report->add_option("--svg", common.svg, "Write the timelines as SVG to PATH or -");
+  report->add_option("--html", common.report, "Write a self-contained HTML report to PATH or -");
+  report->footer(R"(Examples:
+  parlab run -w cpu -e threads,gil-threads -j 2 --json result.json --records
+  parlab report result.json                      table and terminal timelines
+  parlab report result.json --html report.html --svg timeline.svg --trace trace.json)");
 
   try {
     app.parse(argc, argv);
@@ -363,6 +559,7 @@ int dispatch(int argc, char** argv) {
   apply_pinning(common);
   if (*run) return command_run(run_opts, common);
   if (*list) return command_list();
+  if (*report) return command_report(saved, common);
   return command_demo(common);  // 'parlab demo' and plain 'parlab'
 }
 

@@ -68,8 +68,8 @@ std::int64_t task_context::enter_wait() {
 
 void task_context::leave_wait(std::int64_t started) {
   if (lane_ != nullptr) {
-    lane_->add({started, monotonic_ns(), lane_->current_task(), lane_->worker(), -1,
-                event_kind::wait});
+    lane_->add(
+        {started, monotonic_ns(), lane_->current_task(), lane_->worker(), -1, event_kind::wait});
   }
   hooks_->after_wait();  // may block (the GIL): recorded by the model's hooks
   if (lane_ != nullptr) lane_->resume(monotonic_ns());

@@ -15,7 +15,8 @@ class sequential_executor final : public executor {
                run_result& result) override {
     auto& records = result.records;
     no_hooks hooks;
-    for (std::size_t i = 0; i < tasks.size(); ++i) run_task(tasks[i], 0, hooks, records[i], lane(0));
+    for (std::size_t i = 0; i < tasks.size(); ++i)
+      run_task(tasks[i], 0, hooks, records[i], lane(0));
   }
 };
 

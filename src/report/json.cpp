@@ -41,6 +41,8 @@ json run_to_json(const measured_run& r) {
       {"queue_latency_seconds",
        {{"median", r.concurrency.queue_latency_seconds.median},
         {"max", r.concurrency.queue_latency_seconds.max}}},
+      {"running_seconds", r.concurrency.running_seconds},
+      {"waiting_seconds", r.concurrency.waiting_seconds},
       {"preemptions", r.concurrency.preemptions},
       {"preempted_seconds", r.concurrency.preempted_seconds},
       {"from_timeline", r.concurrency.from_timeline},

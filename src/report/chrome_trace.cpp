@@ -1,0 +1,155 @@
+// Chrome Trace Event Format (the JSON ui.perfetto.dev and chrome://tracing open): a process per
+// run, a thread track per worker, complete events for what each worker did, counter tracks.
+
+#include <parlab/pictures.hpp>
+#include <parlab/timeline_analysis.hpp>
+
+#include "report/drawing.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <tuple>
+
+namespace parlab {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// Track ids inside a run's process: workers are 0..W-1; GIL holds and the queue get their own.
+constexpr std::int64_t kGilTrackBase = 1000;
+constexpr std::int64_t kQueueTrack = 999;
+
+double micros(std::int64_t ns) { return static_cast<double>(ns) * 1e-3; }
+
+std::string event_name(const event& e) {
+  switch (e.kind) {
+    case event_kind::task:
+      return fmt::format("task {}", e.task);
+    case event_kind::slice:
+      return fmt::format("running task {}", e.task);
+    case event_kind::preempted:
+      return "preempted";
+    case event_kind::wait:
+      return "waiting";
+    case event_kind::gil_wait:
+      return "waiting for the GIL";
+    case event_kind::gil_hold:
+      return "holding the GIL";
+    case event_kind::queued:
+      return fmt::format("task {} queued", e.task);
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string to_chrome_trace(const machine_info& machine, const std::vector<measured_run>& runs) {
+  json trace_events = json::array();
+  std::int64_t pid = 0;
+  for (const auto& run : runs) {
+    if (!detail::has_timeline(run)) continue;
+    ++pid;
+    const run_result& rep = run.representative;
+    const std::int64_t origin = rep.start_ns;
+    trace_events.push_back({{"ph", "M"},
+                            {"name", "process_name"},
+                            {"pid", pid},
+                            {"tid", 0},
+                            {"args", {{"name", detail::run_name(run)}}}});
+    trace_events.push_back({{"ph", "M"},
+                            {"name", "process_sort_index"},
+                            {"pid", pid},
+                            {"tid", 0},
+                            {"args", {{"sort_index", pid}}}});
+    const bool gil = run.concurrency.gil_wait_fraction.has_value();
+    for (std::size_t w = 0; w < detail::lane_count(run); ++w) {
+      const auto tid = static_cast<std::int64_t>(w);
+      trace_events.push_back({{"ph", "M"},
+                              {"name", "thread_name"},
+                              {"pid", pid},
+                              {"tid", tid},
+                              {"args", {{"name", fmt::format("worker {}", w)}}}});
+      trace_events.push_back({{"ph", "M"},
+                              {"name", "thread_sort_index"},
+                              {"pid", pid},
+                              {"tid", tid},
+                              {"args", {{"sort_index", tid}}}});
+      if (gil) {
+        trace_events.push_back({{"ph", "M"},
+                                {"name", "thread_name"},
+                                {"pid", pid},
+                                {"tid", kGilTrackBase + tid},
+                                {"args", {{"name", fmt::format("worker {} GIL", w)}}}});
+      }
+    }
+    trace_events.push_back({{"ph", "M"},
+                            {"name", "thread_name"},
+                            {"pid", pid},
+                            {"tid", kQueueTrack},
+                            {"args", {{"name", "queue"}}}});
+
+    // Per track, events in start order with the longer first at equal starts, so a task's span
+    // encloses its slices and waits (proper nesting for the viewers).
+    std::vector<event> events(rep.recorded.events.begin(), rep.recorded.events.end());
+    std::stable_sort(events.begin(), events.end(), [](const event& a, const event& b) {
+      return std::tuple(a.worker, a.start_ns, b.end_ns) <
+             std::tuple(b.worker, b.start_ns, a.end_ns);
+    });
+    for (const auto& e : events) {
+      const std::string kind(to_string(e.kind));
+      if (e.kind == event_kind::queued) {
+        trace_events.push_back({{"ph", "i"},
+                                {"name", event_name(e)},
+                                {"cat", kind},
+                                {"pid", pid},
+                                {"tid", kQueueTrack},
+                                {"s", "t"},
+                                {"ts", micros(e.start_ns - origin)},
+                                {"args", {{"task", e.task}}}});
+        continue;
+      }
+      if (e.worker == no_id) continue;
+      const std::int64_t tid =
+          (e.kind == event_kind::gil_hold ? kGilTrackBase : 0) + std::int64_t{e.worker};
+      json args = json::object();
+      if (e.task != no_id) args["task"] = e.task;
+      if (e.kind == event_kind::slice) args["cpu"] = e.cpu;
+      trace_events.push_back({{"ph", "X"},
+                              {"name", event_name(e)},
+                              {"cat", kind},
+                              {"pid", pid},
+                              {"tid", tid},
+                              {"ts", micros(e.start_ns - origin)},
+                              {"dur", micros(std::max<std::int64_t>(e.end_ns - e.start_ns, 0))},
+                              {"args", std::move(args)}});
+    }
+
+    // Counter tracks: tasks in flight and tasks running.
+    const auto counter = [&](const char* name, const std::vector<step_point>& steps) {
+      for (const auto& s : steps) {
+        trace_events.push_back({{"ph", "C"},
+                                {"name", name},
+                                {"pid", pid},
+                                {"tid", 0},
+                                {"ts", micros(s.t_ns - origin)},
+                                {"args", {{"tasks", s.count}}}});
+      }
+    };
+    counter("tasks in flight", tasks_in_flight(rep.recorded.events));
+    counter("tasks running", tasks_running(rep.recorded.events));
+  }
+  const json doc = {
+      {"traceEvents", std::move(trace_events)},
+      {"displayTimeUnit", "ms"},
+      {"otherData",
+       {{"generator", "parlab " PARLAB_VERSION},
+        {"cpu_model", machine.cpu_model},
+        {"cores", machine.cores},
+        {"hostname", machine.hostname}}},
+  };
+  return doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace parlab

@@ -1,0 +1,40 @@
+#pragma once
+// Internal: what every picture of a run shares — which run has a timeline, its workers and CPUs,
+// the title and figures, task colours and glyphs.
+
+#include <parlab/experiment.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace parlab::detail {
+
+/// True when the run kept its timeline (there is something to draw).
+[[nodiscard]] bool has_timeline(const measured_run& run) noexcept;
+
+/// Lanes to draw: 0..workers-1, plus any worker id seen in the events beyond that.
+[[nodiscard]] std::size_t lane_count(const measured_run& run) noexcept;
+
+/// CPU ids the run's slices ran on, ascending.
+[[nodiscard]] std::vector<int> cpus_used(const measured_run& run);
+
+/// "threads · cpu · W=2".
+[[nodiscard]] std::string run_name(const measured_run& run);
+
+/// "parallel: avg parallelism 1.96, peak 2 running / 2 in flight, 8 tasks, wall 217.2 ms".
+[[nodiscard]] std::string run_figures(const measured_run& run);
+
+/// One sentence on what the verdict means in the picture.
+[[nodiscard]] std::string verdict_explanation(const measured_run& run);
+
+/// A character naming task `id` in text pictures: 0-9, A-Z, a-z, then again.
+[[nodiscard]] char task_glyph(std::uint32_t id) noexcept;
+
+/// A hue in degrees for task `id`, spread by the golden angle so neighbours differ.
+[[nodiscard]] int task_hue(std::uint32_t id) noexcept;
+
+/// Milliseconds with a sensible precision: "0.40 ms", "12.5 ms", "430 ms".
+[[nodiscard]] std::string millis(double seconds);
+
+}  // namespace parlab::detail

@@ -1,0 +1,236 @@
+// The SVG timeline: per run, a lane per worker and a lane per CPU over a time axis, with the
+// verdict and key figures as the title. Also used inline by the HTML report.
+
+#include <parlab/pictures.hpp>
+
+#include "report/drawing.hpp"
+#include "report/svg.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace parlab {
+namespace detail {
+namespace {
+
+constexpr double kWidth = 1000.0;
+constexpr double kLeft = 92.0;  // lane labels
+constexpr double kRight = 16.0;
+constexpr double kLane = 20.0;
+constexpr double kCpuLane = 12.0;
+constexpr double kGapBetween = 4.0;
+constexpr double kHeader = 44.0;
+constexpr double kAxis = 26.0;
+
+std::string colour(std::uint32_t task, int lightness = 55) {
+  return fmt::format("hsl({},65%,{}%)", task_hue(task), lightness);
+}
+
+}  // namespace
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+double svg_run_height(const measured_run& run) {
+  const double lanes = static_cast<double>(lane_count(run));
+  const double cpus = static_cast<double>(cpus_used(run).size());
+  return kHeader + lanes * (kLane + kGapBetween) + 6.0 + cpus * (kCpuLane + 2.0) + kAxis;
+}
+
+std::string svg_run(const measured_run& run, const std::string& id, double y) {
+  const run_result& rep = run.representative;
+  const auto& events = rep.recorded.events;
+  const std::int64_t origin = rep.start_ns;
+  std::int64_t end = rep.end_ns;
+  for (const auto& e : events) end = std::max(end, e.end_ns);
+  const double span = static_cast<double>(std::max<std::int64_t>(end - origin, 1));
+  const double plot = kWidth - kLeft - kRight;
+  auto x_of = [&](std::int64_t t) { return kLeft + plot * static_cast<double>(t - origin) / span; };
+  auto w_of = [&](const event& e) {
+    return std::max(0.3, plot * static_cast<double>(e.end_ns - e.start_ns) / span);
+  };
+  const double height = svg_run_height(run);
+  const std::size_t lanes = lane_count(run);
+  const std::vector<int> cpus = cpus_used(run);
+  const bool processes = run.executor.find("process") != std::string::npos;
+
+  std::string out = fmt::format(
+      "<svg class=\"run-timeline\" id=\"{0}\" x=\"0\" y=\"{1:.1f}\" width=\"{2:.0f}\" "
+      "height=\"{3:.1f}\" viewBox=\"0 0 {2:.0f} {3:.1f}\" data-workers=\"{4}\" "
+      "data-verdict=\"{5}\">\n",
+      id, y, kWidth, height, lanes, to_string(run.concurrency.result));
+  out += fmt::format(
+      "<defs><pattern id=\"{0}-hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
+      "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"white\" "
+      "fill-opacity=\"0.55\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#333\" "
+      "stroke-width=\"1.5\" stroke-opacity=\"0.45\"/></pattern>"
+      "<pattern id=\"{0}-gap\" width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\" "
+      "patternTransform=\"rotate(-45)\"><rect width=\"4\" height=\"4\" fill=\"#e2e2e2\"/>"
+      "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"4\" stroke=\"#9a9a9a\" stroke-width=\"1.2\"/>"
+      "</pattern></defs>\n",
+      id);
+  out += fmt::format(
+      "<text x=\"4\" y=\"17\" font-family=\"sans-serif\" font-size=\"14\" font-weight=\"bold\">"
+      "{} — {}</text>\n<text x=\"4\" y=\"34\" font-family=\"sans-serif\" font-size=\"11\" "
+      "fill=\"#444\">{}</text>\n",
+      xml_escape(run_name(run)), to_string(run.concurrency.result), xml_escape(run_figures(run)));
+
+  double lane_y = kHeader;
+  for (std::size_t w = 0; w < lanes; ++w) {
+    out += fmt::format(
+        "<g class=\"lane worker\" data-worker=\"{0}\"><text x=\"4\" y=\"{1:.1f}\" "
+        "font-family=\"sans-serif\" font-size=\"11\">{2} {0}</text><rect x=\"{3:.1f}\" "
+        "y=\"{4:.1f}\" width=\"{5:.1f}\" height=\"{6:.0f}\" fill=\"#f6f6f6\"/>\n",
+        w, lane_y + 14.0, processes ? "slot" : "worker", kLeft, lane_y, plot, kLane);
+    for (const auto& e : events) {
+      if (e.worker != w) continue;
+      const double x = x_of(e.start_ns);
+      const double wd = w_of(e);
+      const double ms_start = static_cast<double>(e.start_ns - origin) * 1e-6;
+      const double ms_len = static_cast<double>(e.end_ns - e.start_ns) * 1e-6;
+      switch (e.kind) {
+        case event_kind::task:  // lifetime: a thin line under the lane
+          out += fmt::format(
+              "<rect class=\"task\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"2\" "
+              "fill=\"{}\"><title>task {} on {} {}: {:.2f} ms from {:.2f} ms</title></rect>\n",
+              x, lane_y + kLane - 2.0, wd, colour(e.task, 35), e.task,
+              processes ? "slot" : "worker", w, ms_len, ms_start);
+          break;
+        case event_kind::slice:
+          out += fmt::format(
+              "<rect class=\"slice\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.0f}\" "
+              "fill=\"{}\"><title>task {} running on CPU {}: {:.3f} ms from {:.3f} ms</title>"
+              "</rect>\n",
+              x, lane_y + 2.0, wd, kLane - 5.0, colour(e.task), e.task, e.cpu, ms_len, ms_start);
+          break;
+        case event_kind::preempted:
+          out += fmt::format(
+              "<rect class=\"preempted\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" "
+              "height=\"{:.0f}\" fill=\"url(#{}-gap)\"><title>task {} preempted: the kernel ran "
+              "something else for {:.3f} ms</title></rect>\n",
+              x, lane_y + 2.0, wd, kLane - 5.0, id, e.task, ms_len);
+          break;
+        case event_kind::wait:
+          out += fmt::format(
+              "<rect class=\"wait\" x=\"{0:.2f}\" y=\"{1:.1f}\" width=\"{2:.2f}\" "
+              "height=\"{3:.0f}\" fill=\"{4}\"/><rect x=\"{0:.2f}\" y=\"{1:.1f}\" "
+              "width=\"{2:.2f}\" height=\"{3:.0f}\" fill=\"url(#{5}-hatch)\"><title>task {6} "
+              "waiting (no CPU) for {7:.3f} ms</title></rect>\n",
+              x, lane_y + 2.0, wd, kLane - 5.0, colour(e.task, 75), id, e.task, ms_len);
+          break;
+        case event_kind::gil_wait:
+          out += fmt::format(
+              "<rect class=\"gil-wait\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"6\" "
+              "fill=\"#d62728\"><title>waiting for the GIL for {:.3f} ms</title></rect>\n",
+              x, lane_y + 8.0, wd, ms_len);
+          break;
+        case event_kind::gil_hold:
+          out += fmt::format(
+              "<rect class=\"gil-hold\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"2\" "
+              "fill=\"#222\"><title>holding the GIL for {:.3f} ms</title></rect>\n",
+              x, lane_y, wd, ms_len);
+          break;
+        case event_kind::queued:
+          break;
+      }
+    }
+    out += "</g>\n";
+    lane_y += kLane + kGapBetween;
+  }
+  lane_y += 6.0;
+  for (int cpu : cpus) {
+    out += fmt::format(
+        "<g class=\"lane cpu\" data-cpu=\"{0}\"><text x=\"4\" y=\"{1:.1f}\" "
+        "font-family=\"sans-serif\" font-size=\"10\" fill=\"#555\">CPU {0}</text><rect "
+        "x=\"{2:.1f}\" y=\"{3:.1f}\" width=\"{4:.1f}\" height=\"{5:.0f}\" fill=\"#fbfbfb\" "
+        "stroke=\"#ddd\" stroke-width=\"0.5\"/>\n",
+        cpu, lane_y + 10.0, kLeft, lane_y, plot, kCpuLane);
+    for (const auto& e : events) {
+      if (e.kind != event_kind::slice || e.cpu != cpu) continue;
+      out += fmt::format(
+          "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.0f}\" fill=\"{}\"/>\n",
+          x_of(e.start_ns), lane_y + 1.0, w_of(e), kCpuLane - 2.0, colour(e.task));
+    }
+    out += "</g>\n";
+    lane_y += kCpuLane + 2.0;
+  }
+  // Time axis with five ticks.
+  const double axis_y = lane_y + 4.0;
+  out += fmt::format(
+      "<g class=\"axis\" font-family=\"sans-serif\" font-size=\"10\" fill=\"#444\"><line "
+      "x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#888\"/>\n",
+      kLeft, axis_y, kLeft + plot, axis_y);
+  for (int q = 0; q <= 4; ++q) {
+    const double x = kLeft + plot * q / 4.0;
+    out += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#888\"/>"
+        "<text x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"{4}\">{5}</text>\n",
+        x, axis_y, axis_y + 4.0, axis_y + 15.0, q == 0 ? "start" : (q == 4 ? "end" : "middle"),
+        millis(span * 1e-9 * q / 4.0));
+  }
+  out += "</g>\n</svg>\n";
+  return out;
+}
+
+std::string svg_legend(double y) {
+  return fmt::format(
+      "<g class=\"legend\" font-family=\"sans-serif\" font-size=\"11\" "
+      "transform=\"translate(4,{:.1f})\">"
+      "<rect x=\"0\" y=\"0\" width=\"14\" height=\"10\" fill=\"hsl(200,65%,55%)\"/>"
+      "<text x=\"18\" y=\"9\">running (a colour per task)</text>"
+      "<rect x=\"190\" y=\"0\" width=\"14\" height=\"10\" fill=\"#e2e2e2\" stroke=\"#9a9a9a\"/>"
+      "<text x=\"208\" y=\"9\">preempted (kernel ran another)</text>"
+      "<rect x=\"400\" y=\"0\" width=\"14\" height=\"10\" fill=\"hsl(200,65%,75%)\" "
+      "stroke=\"#666\" stroke-dasharray=\"2,2\"/><text x=\"418\" y=\"9\">waiting (hatched, no "
+      "CPU)</text><rect x=\"580\" y=\"2\" width=\"14\" height=\"6\" fill=\"#d62728\"/>"
+      "<text x=\"598\" y=\"9\">waiting for the GIL</text><rect x=\"730\" y=\"0\" width=\"14\" "
+      "height=\"2\" fill=\"#222\"/><text x=\"748\" y=\"9\">holding the GIL</text></g>\n",
+      y);
+}
+
+}  // namespace detail
+
+std::string to_svg(const std::vector<measured_run>& runs) {
+  std::string body;
+  double y = 24.0;
+  std::size_t n = 0;
+  for (const auto& run : runs) {
+    if (!detail::has_timeline(run)) continue;
+    body += detail::svg_run(run, fmt::format("run{}", n++), y);
+    y += detail::svg_run_height(run) + 12.0;
+  }
+  std::string out = fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+      "width=\"1000\" height=\"{0:.0f}\" viewBox=\"0 0 1000 {0:.0f}\">\n"
+      "<rect width=\"1000\" height=\"{0:.0f}\" fill=\"white\"/>\n",
+      y);
+  out += n == 0 ? "<text x=\"4\" y=\"16\" font-family=\"sans-serif\" font-size=\"12\">no "
+                  "timeline recorded</text>\n"
+                : detail::svg_legend(4.0);
+  out += body + "</svg>\n";
+  return out;
+}
+
+}  // namespace parlab

@@ -1,0 +1,288 @@
+// The pictures drawn from a timeline: terminal lanes, Chrome trace structure, SVG lanes and
+// well-formedness, the HTML report, and reading a saved result back.
+
+#include <parlab/pictures.hpp>
+#include <parlab/report.hpp>
+#include <parlab/timeline_analysis.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace parlab {
+namespace {
+
+constexpr std::int64_t ms = 1'000'000;
+constexpr std::int64_t t0 = 5'000 * ms;  // runs do not start at 0 on the monotonic clock
+
+event ev(event_kind kind, std::uint32_t task, std::uint32_t worker, std::int64_t start,
+         std::int64_t end, std::int16_t cpu = -1) {
+  return {t0 + start, t0 + end, task, worker, cpu, kind};
+}
+
+/// Two workers on one CPU taking turns (task 0 and 1), then task 2 waits on worker 0.
+measured_run sample_run() {
+  std::vector<event> events = {
+      ev(event_kind::queued, 0, no_id, 0, 0),
+      ev(event_kind::queued, 1, no_id, 0, 0),
+      ev(event_kind::queued, 2, no_id, 0, 0),
+      ev(event_kind::task, 0, 0, 0, 40 * ms),
+      ev(event_kind::task, 1, 1, 0, 40 * ms),
+      ev(event_kind::slice, 0, 0, 0, 10 * ms, 0),
+      ev(event_kind::preempted, 0, 0, 10 * ms, 20 * ms),
+      ev(event_kind::slice, 0, 0, 20 * ms, 30 * ms, 0),
+      ev(event_kind::preempted, 0, 0, 30 * ms, 40 * ms),
+      ev(event_kind::preempted, 1, 1, 0, 10 * ms),
+      ev(event_kind::slice, 1, 1, 10 * ms, 20 * ms, 0),
+      ev(event_kind::preempted, 1, 1, 20 * ms, 30 * ms),
+      ev(event_kind::slice, 1, 1, 30 * ms, 40 * ms, 0),
+      ev(event_kind::task, 2, 0, 40 * ms, 60 * ms),
+      ev(event_kind::wait, 2, 0, 40 * ms, 58 * ms),
+      ev(event_kind::slice, 2, 0, 58 * ms, 60 * ms, 1),
+  };
+  std::sort(events.begin(), events.end(),
+            [](const event& a, const event& b) { return a.start_ns < b.start_ns; });
+  measured_run r;
+  r.workload = "cpu";
+  r.executor = "threads";
+  r.workers = 2;
+  r.tasks = 3;
+  r.repeat = 1;
+  r.wall_median = r.wall_min = r.wall_max = 0.060;
+  r.wall_samples = {0.060};
+  r.concurrency = summarize(events, 2, 1);
+  r.representative.executor = "threads";
+  r.representative.workers = 2;
+  r.representative.start_ns = t0;
+  r.representative.end_ns = t0 + 60 * ms;
+  for (std::size_t i = 0; i < 3; ++i) {
+    task_record rec;
+    rec.task_id = i;
+    rec.worker = i == 1 ? 1 : 0;
+    rec.ok = true;
+    rec.start_ns = t0 + (i == 2 ? 40 * ms : 0);
+    rec.end_ns = t0 + (i == 2 ? 60 * ms : 40 * ms);
+    r.representative.records.push_back(rec);
+  }
+  r.representative.recorded.events = events;
+  return r;
+}
+
+machine_info sample_machine() {
+  machine_info m;
+  m.cores = 1;
+  m.online_cpus = 2;
+  m.affinity = {0};
+  m.cpu_model = "Test CPU <fast> & cheap";
+  m.kernel = "Linux test";
+  m.hostname = "host";
+  return m;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST(TerminalTimeline, DrawsALanePerWorkerAndPerCpuWithTheVerdictAsTitle) {
+  const std::string text = format_timeline(sample_run(), {60, false});
+  const auto lines = lines_of(text);
+  ASSERT_GE(lines.size(), 7U);
+  EXPECT_NE(lines[0].find("threads · cpu · W=2 — concurrent"), std::string::npos) << text;
+  std::vector<std::string> workers, cpus;
+  for (const auto& l : lines) {
+    if (l.rfind("worker ", 0) == 0) workers.push_back(l);
+    if (l.rfind("cpu ", 0) == 0) cpus.push_back(l);
+  }
+  ASSERT_EQ(workers.size(), 2U);
+  ASSERT_EQ(cpus.size(), 2U);  // CPUs 0 and 1 ran slices
+  // Worker 0: task 0 runs a quarter, is preempted a quarter, ... then task 2 waits.
+  const std::string w0 = workers[0].substr(workers[0].find('|') + 1, 60);
+  EXPECT_EQ(w0.substr(0, 10), std::string(10, '0'));
+  EXPECT_EQ(w0.substr(10, 10), std::string(10, '.'));
+  EXPECT_EQ(w0.substr(40, 18), std::string(18, '~'));
+  EXPECT_EQ(w0.substr(58, 2), "22");
+  const std::string w1 = workers[1].substr(workers[1].find('|') + 1, 60);
+  EXPECT_EQ(w1.substr(0, 10), std::string(10, '.'));
+  EXPECT_EQ(w1.substr(10, 10), std::string(10, '1'));
+  EXPECT_EQ(w1.substr(40, 20), std::string(20, ' ')) << "idle after its task";
+  // CPU 0 alternates between the two tasks: the picture of time slicing.
+  const std::string c0 = cpus[0].substr(cpus[0].find('|') + 1, 40);
+  EXPECT_EQ(c0, std::string(10, '0') + std::string(10, '1') + std::string(10, '0') +
+                    std::string(10, '1'));
+  EXPECT_EQ(text.find('\033'), std::string::npos) << "no colour unless asked";
+  EXPECT_NE(format_timeline(sample_run(), {60, true}).find("\033["), std::string::npos);
+}
+
+TEST(TerminalTimeline, SaysWhenThereIsNothingToDraw) {
+  measured_run r = sample_run();
+  r.representative.recorded.events.clear();
+  const std::string text = format_timeline(r);
+  EXPECT_NE(text.find("no timeline recorded"), std::string::npos);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
+}
+
+TEST(ChromeTrace, HasMetadataCompleteEventsCountersAndMonotoneTracks) {
+  const auto doc = nlohmann::json::parse(to_chrome_trace(sample_machine(), {sample_run()}));
+  ASSERT_TRUE(doc.contains("traceEvents"));
+  EXPECT_EQ(doc["displayTimeUnit"], "ms");
+  std::set<std::pair<int, int>> named;  // (pid, tid) with a thread_name
+  std::map<std::pair<int, int>, double> last_ts;
+  std::size_t complete = 0, counters = 0, slices_with_cpu = 0;
+  bool process_named = false;
+  for (const auto& e : doc["traceEvents"]) {
+    for (const char* key : {"ph", "name", "pid", "tid"}) {
+      ASSERT_TRUE(e.contains(key)) << key << " missing in " << e.dump();
+    }
+    const std::string ph = e["ph"];
+    const auto track = std::make_pair(e["pid"].get<int>(), e["tid"].get<int>());
+    if (ph == "M") {
+      if (e["name"] == "thread_name") named.insert(track);
+      if (e["name"] == "process_name") {
+        process_named = true;
+        EXPECT_EQ(e["args"]["name"], "threads · cpu · W=2");
+      }
+      continue;
+    }
+    ASSERT_TRUE(e.contains("ts"));
+    if (ph == "X") {
+      ++complete;
+      ASSERT_TRUE(e.contains("dur"));
+      EXPECT_GE(e["dur"].get<double>(), 0.0);
+      EXPECT_TRUE(named.count(track)) << "track without a thread_name: " << e.dump();
+      const double ts = e["ts"];
+      if (last_ts.count(track)) {
+        EXPECT_GE(ts, last_ts[track]) << "timestamps go back";
+      }
+      last_ts[track] = ts;
+      if (e["cat"] == "slice") {
+        ++slices_with_cpu;
+        EXPECT_TRUE(e["args"].contains("cpu"));
+      }
+    }
+    if (ph == "C") {
+      ++counters;
+      EXPECT_TRUE(e["name"] == "tasks in flight" || e["name"] == "tasks running");
+    }
+  }
+  EXPECT_TRUE(process_named);
+  EXPECT_TRUE(named.count({1, 0}) && named.count({1, 1}));
+  EXPECT_EQ(complete, 13U);  // every event but the 3 queued instants
+  EXPECT_EQ(slices_with_cpu, 5U);
+  EXPECT_GT(counters, 4U);
+  // Times are relative to the run's start, in microseconds.
+  double first = 1e18;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] == "X") first = std::min(first, e["ts"].get<double>());
+  }
+  EXPECT_EQ(first, 0.0);
+}
+
+/// Checks tags are balanced and properly nested (enough to catch broken SVG/XML output).
+bool well_formed(const std::string& xml, std::string& why) {
+  std::vector<std::string> open;
+  for (std::size_t i = xml.find('<'); i != std::string::npos; i = xml.find('<', i + 1)) {
+    const std::size_t close = xml.find('>', i);
+    if (close == std::string::npos) return why = "unterminated tag", false;
+    const std::string tag = xml.substr(i + 1, close - i - 1);
+    if (tag.empty() || tag[0] == '?' || tag[0] == '!') continue;
+    if (tag.back() == '/') continue;
+    if (tag[0] == '/') {
+      const std::string name = tag.substr(1);
+      if (open.empty() || open.back() != name) return why = "unexpected </" + name + ">", false;
+      open.pop_back();
+    } else {
+      open.push_back(tag.substr(0, tag.find_first_of(" \n\t")));
+    }
+  }
+  if (!open.empty()) return why = "unclosed <" + open.back() + ">", false;
+  return true;
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
+  return n;
+}
+
+TEST(Svg, IsWellFormedWithOneLanePerWorkerAndOnePerCpu) {
+  measured_run four = sample_run();
+  four.workers = 4;  // two idle workers still get a lane
+  const std::string svg = to_svg({sample_run(), four});
+  std::string why;
+  EXPECT_TRUE(well_formed(svg, why)) << why;
+  EXPECT_EQ(svg.rfind("<?xml", 0), 0U);
+  EXPECT_EQ(count(svg, "class=\"lane worker\""), 2U + 4U);
+  EXPECT_EQ(count(svg, "class=\"lane cpu\""), 2U + 2U);
+  EXPECT_EQ(count(svg, "class=\"slice\""), 2U * 5U);
+  EXPECT_EQ(count(svg, "class=\"preempted\""), 2U * 4U);
+  EXPECT_EQ(count(svg, "class=\"wait\""), 2U * 1U);
+  EXPECT_NE(svg.find("— concurrent"), std::string::npos);
+  EXPECT_NE(svg.find("-hatch)"), std::string::npos) << "waits are hatched";
+}
+
+TEST(HtmlReport, IsSelfContainedAndHasEveryRun) {
+  measured_run untimed = sample_run();
+  untimed.executor = "processes";
+  untimed.representative.recorded.events.clear();
+  const std::string html =
+      to_html_report(sample_machine(), {sample_run(), untimed}, {"threads took turns"});
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0U);
+  EXPECT_EQ(count(html, "<section class=\"run\""), 1U) << "only runs with a timeline";
+  EXPECT_EQ(count(html, "<tr><td class=\"name\">cpu</td>"), 2U) << "every run in the table";
+  EXPECT_NE(html.find("Test CPU &lt;fast&gt; &amp; cheap"), std::string::npos) << "escaped";
+  EXPECT_NE(html.find("<li>threads took turns</li>"), std::string::npos);
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos);
+  EXPECT_EQ(html.find("href=\"http"), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+}
+
+TEST(SavedResult, ReadsBackWhatToJsonWrote) {
+  const measured_run original = sample_run();
+  const saved_result saved = read_result_json(to_json(sample_machine(), {original}));
+  EXPECT_EQ(saved.machine.cpu_model, "Test CPU <fast> & cheap");
+  EXPECT_EQ(saved.machine.affinity, std::vector<int>{0});
+  ASSERT_EQ(saved.runs.size(), 1U);
+  const measured_run& r = saved.runs[0];
+  EXPECT_EQ(r.executor, "threads");
+  EXPECT_EQ(r.workers, 2U);
+  EXPECT_EQ(r.concurrency.result, original.concurrency.result);
+  EXPECT_EQ(r.concurrency.peak_running, original.concurrency.peak_running);
+  EXPECT_EQ(r.concurrency.preemptions, original.concurrency.preemptions);
+  EXPECT_DOUBLE_EQ(r.concurrency.avg_parallelism, original.concurrency.avg_parallelism);
+  ASSERT_EQ(r.representative.recorded.events.size(),
+            original.representative.recorded.events.size());
+  for (std::size_t k = 0; k < r.representative.recorded.events.size(); ++k) {
+    const event& a = r.representative.recorded.events[k];
+    const event& b = original.representative.recorded.events[k];
+    EXPECT_EQ(a.kind, b.kind);
+    EXPECT_EQ(a.task, b.task);
+    EXPECT_EQ(a.worker, b.worker);
+    EXPECT_EQ(a.cpu, b.cpu);
+    EXPECT_EQ(a.start_ns, b.start_ns - t0);
+    EXPECT_EQ(a.end_ns, b.end_ns - t0);
+  }
+  EXPECT_EQ(r.representative.records.size(), 3U);
+  // The same pictures come out of the saved run (up to the clock origin).
+  EXPECT_EQ(format_timeline(r, {60, false}), format_timeline(original, {60, false}));
+}
+
+TEST(SavedResult, RejectsWhatIsNotAParlabResult) {
+  for (const std::string bad :
+       {"not json", "{\"a\": 1}", "{\"schema\": \"other/1\"}",
+        "{\"schema\": \"parlab.result/1\", \"machine\": {}}",
+        "{\"schema\": \"parlab.result/1\", \"machine\": {}, \"runs\": [{\"executor\": \"x\"}]}"}) {
+    EXPECT_THROW((void)read_result_json(bad), std::invalid_argument) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace parlab
