@@ -66,6 +66,7 @@ void event_lane::open_slice(std::int64_t now) noexcept {
   open_ = true;
   slice_start_ = now;
   last_chunk_ = now;
+  chunks_ = 0;
   check_wall_ = now;
   check_cpu_ = thread_cpu_ns();
   cpu_ = current_cpu();
@@ -100,11 +101,12 @@ void event_lane::close_slice(std::int64_t now) noexcept {
 }
 
 void event_lane::after_chunk() noexcept {
-  if (!open_) return;
+  if (!open_ || ++chunks_ < chunks_per_check) return;
+  chunks_ = 0;
   const std::int64_t now = monotonic_ns();
   const std::int64_t previous = last_chunk_;
   last_chunk_ = now;
-  if (now - previous < gap_probe_ns) return;  // the common case: one vDSO clock read per chunk
+  if (now - previous < gap_probe_ns) return;  // the common case: one vDSO clock read per check
   if (split_at_gap(now, previous)) cpu_ = current_cpu();
 }
 
