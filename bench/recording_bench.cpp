@@ -24,14 +24,13 @@ using namespace parlab;
 constexpr std::array<const char*, 4> kModels = {"sequential", "threads", "processes",
                                                 "gil-threads"};
 
-/// The cpu workload (8 tasks of 1500 units, ~70 ms of CPU) under one model, W = 2.
+/// The default cpu workload (8 tasks of 8000 units, ~0.4 s of CPU) under one model, W = 2.
 void BM_CpuWorkload(benchmark::State& state) {
   const std::string model = kModels.at(static_cast<std::size_t>(state.range(0)));
   const bool record = state.range(1) != 0;
   workload_spec spec;
   spec.name = "cpu";
-  spec.tasks = 8;
-  spec.size = 1500;
+  spec.tasks = find_workload("cpu").default_tasks;
   const auto tasks = make_workload(spec);
   const auto executor = make_executor(model);
   run_options options;

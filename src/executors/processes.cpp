@@ -18,7 +18,6 @@
 #include <cerrno>
 #include <cstring>
 #include <numeric>
-#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -80,6 +79,14 @@ int reap(pid_t pid) noexcept {
   return status;
 }
 
+/// Events the children sent back. Kept apart from the lanes until the run ends: the lanes' pages
+/// are shared copy-on-write with the children alive, and each child records into its own copy
+/// of its slot's (empty) lane, so writing them meanwhile would copy pages in both processes.
+struct received_events {
+  std::vector<event> events;
+  std::uint64_t dropped = 0;
+};
+
 /// A child in flight: its pipe and what it has sent so far.
 struct child {
   pid_t pid = -1;
@@ -102,16 +109,17 @@ struct child_reaper {
   }
 };
 
-[[noreturn]] void run_in_child(const task& t, std::size_t slot, int fd,
-                               const run_options& options) noexcept {
+[[noreturn]] void run_in_child(const task& t, std::size_t slot, int fd, event_lane* lane) noexcept {
   no_hooks hooks;
   task_record record;
-  // The child records into a lane of its own (its copy of the parent's lanes would be lost with
-  // it) and sends the events back after its record.
-  std::optional<event_lane> lane;
-  if (options.record) lane.emplace(slot, options.lane_capacity);
-  run_task(t, slot, hooks, record, lane ? &*lane : nullptr);
-  const std::span<const event> events = lane ? lane->events() : std::span<const event>{};
+  // The child records into its copy-on-write copy of the parent's lane for its slot (its storage
+  // is already reserved: no allocation in the child) and sends the new events back after its
+  // record; the copy dies with the child.
+  const std::size_t first = lane != nullptr ? lane->events().size() : 0;
+  const std::uint64_t dropped_before = lane != nullptr ? lane->dropped() : 0;
+  run_task(t, slot, hooks, record, lane);
+  const std::span<const event> events =
+      lane != nullptr ? lane->events().subspan(first) : std::span<const event>{};
   std::string out(sizeof(wire_record), '\0');
   wire_record w{record.pid,
                 record.tid,
@@ -119,7 +127,7 @@ struct child_reaper {
                 record.end_ns,
                 record.cpu_ns,
                 record.result,
-                lane ? lane->dropped() : 0,
+                lane != nullptr ? lane->dropped() - dropped_before : 0,
                 record.ok ? 1U : 0U,
                 static_cast<std::uint32_t>(std::min(record.message.size(), kMaxMessage)),
                 static_cast<std::uint32_t>(events.size()),
@@ -151,6 +159,8 @@ class processes_executor final : public executor {
     std::iota(free_slots.rbegin(), free_slots.rend(), std::size_t{0});
     std::vector<child> alive;
     child_reaper reaper{alive};
+    received_events received;
+    if (lane(0) != nullptr) received.events.reserve(tasks.size() * 16);
 
     auto fail = [&](std::size_t i, std::size_t slot, std::string why) {
       records[i].ok = false;
@@ -179,7 +189,7 @@ class processes_executor final : public executor {
         }
         if (pid == 0) {
           ::close(fds[0]);
-          run_in_child(tasks[i], slot, fds[1], options);
+          run_in_child(tasks[i], slot, fds[1], lane(slot));
         }
         ::close(fds[1]);
         free_slots.pop_back();
@@ -206,15 +216,24 @@ class processes_executor final : public executor {
         // End of file: the child closed its pipe by exiting (normally or not).
         ::close(c.fd);
         const int status = reap(c.pid);
-        finish(c, status, records[c.index], lane(c.slot));
+        finish(c, status, records[c.index], received);
         free_slots.push_back(c.slot);
         alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(k));
       }
     }
+    store(received);
   }
 
  private:
-  static void finish(const child& c, int status, task_record& record, event_lane* lane) {
+  /// Hands what the children recorded to the lanes (after the last child is gone).
+  void store(const received_events& received) {
+    for (const auto& e : received.events) {
+      if (event_lane* l = lane(e.worker)) l->add(e);
+    }
+    if (event_lane* l = lane(0)) l->count_dropped(received.dropped);
+  }
+
+  static void finish(const child& c, int status, task_record& record, received_events& received) {
     record.worker = c.slot;
     record.pid = c.pid;
     wire_record w{};
@@ -229,14 +248,12 @@ class processes_executor final : public executor {
         record.result = w.result;
         record.ok = w.ok != 0;
         record.message = c.bytes.substr(sizeof w, w.message_length);
-        if (lane != nullptr) {
-          for (std::uint32_t k = 0; k < w.event_count; ++k) {
-            event e;
-            std::memcpy(&e, c.bytes.data() + events_at + k * sizeof(event), sizeof e);
-            lane->add(e);
-          }
-          lane->count_dropped(w.events_dropped);
+        for (std::uint32_t k = 0; k < w.event_count; ++k) {
+          event e;
+          std::memcpy(&e, c.bytes.data() + events_at + k * sizeof(event), sizeof e);
+          received.events.push_back(e);
         }
+        received.dropped += w.events_dropped;
         return;
       }
     }
@@ -246,10 +263,9 @@ class processes_executor final : public executor {
     record.ok = false;
     record.message = describe_exit(status);
     // A crashed child's events died with it; its lifetime on the worker is still known.
-    if (lane != nullptr) {
-      lane->add({record.start_ns, record.end_ns, static_cast<std::uint32_t>(record.task_id),
-                 static_cast<std::uint32_t>(c.slot), -1, event_kind::task});
-    }
+    received.events.push_back({record.start_ns, record.end_ns,
+                               static_cast<std::uint32_t>(record.task_id),
+                               static_cast<std::uint32_t>(c.slot), -1, event_kind::task});
   }
 };
 
