@@ -311,6 +311,17 @@ const measured_run* find_run(const std::vector<measured_run>& runs, std::string_
 int command_demo(const common_options& common) {
   const outputs out(common);
   std::FILE* human = out.human();
+  // Unless told otherwise, the demo leaves its report in the current directory - if it can.
+  std::optional<output_target> default_report;
+  if (!out.report.requested()) {
+    default_report = output_target{"parlab-report.html"};
+    try {
+      default_report->check("--report");
+    } catch (const usage_error& e) {
+      std::fprintf(stderr, "parlab: no HTML report: %s\n", e.what());
+      default_report.reset();
+    }
+  }
   const std::int64_t started = monotonic_ns();
   const std::vector<std::string> models = {"sequential", "threads", "thread-pool", "processes",
                                            "gil-threads"};
@@ -385,15 +396,12 @@ int command_demo(const common_options& common) {
   }
   print_timelines(human, pictures);
 
-  // Unless told otherwise, the demo leaves its report in the current directory.
   std::string report_note;
-  if (!out.report.requested()) {
-    const output_target report{"parlab-report.html"};
-    report.check("--report");
-    report.write(to_html_report(machine, s.rows(), findings));
-    report_note = fmt::format("HTML report: {}/parlab-report.html (open it in a browser)\n",
-                              std::filesystem::current_path().string());
-  } else if (!out.report.is_stdout()) {
+  if (default_report) {
+    default_report->write(to_html_report(machine, s.rows(), findings));
+    report_note = fmt::format("HTML report: {}/{} (open it in a browser)\n",
+                              std::filesystem::current_path().string(), default_report->path);
+  } else if (out.report.requested() && !out.report.is_stdout()) {
     report_note = fmt::format("HTML report: {}\n", out.report.path);
   }
   s.write(findings);
@@ -537,7 +545,8 @@ int dispatch(int argc, char** argv) {
                    "Print the timelines (the default when no other output is asked for)");
   report->add_option("--trace", common.trace, "Write a Chrome trace to PATH or -");
   report->add_option("--svg", common.svg, "Write the timelines as SVG to PATH or -");
-  report->add_option("--html", common.report, "Write a self-contained HTML report to PATH or -");
+  report->add_option("--report,--html", common.report,
+                     "Write a self-contained HTML report to PATH or -");
   report->footer(R"(Examples:
   parlab run -w cpu -e threads,gil-threads -j 2 --json result.json --records
   parlab report result.json                      table and terminal timelines
