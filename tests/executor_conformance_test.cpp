@@ -180,7 +180,12 @@ TEST_P(ExecutorConformance, TheTimelineMatchesTheRecords) {
         EXPECT_GE(e.start_ns, rec.start_ns) << to_string(e.kind) << " inside its task";
         EXPECT_LE(e.end_ns, rec.end_ns) << to_string(e.kind) << " inside its task";
       }
-      if (e.kind == event_kind::wait) ++waits;
+      if (e.kind == event_kind::wait) {
+        ++waits;
+        EXPECT_EQ(e.wait, wait_kind::sleep) << "ctx.wait is a sleep";
+      } else {
+        EXPECT_EQ(e.wait, wait_kind::none);
+      }
       if (e.kind == event_kind::slice) {
         running += e.end_ns - e.start_ns;
         EXPECT_GE(e.cpu, 0);

@@ -43,7 +43,7 @@ measured_run sample_run() {
       ev(event_kind::preempted, 1, 1, 20 * ms, 30 * ms),
       ev(event_kind::slice, 1, 1, 30 * ms, 40 * ms, 0),
       ev(event_kind::task, 2, 0, 40 * ms, 60 * ms),
-      ev(event_kind::wait, 2, 0, 40 * ms, 58 * ms),
+      event{t0 + 40 * ms, t0 + 58 * ms, 2, 0, -1, event_kind::wait, wait_kind::blocking},
       ev(event_kind::slice, 2, 0, 58 * ms, 60 * ms, 1),
   };
   std::sort(events.begin(), events.end(),
@@ -267,6 +267,7 @@ TEST(SavedResult, ReadsBackWhatToJsonWrote) {
     EXPECT_EQ(a.task, b.task);
     EXPECT_EQ(a.worker, b.worker);
     EXPECT_EQ(a.cpu, b.cpu);
+    EXPECT_EQ(a.wait, b.wait);
     EXPECT_EQ(a.start_ns, b.start_ns - t0);
     EXPECT_EQ(a.end_ns, b.end_ns - t0);
   }

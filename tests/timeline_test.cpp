@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -66,6 +67,30 @@ TEST(EventLane, RecordsATaskAsSlicesAroundItsWaits) {
   ASSERT_EQ(tasks.size(), 1U);
   EXPECT_EQ(tasks[0].start_ns, 1000);
   EXPECT_EQ(tasks[0].end_ns, 6000);
+}
+
+TEST(TaskContext, RecordsSleepsAndBlockingCallsAsWaitsOfTheirKind) {
+  struct no_hooks final : execution_hooks {
+  } hooks;
+  event_lane lane(1, 64);
+  lane.begin_task(4, monotonic_ns());
+  task_context ctx(hooks, 1, 1, &lane);
+  ctx.wait(std::chrono::milliseconds(2));
+  EXPECT_EQ(ctx.blocking([] { return 42; }), 42);
+  lane.end_task(0, monotonic_ns());
+  std::vector<event> waits;
+  for (const auto& e : lane.events()) {
+    if (e.kind == event_kind::wait) waits.push_back(e);
+  }
+  ASSERT_EQ(waits.size(), 2U);
+  EXPECT_EQ(waits[0].wait, wait_kind::sleep);
+  EXPECT_GE(waits[0].end_ns - waits[0].start_ns, 2 * ms);
+  EXPECT_EQ(waits[1].wait, wait_kind::blocking);
+  EXPECT_EQ(waits[1].task, 4U);
+  EXPECT_EQ(waits[1].worker, 1U);
+  for (auto k : {wait_kind::none, wait_kind::sleep, wait_kind::blocking}) {
+    EXPECT_EQ(wait_kind_from_string(to_string(k)), k);
+  }
 }
 
 TEST(Recorder, ConcurrentWritersEachKeepTheirOwnLane) {

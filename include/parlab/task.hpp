@@ -1,6 +1,8 @@
 #pragma once
 /// @file The task model: a task is a small program of steps (compute, wait) or a user callable.
 
+#include <parlab/timeline.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -9,8 +11,6 @@
 #include <vector>
 
 namespace parlab {
-
-class event_lane;
 
 /// What one step of a built-in task does.
 enum class step_kind {
@@ -58,26 +58,31 @@ class task_context {
   void wait(std::chrono::nanoseconds duration);
 
   /// Runs any blocking call `fn` as a wait (the model's hooks run around it, and the wait is
-  /// recorded); returns its result.
+  /// recorded as wait_kind::blocking); returns its result.
   template <class F>
   decltype(auto) blocking(F&& fn) {
-    struct guard {
-      task_context& ctx;
-      std::int64_t started;
-      explicit guard(task_context& c) : ctx(c), started(c.enter_wait()) {}
-      ~guard() { ctx.leave_wait(started); }
-      guard(const guard&) = delete;
-      guard& operator=(const guard&) = delete;
-    } g(*this);
-    return std::forward<F>(fn)();
+    return run_as_wait(wait_kind::blocking, std::forward<F>(fn));
   }
 
   /// Index of the worker running this task, in [0, workers).
   [[nodiscard]] std::size_t worker() const noexcept { return worker_; }
 
  private:
+  template <class F>
+  decltype(auto) run_as_wait(wait_kind kind, F&& fn) {
+    struct guard {
+      task_context& ctx;
+      wait_kind kind;
+      std::int64_t started;
+      guard(task_context& c, wait_kind k) : ctx(c), kind(k), started(c.enter_wait()) {}
+      ~guard() { ctx.leave_wait(started, kind); }
+      guard(const guard&) = delete;
+      guard& operator=(const guard&) = delete;
+    } g(*this, kind);
+    return std::forward<F>(fn)();
+  }
   std::int64_t enter_wait();
-  void leave_wait(std::int64_t started);
+  void leave_wait(std::int64_t started, wait_kind kind);
 
   execution_hooks* hooks_;
   event_lane* lane_;

@@ -31,10 +31,22 @@ enum class event_kind : std::uint8_t {
 /// The kind spelled `name` (as to_string spells it), or nullopt.
 [[nodiscard]] std::optional<event_kind> event_kind_from_string(std::string_view name) noexcept;
 
+/// What a `wait` event waited in.
+enum class wait_kind : std::uint8_t {
+  none,      ///< not a wait
+  sleep,     ///< ctx.wait(duration): a timed sleep (the io workload's "I/O")
+  blocking,  ///< ctx.blocking(fn): any blocking call (a read, a lock, a join)
+};
+
+/// "none", "sleep", "blocking".
+[[nodiscard]] std::string_view to_string(wait_kind kind) noexcept;
+/// The wait kind spelled `name`, or nullopt.
+[[nodiscard]] std::optional<wait_kind> wait_kind_from_string(std::string_view name) noexcept;
+
 /// "No task" / "no worker" in an event's id fields.
 inline constexpr std::uint32_t no_id = 0xFFFF'FFFFU;
 
-/// One recorded event (24 bytes, trivially copyable: children send them through a pipe as is).
+/// One recorded event (32 bytes, trivially copyable: children send them through a pipe as is).
 struct event {
   std::int64_t start_ns = 0;
   std::int64_t end_ns = 0;
@@ -42,6 +54,7 @@ struct event {
   std::uint32_t worker = no_id;  ///< worker slot, or no_id (queued: not on a worker yet)
   std::int16_t cpu = -1;         ///< slices: the CPU it ran on (sched_getcpu), else -1
   event_kind kind = event_kind::slice;
+  wait_kind wait = wait_kind::none;  ///< `wait` events: what the task waited in
 };
 
 /// Events in one lane by default: enough for ~10 minutes of a worker being preempted every 10 ms.

@@ -66,17 +66,17 @@ std::int64_t task_context::enter_wait() {
   return now;
 }
 
-void task_context::leave_wait(std::int64_t started) {
+void task_context::leave_wait(std::int64_t started, wait_kind kind) {
   if (lane_ != nullptr) {
-    lane_->add(
-        {started, monotonic_ns(), lane_->current_task(), lane_->worker(), -1, event_kind::wait});
+    lane_->add({started, monotonic_ns(), lane_->current_task(), lane_->worker(), -1,
+                event_kind::wait, kind});
   }
   hooks_->after_wait();  // may block (the GIL): recorded by the model's hooks
   if (lane_ != nullptr) lane_->resume(monotonic_ns());
 }
 
 void task_context::wait(std::chrono::nanoseconds duration) {
-  blocking([duration] { std::this_thread::sleep_for(duration); });
+  run_as_wait(wait_kind::sleep, [duration] { std::this_thread::sleep_for(duration); });
 }
 
 task make_step_task(std::size_t id, std::string label, std::uint64_t seed,

@@ -9,10 +9,23 @@
 #include <string>
 
 namespace parlab {
+
+static_assert(sizeof(event) == 32, "events cross a pipe and fill lanes: keep them small");
+
 namespace {
 
 constexpr std::array<std::string_view, 7> kKindNames = {
     "queued", "task", "slice", "preempted", "wait", "gil_wait", "gil_hold"};
+constexpr std::array<std::string_view, 3> kWaitNames = {"none", "sleep", "blocking"};
+
+template <class Enum, std::size_t N>
+std::optional<Enum> from_name(const std::array<std::string_view, N>& names,
+                              std::string_view name) noexcept {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == name) return static_cast<Enum>(i);
+  }
+  return std::nullopt;
+}
 
 std::int16_t current_cpu() noexcept {
   const int cpu = ::sched_getcpu();  // glibc reads it from rseq: no kernel entry
@@ -27,10 +40,16 @@ std::string_view to_string(event_kind kind) noexcept {
 }
 
 std::optional<event_kind> event_kind_from_string(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kKindNames.size(); ++i) {
-    if (kKindNames[i] == name) return static_cast<event_kind>(i);
-  }
-  return std::nullopt;
+  return from_name<event_kind>(kKindNames, name);
+}
+
+std::string_view to_string(wait_kind kind) noexcept {
+  const auto i = static_cast<std::size_t>(kind);
+  return i < kWaitNames.size() ? kWaitNames[i] : "unknown";
+}
+
+std::optional<wait_kind> wait_kind_from_string(std::string_view name) noexcept {
+  return from_name<wait_kind>(kWaitNames, name);
 }
 
 event_lane::event_lane(std::size_t worker, std::size_t capacity)

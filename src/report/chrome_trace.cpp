@@ -32,7 +32,7 @@ std::string event_name(const event& e) {
     case event_kind::preempted:
       return "preempted";
     case event_kind::wait:
-      return "waiting";
+      return e.wait == wait_kind::blocking ? "waiting (blocking call)" : "waiting (sleep)";
     case event_kind::gil_wait:
       return "waiting for the GIL";
     case event_kind::gil_hold:
@@ -116,6 +116,7 @@ std::string to_chrome_trace(const machine_info& machine, const std::vector<measu
       json args = json::object();
       if (e.task != no_id) args["task"] = e.task;
       if (e.kind == event_kind::slice) args["cpu"] = e.cpu;
+      if (e.wait != wait_kind::none) args["wait"] = std::string(to_string(e.wait));
       trace_events.push_back({{"ph", "X"},
                               {"name", event_name(e)},
                               {"cat", kind},

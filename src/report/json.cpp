@@ -85,12 +85,14 @@ json run_to_json(const measured_run& r) {
     auto id = [](std::uint32_t v) { return v == no_id ? json(nullptr) : json(v); };
     json events = json::array();
     for (const auto& e : rep.recorded.events) {
-      events.push_back({{"kind", std::string(to_string(e.kind))},
-                        {"task", id(e.task)},
-                        {"worker", id(e.worker)},
-                        {"cpu", e.cpu},
-                        {"start_seconds", to_seconds(e.start_ns - rep.start_ns)},
-                        {"end_seconds", to_seconds(e.end_ns - rep.start_ns)}});
+      json one = {{"kind", std::string(to_string(e.kind))},
+                  {"task", id(e.task)},
+                  {"worker", id(e.worker)},
+                  {"cpu", e.cpu},
+                  {"start_seconds", to_seconds(e.start_ns - rep.start_ns)},
+                  {"end_seconds", to_seconds(e.end_ns - rep.start_ns)}};
+      if (e.wait != wait_kind::none) one["wait"] = std::string(to_string(e.wait));
+      events.push_back(std::move(one));
     }
     j["events"] = std::move(events);
   }

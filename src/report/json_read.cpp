@@ -109,6 +109,12 @@ measured_run read_run(const json& j) {
     ev.task = id_of(e.at("task"));
     ev.worker = id_of(e.at("worker"));
     ev.cpu = e.value("cpu", std::int16_t{-1});
+    if (e.contains("wait")) {
+      const std::string wait = e.at("wait").get<std::string>();
+      const auto w = wait_kind_from_string(wait);
+      if (!w) throw std::invalid_argument("unknown wait kind '" + wait + "'");
+      ev.wait = *w;
+    }
     ev.start_ns = nanos(e.at("start_seconds").get<double>());
     ev.end_ns = nanos(e.at("end_seconds").get<double>());
     rep.end_ns = std::max(rep.end_ns, ev.end_ns);
