@@ -225,6 +225,8 @@ TEST(Svg, IsWellFormedWithOneLanePerWorkerAndOnePerCpu) {
   EXPECT_EQ(count(svg, "class=\"slice\""), 2U * 5U);
   EXPECT_EQ(count(svg, "class=\"preempted\""), 2U * 4U);
   EXPECT_EQ(count(svg, "class=\"wait\""), 2U * 1U);
+  EXPECT_EQ(count(svg, "<path class=\"in-flight\""), 2U) << "a count chart per run";
+  EXPECT_EQ(count(svg, "<path class=\"running\""), 2U);
   EXPECT_NE(svg.find("— concurrent"), std::string::npos);
   EXPECT_NE(svg.find("-hatch)"), std::string::npos) << "waits are hatched";
 }

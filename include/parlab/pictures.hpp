@@ -33,8 +33,8 @@ struct timeline_style {
                                           const std::vector<measured_run>& runs);
 
 /// An SVG document with one timeline per run that has a timeline: a lane per worker (a colour per
-/// task, hatched waits, visible gaps, GIL waits), a lane per CPU showing occupancy, a time axis,
-/// and the verdict with its key figures. Pure.
+/// task, hatched waits, visible gaps, GIL waits), a lane per CPU showing occupancy, tasks in
+/// flight and running over time, a time axis, and the verdict with its key figures. Pure.
 [[nodiscard]] std::string to_svg(const std::vector<measured_run>& runs);
 
 /// One self-contained HTML page (no network needed to view it): the machine, the summary table,

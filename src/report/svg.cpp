@@ -2,6 +2,7 @@
 // verdict and key figures as the title. Also used inline by the HTML report.
 
 #include <parlab/pictures.hpp>
+#include <parlab/timeline_analysis.hpp>
 
 #include "report/drawing.hpp"
 #include "report/svg.hpp"
@@ -22,6 +23,7 @@ constexpr double kCpuLane = 12.0;
 constexpr double kGapBetween = 4.0;
 constexpr double kHeader = 44.0;
 constexpr double kAxis = 26.0;
+constexpr double kCounts = 30.0;  // tasks in flight / running over time
 
 std::string colour(std::uint32_t task, int lightness = 55) {
   return fmt::format("hsl({},65%,{}%)", task_hue(task), lightness);
@@ -56,7 +58,8 @@ std::string xml_escape(std::string_view text) {
 double svg_run_height(const measured_run& run) {
   const double lanes = static_cast<double>(lane_count(run));
   const double cpus = static_cast<double>(cpus_used(run).size());
-  return kHeader + lanes * (kLane + kGapBetween) + 6.0 + cpus * (kCpuLane + 2.0) + kAxis;
+  return kHeader + lanes * (kLane + kGapBetween) + 6.0 + cpus * (kCpuLane + 2.0) + 4.0 + kCounts +
+         kAxis;
 }
 
 std::string svg_run(const measured_run& run, const std::string& id, double y) {
@@ -177,6 +180,42 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
     out += "</g>\n";
     lane_y += kCpuLane + 2.0;
   }
+  // Tasks in flight (grey area) and running (dark line) over time, on one scale.
+  lane_y += 4.0;
+  {
+    const auto in_flight = tasks_in_flight(events);
+    const auto running = tasks_running(events);
+    const double top = static_cast<double>(std::max<std::size_t>(peak(in_flight), 1));
+    auto path = [&](const std::vector<step_point>& steps, bool area) {
+      const double base = lane_y + kCounts - 2.0;
+      auto y_of = [&](std::size_t n) {
+        return base - (kCounts - 6.0) * static_cast<double>(n) / top;
+      };
+      std::string d = fmt::format("M{:.2f},{:.1f}", kLeft, base);
+      double level = base;
+      for (const auto& s : steps) {
+        const double x = x_of(s.t_ns);
+        d += fmt::format(" L{:.2f},{:.1f} L{:.2f},{:.1f}", x, level, x, y_of(s.count));
+        level = y_of(s.count);
+      }
+      d += fmt::format(" L{:.2f},{:.1f}", kLeft + plot, level);
+      if (area) d += fmt::format(" L{:.2f},{:.1f} Z", kLeft + plot, base);
+      return d;
+    };
+    out += fmt::format(
+        "<g class=\"counts\"><text x=\"4\" y=\"{0:.1f}\" font-family=\"sans-serif\" "
+        "font-size=\"10\" fill=\"#555\">in flight</text><text x=\"4\" y=\"{1:.1f}\" "
+        "font-family=\"sans-serif\" font-size=\"10\" fill=\"#222\">running</text>"
+        "<path class=\"in-flight\" d=\"{2}\" fill=\"#ddd\" stroke=\"#bbb\" stroke-width=\"0.5\">"
+        "<title>tasks in flight (peak {4})</title></path><path class=\"running\" d=\"{3}\" "
+        "fill=\"none\" stroke=\"#222\" stroke-width=\"1.2\"><title>tasks running (peak {5})"
+        "</title></path><text x=\"{6:.1f}\" y=\"{7:.1f}\" font-family=\"sans-serif\" "
+        "font-size=\"9\" fill=\"#555\" text-anchor=\"end\">{4}</text></g>\n",
+        lane_y + 12.0, lane_y + 24.0, path(in_flight, true), path(running, false),
+        run.concurrency.peak_in_flight, run.concurrency.peak_running, kLeft - 3.0, lane_y + 9.0);
+    lane_y += kCounts;
+  }
+
   // Time axis with five ticks.
   const double axis_y = lane_y + 4.0;
   out += fmt::format(
