@@ -5,8 +5,14 @@
 #include <parlab/verdict.hpp>
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <set>
 
 #include <atomic>
 #include <chrono>
@@ -103,7 +109,7 @@ TEST_P(ExecutorConformance, RecordsAreWellFormed) {
   EXPECT_EQ(result.executor, name());
   EXPECT_EQ(result.workers, workers());
   EXPECT_LE(result.start_ns, result.end_ns);
-  const bool forks = name() == "processes";
+  const bool forks = name().rfind("process", 0) == 0;  // processes, process-pool
   for (std::size_t i = 0; i < kTasks; ++i) {
     const task_record& r = result.records[i];
     EXPECT_EQ(r.task_id, i);
@@ -242,7 +248,7 @@ std::string param_name(const ::testing::TestParamInfo<ExecutorConformance::Param
 INSTANTIATE_TEST_SUITE_P(AllModels, ExecutorConformance,
                          ::testing::Combine(::testing::Values("sequential", "threads",
                                                               "thread-pool", "processes",
-                                                              "gil-threads"),
+                                                              "process-pool", "gil-threads"),
                                             ::testing::Values(1, 2, 4, 8)),
                          param_name);
 
@@ -250,7 +256,7 @@ TEST(ExecutorRegistry, ListsEveryModelAndRejectsUnknownNames) {
   for (const auto& info : executors()) {
     EXPECT_EQ(make_executor(info.name)->name(), info.name);
   }
-  EXPECT_EQ(executors().size(), 5U);
+  EXPECT_EQ(executors().size(), 6U);
   try {
     (void)make_executor("fibers");
     FAIL() << "expected std::invalid_argument";
@@ -259,6 +265,65 @@ TEST(ExecutorRegistry, ListsEveryModelAndRejectsUnknownNames) {
     EXPECT_NE(std::string(e.what()).find("thread-pool"), std::string::npos);
   }
 }
+
+/// True when this process has no child left to reap (no zombie, no stray worker).
+bool no_children_left() {
+  int status = 0;
+  return ::waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD;
+}
+
+TEST(ProcessPoolExecutor, ReusesItsWorkersAcrossTasks) {
+  std::vector<task> tasks;
+  for (std::size_t i = 0; i < 16; ++i) {
+    tasks.push_back(
+        make_task(i, "t", [](task_context& ctx) -> std::uint64_t { return ctx.compute(5); }));
+  }
+  run_options options;
+  options.workers = 3;
+  const auto result = make_executor("process-pool")->run(tasks, options);
+  EXPECT_EQ(result.failed_tasks(), 0U);
+  std::set<std::int64_t> pids;
+  for (const auto& r : result.records) pids.insert(r.pid);
+  EXPECT_LE(pids.size(), 3U) << "a pool forks W workers, not one per task";
+  EXPECT_FALSE(pids.count(::getpid()));
+  EXPECT_TRUE(no_children_left());
+}
+
+class ProcessPoolDeath : public ::testing::TestWithParam<int> {};
+
+// A worker that dies - killed (as by kill -9 from outside), aborting, crashing, exiting - is
+// reported with the cause, replaced, and the other tasks still finish; nothing is left behind.
+TEST_P(ProcessPoolDeath, ADyingWorkerIsReportedAndReplaced) {
+  const int how = GetParam();
+  std::vector<task> tasks;
+  for (std::size_t i = 0; i < 8; ++i) {
+    tasks.push_back(make_task(i, "t", [i, how](task_context& ctx) -> std::uint64_t {
+      if (i == 3) {
+        if (how == 0) ::kill(::getpid(), SIGKILL);
+        if (how == 1) std::abort();
+        if (how == 2) ::_exit(9);
+      }
+      return ctx.compute(5);
+    }));
+  }
+  run_options options;
+  options.workers = 2;
+  const auto result = make_executor("process-pool")->run(tasks, options);
+  EXPECT_EQ(result.failed_tasks(), 1U);
+  EXPECT_FALSE(result.records[3].ok);
+  const std::string expected =
+      how == 0 ? "killed by SIGKILL" : (how == 1 ? "killed by SIGABRT" : "exited with status 9");
+  EXPECT_NE(result.records[3].message.find(expected), std::string::npos)
+      << result.records[3].message;
+  for (std::size_t i = 0; i < 8; ++i) {
+    if (i != 3) {
+      EXPECT_TRUE(result.records[i].ok) << i << ": " << result.records[i].message;
+    }
+  }
+  EXPECT_TRUE(no_children_left());
+}
+
+INSTANTIATE_TEST_SUITE_P(KillAbortExit, ProcessPoolDeath, ::testing::Values(0, 1, 2));
 
 TEST(ProcessesExecutor, ACrashingChildIsReportedAndTheRestFinish) {
   std::vector<task> tasks;

@@ -72,6 +72,9 @@ const std::vector<executor_info>& executors() {
       {"thread-pool", "W long-lived threads take tasks from one shared queue (parlab's own pool)",
        true},
       {"processes", "fork() one child process per task, at most W alive; own memory each", true},
+      {"process-pool",
+       "W worker processes forked once, tasks and reports over pipes; a dead worker is replaced",
+       true},
       {"gil-threads",
        "W threads serialised by an emulated global interpreter lock (CPython's rules)", true},
   };
@@ -83,6 +86,7 @@ std::unique_ptr<executor> make_executor(std::string_view name) {
   if (name == "threads") return detail::make_threads();
   if (name == "thread-pool") return detail::make_thread_pool();
   if (name == "processes") return detail::make_processes();
+  if (name == "process-pool") return detail::make_process_pool();
   if (name == "gil-threads") return detail::make_gil_threads();
   std::string allowed;
   for (const auto& e : executors()) allowed += (allowed.empty() ? "" : ", ") + e.name;

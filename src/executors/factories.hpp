@@ -10,5 +10,6 @@ std::unique_ptr<executor> make_sequential();
 std::unique_ptr<executor> make_threads();
 std::unique_ptr<executor> make_thread_pool();
 std::unique_ptr<executor> make_processes();
+std::unique_ptr<executor> make_process_pool();
 std::unique_ptr<executor> make_gil_threads();
 }  // namespace parlab::detail

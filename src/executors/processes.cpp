@@ -4,9 +4,8 @@
 
 #include <parlab/clock.hpp>
 
-#include "core/live_threads.hpp"
+#include "executors/child_report.hpp"
 #include "executors/factories.hpp"
-#include "executors/run_task.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -26,66 +25,6 @@
 
 namespace parlab::detail {
 namespace {
-
-/// What a child writes to its pipe: this header, then message_length bytes of message, then
-/// event_count events (plain bytes: parent and child are the same binary).
-struct wire_record {
-  std::int64_t pid;
-  std::int64_t tid;
-  std::int64_t start_ns;
-  std::int64_t end_ns;
-  std::int64_t cpu_ns;
-  std::uint64_t result;
-  std::uint64_t events_dropped;
-  std::uint32_t ok;
-  std::uint32_t message_length;
-  std::uint32_t event_count;
-  std::uint32_t reserved;
-};
-static_assert(std::is_trivially_copyable_v<event>);
-
-constexpr std::size_t kMaxMessage = 4096;
-
-void write_all(int fd, const char* data, std::size_t size) noexcept {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;  // the parent is gone; nothing useful left to do
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-}
-
-std::string signal_name(int sig) {
-  const char* abbrev = ::sigabbrev_np(sig);
-  return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
-}
-
-std::string describe_exit(int status) {
-  if (WIFSIGNALED(status)) return "child process killed by " + signal_name(WTERMSIG(status));
-  if (WIFEXITED(status)) {
-    return "child process exited with status " + std::to_string(WEXITSTATUS(status)) +
-           " before reporting a result";
-  }
-  return "child process ended abnormally (wait status " + std::to_string(status) + ")";
-}
-
-int reap(pid_t pid) noexcept {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
-
-/// Events the children sent back. Kept apart from the lanes until the run ends: the lanes' pages
-/// are shared copy-on-write with the children alive, and each child records into its own copy
-/// of its slot's (empty) lane, so writing them meanwhile would copy pages in both processes.
-struct received_events {
-  std::vector<event> events;
-  std::uint64_t dropped = 0;
-};
 
 /// A child in flight: its pipe and what it has sent so far.
 struct child {
@@ -110,32 +49,10 @@ struct child_reaper {
 };
 
 [[noreturn]] void run_in_child(const task& t, std::size_t slot, int fd, event_lane* lane) noexcept {
-  no_hooks hooks;
-  task_record record;
   // The child records into its copy-on-write copy of the parent's lane for its slot (its storage
-  // is already reserved: no allocation in the child) and sends the new events back after its
-  // record; the copy dies with the child.
-  const std::size_t first = lane != nullptr ? lane->events().size() : 0;
-  const std::uint64_t dropped_before = lane != nullptr ? lane->dropped() : 0;
-  run_task(t, slot, hooks, record, lane);
-  const std::span<const event> events =
-      lane != nullptr ? lane->events().subspan(first) : std::span<const event>{};
-  std::string out(sizeof(wire_record), '\0');
-  wire_record w{record.pid,
-                record.tid,
-                record.start_ns,
-                record.end_ns,
-                record.cpu_ns,
-                record.result,
-                lane != nullptr ? lane->dropped() - dropped_before : 0,
-                record.ok ? 1U : 0U,
-                static_cast<std::uint32_t>(std::min(record.message.size(), kMaxMessage)),
-                static_cast<std::uint32_t>(events.size()),
-                0};
-  std::memcpy(out.data(), &w, sizeof w);
-  out.append(record.message, 0, w.message_length);
-  out.append(reinterpret_cast<const char*>(events.data()), events.size_bytes());
-  write_all(fd, out.data(), out.size());
+  // is already reserved: no allocation in the child); the copy dies with the child.
+  const std::string report = run_and_encode(t, slot, lane);
+  (void)write_all(fd, report.data(), report.size());  // false: the parent is gone
   // _exit, not exit: no atexit handlers, no flushing of stdio buffers inherited from the parent.
   ::_exit(0);
 }
@@ -148,13 +65,7 @@ class processes_executor final : public executor {
   void execute(std::span<const task> tasks, const run_options& options,
                run_result& result) override {
     auto& records = result.records;
-    // fork() copies only the calling thread. If another parlab thread held a lock (malloc's,
-    // a pool's) at that instant, the child would inherit it locked forever. So fork only from a
-    // state where none of parlab's own threads is running.
-    if (const std::size_t n = live_threads(); n != 0) {
-      throw std::logic_error("processes: refusing to fork while " + std::to_string(n) +
-                             " parlab threads are running");
-    }
+    require_no_live_threads(name());
     std::vector<std::size_t> free_slots(options.workers);
     std::iota(free_slots.rbegin(), free_slots.rend(), std::size_t{0});
     std::vector<child> alive;
@@ -221,47 +132,19 @@ class processes_executor final : public executor {
         alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(k));
       }
     }
-    store(received);
+    store_received(received, [this](std::size_t w) { return lane(w); });
   }
 
  private:
-  /// Hands what the children recorded to the lanes (after the last child is gone).
-  void store(const received_events& received) {
-    for (const auto& e : received.events) {
-      if (event_lane* l = lane(e.worker)) l->add(e);
-    }
-    if (event_lane* l = lane(0)) l->count_dropped(received.dropped);
-  }
-
   static void finish(const child& c, int status, task_record& record, received_events& received) {
     record.worker = c.slot;
     record.pid = c.pid;
-    wire_record w{};
-    if (c.bytes.size() >= sizeof w) {
-      std::memcpy(&w, c.bytes.data(), sizeof w);
-      const std::size_t events_at = sizeof w + w.message_length;
-      if (c.bytes.size() == events_at + std::size_t{w.event_count} * sizeof(event)) {
-        record.tid = w.tid;
-        record.start_ns = w.start_ns;
-        record.end_ns = w.end_ns;
-        record.cpu_ns = w.cpu_ns;
-        record.result = w.result;
-        record.ok = w.ok != 0;
-        record.message = c.bytes.substr(sizeof w, w.message_length);
-        for (std::uint32_t k = 0; k < w.event_count; ++k) {
-          event e;
-          std::memcpy(&e, c.bytes.data() + events_at + k * sizeof(event), sizeof e);
-          received.events.push_back(e);
-        }
-        received.dropped += w.events_dropped;
-        return;
-      }
-    }
+    if (decode_report(c.bytes, record, received)) return;
     record.tid = c.pid;
     record.start_ns = c.spawned_ns;
     record.end_ns = monotonic_ns();
     record.ok = false;
-    record.message = describe_exit(status);
+    record.message = describe_exit(status, "child process");
     // A crashed child's events died with it; its lifetime on the worker is still known.
     received.events.push_back({record.start_ns, record.end_ns,
                                static_cast<std::uint32_t>(record.task_id),

@@ -1,0 +1,139 @@
+#include "executors/child_report.hpp"
+
+#include "core/live_threads.hpp"
+#include "executors/run_task.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <span>
+#include <stdexcept>
+#include <type_traits>
+
+namespace parlab::detail {
+namespace {
+
+/// The fixed part of a report; then message_length bytes of message, then event_count events
+/// (plain bytes: parent and child are the same binary).
+struct wire_record {
+  std::int64_t pid;
+  std::int64_t tid;
+  std::int64_t start_ns;
+  std::int64_t end_ns;
+  std::int64_t cpu_ns;
+  std::uint64_t result;
+  std::uint64_t events_dropped;
+  std::uint32_t ok;
+  std::uint32_t message_length;
+  std::uint32_t event_count;
+  std::uint32_t reserved;
+};
+static_assert(std::is_trivially_copyable_v<event>);
+static_assert(std::is_trivially_copyable_v<wire_record>);
+
+constexpr std::size_t kMaxMessage = 4096;
+
+}  // namespace
+
+std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane) noexcept {
+  no_hooks hooks;
+  task_record record;
+  // Only this task's events go back: a pool worker's lane copy keeps its earlier tasks' ones.
+  const std::size_t first = lane != nullptr ? lane->events().size() : 0;
+  const std::uint64_t dropped_before = lane != nullptr ? lane->dropped() : 0;
+  run_task(t, slot, hooks, record, lane);
+  const std::span<const event> events =
+      lane != nullptr ? lane->events().subspan(first) : std::span<const event>{};
+  std::string out(sizeof(wire_record), '\0');
+  const wire_record w{record.pid,
+                      record.tid,
+                      record.start_ns,
+                      record.end_ns,
+                      record.cpu_ns,
+                      record.result,
+                      lane != nullptr ? lane->dropped() - dropped_before : 0,
+                      record.ok ? 1U : 0U,
+                      static_cast<std::uint32_t>(std::min(record.message.size(), kMaxMessage)),
+                      static_cast<std::uint32_t>(events.size()),
+                      0};
+  std::memcpy(out.data(), &w, sizeof w);
+  out.append(record.message, 0, w.message_length);
+  out.append(reinterpret_cast<const char*>(events.data()), events.size_bytes());
+  return out;
+}
+
+std::size_t report_size(std::string_view bytes) noexcept {
+  if (bytes.size() < sizeof(wire_record)) return 0;
+  wire_record w{};
+  std::memcpy(&w, bytes.data(), sizeof w);
+  return sizeof w + w.message_length + std::size_t{w.event_count} * sizeof(event);
+}
+
+bool decode_report(std::string_view bytes, task_record& record, received_events& received) {
+  if (bytes.size() < sizeof(wire_record) || bytes.size() != report_size(bytes)) return false;
+  wire_record w{};
+  std::memcpy(&w, bytes.data(), sizeof w);
+  record.tid = w.tid;
+  record.start_ns = w.start_ns;
+  record.end_ns = w.end_ns;
+  record.cpu_ns = w.cpu_ns;
+  record.result = w.result;
+  record.ok = w.ok != 0;
+  record.message = std::string(bytes.substr(sizeof w, w.message_length));
+  const std::size_t events_at = sizeof w + w.message_length;
+  for (std::uint32_t k = 0; k < w.event_count; ++k) {
+    event e;
+    std::memcpy(&e, bytes.data() + events_at + k * sizeof(event), sizeof e);
+    received.events.push_back(e);
+  }
+  received.dropped += w.events_dropped;
+  return true;
+}
+
+bool write_all(int fd, const char* data, std::size_t size) noexcept {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
+std::string describe_exit(int status, std::string_view who) {
+  std::string out(who);
+  if (WIFSIGNALED(status)) return out + " killed by " + signal_name(WTERMSIG(status));
+  if (WIFEXITED(status)) {
+    return out + " exited with status " + std::to_string(WEXITSTATUS(status)) +
+           " before reporting a result";
+  }
+  return out + " ended abnormally (wait status " + std::to_string(status) + ")";
+}
+
+int reap(pid_t pid) noexcept {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+void require_no_live_threads(std::string_view model) {
+  if (const std::size_t n = live_threads(); n != 0) {
+    throw std::logic_error(std::string(model) + ": refusing to fork while " + std::to_string(n) +
+                           " parlab threads are running");
+  }
+}
+
+}  // namespace parlab::detail

@@ -1,0 +1,65 @@
+#pragma once
+// Internal: how a forked child reports a task to its parent (processes, process-pool): one
+// self-delimiting message per task - a fixed header, the failure message, the task's new
+// timeline events - plus the helpers both process models share.
+
+#include <parlab/executor.hpp>
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parlab::detail {
+
+/// Events the children sent back. Kept apart from the lanes until the run ends: the lanes' pages
+/// are shared copy-on-write with the children alive, and each child records into its own copy of
+/// its slot's lane, so writing them meanwhile would copy pages in both processes.
+struct received_events {
+  std::vector<event> events;
+  std::uint64_t dropped = 0;
+};
+
+/// Hands what the children recorded to the lanes (after the last child is gone); `lane_of(w)`
+/// is the executor's lane for worker w, or nullptr when the run does not record.
+template <class LaneOf>
+void store_received(const received_events& received, LaneOf&& lane_of) {
+  for (const auto& e : received.events) {
+    if (event_lane* l = lane_of(std::size_t{e.worker})) l->add(e);
+  }
+  if (event_lane* l = lane_of(std::size_t{0})) l->count_dropped(received.dropped);
+}
+
+/// In a child: runs `t` as worker `slot`, recording into `lane` (the child's copy of its slot's
+/// lane, or nullptr), and returns the report message. Never throws.
+[[nodiscard]] std::string run_and_encode(const task& t, std::size_t slot,
+                                         event_lane* lane) noexcept;
+
+/// Bytes the report starting at `bytes` needs in all; 0 while its header is incomplete.
+[[nodiscard]] std::size_t report_size(std::string_view bytes) noexcept;
+
+/// Decodes one complete report into `record` (tid, times, CPU, result, ok, message; the caller
+/// sets worker and pid) and appends its events to `received`. False if it is malformed.
+bool decode_report(std::string_view bytes, task_record& record, received_events& received);
+
+/// Writes every byte (retrying on EINTR). False if the reader is gone.
+bool write_all(int fd, const char* data, std::size_t size) noexcept;
+
+/// "SIGSEGV", or "signal N".
+[[nodiscard]] std::string signal_name(int sig);
+
+/// Why a child ended without reporting: "<who> killed by SIGKILL", "<who> exited with status 3
+/// before reporting a result".
+[[nodiscard]] std::string describe_exit(int status, std::string_view who);
+
+/// waitpid(pid) until it returns (retrying on EINTR); the wait status.
+int reap(pid_t pid) noexcept;
+
+/// Throws std::logic_error unless no thread parlab started is alive: fork() copies only the
+/// calling thread, and a lock another thread held (malloc's, a pool's) would stay locked forever
+/// in the child.
+void require_no_live_threads(std::string_view model);
+
+}  // namespace parlab::detail
