@@ -44,6 +44,12 @@ void store_received(const received_events& received, LaneOf&& lane_of) {
 /// sets worker and pid) and appends its events to `received`. False if it is malformed.
 bool decode_report(std::string_view bytes, task_record& record, received_events& received);
 
+/// A child that ended without a complete report: marks `record` failed with the cause (`who`
+/// and its wait status), ran by `pid` on `slot` from `started` until now, and records that
+/// lifetime as a task event (its own events died with it).
+void record_death(task_record& record, pid_t pid, std::size_t slot, std::int64_t started,
+                  int status, std::string_view who, received_events& received);
+
 /// Writes every byte (retrying on EINTR). False if the reader is gone.
 bool write_all(int fd, const char* data, std::size_t size) noexcept;
 

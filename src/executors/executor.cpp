@@ -33,7 +33,6 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
     result.records[i].message = "never ran";
   }
   // Lanes are reserved before the clock starts: recording allocates nothing during the run.
-  recorder_.reset();
   if (options.record) recorder_.emplace(options.workers, options.lane_capacity);
   struct reset_recorder {
     std::optional<recorder>& r;

@@ -102,18 +102,15 @@ class process_pool_executor final : public executor {
     std::size_t next = 0;
     std::size_t done = 0;
     auto dispatch = [&](worker_process& w) {
-      while (next < tasks.size() && !w.running) {
-        const std::uint64_t index = next++;
-        w.running = index;
-        w.sent_ns = monotonic_ns();
-        if (::send(w.tasks_fd, &index, sizeof index, MSG_NOSIGNAL) !=
-            static_cast<ssize_t>(sizeof index)) {
-          // The worker is gone: its report channel will say so; the task goes to its successor.
-          --next;
-          w.running.reset();
-          return;
-        }
+      if (next >= tasks.size() || w.running) return;
+      const std::uint64_t index = next;
+      if (::send(w.tasks_fd, &index, sizeof index, MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(sizeof index)) {
+        return;  // the worker is gone: its report channel will say so; the task goes elsewhere
       }
+      ++next;
+      w.running = index;
+      w.sent_ns = monotonic_ns();
     };
     for (auto& w : workers) dispatch(w);
 
@@ -157,17 +154,8 @@ class process_pool_executor final : public executor {
         const pid_t dead = w.pid;
         w.pid = -1;
         if (w.running) {
-          task_record& rec = records[*w.running];
-          rec.worker = w.slot;
-          rec.pid = dead;
-          rec.tid = dead;
-          rec.start_ns = w.sent_ns;
-          rec.end_ns = monotonic_ns();
-          rec.ok = false;
-          rec.message = describe_exit(status, "worker process " + std::to_string(dead));
-          received.events.push_back({rec.start_ns, rec.end_ns,
-                                     static_cast<std::uint32_t>(rec.task_id),
-                                     static_cast<std::uint32_t>(w.slot), -1, event_kind::task});
+          record_death(records[*w.running], dead, w.slot, w.sent_ns, status,
+                       "worker process " + std::to_string(dead), received);
           ++done;
         }
         if (done < tasks.size()) {

@@ -21,7 +21,6 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
-#include <type_traits>
 
 namespace parlab::detail {
 namespace {
@@ -140,15 +139,7 @@ class processes_executor final : public executor {
     record.worker = c.slot;
     record.pid = c.pid;
     if (decode_report(c.bytes, record, received)) return;
-    record.tid = c.pid;
-    record.start_ns = c.spawned_ns;
-    record.end_ns = monotonic_ns();
-    record.ok = false;
-    record.message = describe_exit(status, "child process");
-    // A crashed child's events died with it; its lifetime on the worker is still known.
-    received.events.push_back({record.start_ns, record.end_ns,
-                               static_cast<std::uint32_t>(record.task_id),
-                               static_cast<std::uint32_t>(c.slot), -1, event_kind::task});
+    record_death(record, c.pid, c.slot, c.spawned_ns, status, "child process", received);
   }
 };
 
