@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -115,13 +116,8 @@ struct outputs {
         trace{common.trace},
         svg{common.svg},
         report{common.report} {
-    const std::vector<std::pair<const output_target*, const char*>> all = {{&json, "--json"},
-                                                                           {&csv, "--csv"},
-                                                                           {&trace, "--trace"},
-                                                                           {&svg, "--svg"},
-                                                                           {&report, "--report"}};
     std::string on_stdout;
-    for (const auto& [target, option] : all) {
+    for (const auto& [target, option] : named()) {
       if (target->is_stdout()) {
         if (!on_stdout.empty()) {
           throw usage_error(
@@ -135,10 +131,19 @@ struct outputs {
 
   /// Human-readable output goes to stderr when stdout carries a document.
   [[nodiscard]] std::FILE* human() const {
-    for (const auto* t : {&json, &csv, &trace, &svg, &report}) {
-      if (t->is_stdout()) return stderr;
+    for (const auto& [target, option] : named()) {
+      if (target->is_stdout()) return stderr;
     }
     return stdout;
+  }
+
+  /// Every target with the option that names it.
+  [[nodiscard]] std::array<std::pair<const output_target*, const char*>, 5> named() const {
+    return {{{&json, "--json"},
+             {&csv, "--csv"},
+             {&trace, "--trace"},
+             {&svg, "--svg"},
+             {&report, "--report"}}};
   }
 
   /// Writes every requested document for these rows.
@@ -448,9 +453,7 @@ int command_report(const std::string& path, common_options common) {
     std::fprintf(stderr, "parlab: report: '%s' has no timelines (write it with --records)\n",
                  path.c_str());
   }
-  out.trace.write(to_chrome_trace(saved.machine, saved.runs));
-  out.svg.write(to_svg(saved.runs));
-  out.report.write(to_html_report(saved.machine, saved.runs, findings));
+  out.write(saved.machine, saved.runs, findings);  // (report takes no --json or --csv)
   return exit_ok;
 }
 

@@ -19,6 +19,16 @@ std::size_t lane_count(const measured_run& run) noexcept {
   return lanes;
 }
 
+std::int64_t timeline_end(const measured_run& run) noexcept {
+  std::int64_t end = run.representative.end_ns;
+  for (const auto& e : run.representative.recorded.events) end = std::max(end, e.end_ns);
+  return end;
+}
+
+std::string_view lane_noun(const measured_run& run) noexcept {
+  return run.executor.find("process") != std::string::npos ? "slot" : "worker";
+}
+
 std::vector<int> cpus_used(const measured_run& run) {
   std::set<int> cpus;
   for (const auto& e : run.representative.recorded.events) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parlab::detail {
@@ -15,6 +16,12 @@ namespace parlab::detail {
 
 /// Lanes to draw: 0..workers-1, plus any worker id seen in the events beyond that.
 [[nodiscard]] std::size_t lane_count(const measured_run& run) noexcept;
+
+/// Where the run's picture ends: its end, or its last event's if later (a saved run's clock).
+[[nodiscard]] std::int64_t timeline_end(const measured_run& run) noexcept;
+
+/// What a lane is called: "slot" for process models (a process at a time), else "worker".
+[[nodiscard]] std::string_view lane_noun(const measured_run& run) noexcept;
 
 /// CPU ids the run's slices ran on, ascending.
 [[nodiscard]] std::vector<int> cpus_used(const measured_run& run);

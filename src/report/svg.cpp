@@ -66,8 +66,7 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
   const run_result& rep = run.representative;
   const auto& events = rep.recorded.events;
   const std::int64_t origin = rep.start_ns;
-  std::int64_t end = rep.end_ns;
-  for (const auto& e : events) end = std::max(end, e.end_ns);
+  const std::int64_t end = timeline_end(run);
   const double span = static_cast<double>(std::max<std::int64_t>(end - origin, 1));
   const double plot = kWidth - kLeft - kRight;
   auto x_of = [&](std::int64_t t) { return kLeft + plot * static_cast<double>(t - origin) / span; };
@@ -77,7 +76,7 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
   const double height = svg_run_height(run);
   const std::size_t lanes = lane_count(run);
   const std::vector<int> cpus = cpus_used(run);
-  const bool processes = run.executor.find("process") != std::string::npos;
+  const std::string_view noun = lane_noun(run);
 
   std::string out = fmt::format(
       "<svg class=\"run-timeline\" id=\"{0}\" x=\"0\" y=\"{1:.1f}\" width=\"{2:.0f}\" "
@@ -106,7 +105,7 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
         "<g class=\"lane worker\" data-worker=\"{0}\"><text x=\"4\" y=\"{1:.1f}\" "
         "font-family=\"sans-serif\" font-size=\"11\">{2} {0}</text><rect x=\"{3:.1f}\" "
         "y=\"{4:.1f}\" width=\"{5:.1f}\" height=\"{6:.0f}\" fill=\"#f6f6f6\"/>\n",
-        w, lane_y + 14.0, processes ? "slot" : "worker", kLeft, lane_y, plot, kLane);
+        w, lane_y + 14.0, noun, kLeft, lane_y, plot, kLane);
     for (const auto& e : events) {
       if (e.worker != w) continue;
       const double x = x_of(e.start_ns);
@@ -118,8 +117,7 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
           out += fmt::format(
               "<rect class=\"task\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"2\" "
               "fill=\"{}\"><title>task {} on {} {}: {:.2f} ms from {:.2f} ms</title></rect>\n",
-              x, lane_y + kLane - 2.0, wd, colour(e.task, 35), e.task,
-              processes ? "slot" : "worker", w, ms_len, ms_start);
+              x, lane_y + kLane - 2.0, wd, colour(e.task, 35), e.task, noun, w, ms_len, ms_start);
           break;
         case event_kind::slice:
           out += fmt::format(

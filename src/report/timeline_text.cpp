@@ -90,8 +90,7 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
   const run_result& rep = run.representative;
   const auto& events = rep.recorded.events;
   const std::int64_t origin = rep.start_ns;
-  std::int64_t end = rep.end_ns;
-  for (const auto& e : events) end = std::max(end, e.end_ns);
+  const std::int64_t end = detail::timeline_end(run);
   const double column_ns =
       std::max(1.0, static_cast<double>(end - origin) / static_cast<double>(width));
 
@@ -143,9 +142,9 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
   }
 
   std::string out = title + "\n  " + detail::run_figures(run) + "\n";
-  const bool processes = run.executor.find("process") != std::string::npos;
+  const std::string_view noun = detail::lane_noun(run);
   for (std::size_t w = 0; w < lanes; ++w) {
-    out += fmt::format("{:<10}|", fmt::format("{} {}", processes ? "slot" : "worker", w));
+    out += fmt::format("{:<10}|", fmt::format("{} {}", noun, w));
     for (const auto& col : workers[w]) out += draw(col, column_ns, style.colour);
     out += "|\n";
   }
@@ -175,7 +174,7 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
   out += axis + "\n";
   out += fmt::format(
       "{:<10} {} task running (glyph = task id)  . preempted  ~ waiting  ! waiting for the GIL\n",
-      "", processes ? "slot = a process at a time;" : "");
+      "", noun == "slot" ? "slot = a process at a time;" : "");
   return out;
 }
 
