@@ -7,6 +7,7 @@ packages=(
   build-essential g++ cmake ninja-build git pkg-config
   libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libboost-dev libtbb-dev
   python3
   chromium fonts-dejavu-core
 )

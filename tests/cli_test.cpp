@@ -1,15 +1,22 @@
 // The parlab binary as a user runs it: exit codes, one-line errors, JSON and CSV outputs.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -81,6 +88,8 @@ TEST_F(Cli, BadInputsExitTwoWithOneLineNamingTheValue) {
       {"--no-such-flag", "--no-such-flag"},
       {"run --pin-cores 4096", "4096"},
       {"run --pin-cores zero", "'zero'"},
+      {"run -w http --http-latency -1", "--http-latency"},
+      {"run -w http --http-bandwidth -2", "--http-bandwidth"},
   };
   for (const auto& c : cases) {
     const auto o = parlab(c.args);
@@ -127,6 +136,22 @@ TEST_F(Cli, AThrowingTaskExitsOneAndStillWritesTheResults) {
     EXPECT_EQ(run["failed_tasks"], 1) << run["executor"];
   }
   EXPECT_EQ(lines(slurp(csv_path)), 4U);
+  EXPECT_NE(o.out.find("1 failed"), std::string::npos) << o.out;
+}
+
+// Fault isolation as a user sees it: an abort in task 1 kills the whole threads run (reported,
+// parlab survives: the run was supervised) but only task 1 of the process pool.
+TEST_F(Cli, AnAbortingTaskKillsTheThreadsRunButOnlyItsProcess) {
+  const auto o = parlab("run -w cpu -e threads,process-pool -j 2" + kQuick +
+                        "--no-baseline --fault abort --fault-task 1");
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_NE(o.err.find("threads: task 1 failed: the whole run died: killed by SIGABRT in task 1"),
+            std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find("threads: 3 other tasks lost with the whole run"), std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find("process-pool: task 1 failed: worker process"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("4 failed"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("1 failed"), std::string::npos) << o.out;
 }
 
@@ -273,12 +298,105 @@ TEST_F(Cli, ReportRejectsWhatIsNotAParlabResultInOneLine) {
   EXPECT_NE(two.err.find("--json and --svg"), std::string::npos) << two.err;
 }
 
-TEST_F(Cli, ListShowsWorkloadsAndExecutors) {
+TEST_F(Cli, ListShowsWorkloadsAndExecutorsWithTheirAvailability) {
   const auto o = parlab("list");
   ASSERT_EQ(o.code, 0);
-  for (const char* name :
-       {"cpu", "io", "sequential", "threads", "thread-pool", "processes", "gil-threads"}) {
-    EXPECT_NE(o.out.find(name), std::string::npos) << name;
+  for (const char* name : {"cpu", "io", "http"}) {
+    EXPECT_NE(o.out.find("  " + std::string(name) + " "), std::string::npos) << name;
+  }
+  std::size_t models = 0;
+  for (const char* name : {"sequential", "threads", "thread-pool", "processes", "process-pool",
+                           "gil-threads", "async", "openmp", "tbb"}) {
+    const auto at = o.out.find("\n  " + std::string(name) + " ");
+    ASSERT_NE(at, std::string::npos) << name;
+    const std::string line = o.out.substr(at + 1, o.out.find('\n', at + 1) - at - 1);
+    EXPECT_TRUE(line.find(" available ") != std::string::npos ||
+                line.find(" not built ") != std::string::npos)
+        << line;
+    ++models;
+  }
+  EXPECT_EQ(models, 9U);
+}
+
+TEST_F(Cli, HttpRunsOnRealSocketsUnderEveryKindOfModel) {
+  const auto o = parlab(
+      "run -w http -e sequential,threads,async,process-pool -j 8 -t 8 -s 16 -r 1 "
+      "--http-latency 5 --http-bandwidth 0 --json -");
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(o.out);
+  ASSERT_EQ(doc["runs"].size(), 4U);
+  for (const auto& run : doc["runs"]) {
+    EXPECT_EQ(run["workload"], "http");
+    EXPECT_EQ(run["failed_tasks"], 0) << run["executor"];
+    EXPECT_EQ(run["parameters"]["latency_ms"], 5.0);
+    EXPECT_EQ(run["parameters"]["bandwidth_bytes_per_second"], 0.0);
+  }
+}
+
+/// Process ids whose parent is `parent` (scans /proc).
+std::set<pid_t> children_of(pid_t parent) {
+  std::set<pid_t> kids;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) kids.insert(std::stoi(name));
+  }
+  return kids;
+}
+
+// The lesson of process isolation, from outside: kill -9 one process-pool worker while the
+// measured run is under way; parlab reports that task with the signal, finishes the others,
+// exits 1, and leaves no process behind.
+TEST_F(Cli, KillingAProcessPoolWorkerFromOutsideIsReportedAndSurvived) {
+  const pid_t parlab_pid = ::fork();
+  ASSERT_GE(parlab_pid, 0);
+  if (parlab_pid == 0) {
+    const int out = ::open((dir_ / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open((dir_ / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execl(PARLAB_BINARY, "parlab", "run", "-w", "io", "-e", "process-pool", "-j", "2", "-t", "6",
+            "-s", "300", "-r", "1", "--no-baseline", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // The warm-up run forks two workers, the measured run two new ones: kill one of the second.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::set<pid_t> warm_up, seen;
+  pid_t victim = 0;
+  while (victim == 0 && std::chrono::steady_clock::now() < deadline) {
+    for (pid_t kid : children_of(parlab_pid)) {
+      if (warm_up.size() < 2) {
+        warm_up.insert(kid);
+      } else if (!warm_up.count(kid)) {
+        victim = kid;
+      }
+      seen.insert(kid);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_NE(victim, 0) << "never saw the measured run's workers";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // mid-task
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(parlab_pid, &status, 0), parlab_pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  const std::string err = slurp(dir_ / "err");
+  const std::string out = slurp(dir_ / "out");
+  EXPECT_EQ(WEXITSTATUS(status), 1) << err;
+  EXPECT_NE(err.find("worker process " + std::to_string(victim) + " killed by SIGKILL"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(out.find("1 failed"), std::string::npos) << out;
+  for (pid_t kid : seen) {
+    EXPECT_TRUE(::kill(kid, 0) != 0 && errno == ESRCH) << "worker " << kid << " outlived parlab";
   }
 }
 

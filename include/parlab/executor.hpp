@@ -101,7 +101,23 @@ struct executor_info {
   std::string name;
   std::string description;
   bool available = true;
+  /// Each task runs in a process of its own or in a worker process: a task that kills its
+  /// process loses only itself (processes, process-pool). Otherwise all tasks share one fate.
+  bool isolates_tasks = false;
 };
+
+/// The registry entry of `name`; throws std::invalid_argument like make_executor.
+[[nodiscard]] const executor_info& find_executor(std::string_view name);
+
+/// Runs `model` on the tasks in a forked child process and waits for it, so that a task which
+/// kills its process (abort, a segfault, _exit) takes down the child, not the caller. The child
+/// is expected to die that way: the result then has every task failed, `culprit` (e.g. "task 3")
+/// with "the whole run died: killed by SIGSEGV in task 3" and the others "lost with the whole
+/// run". If the child finishes instead, the same is reported with its exit status. Wall time is
+/// the child's life; kernel figures are the child's; no timeline survives. Throws
+/// std::logic_error while parlab threads run (it forks) and std::runtime_error if fork fails.
+[[nodiscard]] run_result run_supervised(executor& model, std::span<const task> tasks,
+                                        const run_options& options, std::string_view culprit);
 
 /// Every execution model parlab knows, in teaching order.
 [[nodiscard]] const std::vector<executor_info>& executors();

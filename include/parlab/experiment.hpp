@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace parlab {
@@ -33,6 +34,8 @@ struct measured_run {
   std::size_t tasks = 0;
   std::uint64_t size = 0;
   std::uint64_t seed = 0;
+  /// The workload's own settings by name (http: latency_ms, bandwidth_bytes_per_second).
+  std::vector<std::pair<std::string, double>> parameters;
   std::size_t repeat = 0;
   bool is_baseline = false;
   std::vector<double> wall_samples;  ///< every measured wall time, seconds, in run order

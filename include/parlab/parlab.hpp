@@ -5,6 +5,7 @@
 #include <parlab/executor.hpp>
 #include <parlab/experiment.hpp>
 #include <parlab/gil.hpp>
+#include <parlab/http.hpp>
 #include <parlab/kernel_figures.hpp>
 #include <parlab/machine.hpp>
 #include <parlab/report.hpp>

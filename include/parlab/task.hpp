@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,14 +15,16 @@ namespace parlab {
 
 /// What one step of a built-in task does.
 enum class step_kind {
-  compute,  ///< burn CPU in a real kernel (prime counting by trial division); amount = units
-  wait,     ///< block without using the CPU (sleep latency); amount = nanoseconds
+  compute,   ///< burn CPU in a real kernel (prime counting by trial division); amount = units
+  wait,      ///< block without using the CPU (sleep latency); amount = nanoseconds
+  download,  ///< HTTP GET of `amount` bytes from the loopback server on `port`, checksum verified
 };
 
 /// One step of a built-in task.
 struct step {
   step_kind kind = step_kind::compute;
   std::uint64_t amount = 0;
+  std::uint16_t port = 0;  ///< download only: the loopback server's port
 };
 
 /// Callbacks through which an execution model sees the steps of the task it runs. The default
@@ -101,6 +104,8 @@ struct task {
   std::uint64_t seed = 0;   ///< reproducible per-task choices (which numbers compute() tests)
   std::vector<step> steps;  ///< for built-in tasks: what the body does (empty for callables)
   task_body body;           ///< runs the task
+  /// What the task needs kept alive while any copy of it exists (the http workload's server).
+  std::shared_ptr<const void> keep_alive;
 };
 
 /// A task that runs `steps` through the context; its result is a checksum of the prime counts.

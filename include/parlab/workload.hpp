@@ -1,6 +1,7 @@
 #pragma once
 /// @file Workloads: named, seeded generators of tasks with a size parameter.
 
+#include <parlab/http.hpp>
 #include <parlab/task.hpp>
 
 #include <cstddef>
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace parlab {
@@ -15,8 +17,19 @@ namespace parlab {
 /// A fault injected into one task, to show what each model does when a task fails.
 enum class fault_mode {
   none,
-  throw_exception,  ///< the task throws std::runtime_error
+  throw_exception,  ///< the task throws std::runtime_error: only that task fails, in every model
+  abort_process,    ///< the task calls std::abort(): SIGABRT kills the process running it
+  segfault,         ///< the task writes to a page it may not touch: SIGSEGV kills its process
+  exit_process,     ///< the task calls _exit(3): its process ends at once
 };
+
+/// "none", "throw", "abort", "segv", "exit".
+[[nodiscard]] std::string_view to_string(fault_mode mode) noexcept;
+/// The fault mode spelled `name`; throws std::invalid_argument naming it and the allowed ones.
+[[nodiscard]] fault_mode fault_mode_from_string(std::string_view name);
+/// True for the faults that end the process running the task (abort, segv, exit): a model whose
+/// tasks share one process loses the whole run; a process model loses one task.
+[[nodiscard]] bool kills_process(fault_mode mode) noexcept;
 
 /// What to generate.
 struct workload_spec {
@@ -27,6 +40,8 @@ struct workload_spec {
   std::uint64_t seed = 42;
   fault_mode fault = fault_mode::none;
   std::size_t fault_task = 0;  ///< which task gets the fault
+  /// http only: how the loopback server the workload starts answers (latency, bandwidth).
+  http_server_options http;
 };
 
 /// A registry entry: what `parlab list` prints.
@@ -46,6 +61,10 @@ struct workload_info {
 
 /// Generates the tasks (same spec, same tasks); throws std::invalid_argument for unknown names.
 [[nodiscard]] std::vector<task> make_workload(const workload_spec& spec);
+
+/// The workload's own settings in `spec`, by name, for reports (empty for cpu and io).
+[[nodiscard]] std::vector<std::pair<std::string, double>> workload_parameters(
+    const workload_spec& spec);
 
 /// The size actually used for `spec` (its own or the workload's default).
 [[nodiscard]] std::uint64_t effective_size(const workload_spec& spec);

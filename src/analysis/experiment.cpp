@@ -32,11 +32,21 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   options.workers = workers;
   options.gil_switch_interval = spec.gil_switch_interval;
 
-  (void)model->run(tasks, options);  // warm-up: page in code and data, start the CPU's clocks
+  // A task that kills its process would kill parlab too under a model whose tasks share one
+  // process: such runs happen in a supervised child, and the row shows how the whole run died.
+  const bool shared_fate =
+      kills_process(spec.workload.fault) && !find_executor(name).isolates_tasks;
+  const std::string culprit = "task " + std::to_string(spec.workload.fault_task);
+  auto run_once = [&] {
+    return shared_fate ? run_supervised(*model, tasks, options, culprit)
+                       : model->run(tasks, options);
+  };
+
+  (void)run_once();  // warm-up: page in code and data, start the CPU's clocks
 
   std::vector<run_result> runs;
   runs.reserve(spec.repeat);
-  for (std::size_t r = 0; r < spec.repeat; ++r) runs.push_back(model->run(tasks, options));
+  for (std::size_t r = 0; r < spec.repeat; ++r) runs.push_back(run_once());
 
   measured_run m;
   m.workload = spec.workload.name;
@@ -45,6 +55,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   m.tasks = tasks.size();
   m.size = spec.workload.size.value_or(0);
   m.seed = spec.workload.seed;
+  m.parameters = workload_parameters(spec.workload);
   m.repeat = spec.repeat;
   for (const auto& r : runs) m.wall_samples.push_back(r.wall_seconds());
   m.wall_median = median(m.wall_samples);

@@ -91,6 +91,8 @@ struct run_options_cli {
   double switch_interval_ms = 5.0;
   std::string fault;
   std::int64_t fault_task = 0;
+  std::int64_t http_latency_ms = 20;
+  double http_bandwidth_mib = 8.0;
 };
 
 std::size_t at_least(std::int64_t value, std::int64_t minimum, const char* option) {
@@ -215,13 +217,23 @@ class session {
   std::vector<measured_run> done_;
 };
 
-/// Prints each failed task once and returns the exit code the runs deserve.
+/// Prints each failed task once (the tasks lost with a whole run that died, in one line) and
+/// returns the exit code the runs deserve.
 int report_failures(const std::vector<measured_run>& runs) {
   int code = exit_ok;
   for (const auto& r : runs) {
+    std::size_t lost = 0;
     for (const auto& f : r.failures) {
-      std::fprintf(stderr, "parlab: %s: %s\n", r.executor.c_str(), f.c_str());
       code = exit_task_failed;
+      if (f.find("failed: lost with the whole run") != std::string::npos) {
+        ++lost;
+        continue;
+      }
+      std::fprintf(stderr, "parlab: %s: %s\n", r.executor.c_str(), f.c_str());
+    }
+    if (lost != 0) {
+      std::fprintf(stderr, "parlab: %s: %zu other task%s lost with the whole run\n",
+                   r.executor.c_str(), lost, lost == 1 ? "" : "s");
     }
   }
   return code;
@@ -246,11 +258,24 @@ int command_run(const run_options_cli& o, const common_options& common) {
   }
   spec.gil_switch_interval =
       std::chrono::nanoseconds(static_cast<std::int64_t>(o.switch_interval_ms * 1e6));
+  if (o.http_latency_ms < 0 || o.http_latency_ms > 60'000) {
+    throw usage_error(fmt::format("--http-latency must be in [0, 60000] milliseconds (got {})",
+                                  o.http_latency_ms));
+  }
+  if (!(o.http_bandwidth_mib >= 0.0) || o.http_bandwidth_mib > 1e6) {
+    throw usage_error(
+        fmt::format("--http-bandwidth must be in [0, 1000000] MiB/s, 0 for unlimited (got {})",
+                    o.http_bandwidth_mib));
+  }
+  spec.workload.http.latency = std::chrono::milliseconds(o.http_latency_ms);
+  spec.workload.http.bandwidth_bytes_per_second =
+      static_cast<std::uint64_t>(o.http_bandwidth_mib * 1024.0 * 1024.0);
   if (!o.fault.empty()) {
-    if (o.fault != "throw") {
-      throw usage_error(fmt::format("unknown --fault mode '{}' (allowed: throw)", o.fault));
+    try {
+      spec.workload.fault = fault_mode_from_string(o.fault);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(std::string("--fault: ") + e.what());
     }
-    spec.workload.fault = fault_mode::throw_exception;
     spec.workload.fault_task = at_least(o.fault_task, 0, "--fault-task");
     if (spec.workload.fault_task >= spec.workload.tasks) {
       throw usage_error(fmt::format("--fault-task {} does not exist (tasks are 0..{})",
@@ -280,10 +305,10 @@ int command_list() {
     out += fmt::format("  {:<12} {}\n  {:<12} size: {} (default {}), default tasks {}\n", w.name,
                        w.description, "", w.size_meaning, w.default_size, w.default_tasks);
   }
-  out += "\nExecutors (--executor):\n";
+  out += fmt::format("\nExecutors (--executor):\n  {:<12} {:<13} {}\n", "name", "here", "model");
   for (const auto& e : executors()) {
-    out += fmt::format("  {:<12} {}{}\n", e.name, e.description,
-                       e.available ? "" : "  [not available on this machine]");
+    out += fmt::format("  {:<12} {:<13} {}\n", e.name, e.available ? "available" : "not built",
+                       e.description);
   }
   print_to(stdout, out);
   return exit_ok;
@@ -461,10 +486,12 @@ constexpr const char* kExamples = R"(Examples:
   parlab                                   run the classic experiment (same as 'parlab demo')
   parlab run -w cpu -e threads,processes,gil-threads -j 2
   parlab run -w io -e threads,gil-threads -j 16 --tasks 32
+  parlab run -w http -e sequential,threads,async,process-pool -j 16   I/O on real sockets
   parlab run -w cpu -e gil-threads -j 2 --switch-interval 1 --json result.json --records
   parlab run -w cpu -e threads -j 2 --pin-cores 0 --timeline   multitasking: 2 threads, 1 core
   parlab run -w cpu -e threads,gil-threads -j 2 --report report.html --trace trace.json
   parlab run -w cpu -e threads --fault throw --fault-task 3
+  parlab run -w cpu -e threads,process-pool --fault segv --fault-task 3   who survives a crash
   parlab report result.json --svg timeline.svg     draw a saved result
   parlab list
 
@@ -496,7 +523,8 @@ int dispatch(int argc, char** argv) {
   run_options_cli run_opts;
 
   auto* run = app.add_subcommand("run", "Run a workload under one or more execution models");
-  run->add_option("-w,--workload", run_opts.workload, "Workload: cpu or io (see 'parlab list')")
+  run->add_option("-w,--workload", run_opts.workload,
+                  "Workload: cpu, io or http (see 'parlab list')")
       ->capture_default_str();
   run->add_option("-e,--executor", run_opts.executors,
                   "Execution models, comma-separated (see 'parlab list')")
@@ -522,7 +550,16 @@ int dispatch(int argc, char** argv) {
                   "Write a Chrome trace (open in ui.perfetto.dev) to PATH or -");
   run->add_option("--svg", common.svg, "Write the timelines as an SVG image to PATH or -");
   run->add_option("--report", common.report, "Write a self-contained HTML report to PATH or -");
-  run->add_option("--fault", run_opts.fault, "Inject a fault into one task: throw");
+  run->add_option("--http-latency", run_opts.http_latency_ms,
+                  "http: milliseconds the loopback server waits before each response")
+      ->capture_default_str();
+  run->add_option("--http-bandwidth", run_opts.http_bandwidth_mib,
+                  "http: MiB/s per connection the server sends at (0: unlimited)")
+      ->capture_default_str();
+  run->add_option(
+      "--fault", run_opts.fault,
+      "Inject a fault into one task: throw, abort, segv or exit (abort, segv and exit kill "
+      "the process: under a thread model the whole run dies, in a supervised child)");
   run->add_option("--fault-task", run_opts.fault_task, "Which task gets the fault")
       ->capture_default_str();
   run->footer(kExamples);

@@ -1,8 +1,10 @@
 #include <parlab/clock.hpp>
+#include <parlab/http.hpp>
 #include <parlab/task.hpp>
 #include <parlab/timeline.hpp>
 
 #include "core/splitmix.hpp"
+#include "core/steps.hpp"
 
 #include <stdexcept>
 #include <thread>
@@ -87,12 +89,19 @@ task make_step_task(std::size_t id, std::string label, std::uint64_t seed,
   t.seed = seed;
   t.steps = std::move(steps);
   t.body = [steps = t.steps, seed](task_context& ctx) {
-    std::uint64_t checksum = splitmix64(seed);
+    std::uint64_t checksum = detail::checksum_start(seed);
     for (const step& s : steps) {
-      if (s.kind == step_kind::compute) {
-        checksum = splitmix64(checksum ^ ctx.compute(s.amount));
-      } else {
-        ctx.wait(std::chrono::nanoseconds(static_cast<std::int64_t>(s.amount)));
+      switch (s.kind) {
+        case step_kind::compute:
+          checksum = detail::checksum_fold(checksum, ctx.compute(s.amount));
+          break;
+        case step_kind::wait:
+          ctx.wait(std::chrono::nanoseconds(static_cast<std::int64_t>(s.amount)));
+          break;
+        case step_kind::download:
+          checksum = detail::checksum_fold(
+              checksum, ctx.blocking([&] { return http_download(s.port, s.amount, seed); }));
+          break;
       }
     }
     return checksum;

@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::array<std::string_view, 7> kKindNames = {
     "queued", "task", "slice", "preempted", "wait", "gil_wait", "gil_hold"};
-constexpr std::array<std::string_view, 3> kWaitNames = {"none", "sleep", "blocking"};
+constexpr std::array<std::string_view, 4> kWaitNames = {"none", "sleep", "blocking", "async"};
 
 template <class Enum, std::size_t N>
 std::optional<Enum> from_name(const std::array<std::string_view, N>& names,

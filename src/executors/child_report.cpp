@@ -128,14 +128,18 @@ std::string signal_name(int sig) {
   return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
 
+std::string describe_status(int status) {
+  if (WIFSIGNALED(status)) return "killed by " + signal_name(WTERMSIG(status));
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  return "ended abnormally (wait status " + std::to_string(status) + ")";
+}
+
 std::string describe_exit(int status, std::string_view who) {
   std::string out(who);
-  if (WIFSIGNALED(status)) return out + " killed by " + signal_name(WTERMSIG(status));
-  if (WIFEXITED(status)) {
-    return out + " exited with status " + std::to_string(WEXITSTATUS(status)) +
-           " before reporting a result";
-  }
-  return out + " ended abnormally (wait status " + std::to_string(status) + ")";
+  out += ' ';
+  out += describe_status(status);
+  if (WIFEXITED(status)) out += " before reporting a result";
+  return out;
 }
 
 int reap(pid_t pid) noexcept {

@@ -56,6 +56,9 @@ bool write_all(int fd, const char* data, std::size_t size) noexcept;
 /// "SIGSEGV", or "signal N".
 [[nodiscard]] std::string signal_name(int sig);
 
+/// How a process ended, from its wait status: "killed by SIGSEGV", "exited with status 3".
+[[nodiscard]] std::string describe_status(int status);
+
 /// Why a child ended without reporting: "<who> killed by SIGKILL", "<who> exited with status 3
 /// before reporting a result".
 [[nodiscard]] std::string describe_exit(int status, std::string_view who);

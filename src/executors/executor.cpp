@@ -70,14 +70,31 @@ const std::vector<executor_info>& executors() {
       {"threads", "one std::thread per task, at most W running at once", true},
       {"thread-pool", "W long-lived threads take tasks from one shared queue (parlab's own pool)",
        true},
-      {"processes", "fork() one child process per task, at most W alive; own memory each", true},
+      {"processes", "fork() one child process per task, at most W alive; own memory each", true,
+       true},
       {"process-pool",
        "W worker processes forked once, tasks and reports over pipes; a dead worker is replaced",
-       true},
+       true, true},
       {"gil-threads",
        "W threads serialised by an emulated global interpreter lock (CPython's rules)", true},
+      {"async",
+       "one event-loop thread (Boost.Asio), W tasks in flight: waits overlap, compute runs inline",
+       true},
+      {"openmp", "#pragma omp parallel for schedule(dynamic) over the tasks with W threads",
+       PARLAB_HAVE_OPENMP != 0},
+      {"tbb", "oneTBB work stealing in a task_arena of W threads", PARLAB_HAVE_TBB != 0},
   };
   return list;
+}
+
+const executor_info& find_executor(std::string_view name) {
+  for (const auto& e : executors()) {
+    if (e.name == name) return e;
+  }
+  std::string allowed;
+  for (const auto& e : executors()) allowed += (allowed.empty() ? "" : ", ") + e.name;
+  throw std::invalid_argument("unknown executor '" + std::string(name) + "' (allowed: " + allowed +
+                              ")");
 }
 
 std::unique_ptr<executor> make_executor(std::string_view name) {
@@ -87,10 +104,17 @@ std::unique_ptr<executor> make_executor(std::string_view name) {
   if (name == "processes") return detail::make_processes();
   if (name == "process-pool") return detail::make_process_pool();
   if (name == "gil-threads") return detail::make_gil_threads();
-  std::string allowed;
-  for (const auto& e : executors()) allowed += (allowed.empty() ? "" : ", ") + e.name;
-  throw std::invalid_argument("unknown executor '" + std::string(name) + "' (allowed: " + allowed +
-                              ")");
+  if (name == "async") return detail::make_async();
+#if PARLAB_HAVE_OPENMP
+  if (name == "openmp") return detail::make_openmp();
+#endif
+#if PARLAB_HAVE_TBB
+  if (name == "tbb") return detail::make_tbb();
+#endif
+  const executor_info& known = find_executor(name);  // throws for unknown names
+  throw std::invalid_argument("executor '" + known.name +
+                              "' is not available in this build (its library was not found "
+                              "when parlab was configured; scripts/setup.sh installs it)");
 }
 
 namespace detail {

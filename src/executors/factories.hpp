@@ -12,4 +12,7 @@ std::unique_ptr<executor> make_thread_pool();
 std::unique_ptr<executor> make_processes();
 std::unique_ptr<executor> make_process_pool();
 std::unique_ptr<executor> make_gil_threads();
+std::unique_ptr<executor> make_async();
+std::unique_ptr<executor> make_openmp();  // only when built with OpenMP
+std::unique_ptr<executor> make_tbb();     // only when built with oneTBB
 }  // namespace parlab::detail

@@ -32,7 +32,7 @@ std::string event_name(const event& e) {
     case event_kind::preempted:
       return "preempted";
     case event_kind::wait:
-      return e.wait == wait_kind::blocking ? "waiting (blocking call)" : "waiting (sleep)";
+      return fmt::format("waiting ({})", detail::wait_description(e.wait));
     case event_kind::gil_wait:
       return "waiting for the GIL";
     case event_kind::gil_hold:

@@ -92,6 +92,19 @@ char task_glyph(std::uint32_t id) noexcept {
   return glyphs[id % (sizeof glyphs - 1)];
 }
 
+std::string_view wait_description(wait_kind kind) noexcept {
+  switch (kind) {
+    case wait_kind::blocking:
+      return "blocking call";
+    case wait_kind::async:
+      return "asynchronous I/O";
+    case wait_kind::sleep:
+    case wait_kind::none:
+      break;
+  }
+  return "sleep";
+}
+
 int task_hue(std::uint32_t id) noexcept {
   return static_cast<int>((static_cast<std::uint64_t>(id) * 137 + 200) % 360);
 }

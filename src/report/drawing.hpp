@@ -38,6 +38,9 @@ namespace parlab::detail {
 /// A character naming task `id` in text pictures: 0-9, A-Z, a-z, then again.
 [[nodiscard]] char task_glyph(std::uint32_t id) noexcept;
 
+/// What a wait of kind `kind` was, for labels: "sleep", "blocking call", "asynchronous I/O".
+[[nodiscard]] std::string_view wait_description(wait_kind kind) noexcept;
+
 /// A hue in degrees for task `id`, spread by the golden angle so neighbours differ.
 [[nodiscard]] int task_hue(std::uint32_t id) noexcept;
 

@@ -10,6 +10,12 @@ using json = nlohmann::ordered_json;  // keeps keys in the documented order
 
 json optional_number(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
+json parameters_to_json(const std::vector<std::pair<std::string, double>>& parameters) {
+  json j = json::object();
+  for (const auto& [name, value] : parameters) j[name] = value;
+  return j;
+}
+
 json run_to_json(const measured_run& r) {
   json j = {
       {"workload", r.workload},
@@ -18,6 +24,7 @@ json run_to_json(const measured_run& r) {
       {"tasks", r.tasks},
       {"size", r.size},
       {"seed", r.seed},
+      {"parameters", parameters_to_json(r.parameters)},
       {"repeat", r.repeat},
       {"is_baseline", r.is_baseline},
       {"wall_seconds", r.wall_median},

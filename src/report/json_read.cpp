@@ -33,6 +33,11 @@ measured_run read_run(const json& j) {
   r.tasks = j.at("tasks").get<std::size_t>();
   r.size = j.value("size", std::uint64_t{0});
   r.seed = j.value("seed", std::uint64_t{0});
+  if (const auto p = j.find("parameters"); p != j.end() && p->is_object()) {
+    for (const auto& [name, value] : p->items()) {
+      if (value.is_number()) r.parameters.emplace_back(name, value.get<double>());
+    }
+  }
   r.repeat = j.value("repeat", std::size_t{0});
   r.is_baseline = j.value("is_baseline", false);
   r.wall_median = j.at("wall_seconds").get<double>();

@@ -140,7 +140,7 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
               "width=\"{2:.2f}\" height=\"{3:.0f}\" fill=\"url(#{5}-hatch)\"><title>task {6} "
               "waiting ({8}, no CPU) for {7:.3f} ms</title></rect>\n",
               x, lane_y + 2.0, wd, kLane - 5.0, colour(e.task, 75), id, e.task, ms_len,
-              e.wait == wait_kind::blocking ? "blocking call" : "sleep");
+              wait_description(e.wait));
           break;
         case event_kind::gil_wait:
           out += fmt::format(

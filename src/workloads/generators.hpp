@@ -8,6 +8,9 @@
 
 namespace parlab::detail {
 
+/// Makes task `id` fail the way `mode` says (throws, aborts, segfaults or exits the process).
+void inject_fault(fault_mode mode, std::size_t id);
+
 /// Seed of task `id` in a batch seeded with `seed` (reproducible, well spread).
 [[nodiscard]] std::uint64_t task_seed(std::uint64_t seed, std::size_t id) noexcept;
 
@@ -19,5 +22,8 @@ namespace parlab::detail {
                                                std::uint64_t seed);
 [[nodiscard]] std::vector<task> make_io_tasks(std::size_t tasks, std::uint64_t size,
                                               std::uint64_t seed);
+[[nodiscard]] std::vector<task> make_http_tasks(std::size_t tasks, std::uint64_t size,
+                                                std::uint64_t seed,
+                                                const http_server_options& server);
 
 }  // namespace parlab::detail

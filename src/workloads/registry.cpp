@@ -3,6 +3,12 @@
 #include "core/splitmix.hpp"
 #include "workloads/generators.hpp"
 
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -14,6 +20,9 @@ const std::vector<workload_info>& workloads() {
        "compute units per task (1 unit tests 64 numbers for primality, about 6 us)", 8000, 8},
       {"io", "I/O-bound: wait (sleep latency), then one unit of compute",
        "milliseconds of waiting per task", 20, 32},
+      {"http",
+       "I/O-bound on real I/O: download from a loopback HTTP server (latency, bandwidth), verify",
+       "KiB downloaded per task", 64, 32},
   };
   return list;
 }
@@ -32,6 +41,34 @@ std::uint64_t effective_size(const workload_spec& spec) {
   return spec.size.value_or(find_workload(spec.name).default_size);
 }
 
+namespace {
+constexpr std::array<std::string_view, 5> kFaultNames = {"none", "throw", "abort", "segv", "exit"};
+}  // namespace
+
+std::string_view to_string(fault_mode mode) noexcept {
+  return kFaultNames.at(static_cast<std::size_t>(mode));
+}
+
+fault_mode fault_mode_from_string(std::string_view name) {
+  for (std::size_t i = 1; i < kFaultNames.size(); ++i) {
+    if (kFaultNames[i] == name) return static_cast<fault_mode>(i);
+  }
+  throw std::invalid_argument("unknown fault mode '" + std::string(name) +
+                              "' (allowed: throw, abort, segv, exit)");
+}
+
+bool kills_process(fault_mode mode) noexcept {
+  return mode == fault_mode::abort_process || mode == fault_mode::segfault ||
+         mode == fault_mode::exit_process;
+}
+
+std::vector<std::pair<std::string, double>> workload_parameters(const workload_spec& spec) {
+  if (spec.name != "http") return {};
+  return {
+      {"latency_ms", static_cast<double>(spec.http.latency.count())},
+      {"bandwidth_bytes_per_second", static_cast<double>(spec.http.bandwidth_bytes_per_second)}};
+}
+
 std::vector<task> make_workload(const workload_spec& spec) {
   const workload_info& info = find_workload(spec.name);
   if (spec.tasks == 0) throw std::invalid_argument("tasks must be at least 1 (got 0)");
@@ -41,12 +78,21 @@ std::vector<task> make_workload(const workload_spec& spec) {
                                 ")");
   }
   const std::uint64_t size = effective_size(spec);
-  std::vector<task> tasks = info.name == "cpu" ? detail::make_cpu_tasks(spec.tasks, size, spec.seed)
-                                               : detail::make_io_tasks(spec.tasks, size, spec.seed);
-  if (spec.fault == fault_mode::throw_exception) {
+  std::vector<task> tasks;
+  if (info.name == "cpu") {
+    tasks = detail::make_cpu_tasks(spec.tasks, size, spec.seed);
+  } else if (info.name == "io") {
+    tasks = detail::make_io_tasks(spec.tasks, size, spec.seed);
+  } else {
+    tasks = detail::make_http_tasks(spec.tasks, size, spec.seed, spec.http);
+  }
+  if (spec.fault != fault_mode::none) {
     task& victim = tasks.at(spec.fault_task);
-    victim.body = [id = victim.id](task_context&) -> std::uint64_t {
-      throw std::runtime_error("injected fault (throw) in task " + std::to_string(id));
+    victim.steps.clear();  // its body no longer runs the steps: no model may interpret them
+    victim.body = [id = victim.id, mode = spec.fault](task_context& ctx) -> std::uint64_t {
+      (void)ctx.compute(1);  // it starts like any task, then fails
+      detail::inject_fault(mode, id);
+      return 0;
     };
   }
   return tasks;
@@ -65,6 +111,27 @@ std::vector<task> make_batch(std::string_view prefix, std::size_t tasks, std::ui
     out.push_back(make_step_task(i, std::move(label), task_seed(seed, i), steps));
   }
   return out;
+}
+
+void inject_fault(fault_mode mode, std::size_t id) {
+  switch (mode) {
+    case fault_mode::none:
+      return;
+    case fault_mode::throw_exception:
+      throw std::runtime_error("injected fault (throw) in task " + std::to_string(id));
+    case fault_mode::abort_process:
+      std::abort();
+    case fault_mode::segfault: {
+      // A real invalid access (not raise(SIGSEGV)): a page mapped with no access at all.
+      void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (page != MAP_FAILED) *static_cast<volatile char*>(page) = 1;
+      ::raise(SIGSEGV);  // only if mmap failed
+      break;
+    }
+    case fault_mode::exit_process:
+      ::_exit(3);
+  }
+  std::abort();
 }
 
 std::uint64_t task_seed(std::uint64_t seed, std::size_t id) noexcept {

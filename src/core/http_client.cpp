@@ -1,0 +1,138 @@
+// The HTTP clients of the download step (Boost.Beast): a blocking one for the thread and process
+// models and an asynchronous one for the event loop, plus the payload both sides agree on.
+
+#include <parlab/http.hpp>
+
+#include "core/http_client.hpp"
+#include "core/splitmix.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <charconv>
+#include <cstring>
+#include <stdexcept>
+
+namespace parlab {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+std::uint64_t payload_checksum(std::span<const char> bytes) noexcept {
+  std::uint64_t h = 0xCBF29CE484222325ULL ^ bytes.size();
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + i, 8);
+    h = (h ^ word) * 0x100000001B3ULL;
+    h ^= h >> 29U;
+  }
+  for (; i < bytes.size(); ++i) h = (h ^ static_cast<unsigned char>(bytes[i])) * 0x100000001B3ULL;
+  return detail::splitmix64(h);
+}
+
+void fill_payload(std::span<char> out, std::uint64_t seed) noexcept {
+  std::uint64_t state = seed;
+  for (std::size_t i = 0; i < out.size(); i += 8) {
+    state += detail::splitmix64_step;
+    const std::uint64_t word = detail::splitmix64(state);
+    std::memcpy(out.data() + i, &word, std::min<std::size_t>(8, out.size() - i));
+  }
+}
+
+namespace detail {
+namespace {
+
+/// A request for the payload, and a parser that accepts exactly that much body (plus one byte,
+/// so a longer body is caught as such, not as a parse error).
+http::request<http::empty_body> make_request(std::uint64_t bytes, std::uint64_t seed) {
+  http::request<http::empty_body> req{http::verb::get, download_target(bytes, seed), 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::user_agent, "parlab");
+  return req;
+}
+
+std::runtime_error download_error(std::uint16_t port, const boost::system::system_error& e) {
+  return std::runtime_error("download from 127.0.0.1:" + std::to_string(port) +
+                            " failed: " + e.code().message());
+}
+
+void limit(http::response_parser<http::string_body>& parser, std::uint64_t bytes) {
+  parser.body_limit(bytes + 1);
+}
+
+std::uint64_t verify(http::response_parser<http::string_body>& parser, std::uint64_t bytes) {
+  const auto& res = parser.get();
+  const auto header = res["X-Checksum"];
+  return verify_download(res.result_int(), std::string_view(header.data(), header.size()),
+                         res.body(), bytes);
+}
+
+}  // namespace
+
+std::string download_target(std::uint64_t bytes, std::uint64_t seed) {
+  return "/bytes?n=" + std::to_string(bytes) + "&seed=" + std::to_string(seed);
+}
+
+std::uint64_t verify_download(unsigned status, std::string_view checksum_header,
+                              std::string_view body, std::uint64_t bytes) {
+  if (status != 200) {
+    throw std::runtime_error("download failed: HTTP status " + std::to_string(status));
+  }
+  if (body.size() != bytes) {
+    throw std::runtime_error("download failed: got " + std::to_string(body.size()) +
+                             " bytes, expected " + std::to_string(bytes));
+  }
+  std::uint64_t announced = 0;
+  const auto [end, ec] = std::from_chars(
+      checksum_header.data(), checksum_header.data() + checksum_header.size(), announced);
+  if (ec != std::errc{} || end != checksum_header.data() + checksum_header.size()) {
+    throw std::runtime_error("download failed: no valid X-Checksum header");
+  }
+  const std::uint64_t got = payload_checksum(body);
+  if (got != announced) throw std::runtime_error("download failed: checksum mismatch");
+  return got;
+}
+
+asio::awaitable<std::uint64_t> async_http_download(std::uint16_t port, std::uint64_t bytes,
+                                                   std::uint64_t seed) {
+  http::response_parser<http::string_body> parser;
+  limit(parser, bytes);
+  try {
+    tcp::socket socket(co_await asio::this_coro::executor);
+    co_await socket.async_connect({asio::ip::address_v4::loopback(), port}, asio::use_awaitable);
+    const auto req = make_request(bytes, seed);
+    co_await http::async_write(socket, req, asio::use_awaitable);
+    boost::beast::flat_buffer buffer;
+    co_await http::async_read(socket, buffer, parser, asio::use_awaitable);
+  } catch (const boost::system::system_error& e) {
+    throw download_error(port, e);
+  }
+  co_return verify(parser, bytes);
+}
+
+}  // namespace detail
+
+std::uint64_t http_download(std::uint16_t port, std::uint64_t bytes, std::uint64_t seed) {
+  try {
+    asio::io_context io(1);
+    tcp::socket socket(io);
+    socket.connect({asio::ip::address_v4::loopback(), port});
+    http::write(socket, detail::make_request(bytes, seed));
+    boost::beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    detail::limit(parser, bytes);
+    http::read(socket, buffer, parser);
+    return detail::verify(parser, bytes);
+  } catch (const boost::system::system_error& e) {
+    throw detail::download_error(port, e);
+  }
+}
+
+}  // namespace parlab

@@ -1,0 +1,23 @@
+#pragma once
+// Internal: how a step task folds what its steps produced into its result. Shared by the task
+// body every blocking model runs (core/task.cpp) and the async executor, which interprets the
+// steps itself, so every model reports the same checksum for the same task.
+
+#include "core/splitmix.hpp"
+
+#include <cstdint>
+
+namespace parlab::detail {
+
+/// The checksum of a step task before its first step.
+[[nodiscard]] constexpr std::uint64_t checksum_start(std::uint64_t seed) noexcept {
+  return splitmix64(seed);
+}
+
+/// Folds the value one step produced (primes counted, bytes' checksum) into `checksum`.
+[[nodiscard]] constexpr std::uint64_t checksum_fold(std::uint64_t checksum,
+                                                    std::uint64_t value) noexcept {
+  return splitmix64(checksum ^ value);
+}
+
+}  // namespace parlab::detail

@@ -1,0 +1,56 @@
+// tbb: oneTBB's work-stealing scheduler in a task_arena of W threads (the calling thread is one
+// of them), one task per TBB task. oneTBB keeps its worker threads alive for reuse; the run ends
+// with tbb::finalize so they are gone before anything else (a later fork) happens.
+
+#include "executors/factories.hpp"
+#include "executors/run_task.hpp"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <new>
+
+namespace parlab::detail {
+namespace {
+
+namespace tbb = oneapi::tbb;
+
+class tbb_executor final : public executor {
+ public:
+  [[nodiscard]] std::string_view name() const noexcept override { return "tbb"; }
+
+ protected:
+  void execute(std::span<const task> tasks, const run_options& options,
+               run_result& result) override {
+    auto& records = result.records;
+    tbb::task_scheduler_handle workers_gone{tbb::attach{}};
+    {
+      // By default oneTBB starts at most one thread per core; W may ask for more.
+      tbb::global_control allow(tbb::global_control::max_allowed_parallelism, options.workers);
+      tbb::task_arena arena(static_cast<int>(options.workers));
+      arena.execute([&] {
+        tbb::parallel_for(
+            tbb::blocked_range<std::size_t>(0, tasks.size(), 1),
+            [&](const tbb::blocked_range<std::size_t>& range) {
+              const auto w = static_cast<std::size_t>(tbb::this_task_arena::current_thread_index());
+              no_hooks hooks;
+              for (std::size_t i = range.begin(); i != range.end(); ++i) {
+                run_task(tasks[i], w, hooks, records[i], lane(w));
+              }
+            },
+            tbb::simple_partitioner());
+      });
+    }
+    // Waits for oneTBB's worker threads to exit; false when somebody else still uses oneTBB.
+    (void)tbb::finalize(workers_gone, std::nothrow);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<executor> make_tbb() { return std::make_unique<tbb_executor>(); }
+
+}  // namespace parlab::detail

@@ -1,0 +1,149 @@
+// The fault matrix: each fault mode under each model - who survives, what is reported, and that
+// nothing is left behind. Processes isolate faults; threads share their process's fate.
+
+#include <parlab/executor.hpp>
+#include <parlab/experiment.hpp>
+#include <parlab/workload.hpp>
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace parlab {
+namespace {
+
+constexpr std::size_t kTasks = 6;
+constexpr std::size_t kVictim = 3;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;  // sanitizers catch SIGSEGV and end the process their own way
+#else
+constexpr bool kSanitized = false;
+#endif
+
+/// Children of this process that are still around, zombies included (scans /proc).
+std::size_t children_in_proc() {
+  std::size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == ::getpid()) ++n;
+  }
+  return n;
+}
+
+class FaultMatrix : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+
+TEST_P(FaultMatrix, ProcessesIsolateTheFaultThreadsShareItsFate) {
+  const auto& [mode_name, model] = GetParam();
+  const fault_mode mode = fault_mode_from_string(mode_name);
+  experiment_spec spec;
+  spec.workload.name = "cpu";
+  spec.workload.tasks = kTasks;
+  spec.workload.size = 20;
+  spec.workload.fault = mode;
+  spec.workload.fault_task = kVictim;
+  spec.executors = {model};
+  spec.workers = 2;
+  spec.repeat = 1;
+  spec.baseline = false;
+  spec.keep_records = true;
+  const auto runs = run_experiment(spec);  // parlab itself must survive every cell
+  ASSERT_EQ(runs.size(), 1U);
+  const auto& records = runs[0].representative.records;
+  ASSERT_EQ(records.size(), kTasks);
+  const std::string& victim = records[kVictim].message;
+  EXPECT_FALSE(records[kVictim].ok);
+
+  const bool isolated = find_executor(model).isolates_tasks;
+  if (mode == fault_mode::throw_exception || isolated) {
+    // Only the faulty task fails; every other one finishes.
+    EXPECT_EQ(runs[0].failed_tasks, 1U) << victim;
+    for (std::size_t i = 0; i < kTasks; ++i) {
+      if (i != kVictim) {
+        EXPECT_TRUE(records[i].ok) << i << ": " << records[i].message;
+      }
+    }
+  } else {
+    // The whole run died with it, and parlab says how and where.
+    EXPECT_EQ(runs[0].failed_tasks, kTasks);
+    EXPECT_EQ(victim.rfind("the whole run died: ", 0), 0U) << victim;
+    EXPECT_NE(victim.find("in task 3"), std::string::npos) << victim;
+    EXPECT_NE(records[0].message.find("lost with the whole run"), std::string::npos);
+  }
+  std::string expected;
+  switch (mode) {
+    case fault_mode::throw_exception:
+      expected = "injected fault (throw) in task 3";
+      break;
+    case fault_mode::abort_process:
+      expected = "killed by SIGABRT";
+      break;
+    case fault_mode::segfault:
+      expected = kSanitized ? "" : "killed by SIGSEGV";
+      break;
+    case fault_mode::exit_process:
+      expected = "exited with status 3";
+      break;
+    case fault_mode::none:
+      break;
+  }
+  EXPECT_NE(victim.find(expected), std::string::npos) << victim;
+
+  int status = 0;
+  EXPECT_TRUE(::waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD) << "a child is left";
+  EXPECT_EQ(children_in_proc(), 0U) << "a child (or zombie) is left in /proc";
+}
+
+std::vector<std::string> available_models() {
+  std::vector<std::string> names;
+  for (const auto& info : executors()) {
+    if (info.available) names.push_back(info.name);
+  }
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(ModesTimesModels, FaultMatrix,
+                         ::testing::Combine(::testing::Values("throw", "abort", "segv", "exit"),
+                                            ::testing::ValuesIn(available_models())),
+                         [](const auto& param_info) {
+                           std::string n =
+                               std::get<0>(param_info.param) + "_" + std::get<1>(param_info.param);
+                           for (char& c : n) {
+                             if (c == '-') c = '_';
+                           }
+                           return n;
+                         });
+
+TEST(FaultModes, NamesRoundTripAndUnknownOnesAreRejected) {
+  for (auto m : {fault_mode::throw_exception, fault_mode::abort_process, fault_mode::segfault,
+                 fault_mode::exit_process}) {
+    EXPECT_EQ(fault_mode_from_string(to_string(m)), m);
+  }
+  EXPECT_TRUE(kills_process(fault_mode::segfault));
+  EXPECT_FALSE(kills_process(fault_mode::throw_exception));
+  try {
+    (void)fault_mode_from_string("explode");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'explode'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("segv"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace parlab
