@@ -155,6 +155,27 @@ TEST_F(Cli, AnAbortingTaskKillsTheThreadsRunButOnlyItsProcess) {
   EXPECT_NE(o.out.find("1 failed"), std::string::npos) << o.out;
 }
 
+TEST_F(Cli, OverheadMeasuresEachModelAndWritesItsJson) {
+  const auto o = parlab("overhead -e sequential,thread-pool,process-pool -t 20 -r 2 --json -");
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(o.out);
+  EXPECT_EQ(doc["schema"], "parlab.overhead/1");
+  ASSERT_EQ(doc["models"].size(), 3U);
+  for (const auto& m : doc["models"]) {
+    EXPECT_GT(m["per_task_seconds"].get<double>(), 0.0) << m["executor"];
+    EXPECT_GE(m["first_task_seconds"].get<double>(), 0.0) << m["executor"];
+    EXPECT_GT(m["single_task_run_seconds"].get<double>(), 0.0) << m["executor"];
+  }
+  // Forking the pool's worker costs more than starting a thread-pool's thread (ratio, one run).
+  EXPECT_GT(doc["models"][2]["first_task_seconds"].get<double>(),
+            doc["models"][1]["first_task_seconds"].get<double>());
+  EXPECT_NE(o.err.find("per task (us)"), std::string::npos) << "the table goes to stderr";
+  const auto bad = parlab("overhead -e fibers");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("'fibers'"), std::string::npos);
+  EXPECT_EQ(parlab("overhead -t 1").code, 2);
+}
+
 TEST_F(Cli, RunPrintsATableWithEveryModel) {
   const auto o =
       parlab("run -w cpu -e sequential,threads,thread-pool,processes,gil-threads -j 2" + kQuick);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -34,6 +35,93 @@ TEST(Workloads, IoTasksWaitSizeMillisecondsThenComputeALittle) {
   EXPECT_EQ(tasks[0].steps[0].kind, step_kind::wait);
   EXPECT_EQ(tasks[0].steps[0].amount, 7'000'000U);
   EXPECT_EQ(tasks[0].steps[1].kind, step_kind::compute);
+}
+
+TEST(Workloads, MixedTasksSplitTheirTimeByTheCpuFraction) {
+  workload_spec spec;
+  spec.name = "mixed";
+  spec.tasks = 2;
+  spec.size = 40;
+  spec.cpu_fraction = 0.25;
+  const auto tasks = make_workload(spec);
+  ASSERT_EQ(tasks[0].steps.size(), 8U);  // four rounds of compute then wait
+  std::uint64_t units = 0, wait_ns = 0;
+  for (const auto& s : tasks[0].steps) (s.kind == step_kind::compute ? units : wait_ns) += s.amount;
+  EXPECT_EQ(wait_ns, 30'000'000U);  // 75% of 40 ms
+  EXPECT_NEAR(static_cast<double>(units), 10.0 * compute_units_per_ms, 4.0);
+  spec.cpu_fraction = 0.0;
+  const auto waiting = make_workload(spec);
+  for (const auto& s : waiting[0].steps) EXPECT_EQ(s.kind, step_kind::wait);
+  spec.cpu_fraction = 1.0;
+  const auto computing = make_workload(spec);
+  for (const auto& s : computing[0].steps) EXPECT_EQ(s.kind, step_kind::compute);
+  spec.cpu_fraction = 1.5;
+  EXPECT_THROW((void)make_workload(spec), std::invalid_argument);
+  EXPECT_EQ(workload_parameters(spec).at(0).first, "cpu_fraction");
+}
+
+TEST(Workloads, MemTasksStreamTheSameResultUnderEveryModel) {
+  workload_spec spec;
+  spec.name = "mem";
+  spec.tasks = 4;
+  spec.size = 3;  // MiB: small, this checks results, not bandwidth
+  const auto tasks = make_workload(spec);
+  ASSERT_EQ(tasks[0].steps.at(0).kind, step_kind::touch);
+  EXPECT_EQ(tasks[0].steps[0].amount, 3U << 20U);
+  const auto expected = make_executor("sequential")->run(tasks, {});
+  for (const char* model : {"threads", "process-pool", "gil-threads", "async"}) {
+    run_options options;
+    options.workers = 2;
+    const auto r = make_executor(model)->run(tasks, options);
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      ASSERT_TRUE(r.records[i].ok) << model << ": " << r.records[i].message;
+      EXPECT_EQ(r.records[i].result, expected.records[i].result) << model << " " << i;
+    }
+  }
+}
+
+/// Entries named parlab-file-* in the temporary directory.
+std::size_t file_workload_dirs() {
+  std::size_t n = 0;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
+    if (e.path().filename().string().rfind("parlab-file-", 0) == 0) ++n;
+  }
+  return n;
+}
+
+TEST(Workloads, FileTasksVerifyTheirBytesAndLeaveNothingBehind) {
+  const std::size_t before = file_workload_dirs();
+  {
+    workload_spec spec;
+    spec.name = "file";
+    spec.tasks = 6;
+    spec.size = 64;
+    spec.fault = fault_mode::throw_exception;  // a failing task must not leave its file either
+    spec.fault_task = 2;
+    const auto tasks = make_workload(spec);
+    EXPECT_EQ(file_workload_dirs(), before + 1);
+    const auto expected = make_executor("sequential")->run(tasks, {});
+    for (const char* model : {"threads", "processes", "async"}) {
+      run_options options;
+      options.workers = 3;
+      const auto r = make_executor(model)->run(tasks, options);
+      EXPECT_EQ(r.failed_tasks(), 1U) << model;
+      for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if (i == 2) continue;
+        ASSERT_TRUE(r.records[i].ok) << model << ": " << r.records[i].message;
+        EXPECT_EQ(r.records[i].result, expected.records[i].result) << model << " " << i;
+        std::size_t blocking = 0;
+        for (const auto& e : r.recorded.events) {
+          if (e.task == i && e.kind == event_kind::wait && e.wait == wait_kind::blocking) {
+            ++blocking;
+          }
+        }
+        EXPECT_EQ(blocking, 2U) << "write+fsync, then read back: " << model;
+      }
+    }
+  }
+  EXPECT_EQ(file_workload_dirs(), before) << "the file workload's directory was left behind";
 }
 
 TEST(Workloads, SameSeedSameTasksOtherSeedOtherNumbers) {

@@ -8,6 +8,7 @@
 #include <parlab/http.hpp>
 #include <parlab/kernel_figures.hpp>
 #include <parlab/machine.hpp>
+#include <parlab/overhead.hpp>
 #include <parlab/report.hpp>
 #include <parlab/task.hpp>
 #include <parlab/thread_pool.hpp>

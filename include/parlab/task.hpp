@@ -18,6 +18,7 @@ enum class step_kind {
   compute,   ///< burn CPU in a real kernel (prime counting by trial division); amount = units
   wait,      ///< block without using the CPU (sleep latency); amount = nanoseconds
   download,  ///< HTTP GET of `amount` bytes from the loopback server on `port`, checksum verified
+  touch,     ///< stream memory: a STREAM triad over three arrays of `amount` bytes in all
 };
 
 /// One step of a built-in task.
@@ -56,6 +57,13 @@ class task_context {
   /// Runs `units` units of the prime-counting kernel in small chunks, calling the model's
   /// between_chunks() hook after each. Returns the number of primes found. Blocks (computes).
   std::uint64_t compute(std::uint64_t units);
+
+  /// Streams memory: eight passes of a STREAM triad a[i] = b[i] + 3 * c[i] over three arrays of
+  /// doubles of `bytes` in all (mapped with transparent huge pages asked for, initialised from the
+  /// seed, unmapped), in chunks of
+  /// 64 KiB with the model's between_chunks() hook after each. Memory-bound when `bytes` exceeds
+  /// the caches. Returns a checksum of a. Blocks (uses the CPU and the memory bus).
+  std::uint64_t touch(std::uint64_t bytes);
 
   /// Blocks for `duration` without using the CPU. The model's hooks run around the wait.
   void wait(std::chrono::nanoseconds duration);
@@ -119,6 +127,10 @@ struct task {
 
 /// Numbers tested per compute unit; one unit is a few microseconds of integer division.
 inline constexpr std::uint64_t numbers_per_unit = 64;
+
+/// About how many compute units take a millisecond (one unit measured at ~6.4 us on the
+/// reference VM); used to size the mixed workload's compute. Machines differ.
+inline constexpr double compute_units_per_ms = 156.0;
 
 /// Counts primes in [first, first + count) by trial division. Pure, thread-safe.
 [[nodiscard]] std::uint64_t count_primes(std::uint64_t first, std::uint64_t count) noexcept;

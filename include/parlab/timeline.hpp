@@ -61,6 +61,12 @@ struct event {
 /// Events in one lane by default: enough for ~10 minutes of a worker being preempted every 10 ms.
 inline constexpr std::size_t default_lane_capacity = std::size_t{1} << 16;
 
+/// Events a recorder reserves at most over all its lanes (2^21 events, 64 MiB): with many
+/// workers (an event loop with 100,000 tasks in flight) each lane gets its share, at least
+/// min_lane_capacity, instead of default_lane_capacity each.
+inline constexpr std::size_t recorder_event_budget = std::size_t{1} << 21;
+inline constexpr std::size_t min_lane_capacity = 64;
+
 /// Gap detection reads the clock once every this many compute chunks (a chunk is ~6 us), so
 /// recording costs about a tenth of a percent; a gap's position is known to within that stretch.
 inline constexpr std::uint32_t chunks_per_check = 4;
@@ -132,7 +138,8 @@ struct timeline {
 /// use theirs (each lane is a separate object; no sharing, no false sharing of hot state).
 class recorder {
  public:
-  /// @param workers lanes 0..workers-1; @param capacity events per lane
+  /// @param workers lanes 0..workers-1; @param capacity events per lane, lowered to
+  /// max(min_lane_capacity, recorder_event_budget / workers) when that is smaller
   explicit recorder(std::size_t workers, std::size_t capacity = default_lane_capacity);
 
   /// Worker w's lane. Thread-safe for distinct w; throws std::out_of_range for a bad w.

@@ -42,6 +42,8 @@ struct workload_spec {
   std::size_t fault_task = 0;  ///< which task gets the fault
   /// http only: how the loopback server the workload starts answers (latency, bandwidth).
   http_server_options http;
+  /// mixed only: the share of each task's time spent computing, in [0, 1].
+  double cpu_fraction = 0.5;
 };
 
 /// A registry entry: what `parlab list` prints.

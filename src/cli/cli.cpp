@@ -3,6 +3,7 @@
 #include <parlab/clock.hpp>
 #include <parlab/experiment.hpp>
 #include <parlab/machine.hpp>
+#include <parlab/overhead.hpp>
 #include <parlab/pictures.hpp>
 #include <parlab/report.hpp>
 
@@ -93,6 +94,7 @@ struct run_options_cli {
   std::int64_t fault_task = 0;
   std::int64_t http_latency_ms = 20;
   double http_bandwidth_mib = 8.0;
+  double cpu_fraction = 0.5;
 };
 
 std::size_t at_least(std::int64_t value, std::int64_t minimum, const char* option) {
@@ -267,6 +269,10 @@ int command_run(const run_options_cli& o, const common_options& common) {
         fmt::format("--http-bandwidth must be in [0, 1000000] MiB/s, 0 for unlimited (got {})",
                     o.http_bandwidth_mib));
   }
+  if (!(o.cpu_fraction >= 0.0 && o.cpu_fraction <= 1.0)) {
+    throw usage_error(fmt::format("--cpu-fraction must be in [0, 1] (got {})", o.cpu_fraction));
+  }
+  spec.workload.cpu_fraction = o.cpu_fraction;
   spec.workload.http.latency = std::chrono::milliseconds(o.http_latency_ms);
   spec.workload.http.bandwidth_bytes_per_second =
       static_cast<std::uint64_t>(o.http_bandwidth_mib * 1024.0 * 1024.0);
@@ -311,6 +317,44 @@ int command_list() {
                        e.description);
   }
   print_to(stdout, out);
+  return exit_ok;
+}
+
+struct overhead_options_cli {
+  std::vector<std::string> executors;  // empty: every model built here
+  std::int64_t tasks = 200;
+  std::int64_t repeat = 7;
+  std::string json;
+};
+
+int command_overhead(const overhead_options_cli& o) {
+  std::vector<std::string> models = o.executors;
+  if (models.empty()) {
+    for (const auto& e : executors()) {
+      if (e.available) models.push_back(e.name);
+    }
+  }
+  for (const auto& m : models) (void)make_executor(m);  // unknown or unbuilt: exit 2
+  const std::size_t tasks = at_least(o.tasks, 2, "--tasks");
+  const std::size_t repeat = at_least(o.repeat, 1, "--repeat");
+  const output_target json{o.json};
+  json.check("--json");
+  std::FILE* human = json.is_stdout() ? stderr : stdout;
+  const machine_info machine = describe_machine();
+  print_to(human, fmt::format("Fixed costs per model with W = 1 and empty tasks ({} per batch, "
+                              "median of {}), on {} cores:\n",
+                              tasks, repeat, machine.cores));
+  std::vector<overhead_figures> rows;
+  for (const auto& m : models) {
+    rows.push_back(measure_overhead(m, tasks, repeat));
+  }
+  json.write(overhead_to_json(machine, rows));
+  print_to(human, format_overhead_table(rows));
+  print_to(human,
+           "\nfirst task: run start until the first task starts (creating the worker);\n"
+           "per task: each further task (dispatch + result back; a thread or process per task "
+           "also pays its creation and join);\nfinish: last task's end until the run returns "
+           "(join, reap).\n");
   return exit_ok;
 }
 
@@ -494,6 +538,7 @@ constexpr const char* kExamples = R"(Examples:
   parlab run -w cpu -e threads,process-pool --fault segv --fault-task 3   who survives a crash
   parlab report result.json --svg timeline.svg     draw a saved result
   parlab list
+  parlab overhead --json overhead.json     what creating, dispatching and joining cost here
 
 Exit codes: 0 ok, 1 a task failed, 2 bad input, 3 the run could not be carried out.)";
 
@@ -524,7 +569,7 @@ int dispatch(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "Run a workload under one or more execution models");
   run->add_option("-w,--workload", run_opts.workload,
-                  "Workload: cpu, io or http (see 'parlab list')")
+                  "Workload: cpu, io, http, file, mem or mixed (see 'parlab list')")
       ->capture_default_str();
   run->add_option("-e,--executor", run_opts.executors,
                   "Execution models, comma-separated (see 'parlab list')")
@@ -550,6 +595,9 @@ int dispatch(int argc, char** argv) {
                   "Write a Chrome trace (open in ui.perfetto.dev) to PATH or -");
   run->add_option("--svg", common.svg, "Write the timelines as an SVG image to PATH or -");
   run->add_option("--report", common.report, "Write a self-contained HTML report to PATH or -");
+  run->add_option("--cpu-fraction", run_opts.cpu_fraction,
+                  "mixed: share of each task's time spent computing, 0..1")
+      ->capture_default_str();
   run->add_option("--http-latency", run_opts.http_latency_ms,
                   "http: milliseconds the loopback server waits before each response")
       ->capture_default_str();
@@ -576,6 +624,20 @@ int dispatch(int argc, char** argv) {
   demo->add_option("--svg", common.svg, "Also write the timelines as SVG to PATH or -");
   demo->add_option("--report", common.report,
                    "Write the HTML report to PATH or - (default: ./parlab-report.html)");
+
+  overhead_options_cli overhead_opts;
+  auto* overhead = app.add_subcommand(
+      "overhead", "Measure what each model costs here: start a worker, per task, finish");
+  overhead
+      ->add_option("-e,--executor", overhead_opts.executors,
+                   "Models to measure (default: every model built here)")
+      ->delimiter(',');
+  overhead->add_option("-t,--tasks", overhead_opts.tasks, "Empty tasks per batch run")
+      ->capture_default_str();
+  overhead->add_option("-r,--repeat", overhead_opts.repeat, "Runs per figure (median)")
+      ->capture_default_str();
+  overhead->add_option("--json", overhead_opts.json,
+                       "Write the figures (schema parlab.overhead/1) to PATH or -");
 
   std::string saved;
   auto* report = app.add_subcommand(
@@ -608,6 +670,7 @@ int dispatch(int argc, char** argv) {
   apply_pinning(common);
   if (*run) return command_run(run_opts, common);
   if (*list) return command_list();
+  if (*overhead) return command_overhead(overhead_opts);
   if (*report) return command_report(saved, common);
   return command_demo(common);  // 'parlab demo' and plain 'parlab'
 }

@@ -130,6 +130,9 @@ void event_lane::after_chunk() noexcept {
 }
 
 recorder::recorder(std::size_t workers, std::size_t capacity) {
+  if (workers != 0) {
+    capacity = std::min(capacity, std::max(min_lane_capacity, recorder_event_budget / workers));
+  }
   lanes_.reserve(workers);
   for (std::size_t w = 0; w < workers; ++w) lanes_.emplace_back(w, capacity);
 }

@@ -80,9 +80,10 @@ class async_executor final : public executor {
       std::uint64_t checksum = checksum_start(t.seed);
       asio::steady_timer timer(co_await asio::this_coro::executor);
       for (const step& s : t.steps) {
-        if (s.kind == step_kind::compute) {
+        if (s.kind == step_kind::compute || s.kind == step_kind::touch) {
           const std::int64_t before = thread_cpu_ns();
-          checksum = checksum_fold(checksum, ctx.compute(s.amount));
+          checksum = checksum_fold(
+              checksum, s.kind == step_kind::compute ? ctx.compute(s.amount) : ctx.touch(s.amount));
           cpu += thread_cpu_ns() - before;
           continue;
         }

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/machine_json.hpp"
+
 namespace parlab {
 namespace {
 
@@ -108,6 +110,14 @@ json run_to_json(const measured_run& r) {
 
 }  // namespace
 
+namespace detail {
+nlohmann::ordered_json machine_to_json(const machine_info& machine) {
+  return {{"cores", machine.cores},       {"online_cpus", machine.online_cpus},
+          {"affinity", machine.affinity}, {"cpu_model", machine.cpu_model},
+          {"kernel", machine.kernel},     {"hostname", machine.hostname}};
+}
+}  // namespace detail
+
 std::string to_json(const machine_info& machine, const std::vector<measured_run>& runs,
                     int indent) {
   json runs_json = json::array();
@@ -115,13 +125,7 @@ std::string to_json(const machine_info& machine, const std::vector<measured_run>
   const json doc = {
       {"schema", result_schema},
       {"parlab_version", PARLAB_VERSION},
-      {"machine",
-       {{"cores", machine.cores},
-        {"online_cpus", machine.online_cpus},
-        {"affinity", machine.affinity},
-        {"cpu_model", machine.cpu_model},
-        {"kernel", machine.kernel},
-        {"hostname", machine.hostname}}},
+      {"machine", detail::machine_to_json(machine)},
       {"runs", std::move(runs_json)},
   };
   // replace: a task's message may hold bytes that are not UTF-8; never fail the whole document.

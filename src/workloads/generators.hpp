@@ -22,6 +22,12 @@ void inject_fault(fault_mode mode, std::size_t id);
                                                std::uint64_t seed);
 [[nodiscard]] std::vector<task> make_io_tasks(std::size_t tasks, std::uint64_t size,
                                               std::uint64_t seed);
+[[nodiscard]] std::vector<task> make_mem_tasks(std::size_t tasks, std::uint64_t size,
+                                               std::uint64_t seed);
+[[nodiscard]] std::vector<task> make_mixed_tasks(std::size_t tasks, std::uint64_t size,
+                                                 std::uint64_t seed, double cpu_fraction);
+[[nodiscard]] std::vector<task> make_file_tasks(std::size_t tasks, std::uint64_t size,
+                                                std::uint64_t seed);
 [[nodiscard]] std::vector<task> make_http_tasks(std::size_t tasks, std::uint64_t size,
                                                 std::uint64_t seed,
                                                 const http_server_options& server);

@@ -23,6 +23,12 @@ const std::vector<workload_info>& workloads() {
       {"http",
        "I/O-bound on real I/O: download from a loopback HTTP server (latency, bandwidth), verify",
        "KiB downloaded per task", 64, 32},
+      {"file", "I/O-bound on the file system: write, fsync, read back and check a private file",
+       "KiB written per task", 256, 16},
+      {"mem", "memory-bound: eight passes of a STREAM triad over arrays larger than the caches",
+       "MiB of arrays per task", 48, 8},
+      {"mixed", "alternate compute and wait, --cpu-fraction of the time computing (4 rounds)",
+       "milliseconds per task (about)", 40, 16},
   };
   return list;
 }
@@ -63,6 +69,7 @@ bool kills_process(fault_mode mode) noexcept {
 }
 
 std::vector<std::pair<std::string, double>> workload_parameters(const workload_spec& spec) {
+  if (spec.name == "mixed") return {{"cpu_fraction", spec.cpu_fraction}};
   if (spec.name != "http") return {};
   return {
       {"latency_ms", static_cast<double>(spec.http.latency.count())},
@@ -83,8 +90,18 @@ std::vector<task> make_workload(const workload_spec& spec) {
     tasks = detail::make_cpu_tasks(spec.tasks, size, spec.seed);
   } else if (info.name == "io") {
     tasks = detail::make_io_tasks(spec.tasks, size, spec.seed);
-  } else {
+  } else if (info.name == "http") {
     tasks = detail::make_http_tasks(spec.tasks, size, spec.seed, spec.http);
+  } else if (info.name == "file") {
+    tasks = detail::make_file_tasks(spec.tasks, size, spec.seed);
+  } else if (info.name == "mem") {
+    tasks = detail::make_mem_tasks(spec.tasks, size, spec.seed);
+  } else {
+    if (!(spec.cpu_fraction >= 0.0 && spec.cpu_fraction <= 1.0)) {
+      throw std::invalid_argument("cpu fraction must be in [0, 1] (got " +
+                                  std::to_string(spec.cpu_fraction) + ")");
+    }
+    tasks = detail::make_mixed_tasks(spec.tasks, size, spec.seed, spec.cpu_fraction);
   }
   if (spec.fault != fault_mode::none) {
     task& victim = tasks.at(spec.fault_task);

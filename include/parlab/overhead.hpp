@@ -1,0 +1,43 @@
+#pragma once
+/// @file What an execution model costs on this machine, measured with empty tasks: how long
+/// until the first task starts (creating workers), what each further task adds (dispatching it
+/// and passing its result back), and how long after the last task the run ends (joining or
+/// reaping the workers).
+
+#include <parlab/machine.hpp>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace parlab {
+
+/// One model's costs, medians over the repeats, in nanoseconds.
+struct overhead_figures {
+  std::string executor;
+  std::size_t workers = 0;        ///< W used (1: every task is a full round trip)
+  std::size_t tasks = 0;          ///< empty tasks per batch run
+  std::size_t repeat = 0;         ///< runs per figure
+  double start_ns = 0;            ///< run start -> first task starts (create a worker, dispatch)
+  double per_task_ns = 0;         ///< each further empty task: dispatch + result back (+ create
+                                  ///< and join, for a thread or process per task)
+  double finish_ns = 0;           ///< last task ends -> run returns (join, reap, collect)
+  double single_task_run_ns = 0;  ///< a whole run of one empty task
+};
+
+/// Measures `executor` (W = 1) on runs of 1 and of `tasks` empty tasks, `repeat` times each,
+/// alternating; recording is off. Throws std::invalid_argument for an unknown or unbuilt model,
+/// tasks < 2 or repeat < 1. Blocks.
+[[nodiscard]] overhead_figures measure_overhead(const std::string& executor,
+                                                std::size_t tasks = 200, std::size_t repeat = 7);
+
+/// The table: one row per model, figures in microseconds.
+[[nodiscard]] std::string format_overhead_table(const std::vector<overhead_figures>& rows);
+
+/// The document {"schema": "parlab.overhead/1", "machine": ..., "models": [...]} (see
+/// docs/json-schema.md).
+[[nodiscard]] std::string overhead_to_json(const machine_info& machine,
+                                           const std::vector<overhead_figures>& rows,
+                                           int indent = 2);
+
+}  // namespace parlab
