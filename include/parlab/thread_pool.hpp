@@ -55,6 +55,7 @@ class thread_pool {
   std::condition_variable idle_;          // signalled when the pool drains
   std::deque<job> queue_;
   std::size_t running_ = 0;            // jobs taken but not finished
+  std::size_t sleeping_ = 0;           // workers waiting for work: post() wakes one only then
   std::vector<std::jthread> workers_;  // last member: joined first, before the queue dies
 };
 

@@ -40,6 +40,8 @@ class async_executor final : public executor {
  protected:
   void execute(std::span<const task> tasks, const run_options& options,
                run_result& result) override {
+    pid_ = ::getpid();
+    tid_ = ::gettid();
     asio::io_context loop(1);  // one thread runs it: no locking inside Asio
     std::size_t next = 0;      // only the loop thread touches it
     const std::size_t in_flight = std::min(options.workers, tasks.size());
@@ -68,8 +70,8 @@ class async_executor final : public executor {
     }
     record.task_id = t.id;
     record.worker = w;
-    record.pid = ::getpid();
-    record.tid = ::gettid();
+    record.pid = pid_;  // one process, one thread: asked once per run (each is a system call)
+    record.tid = tid_;
     record.start_ns = monotonic_ns();
     if (slot_lane != nullptr)
       slot_lane->begin_task(static_cast<std::uint32_t>(t.id), record.start_ns);
@@ -117,6 +119,9 @@ class async_executor final : public executor {
     record.end_ns = monotonic_ns();
     if (slot_lane != nullptr) slot_lane->end_task(record.start_ns, record.end_ns);
   }
+
+  pid_t pid_ = 0;
+  pid_t tid_ = 0;
 };
 
 }  // namespace

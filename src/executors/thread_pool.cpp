@@ -25,11 +25,15 @@ thread_pool::~thread_pool() {
 }
 
 void thread_pool::post(job j) {
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(j));
+    wake = sleeping_ != 0;
   }
-  has_work_.notify_one();
+  // A busy pool takes the job when its current one ends: waking nobody saves a futex call per
+  // post, which is most of what dispatching costs.
+  if (wake) has_work_.notify_one();
 }
 
 void thread_pool::wait_idle() {
@@ -44,7 +48,11 @@ void thread_pool::work(std::stop_token stop, std::size_t worker) {
     {
       std::unique_lock lock(mutex_);
       // Returns with the queue non-empty, or with a stop requested and nothing left to do.
-      has_work_.wait(lock, stop, [this] { return !queue_.empty(); });
+      if (queue_.empty()) {
+        ++sleeping_;
+        has_work_.wait(lock, stop, [this] { return !queue_.empty(); });
+        --sleeping_;
+      }
       if (queue_.empty()) return;
       next = std::move(queue_.front());
       queue_.pop_front();
