@@ -155,6 +155,18 @@ TEST(Conclusions, ExplainTheClassicResultFromTheNumbers) {
                                           run("processes", 1.0, 1.0), run("gil-threads", 1.0, 1.0)};
   const auto honest = conclusions(flat, io, 2);
   EXPECT_EQ(honest[0].find("interpreter lock serialises"), std::string::npos) << honest[0];
+
+  // The event loop: a gain on waiting, none on computing - and no claim when that is not so.
+  auto with_async = [&](std::vector<measured_run> runs, double speedup) {
+    runs.push_back(run("async", speedup, 0.1));
+    return runs;
+  };
+  const auto loop = conclusions(with_async(cpu, 0.99), with_async(io, 14.5), 2);
+  ASSERT_EQ(loop.size(), 3U);
+  EXPECT_NE(loop[2].find("async 14.50x on the I/O-bound work"), std::string::npos) << loop[2];
+  EXPECT_NE(loop[2].find("overlaps waiting, never computing"), std::string::npos) << loop[2];
+  const auto no_gap = conclusions(with_async(cpu, 1.9), with_async(io, 14.5), 2);
+  EXPECT_EQ(no_gap[2].find("overlaps waiting"), std::string::npos) << no_gap[2];
 }
 
 }  // namespace

@@ -77,6 +77,25 @@ std::vector<std::string> conclusions(const std::vector<measured_run>& cpu_runs,
     lines.push_back(line);
   }
 
+  const auto* io_async = find(io_runs, "async");
+  const auto* cpu_async = find(cpu_runs, "async");
+  if (io_async != nullptr && cpu_async != nullptr) {
+    const double io = speedup_of(io_async);
+    const double cpu = speedup_of(cpu_async);
+    std::string line = fmt::format(
+        "An event loop: async {:.2f}x on the I/O-bound work with one thread ({} tasks in flight, "
+        "{:.0f}% CPU, {} voluntary context switches) and {:.2f}x on the CPU-bound work",
+        io, io_async->concurrency.peak_in_flight, io_async->cpu_utilisation * 100.0,
+        io_async->kernel.voluntary_switches, cpu);
+    if (io >= 2.0 && cpu < 1.3) {
+      line +=
+          " - it overlaps waiting, never computing: a compute step holds the loop's only thread.";
+    } else {
+      line += " - the expected contrast did not appear this time.";
+    }
+    lines.push_back(line);
+  }
+
   const auto* io_processes = find(io_runs, "processes");
   const auto* io_pool = find(io_runs, "thread-pool");
   if (io_processes != nullptr && io_threads != nullptr && io_pool != nullptr) {

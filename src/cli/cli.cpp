@@ -397,8 +397,8 @@ int command_demo(const common_options& common) {
     }
   }
   const std::int64_t started = monotonic_ns();
-  const std::vector<std::string> models = {"sequential", "threads", "thread-pool", "processes",
-                                           "gil-threads"};
+  const std::vector<std::string> models = {"sequential", "threads",     "thread-pool",
+                                           "processes",  "gil-threads", "async"};
   session s(out);
   const machine_info& machine = s.machine();
 
@@ -614,7 +614,7 @@ int dispatch(int argc, char** argv) {
 
   auto* list = app.add_subcommand("list", "List workloads and execution models");
   auto* demo = app.add_subcommand(
-      "demo", "Run the classic experiment: cpu and io under five models, with conclusions");
+      "demo", "Run the classic experiment: cpu and io under six models, with conclusions");
   demo->add_option("-r,--repeat", common.repeat, "Measured runs per model, after one warm-up")
       ->capture_default_str();
   demo->add_option("--pin-cores", common.pin_cores, "Run on these CPUs only (e.g. 0)");

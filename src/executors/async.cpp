@@ -1,11 +1,17 @@
-// async: one event-loop thread (Boost.Asio, C++20 coroutines). At most W tasks are in flight;
-// each is a coroutine on the one loop. A wait step becomes an asynchronous timer, so thousands of
-// waits overlap on one thread; a compute step runs inline on the loop and blocks every other
-// task meanwhile - so an event loop helps I/O-bound work and cannot help CPU-bound work.
+// async: one event-loop thread (Boost.Asio). At most W tasks are in flight, one per worker slot
+// (a slot is a lane in the timeline). A wait step becomes an asynchronous timer and a download
+// an asynchronous HTTP request (a C++20 coroutine), so thousands of waits overlap on one thread;
+// a compute step runs inline on the loop and blocks every other task meanwhile - so an event
+// loop helps I/O-bound work and cannot help CPU-bound work.
 //
-// Built-in step tasks are interpreted here step by step. A user callable (a task without steps)
-// runs inline like any blocking code would in a coroutine: its ctx.wait blocks the whole loop,
-// exactly like time.sleep() inside an asyncio coroutine.
+// Each slot is a small state machine: run_slot() runs its task's steps until one has to wait,
+// starts that wait and returns to the loop; the wait's completion handler records the wait and
+// calls run_slot() again, which continues with the next step or the next task. The slots (and
+// their timers) are allocated once per run, so a wait costs a timer operation, not a coroutine
+// frame: 100,000 waits in flight stay cheap (docs/performance.md has the figures).
+//
+// A user callable (a task without steps) runs inline like any blocking code would in a
+// coroutine: its ctx.wait blocks the whole loop, exactly like time.sleep() inside asyncio.
 
 #include <parlab/clock.hpp>
 
@@ -18,15 +24,15 @@
 
 #include <sys/types.h>
 #include <unistd.h>
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <exception>
+#include <memory>
+#include <optional>
 
 namespace parlab::detail {
 namespace {
@@ -40,88 +46,204 @@ class async_executor final : public executor {
  protected:
   void execute(std::span<const task> tasks, const run_options& options,
                run_result& result) override {
-    pid_ = ::getpid();
-    tid_ = ::gettid();
     asio::io_context loop(1);  // one thread runs it: no locking inside Asio
-    std::size_t next = 0;      // only the loop thread touches it
     const std::size_t in_flight = std::min(options.workers, tasks.size());
+    run_state state{loop,
+                    tasks,
+                    result.records,
+                    ::getpid(),
+                    ::gettid(),
+                    0,
+                    std::make_unique<std::optional<slot>[]>(in_flight)};
+    for (std::size_t w = 0; w < in_flight; ++w) state.slots[w].emplace(loop, w, lane(w));
     for (std::size_t w = 0; w < in_flight; ++w) {
-      // Worker slot w: takes the next task whenever its previous one ended. A slot is a lane.
-      asio::co_spawn(
-          loop,
-          [&, w]() -> asio::awaitable<void> {
-            for (std::size_t i = next++; i < tasks.size(); i = next++) {
-              co_await run_one(tasks[i], w, result.records[i]);
-            }
-          },
-          asio::detached);
+      run_slot(state, *state.slots[w]);  // each runs until its first wait
     }
     loop.run();
   }
 
  private:
-  /// Runs task `t` on slot `w` of the loop, filling `record` like run_task() does.
-  asio::awaitable<void> run_one(const task& t, std::size_t w, task_record& record) {
-    event_lane* slot_lane = lane(w);
-    if (t.steps.empty()) {  // a callable: nothing to interpret, it runs inline
-      no_hooks hooks;
-      run_task(t, w, hooks, record, slot_lane);
-      co_return;
+  /// One worker slot: the task it runs and where that task is.
+  struct slot {
+    slot(asio::io_context& loop, std::size_t w, event_lane* l) : timer(loop), worker(w), lane(l) {}
+    /// Room for the slot's one pending timer operation (Asio's "custom memory allocation"
+    /// pattern): a wait then allocates nothing; a bigger or second request goes to the heap.
+    alignas(std::max_align_t) unsigned char op_memory[128];  // a wait op is 104 bytes here
+    bool op_in_use = false;
+    asio::steady_timer timer;
+    std::size_t worker;
+    event_lane* lane;
+    std::size_t task = no_task;  // index into the batch, or no_task between tasks
+    std::size_t step = 0;        // the next step to run
+    std::uint64_t checksum = 0;
+    std::int64_t cpu_ns = 0;
+    std::int64_t asked_ns = 0;  // when the current wait started
+    no_hooks hooks;
+    std::optional<task_context> ctx;
+  };
+  static constexpr std::size_t no_task = static_cast<std::size_t>(-1);
+
+  /// Hands a timer operation the slot's op_memory when it fits and is free.
+  template <class T>
+  struct slot_allocator {
+    using value_type = T;
+    slot* owner;
+    explicit slot_allocator(slot* s) noexcept : owner(s) {}
+    template <class U>
+    slot_allocator(const slot_allocator<U>& other) noexcept : owner(other.owner) {}  // NOLINT
+    T* allocate(std::size_t n) {
+      if (!owner->op_in_use && n * sizeof(T) <= sizeof owner->op_memory) {
+        owner->op_in_use = true;
+        return reinterpret_cast<T*>(owner->op_memory);
+      }
+      return std::allocator<T>().allocate(n);
     }
-    record.task_id = t.id;
-    record.worker = w;
-    record.pid = pid_;  // one process, one thread: asked once per run (each is a system call)
-    record.tid = tid_;
-    record.start_ns = monotonic_ns();
-    if (slot_lane != nullptr)
-      slot_lane->begin_task(static_cast<std::uint32_t>(t.id), record.start_ns);
-    std::int64_t cpu = 0;
-    try {
-      no_hooks hooks;
-      task_context ctx(hooks, t.seed, w, slot_lane);
-      std::uint64_t checksum = checksum_start(t.seed);
-      asio::steady_timer timer(co_await asio::this_coro::executor);
-      for (const step& s : t.steps) {
-        if (s.kind == step_kind::compute || s.kind == step_kind::touch) {
-          const std::int64_t before = thread_cpu_ns();
-          checksum = checksum_fold(
-              checksum, s.kind == step_kind::compute ? ctx.compute(s.amount) : ctx.touch(s.amount));
-          cpu += thread_cpu_ns() - before;
+    void deallocate(T* p, std::size_t n) noexcept {
+      if (reinterpret_cast<unsigned char*>(p) == owner->op_memory) {
+        owner->op_in_use = false;
+      } else {
+        std::allocator<T>().deallocate(p, n);
+      }
+    }
+    template <class U>
+    bool operator==(const slot_allocator<U>& other) const noexcept {
+      return owner == other.owner;
+    }
+  };
+
+  /// What every slot shares. Only the loop thread touches it.
+  struct run_state {
+    asio::io_context& loop;
+    std::span<const task> tasks;
+    std::vector<task_record>& records;
+    pid_t pid;  // one process, one thread: asked once per run (each is a system call)
+    pid_t tid;
+    std::size_t next = 0;                          // the next task to hand out
+    std::unique_ptr<std::optional<slot>[]> slots;  // one block; slots never move (handlers
+                                                   // and allocators point at them)
+  };
+
+  /// Runs slot `s` until it has to wait (a wait has been started: return to the loop) or the
+  /// batch is done. Never throws: a failing step fails its task.
+  static void run_slot(run_state& st, slot& s) {
+    for (;;) {
+      if (s.task == no_task) {
+        if (st.next >= st.tasks.size()) return;
+        s.task = st.next++;
+        const task& t = st.tasks[s.task];
+        if (t.steps.empty()) {  // a callable: nothing to interpret, it runs inline
+          run_task(t, s.worker, s.hooks, st.records[s.task], s.lane);
+          s.task = no_task;
           continue;
         }
-        // A wait or a download: the task suspends here and the loop runs the other tasks.
-        const std::int64_t asked = monotonic_ns();
-        if (slot_lane != nullptr) slot_lane->pause(asked);
-        wait_kind kind = wait_kind::sleep;
-        if (s.kind == step_kind::wait) {
-          timer.expires_after(std::chrono::nanoseconds(static_cast<std::int64_t>(s.amount)));
-          co_await timer.async_wait(asio::use_awaitable);
-        } else {
-          kind = wait_kind::async;
-          checksum =
-              checksum_fold(checksum, co_await async_http_download(s.port, s.amount, t.seed));
-        }
-        const std::int64_t woke = monotonic_ns();
-        if (slot_lane != nullptr) {
-          slot_lane->add({asked, woke, static_cast<std::uint32_t>(t.id), slot_lane->worker(), -1,
-                          event_kind::wait, kind});
-          slot_lane->resume(woke);
-        }
+        begin(st, s, t);
       }
-      record.result = checksum;
-      record.ok = true;
-      record.message.clear();
-    } catch (const std::exception& e) {
-      record.ok = false;
-      record.message = e.what();
+      try {
+        if (advance(st, s)) return;  // waiting
+        finish(st, s, true, {});
+      } catch (...) {  // a step could not run (e.g. no memory for a touch)
+        finish(st, s, false, std::current_exception());
+      }
     }
-    record.cpu_ns = cpu;
-    record.end_ns = monotonic_ns();
-    if (slot_lane != nullptr) slot_lane->end_task(record.start_ns, record.end_ns);
   }
 
-  pid_t pid_ = 0;
-  pid_t tid_ = 0;
+  static void begin(run_state& st, slot& s, const task& t) {
+    task_record& r = st.records[s.task];
+    r.task_id = t.id;
+    r.worker = s.worker;
+    r.pid = st.pid;
+    r.tid = st.tid;
+    r.start_ns = monotonic_ns();
+    if (s.lane != nullptr) s.lane->begin_task(static_cast<std::uint32_t>(t.id), r.start_ns);
+    s.step = 0;
+    s.checksum = checksum_start(t.seed);
+    s.cpu_ns = 0;
+    s.ctx.emplace(s.hooks, t.seed, s.worker, s.lane);
+  }
+
+  /// Runs steps until one waits (true: the wait is started) or the task's steps are done.
+  static bool advance(run_state& st, slot& s) {
+    const task& t = st.tasks[s.task];
+    for (; s.step < t.steps.size(); ++s.step) {
+      const step& now = t.steps[s.step];
+      if (now.kind == step_kind::compute || now.kind == step_kind::touch) {
+        const std::int64_t before = thread_cpu_ns();
+        s.checksum =
+            checksum_fold(s.checksum, now.kind == step_kind::compute ? s.ctx->compute(now.amount)
+                                                                     : s.ctx->touch(now.amount));
+        s.cpu_ns += thread_cpu_ns() - before;
+        continue;
+      }
+      // A wait or a download: the task suspends here and the loop runs the other slots.
+      if (s.lane != nullptr) {  // (without a timeline nobody needs the wait's ends)
+        s.asked_ns = monotonic_ns();
+        s.lane->pause(s.asked_ns);
+      }
+      if (now.kind == step_kind::wait) {
+        s.timer.expires_after(std::chrono::nanoseconds(static_cast<std::int64_t>(now.amount)));
+        s.timer.async_wait(timer_done{&st, &s});
+      } else {
+        asio::co_spawn(st.loop, async_http_download(now.port, now.amount, t.seed),
+                       [&st, &s](std::exception_ptr error, std::uint64_t bytes_checksum) {
+                         woke(st, s, wait_kind::async, error, bytes_checksum);
+                       });
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /// The completion handler of a slot's timer; Asio allocates its operation with get_allocator().
+  struct timer_done {
+    run_state* st;
+    slot* s;
+    using allocator_type = slot_allocator<void>;
+    [[nodiscard]] allocator_type get_allocator() const noexcept { return allocator_type(s); }
+    void operator()(const boost::system::error_code&) const {
+      woke(*st, *s, wait_kind::sleep, {}, 0);
+    }
+  };
+
+  /// A wait of slot `s` ended: record it, then carry on with the task (or fail it).
+  static void woke(run_state& st, slot& s, wait_kind kind, const std::exception_ptr& error,
+                   std::uint64_t value) {
+    if (s.lane != nullptr) {
+      const std::int64_t now = monotonic_ns();
+      s.lane->add({s.asked_ns, now, static_cast<std::uint32_t>(st.tasks[s.task].id),
+                   s.lane->worker(), -1, event_kind::wait, kind});
+      s.lane->resume(now);
+    }
+    if (error) {
+      finish(st, s, false, error);
+    } else {
+      if (kind == wait_kind::async) s.checksum = checksum_fold(s.checksum, value);
+      ++s.step;
+    }
+    run_slot(st, s);
+  }
+
+  /// The slot's task ended (ok, or failed with `error`): fill its record, free the slot.
+  static void finish(run_state& st, slot& s, bool ok, const std::exception_ptr& error) {
+    task_record& r = st.records[s.task];
+    r.ok = ok;
+    r.message.clear();
+    if (ok) {
+      r.result = s.checksum;
+    } else {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        r.message = e.what();
+      } catch (...) {
+        r.message = "unknown exception";
+      }
+    }
+    r.cpu_ns = s.cpu_ns;
+    r.end_ns = monotonic_ns();
+    if (s.lane != nullptr) s.lane->end_task(r.start_ns, r.end_ns);
+    s.ctx.reset();
+    s.task = no_task;
+  }
 };
 
 }  // namespace
