@@ -1,9 +1,12 @@
 #pragma once
 // Internal: how a forked child reports a task to its parent (processes, process-pool): one
 // self-delimiting message per task - a fixed header, the failure message, the task's new
-// timeline events - plus the helpers both process models share.
+// timeline events. The process helpers (reaping, exit descriptions, the fork guard) are in
+// core/process.hpp.
 
 #include <parlab/executor.hpp>
+
+#include "core/process.hpp"
 
 #include <sys/types.h>
 
@@ -49,26 +52,5 @@ bool decode_report(std::string_view bytes, task_record& record, received_events&
 /// lifetime as a task event (its own events died with it).
 void record_death(task_record& record, pid_t pid, std::size_t slot, std::int64_t started,
                   int status, std::string_view who, received_events& received);
-
-/// Writes every byte (retrying on EINTR). False if the reader is gone.
-bool write_all(int fd, const char* data, std::size_t size) noexcept;
-
-/// "SIGSEGV", or "signal N".
-[[nodiscard]] std::string signal_name(int sig);
-
-/// How a process ended, from its wait status: "killed by SIGSEGV", "exited with status 3".
-[[nodiscard]] std::string describe_status(int status);
-
-/// Why a child ended without reporting: "<who> killed by SIGKILL", "<who> exited with status 3
-/// before reporting a result".
-[[nodiscard]] std::string describe_exit(int status, std::string_view who);
-
-/// waitpid(pid) until it returns (retrying on EINTR); the wait status.
-int reap(pid_t pid) noexcept;
-
-/// Throws std::logic_error unless no thread parlab started is alive: fork() copies only the
-/// calling thread, and a lock another thread held (malloc's, a pool's) would stay locked forever
-/// in the child.
-void require_no_live_threads(std::string_view model);
 
 }  // namespace parlab::detail

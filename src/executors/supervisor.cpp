@@ -5,7 +5,7 @@
 #include <parlab/clock.hpp>
 #include <parlab/executor.hpp>
 
-#include "executors/child_report.hpp"
+#include "core/process.hpp"
 
 #include <unistd.h>
 

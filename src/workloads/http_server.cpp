@@ -5,8 +5,7 @@
 
 #include <parlab/http.hpp>
 
-#include "core/live_threads.hpp"
-#include "executors/child_report.hpp"
+#include "core/process.hpp"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
