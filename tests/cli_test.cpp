@@ -430,4 +430,72 @@ TEST_F(Cli, HelpShowsExamplesAndExitsZero) {
   EXPECT_NE(r.out.find("--switch-interval"), std::string::npos);
 }
 
+TEST_F(Cli, ExampleListNamesTheCatalog) {
+  const auto o = parlab("example --list");
+  EXPECT_EQ(o.code, 0) << o.err;
+  for (const char* name : {"multitasking", "multithreading", "multiprocessing", "concurrency",
+                           "parallelism", "concurrency_and_parallelism", "cpu_bound", "io_bound",
+                           "race_condition", "shared_memory_vs_pipe", "producer_consumer",
+                           "creation_cost", "fault_isolation", "custom_task"}) {
+    EXPECT_NE(o.out.find(std::string("  ") + name + " "), std::string::npos) << name;
+  }
+}
+
+TEST_F(Cli, ExampleRunsWithItsOwnOptionsAndEndsWithItsVerdict) {
+  const auto o = parlab("example multiprocessing --quick");
+  EXPECT_EQ(o.code, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("claim: "), std::string::npos);
+  EXPECT_NE(o.out.find("\nverdict: holds\n"), std::string::npos) << o.out;
+}
+
+TEST_F(Cli, ExampleBadInputExitsTwoWithOneLine) {
+  const auto unknown = parlab("example teleportation");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_EQ(lines(unknown.err), 1U) << unknown.err;
+  EXPECT_NE(unknown.err.find("'teleportation'"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("race_condition"), std::string::npos) << unknown.err;
+  const auto option = parlab("example race_condition --fast");
+  EXPECT_EQ(option.code, 2);
+  EXPECT_EQ(lines(option.err), 1U) << option.err;
+  EXPECT_NE(option.err.find("'--fast'"), std::string::npos) << option.err;
+}
+
+TEST_F(Cli, PythonIsRefusedForWorkloadsWithoutACpythonReference) {
+  const auto o = parlab("run -w file --python" + kQuick);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(lines(o.err), 1U) << o.err;
+  EXPECT_NE(o.err.find("'file'"), std::string::npos) << o.err;
+}
+
+TEST_F(Cli, PythonWithoutPython3SaysSoOnceAndCarriesOn) {
+  const std::string cmd = "PATH=/nonexistent-parlab-dir " + std::string(PARLAB_BINARY) +
+                          " run -w io -e threads --python" + kQuick + ">" +
+                          (dir_ / "out").string() + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const std::string out = slurp(dir_ / "out");
+  const auto said = out.find("python3 not found");
+  EXPECT_NE(said, std::string::npos) << out;
+  EXPECT_EQ(out.find("python3 not found", said + 1), std::string::npos) << out;
+  EXPECT_NE(out.find("threads"), std::string::npos) << out;
+}
+
+TEST_F(Cli, PythonRowsJoinTheTableAndTheJson) {
+  if (std::system("command -v python3 >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3";
+  const auto o = parlab("run -w cpu -e threads -j 2 -t 2 -s 50 -r 1 --python --json " +
+                        (dir_ / "r.json").string());
+  ASSERT_EQ(o.code, 0) << o.err;
+  for (const char* model :
+       {"cpython-sequential", "cpython-threads", "cpython-processes", "cpython-asyncio"}) {
+    EXPECT_NE(o.out.find(model), std::string::npos) << model << "\n" << o.out;
+  }
+  EXPECT_NE(o.out.find("cpython-* rows"), std::string::npos) << o.out;
+  const auto doc = nlohmann::json::parse(slurp(dir_ / "r.json"));
+  std::set<std::string> executors;
+  for (const auto& r : doc["runs"]) executors.insert(r["executor"].get<std::string>());
+  EXPECT_TRUE(executors.count("threads") == 1 && executors.count("cpython-threads") == 1);
+  EXPECT_EQ(executors.size(), 6U);  // sequential, threads and the four CPython rows
+}
+
 }  // namespace

@@ -2,6 +2,7 @@
 /// @file Everything public in one include.
 
 #include <parlab/clock.hpp>
+#include <parlab/cpython.hpp>
 #include <parlab/executor.hpp>
 #include <parlab/experiment.hpp>
 #include <parlab/gil.hpp>

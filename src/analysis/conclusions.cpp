@@ -1,8 +1,10 @@
+#include <parlab/cpython.hpp>
 #include <parlab/experiment.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace parlab {
@@ -26,7 +28,76 @@ std::string speedups(const std::vector<measured_run>& runs) {
   return out;
 }
 
+/// Seconds per compute unit of a sequential cpu run.
+double per_unit(const measured_run& r) {
+  const double units = static_cast<double>(r.tasks) * static_cast<double>(r.size);
+  return units > 0 ? r.wall_median / units : 0.0;
+}
+
 }  // namespace
+
+std::vector<std::string> cpython_conclusions(const std::vector<measured_run>& cpu_runs,
+                                             const std::vector<measured_run>& cpython_cpu_runs,
+                                             const std::vector<measured_run>& cpython_io_runs) {
+  std::vector<std::string> lines;
+  const auto* py_threads = find(cpython_cpu_runs, "cpython-threads");
+  const auto* py_processes = find(cpython_cpu_runs, "cpython-processes");
+  const auto* gil = find(cpu_runs, "gil-threads");
+  if (py_threads != nullptr && py_processes != nullptr) {
+    const double threads = speedup_of(py_threads);
+    const double processes = speedup_of(py_processes);
+    std::string line = fmt::format(
+        "The real GIL: CPython threads {:.2f}x and CPython processes {:.2f}x on the CPU-bound "
+        "work ({} running at once at most with threads)",
+        threads, processes, py_threads->concurrency.peak_running);
+    if (gil != nullptr) {
+      line += fmt::format("; parlab's emulated GIL gave {:.2f}x", speedup_of(gil));
+    }
+    if (threads < 1.2 && processes >= 1.3) {
+      line +=
+          " - CPython's lock lets one thread run Python at a time, so threads cannot compute "
+          "in parallel; each process has its own interpreter and its own lock.";
+      if (gil != nullptr && std::abs(speedup_of(gil) - threads) < 0.25) {
+        line += " The emulation and the real lock agree.";
+      }
+    } else {
+      line += " - the expected contrast did not appear this time.";
+    }
+    lines.push_back(line);
+  }
+  const auto* py_seq = find(cpython_cpu_runs, "cpython-sequential");
+  const auto* cpp_seq = find(cpu_runs, "sequential");
+  const auto* cpp_threads = find(cpu_runs, "threads");
+  if (py_seq != nullptr && cpp_seq != nullptr && per_unit(*cpp_seq) > 0.0) {
+    const double py = per_unit(*py_seq);
+    const double cpp = per_unit(*cpp_seq);
+    std::string line = fmt::format(
+        "C++ and CPython on the same work: one compute unit (64 numbers tested for primality) "
+        "took {:.1f} us in C++ and {:.1f} us in CPython ({:.0f}x)",
+        cpp * 1e6, py * 1e6, py / cpp);
+    if (cpp_threads != nullptr && py_threads != nullptr) {
+      line += fmt::format("; with threads C++ gained {:.2f}x, CPython {:.2f}x",
+                          speedup_of(cpp_threads), speedup_of(py_threads));
+    }
+    lines.push_back(line + ".");
+  }
+  const auto* py_io_threads = find(cpython_io_runs, "cpython-threads");
+  const auto* py_io_async = find(cpython_io_runs, "cpython-asyncio");
+  if (py_io_threads != nullptr && py_io_async != nullptr) {
+    std::string line =
+        fmt::format("CPython on the I/O-bound work: threads {:.2f}x, asyncio {:.2f}x",
+                    speedup_of(py_io_threads), speedup_of(py_io_async));
+    if (speedup_of(py_io_threads) >= 2.0 && speedup_of(py_io_async) >= 2.0) {
+      line +=
+          " - CPython releases the GIL while a thread waits, and an event loop waits for "
+          "many at once, so waits overlap even under the lock.";
+    } else {
+      line += " - the expected gain from overlapping waits did not appear this time.";
+    }
+    lines.push_back(line);
+  }
+  return lines;
+}
 
 std::vector<std::string> conclusions(const std::vector<measured_run>& cpu_runs,
                                      const std::vector<measured_run>& io_runs, std::size_t cores) {

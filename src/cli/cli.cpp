@@ -1,6 +1,9 @@
 #include "cli/cli.hpp"
 
+#include "example.hpp"
+
 #include <parlab/clock.hpp>
+#include <parlab/cpython.hpp>
 #include <parlab/experiment.hpp>
 #include <parlab/machine.hpp>
 #include <parlab/overhead.hpp>
@@ -95,6 +98,7 @@ struct run_options_cli {
   std::int64_t http_latency_ms = 20;
   double http_bandwidth_mib = 8.0;
   double cpu_fraction = 0.5;
+  bool python = false;
 };
 
 std::size_t at_least(std::int64_t value, std::int64_t minimum, const char* option) {
@@ -203,6 +207,11 @@ class session {
     }
   }
 
+  /// Adds rows measured elsewhere (CPython's) to what is written.
+  void add(const std::vector<measured_run>& rows) {
+    done_.insert(done_.end(), rows.begin(), rows.end());
+  }
+
   /// Writes every row measured so far to the requested outputs.
   void write(const std::vector<std::string>& findings = {}) const {
     out_.write(machine_, done_, findings);
@@ -239,6 +248,56 @@ int report_failures(const std::vector<measured_run>& runs) {
     }
   }
   return code;
+}
+
+/// CPython side by side for one experiment of parlab's: the same tasks, workers, repeats and
+/// seed (cpu tasks with 1/cpython_cpu_scale of the units). Says in one line why there are no rows
+/// when python3 is missing or fails, and carries on.
+std::vector<measured_run> cpython_side_by_side(session& s, std::FILE* human,
+                                               const experiment_spec& spec) {
+  static const std::optional<std::string> python = find_python3();
+  if (!python) {
+    static bool said = false;  // once per invocation, not once per experiment
+    if (!std::exchange(said, true)) {
+      print_to(human, "python3 not found on PATH: no CPython rows (install python3 to see them)\n");
+    }
+    return {};
+  }
+  cpython_spec py;
+  py.workload = spec.workload.name;
+  py.tasks = spec.workload.tasks;
+  const std::uint64_t size = effective_size(spec.workload);
+  py.size = py.workload == "cpu" ? std::max<std::uint64_t>(1, size / cpython_cpu_scale) : size;
+  py.workers = spec.workers;
+  py.repeat = spec.repeat;
+  py.seed = spec.workload.seed;
+  try {
+    auto rows = run_cpython(py, *python);
+    s.add(rows);
+    return rows;
+  } catch (const std::runtime_error& e) {
+    std::fprintf(stderr, "parlab: no CPython rows: %s\n", e.what());
+    return {};
+  }
+}
+
+/// The note under a table with CPython rows.
+std::string cpython_note(const std::vector<measured_run>& rows) {
+  if (rows.empty()) return {};
+  const auto& r = rows.front();
+  return fmt::format(
+      "cpython-* rows: the same {} tasks run by CPython ({}), {} {} each{}; their speedups are "
+      "against cpython-sequential\n",
+      r.tasks, "python/parlab_reference.py", r.size, r.workload == "cpu" ? "units" : "ms",
+      r.workload == "cpu"
+          ? fmt::format(" (1/{} of the units: CPython computes far slower)", cpython_cpu_scale)
+          : "");
+}
+
+/// `a` then `b`.
+std::vector<measured_run> joined(std::vector<measured_run> a, const std::vector<measured_run>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 int command_run(const run_options_cli& o, const common_options& common) {
@@ -288,14 +347,26 @@ int command_run(const run_options_cli& o, const common_options& common) {
                                     spec.workload.fault_task, spec.workload.tasks - 1));
     }
   }
+  if (o.python && spec.workload.name != "cpu" && spec.workload.name != "io") {
+    throw usage_error(
+        fmt::format("--python: no CPython reference for workload '{}' (allowed: "
+                    "cpu, io)",
+                    spec.workload.name));
+  }
   const outputs out(common);
   std::FILE* human = out.human();
   print_to(human, fmt::format("{} workload, {} tasks of size {} ({}), {} repeats\n",
                               spec.workload.name, spec.workload.tasks,
                               effective_size(spec.workload), info.size_meaning, spec.repeat));
   session s(out);
-  const auto runs = s.run(spec);
-  print_to(human, format_table(runs));
+  auto runs = s.run(spec);
+  if (o.python) {
+    const auto py = cpython_side_by_side(s, human, spec);
+    runs = joined(std::move(runs), py);
+    print_to(human, format_table(runs) + cpython_note(py));
+  } else {
+    print_to(human, format_table(runs));
+  }
   if (common.timeline) {
     std::vector<const measured_run*> all;
     for (const auto& r : runs) all.push_back(&r);
@@ -382,7 +453,7 @@ const measured_run* find_run(const std::vector<measured_run>& runs, std::string_
   return nullptr;
 }
 
-int command_demo(const common_options& common) {
+int command_demo(const common_options& common, bool python) {
   const outputs out(common);
   std::FILE* human = out.human();
   // Unless told otherwise, the demo leaves its report in the current directory - if it can.
@@ -436,12 +507,14 @@ int command_demo(const common_options& common) {
            fmt::format("CPU-bound: {} tasks, each counting primes for {} units; W = {} (cores)\n",
                        cpu.workload.tasks, effective_size(cpu.workload), cpu.workers));
   const auto cpu_runs = s.run(cpu);
-  print_to(human, format_table(cpu_runs) + "\n");
+  const auto py_cpu = python ? cpython_side_by_side(s, human, cpu) : std::vector<measured_run>{};
+  print_to(human, format_table(joined(cpu_runs, py_cpu)) + cpython_note(py_cpu) + "\n");
   print_to(human,
            fmt::format("I/O-bound: {} tasks, each waiting {} ms then computing 1 unit; W = {}\n",
                        io.workload.tasks, effective_size(io.workload), io.workers));
   const auto io_runs = s.run(io);
-  print_to(human, format_table(io_runs) + "\n");
+  const auto py_io = python ? cpython_side_by_side(s, human, io) : std::vector<measured_run>{};
+  print_to(human, format_table(joined(io_runs, py_io)) + cpython_note(py_io) + "\n");
 
   const int first_cpu = machine.affinity.empty() ? 0 : machine.affinity.front();
   print_to(human, fmt::format("Multitasking: {} threads computing, all pinned to CPU {}\n",
@@ -453,7 +526,8 @@ int command_demo(const common_options& common) {
   const auto both_runs = s.run(both);
   print_to(human, format_table(both_runs) + "\n");
 
-  const std::vector<std::string> findings = conclusions(cpu_runs, io_runs, machine.cores);
+  std::vector<std::string> findings = conclusions(cpu_runs, io_runs, machine.cores);
+  for (auto& line : cpython_conclusions(cpu_runs, py_cpu, py_io)) findings.push_back(line);
   std::string text = "Conclusions:\n";
   for (const auto& line : findings) text += "  * " + line + "\n";
   print_to(human, text);
@@ -526,9 +600,36 @@ int command_report(const std::string& path, common_options common) {
   return exit_ok;
 }
 
+/// 'parlab example': the catalog, or one example run with its own arguments.
+int command_example(bool list, const std::string& name, const std::vector<std::string>& args) {
+  const auto& all = examples::catalog();
+  std::string names;
+  for (const auto& e : all) names += (names.empty() ? "" : ", ") + std::string(e.name);
+  if (list || name.empty()) {
+    std::string out = "Examples (parlab example NAME [--quick] [--timeline] [--svg PATH]):\n";
+    for (const auto& e : all) out += fmt::format("  {:<28} {}\n", e.name, e.idea);
+    out +=
+        "\nEach states its claim, measures it here and ends with 'verdict: holds' (exit 0) or "
+        "'verdict: does not hold' (exit 1).\nSources: examples/NAME.cpp\n";
+    print_to(stdout, out);
+    return exit_ok;
+  }
+  const examples::example* e = examples::find(name);
+  if (e == nullptr) {
+    throw usage_error(fmt::format("example: unknown example '{}' (one of: {})", name, names));
+  }
+  std::vector<std::string> storage{"parlab example " + name};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return examples::run(e->name, e->main, static_cast<int>(storage.size()), argv.data());
+}
+
 constexpr const char* kExamples = R"(Examples:
   parlab                                   run the classic experiment (same as 'parlab demo')
   parlab run -w cpu -e threads,processes,gil-threads -j 2
+  parlab demo --python                     the same work in CPython too: the real GIL
   parlab run -w io -e threads,gil-threads -j 16 --tasks 32
   parlab run -w http -e sequential,threads,async,process-pool -j 16   I/O on real sockets
   parlab run -w cpu -e gil-threads -j 2 --switch-interval 1 --json result.json --records
@@ -538,6 +639,8 @@ constexpr const char* kExamples = R"(Examples:
   parlab run -w cpu -e threads,process-pool --fault segv --fault-task 3   who survives a crash
   parlab report result.json --svg timeline.svg     draw a saved result
   parlab list
+  parlab example --list                    the catalog: one small program per idea
+  parlab example race_condition            run one; it ends with 'verdict: holds' or not
   parlab overhead --json overhead.json     what creating, dispatching and joining cost here
 
 Exit codes: 0 ok, 1 a task failed, 2 bad input, 3 the run could not be carried out.)";
@@ -610,6 +713,9 @@ int dispatch(int argc, char** argv) {
       "the process: under a thread model the whole run dies, in a supervised child)");
   run->add_option("--fault-task", run_opts.fault_task, "Which task gets the fault")
       ->capture_default_str();
+  run->add_flag("--python", run_opts.python,
+                "Also run the same cpu or io tasks in CPython (threading, multiprocessing, "
+                "asyncio) when python3 is on PATH");
   run->footer(kExamples);
 
   auto* list = app.add_subcommand("list", "List workloads and execution models");
@@ -617,6 +723,9 @@ int dispatch(int argc, char** argv) {
       "demo", "Run the classic experiment: cpu and io under six models, with conclusions");
   demo->add_option("-r,--repeat", common.repeat, "Measured runs per model, after one warm-up")
       ->capture_default_str();
+  bool demo_python = false;
+  demo->add_flag("--python", demo_python,
+                 "Also run the same work in CPython (threads, processes, asyncio) side by side");
   demo->add_option("--pin-cores", common.pin_cores, "Run on these CPUs only (e.g. 0)");
   demo->add_option("--json", common.json, "Also write the result to PATH or -");
   demo->add_option("--csv", common.csv, "Also write one CSV line per run to PATH or -");
@@ -638,6 +747,14 @@ int dispatch(int argc, char** argv) {
       ->capture_default_str();
   overhead->add_option("--json", overhead_opts.json,
                        "Write the figures (schema parlab.overhead/1) to PATH or -");
+
+  bool example_list = false;
+  std::string example_name;
+  auto* example = app.add_subcommand(
+      "example", "Run an example from the catalog: one idea, measured, with a verdict");
+  example->add_flag("-l,--list", example_list, "List the examples");
+  example->add_option("name", example_name, "The example to run (see --list)");
+  example->prefix_command();  // what follows the name is the example's own options
 
   std::string saved;
   auto* report = app.add_subcommand(
@@ -670,9 +787,10 @@ int dispatch(int argc, char** argv) {
   apply_pinning(common);
   if (*run) return command_run(run_opts, common);
   if (*list) return command_list();
+  if (*example) return command_example(example_list, example_name, example->remaining());
   if (*overhead) return command_overhead(overhead_opts);
   if (*report) return command_report(saved, common);
-  return command_demo(common);  // 'parlab demo' and plain 'parlab'
+  return command_demo(common, demo_python);  // 'parlab demo' and plain 'parlab'
 }
 
 }  // namespace

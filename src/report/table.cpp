@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace parlab {
 namespace {
 
@@ -14,10 +16,12 @@ std::string seconds(double s) {
 }  // namespace
 
 std::string format_table(const std::vector<measured_run>& runs) {
-  std::string out = fmt::format("{:<13} {:>3}  {:<27} {:>8} {:>7} {:>8} {:>15} {:>9}  {}\n",
-                                "executor", "W", "wall median [min-max]", "speedup", "effic.",
-                                "CPU util", "ctx sw vol/inv", "peak f/r", "verdict");
-  out += std::string(108, '-') + "\n";
+  std::size_t name_width = 13;  // wider when a name is longer (cpython-process-pool)
+  for (const auto& r : runs) name_width = std::max(name_width, r.executor.size());
+  std::string out = fmt::format("{:<{}} {:>3}  {:<27} {:>8} {:>7} {:>8} {:>15} {:>9}  {}\n",
+                                "executor", name_width, "W", "wall median [min-max]", "speedup",
+                                "effic.", "CPU util", "ctx sw vol/inv", "peak f/r", "verdict");
+  out += std::string(108 + name_width - 13, '-') + "\n";
   for (const auto& r : runs) {
     const std::string wall =
         fmt::format("{} [{}-{}]", seconds(r.wall_median), seconds(r.wall_min), seconds(r.wall_max));
@@ -37,9 +41,9 @@ std::string format_table(const std::vector<measured_run>& runs) {
       verdict += fmt::format("  (GIL wait {:.0f}%)", *r.concurrency.gil_wait_fraction * 100.0);
     }
     if (r.failed_tasks > 0) verdict += fmt::format("  ({} failed)", r.failed_tasks);
-    out += fmt::format("{:<13} {:>3}  {:<27} {:>8} {:>7} {:>7.0f}% {:>15} {:>9}  {}\n", r.executor,
-                       r.workers, wall, speedup, efficiency, r.cpu_utilisation * 100.0, switches,
-                       peaks, verdict);
+    out += fmt::format("{:<{}} {:>3}  {:<27} {:>8} {:>7} {:>7.0f}% {:>15} {:>9}  {}\n", r.executor,
+                       name_width, r.workers, wall, speedup, efficiency, r.cpu_utilisation * 100.0,
+                       switches, peaks, verdict);
   }
   return out;
 }

@@ -1,0 +1,57 @@
+// The catalog 'parlab example' runs: every example, in the order of the classic material.
+
+#include "example.hpp"
+
+namespace parlab::examples {
+
+int multitasking(int argc, char** argv);
+int multithreading(int argc, char** argv);
+int multiprocessing(int argc, char** argv);
+int concurrency(int argc, char** argv);
+int parallelism(int argc, char** argv);
+int concurrency_and_parallelism(int argc, char** argv);
+int cpu_bound(int argc, char** argv);
+int io_bound(int argc, char** argv);
+int race_condition(int argc, char** argv);
+int shared_memory_vs_pipe(int argc, char** argv);
+int producer_consumer(int argc, char** argv);
+int creation_cost(int argc, char** argv);
+int fault_isolation(int argc, char** argv);
+int custom_task(int argc, char** argv);
+
+const std::vector<example>& catalog() {
+  static const std::vector<example> all = {
+      {"multitasking", "the kernel time-slices one core between four processes", multitasking},
+      {"multithreading", "a UI thread stays responsive while another thread downloads",
+       multithreading},
+      {"multiprocessing", "a child's memory is its own; MAP_SHARED is shared; copy-on-write",
+       multiprocessing},
+      {"concurrency", "two tasks interleaved on one core: in flight together, never at once",
+       concurrency},
+      {"parallelism", "two tasks at the same instant on two cores", parallelism},
+      {"concurrency_and_parallelism", "more threads than cores: parallel and taking turns",
+       concurrency_and_parallelism},
+      {"cpu_bound", "CPU-bound: threads and processes gain, threads under a GIL do not", cpu_bound},
+      {"io_bound", "I/O-bound: threads and an event loop gain even on one core", io_bound},
+      {"race_condition", "an unsynchronised counter loses updates; mutex and atomic fix it",
+       race_condition},
+      {"shared_memory_vs_pipe", "processes exchange data by pipe or shared mapping, with costs",
+       shared_memory_vs_pipe},
+      {"producer_consumer", "a bounded queue and back-pressure between two threads",
+       producer_consumer},
+      {"creation_cost", "pool reuse vs a new thread vs a new process, measured", creation_cost},
+      {"fault_isolation", "a crashing process vs a crashing thread", fault_isolation},
+      {"custom_task", "measure your own task under every model with the parlab library",
+       custom_task},
+  };
+  return all;
+}
+
+const example* find(std::string_view name) {
+  for (const auto& e : catalog()) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace parlab::examples

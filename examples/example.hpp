@@ -1,0 +1,77 @@
+#pragma once
+// What every example shares: its few options, the verdict line, pictures of its runs, and the
+// catalog that 'parlab example' runs them from. Each example is one file, one idea, defining
+// parlab::examples::NAME(argc, argv); CMake builds each as its own program (a main generated from
+// standalone_main.cpp.in) and links all of them into the parlab binary.
+
+#include <parlab/experiment.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parlab::examples {
+
+/// What an example may be asked on its command line.
+struct options {
+  bool quick = false;     ///< smaller sizes (the CTest runs)
+  bool timeline = false;  ///< print the terminal timeline of the runs that have one
+  std::string svg;        ///< write those timelines as an SVG image here
+};
+
+/// Exit codes every example uses: 0 the claim holds, 1 it does not, 2 bad input, 3 error.
+inline constexpr int holds_code = 0;
+inline constexpr int does_not_hold_code = 1;
+inline constexpr int usage_code = 2;
+inline constexpr int error_code = 3;
+
+/// Thrown for a bad command line; the runner prints it in one line and exits usage_code.
+struct usage_error : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Thrown by parse_options for --help after printing the usage; the runner exits 0.
+struct help_requested {};
+
+/// Parses --quick, --timeline, --svg PATH and --help. Throws usage_error for anything else.
+[[nodiscard]] options parse_options(int argc, char** argv);
+
+/// Prints the example's title and claim (first lines of its output).
+void state_claim(std::string_view name, std::string_view claim);
+
+/// Prints one line of evidence, indented.
+void evidence(const std::string& line);
+
+/// Prints "verdict: holds" or "verdict: does not hold" (and why, when it does not) and returns
+/// the exit code for it.
+[[nodiscard]] int conclude(bool holds, std::string_view why_not = {});
+
+/// Prints the terminal timelines and writes the SVG the options ask for, for runs recorded with
+/// experiment_spec::keep_records.
+void show_pictures(const options& opts, const std::vector<measured_run>& runs);
+
+/// The first CPU this process may run on.
+[[nodiscard]] int first_allowed_cpu();
+
+/// An example's entry point.
+using example_main = int (*)(int argc, char** argv);
+
+/// Runs an example's entry point, turning a usage error into exit 2 and any other exception into
+/// exit 3, each with a one-line message naming the example.
+[[nodiscard]] int run(std::string_view name, example_main main, int argc, char** argv) noexcept;
+
+/// One entry of the catalog (examples/catalog.cpp, linked into the parlab binary).
+struct example {
+  std::string_view name;
+  std::string_view idea;  ///< one line for 'parlab example --list'
+  example_main main;
+};
+
+/// Every example, in the order of the classic material.
+[[nodiscard]] const std::vector<example>& catalog();
+
+/// The catalog entry called `name`, or nullptr.
+[[nodiscard]] const example* find(std::string_view name);
+
+}  // namespace parlab::examples

@@ -1,0 +1,140 @@
+// CPython side by side: runs the reference script (built into parlab) with python3 and reads its
+// parlab.result/1 document back.
+
+#include <parlab/cpython.hpp>
+#include <parlab/machine.hpp>
+#include <parlab/pictures.hpp>
+#include <parlab/timeline_analysis.hpp>
+
+#include "core/process.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace parlab {
+namespace {
+
+void check_spec(const cpython_spec& spec) {
+  if (spec.workload != "cpu" && spec.workload != "io") {
+    throw std::invalid_argument("no CPython reference for workload '" + spec.workload +
+                                "' (CPython runs: cpu, io)");
+  }
+  if (spec.tasks == 0 || spec.workers == 0 || spec.repeat == 0) {
+    throw std::invalid_argument("CPython runs need at least one task, one worker and one repeat");
+  }
+  for (const auto& m : spec.models) {
+    if (std::find(cpython_models().begin(), cpython_models().end(), m) == cpython_models().end()) {
+      std::string allowed;
+      for (const auto& known : cpython_models()) allowed += (allowed.empty() ? "" : ", ") + known;
+      throw std::invalid_argument("unknown CPython model '" + m + "' (one of: " + allowed + ")");
+    }
+  }
+}
+
+/// Runs argv with its standard output captured (standard error passes through); returns the
+/// output and the wait status.
+std::pair<std::string, int> capture_stdout(const std::vector<std::string>& args) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  std::vector<char*> argv;
+  std::vector<std::string> storage = args;
+  for (auto& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  if (rc != 0) {
+    ::close(out[0]);
+    throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
+  }
+  std::string text;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(out[0], buffer, sizeof buffer);
+    if (n > 0) {
+      text.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  ::close(out[0]);
+  return {std::move(text), detail::reap(pid)};
+}
+
+}  // namespace
+
+const std::vector<std::string>& default_cpython_models() {
+  static const std::vector<std::string> models = {"cpython-sequential", "cpython-threads",
+                                                  "cpython-processes", "cpython-asyncio"};
+  return models;
+}
+
+const std::vector<std::string>& cpython_models() {
+  static const std::vector<std::string> models = {"cpython-sequential",   "cpython-threads",
+                                                  "cpython-thread-pool",  "cpython-processes",
+                                                  "cpython-process-pool", "cpython-asyncio"};
+  return models;
+}
+
+std::optional<std::string> find_python3() {
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const std::string_view dir = dirs.substr(0, colon);
+    dirs = colon == std::string_view::npos ? std::string_view{} : dirs.substr(colon + 1);
+    if (dir.empty()) continue;
+    std::string candidate = std::string(dir) + "/python3";
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<measured_run> run_cpython(const cpython_spec& spec, const std::string& python) {
+  check_spec(spec);
+  std::string models;
+  for (const auto& m : spec.models.empty() ? default_cpython_models() : spec.models) {
+    models += (models.empty() ? "" : ",") + m;
+  }
+  const auto [text, status] = capture_stdout(
+      {python, "-c", std::string(cpython_reference_script()), "--workload", spec.workload,
+       "--tasks", std::to_string(spec.tasks), "--size", std::to_string(spec.size), "--workers",
+       std::to_string(spec.workers), "--repeat", std::to_string(spec.repeat), "--seed",
+       std::to_string(spec.seed), "--models", models, "--json", "-"});
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error("the CPython reference script " + detail::describe_status(status));
+  }
+  saved_result saved;
+  try {
+    saved = read_result_json(text);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("the CPython reference script wrote no result: ") +
+                             e.what());
+  }
+  // The verdict comes from the recorded events, by the same rule as parlab's own rows.
+  const std::size_t cores = usable_cores();
+  for (auto& r : saved.runs) {
+    r.concurrency = summarize(r.representative.recorded.events, r.workers, cores);
+  }
+  return std::move(saved.runs);
+}
+
+}  // namespace parlab
