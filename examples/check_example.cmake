@@ -1,7 +1,10 @@
 # Runs one example and checks both its exit code and its verdict line (ctest -L example).
-#   cmake -DPROGRAM=path -DARGS="--quick" [-DEXPECT=regex] -P check_example.cmake
-# EXPECT defaults to the verdict line "verdict: holds" with exit code 0; when it is given (the
-# race example under ThreadSanitizer expects the race report), only the output is checked.
+#   cmake -DPROGRAM=path -DARGS="--quick" [-DEXPECT=regex] [-DANY_VERDICT=ON] -P check_example.cmake
+# By default the claim must hold: exit code 0 and the line "verdict: holds". With EXPECT (the race
+# example under ThreadSanitizer expects the race report) only the output is checked. With
+# ANY_VERDICT (the sanitizer presets) the example must run cleanly to its verdict line, either
+# way: exit code 0 or 1 and a verdict line; a sanitizer report ends it otherwise (a signal or
+# exit code 66).
 separate_arguments(args UNIX_COMMAND "${ARGS}")
 execute_process(COMMAND ${PROGRAM} ${args} OUTPUT_VARIABLE out ERROR_VARIABLE err
                 RESULT_VARIABLE code)
@@ -9,6 +12,12 @@ message("${out}${err}")
 if(DEFINED EXPECT AND NOT EXPECT STREQUAL "")
   if(NOT "${out}${err}" MATCHES "${EXPECT}")
     message(FATAL_ERROR "expected output matching '${EXPECT}' (exit code ${code})")
+  endif()
+  return()
+endif()
+if(ANY_VERDICT)
+  if(NOT (code STREQUAL "0" OR code STREQUAL "1") OR NOT out MATCHES "\nverdict: ")
+    message(FATAL_ERROR "exit code ${code}: the example did not run cleanly to its verdict")
   endif()
   return()
 endif()

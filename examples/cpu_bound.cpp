@@ -33,7 +33,9 @@ int cpu_bound(int argc, char** argv) {
   experiment_spec spec;
   spec.workload.name = "cpu";
   spec.workload.tasks = 2 * cores;
-  spec.workload.size = opts.quick ? 2500 : 6000;  // ~16 / ~40 ms of CPU per task
+  // Tasks long enough (~50 / ~75 ms of CPU) that starting a process for each - a fraction of a
+  // millisecond here, several under a sanitizer - stays small beside its work.
+  spec.workload.size = opts.quick ? 8000 : 12000;
   spec.executors = {"threads", "processes", "gil-threads"};
   spec.workers = cores;
   spec.repeat = 3;

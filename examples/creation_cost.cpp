@@ -56,7 +56,7 @@ void wait_for(pid_t child) {
 }  // namespace
 
 int creation_cost(int argc, char** argv) {
-  const options opts = parse_options(argc, argv);
+  const options opts = parse_options(argc, argv, pictures::none);
   state_claim("creation_cost",
               "reusing a pool worker is cheaper than creating a thread, and a thread is cheaper "
               "than a process (fork or posix_spawn)");

@@ -13,10 +13,18 @@
 
 namespace parlab::examples {
 
-options parse_options(int argc, char** argv) {
+options parse_options(int argc, char** argv, pictures draws) {
+  const bool drawn = draws == pictures::drawn;
+  const std::string allowed = drawn ? "--quick, --timeline, --svg PATH, --help" : "--quick, --help";
   options o;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
+    if (!drawn && (arg == "--timeline" || arg == "--svg")) {
+      throw usage_error(std::string(arg) +
+                        ": this example draws no timeline (it times plain system calls; "
+                        "allowed: " +
+                        allowed + ")");
+    }
     if (arg == "--quick") {
       o.quick = true;
     } else if (arg == "--timeline") {
@@ -25,14 +33,13 @@ options parse_options(int argc, char** argv) {
       if (i + 1 >= argc) throw usage_error("--svg needs a file path");
       o.svg = argv[++i];
     } else if (arg == "--help" || arg == "-h") {
-      std::puts(
-          "options: --quick (smaller sizes), --timeline (draw the runs in the terminal), "
-          "--svg PATH (draw them as SVG)\n"
-          "exit codes: 0 the claim holds, 1 it does not, 2 bad input, 3 error");
+      std::printf(
+          "options: --quick (smaller sizes)%s\n"
+          "exit codes: 0 the claim holds, 1 it does not, 2 bad input, 3 error\n",
+          drawn ? ", --timeline (draw the runs in the terminal), --svg PATH (as SVG)" : "");
       throw help_requested{};
     } else {
-      throw usage_error("unknown option '" + std::string(arg) +
-                        "' (allowed: --quick, --timeline, --svg PATH, --help)");
+      throw usage_error("unknown option '" + std::string(arg) + "' (allowed: " + allowed + ")");
     }
   }
   if (!o.svg.empty()) {  // fail before measuring, not after

@@ -34,8 +34,12 @@ struct usage_error : std::invalid_argument {
 /// Thrown by parse_options for --help after printing the usage; the runner exits 0.
 struct help_requested {};
 
-/// Parses --quick, --timeline, --svg PATH and --help. Throws usage_error for anything else.
-[[nodiscard]] options parse_options(int argc, char** argv);
+/// Whether an example draws timelines of parlab runs (then it takes --timeline and --svg).
+enum class pictures : bool { none, drawn };
+
+/// Parses --quick, --help and, when the example draws, --timeline and --svg PATH. Throws
+/// usage_error for anything else.
+[[nodiscard]] options parse_options(int argc, char** argv, pictures draws = pictures::drawn);
 
 /// Prints the example's title and claim (first lines of its output).
 void state_claim(std::string_view name, std::string_view claim);
@@ -66,6 +70,7 @@ struct example {
   std::string_view name;
   std::string_view idea;  ///< one line for 'parlab example --list'
   example_main main;
+  pictures draws = pictures::none;  ///< takes --timeline and --svg
 };
 
 /// Every example, in the order of the classic material.

@@ -56,7 +56,7 @@ std::string describe(int status) {
 }  // namespace
 
 int fault_isolation(int argc, char** argv) {
-  (void)parse_options(argc, argv);
+  (void)parse_options(argc, argv, pictures::none);
   state_claim("fault_isolation",
               "a crashing process takes only itself down; a crashing thread takes its whole "
               "process, and the other threads' work, down with it");

@@ -46,7 +46,7 @@ struct child_report {
 }  // namespace
 
 int multiprocessing(int argc, char** argv) {
-  (void)parse_options(argc, argv);
+  (void)parse_options(argc, argv, pictures::none);
   state_claim("multiprocessing",
               "a child's changes stay in the child unless memory is explicitly shared; "
               "private pages are copied only when written (copy-on-write)");

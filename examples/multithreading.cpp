@@ -70,7 +70,7 @@ ui_ticks run_ui_loop(int min_ticks, Done done, OnTick on_tick) {
 }  // namespace
 
 int multithreading(int argc, char** argv) {
-  const options opts = parse_options(argc, argv);
+  const options opts = parse_options(argc, argv, pictures::none);
   state_claim("multithreading",
               "a UI loop ticking every 16 ms stays responsive while another thread downloads; "
               "downloading on the UI thread freezes it");

@@ -80,7 +80,7 @@ class bounded_queue {
 }  // namespace
 
 int producer_consumer(int argc, char** argv) {
-  const options opts = parse_options(argc, argv);
+  const options opts = parse_options(argc, argv, pictures::none);
   state_claim("producer_consumer",
               "a bounded queue holds a fast producer to a slow consumer's pace (back-pressure), "
               "never exceeds its capacity, and loses nothing");

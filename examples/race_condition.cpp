@@ -53,7 +53,7 @@ double on_two_threads(long n, const std::function<void()>& increment) {
 }  // namespace
 
 int race_condition(int argc, char** argv) {
-  const options opts = parse_options(argc, argv);
+  const options opts = parse_options(argc, argv, pictures::none);
   state_claim("race_condition",
               "an unsynchronised shared counter loses updates; std::mutex and std::atomic do not");
   const long n = opts.quick ? 300'000 : 1'000'000;  // increments per thread

@@ -102,7 +102,7 @@ double median_of(std::vector<double> v) {
 }  // namespace
 
 int shared_memory_vs_pipe(int argc, char** argv) {
-  const options opts = parse_options(argc, argv);
+  const options opts = parse_options(argc, argv, pictures::none);
   state_claim("shared_memory_vs_pipe",
               "processes exchange data by messages (pipe) or by a shared mapping; both deliver "
               "the same bytes, the mapping is faster for bulk data");

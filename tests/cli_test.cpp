@@ -442,7 +442,7 @@ TEST_F(Cli, ExampleListNamesTheCatalog) {
 }
 
 TEST_F(Cli, ExampleRunsWithItsOwnOptionsAndEndsWithItsVerdict) {
-  const auto o = parlab("example multiprocessing --quick");
+  const auto o = parlab("example fault_isolation --quick");  // no timing: holds under sanitizers
   EXPECT_EQ(o.code, 0) << o.out << o.err;
   EXPECT_NE(o.out.find("claim: "), std::string::npos);
   EXPECT_NE(o.out.find("\nverdict: holds\n"), std::string::npos) << o.out;
@@ -458,6 +458,17 @@ TEST_F(Cli, ExampleBadInputExitsTwoWithOneLine) {
   EXPECT_EQ(option.code, 2);
   EXPECT_EQ(lines(option.err), 1U) << option.err;
   EXPECT_NE(option.err.find("'--fast'"), std::string::npos) << option.err;
+  const auto svg = parlab("example race_condition --svg " + (dir_ / "r.svg").string());
+  EXPECT_EQ(svg.code, 2);
+  EXPECT_NE(svg.err.find("draws no timeline"), std::string::npos) << svg.err;
+}
+
+TEST_F(Cli, ExampleDrawsItsRunsWhenAsked) {
+  const auto o =
+      parlab("example concurrency --quick --timeline --svg " + (dir_ / "c.svg").string());
+  EXPECT_EQ(o.code, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("worker 1  |"), std::string::npos) << o.out;  // the terminal timeline
+  EXPECT_NE(slurp(dir_ / "c.svg").find("<svg"), std::string::npos);
 }
 
 TEST_F(Cli, PythonIsRefusedForWorkloadsWithoutACpythonReference) {

@@ -47,9 +47,10 @@ std::vector<std::string> cpython_conclusions(const std::vector<measured_run>& cp
     const double threads = speedup_of(py_threads);
     const double processes = speedup_of(py_processes);
     std::string line = fmt::format(
-        "The real GIL: CPython threads {:.2f}x and CPython processes {:.2f}x on the CPU-bound "
-        "work ({} running at once at most with threads)",
-        threads, processes, py_threads->concurrency.peak_running);
+        "The real GIL: CPython threads {:.2f}x ({:.0f}% CPU) and CPython processes {:.2f}x "
+        "({:.0f}% CPU) on the CPU-bound work",
+        threads, py_threads->cpu_utilisation * 100.0, processes,
+        py_processes->cpu_utilisation * 100.0);
     if (gil != nullptr) {
       line += fmt::format("; parlab's emulated GIL gave {:.2f}x", speedup_of(gil));
     }

@@ -606,8 +606,13 @@ int command_example(bool list, const std::string& name, const std::vector<std::s
   std::string names;
   for (const auto& e : all) names += (names.empty() ? "" : ", ") + std::string(e.name);
   if (list || name.empty()) {
-    std::string out = "Examples (parlab example NAME [--quick] [--timeline] [--svg PATH]):\n";
-    for (const auto& e : all) out += fmt::format("  {:<28} {}\n", e.name, e.idea);
+    std::string out =
+        "Examples (parlab example NAME [--quick] [--help]; * also draws: --timeline, --svg "
+        "PATH):\n";
+    for (const auto& e : all) {
+      out += fmt::format("  {:<28} {} {}\n", e.name,
+                         e.draws == examples::pictures::drawn ? '*' : ' ', e.idea);
+    }
     out +=
         "\nEach states its claim, measures it here and ends with 'verdict: holds' (exit 0) or "
         "'verdict: does not hold' (exit 1).\nSources: examples/NAME.cpp\n";
