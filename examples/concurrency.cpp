@@ -33,10 +33,10 @@ int concurrency(int argc, char** argv) {
   spec.keep_records = true;
 
   const int cpu = first_allowed_cpu();
-  const std::vector<int> previous = affinity();
-  pin_to_cpus({cpu});  // this thread, and so both worker threads, on one CPU
-  const auto runs = run_experiment(spec);
-  pin_to_cpus(previous);
+  const auto runs = [&] {
+    const scoped_cpu_pin pin({cpu});  // this thread, and so both worker threads, on one CPU
+    return run_experiment(spec);
+  }();
 
   const measured_run& seq = runs.front();
   const measured_run& threads = runs.back();

@@ -36,10 +36,10 @@ int io_bound(int argc, char** argv) {
   spec.keep_records = !opts.svg.empty() || opts.timeline;
 
   const int cpu = first_allowed_cpu();
-  const std::vector<int> previous = affinity();
-  pin_to_cpus({cpu});  // this process, its threads and the server it forks: one CPU
-  const auto runs = run_experiment(spec);
-  pin_to_cpus(previous);
+  const auto runs = [&] {
+    const scoped_cpu_pin pin({cpu});  // this process, its threads and the server it forks: one CPU
+    return run_experiment(spec);
+  }();
   std::fputs(format_table(runs).c_str(), stdout);
 
   bool all_gain = true;

@@ -48,6 +48,23 @@ TEST(Pinning, ConfinesTheThreadAndThreadsItStartsLater) {
   EXPECT_THROW(pin_to_cpus({}), std::invalid_argument);
 }
 
+TEST(Pinning, AScopedPinRestoresTheMaskItFoundEvenOnAnException) {
+  const std::vector<int> before = affinity();
+  if (before.size() < 2) GTEST_SKIP() << "needs two usable CPUs to see a change";
+  {
+    const scoped_cpu_pin pin({before.back()});
+    EXPECT_EQ(affinity(), std::vector<int>{before.back()});
+  }
+  EXPECT_EQ(affinity(), before);
+  try {
+    const scoped_cpu_pin pin({before.front()});
+    EXPECT_EQ(affinity(), std::vector<int>{before.front()});
+    throw std::runtime_error("leaving early");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(affinity(), before);
+}
+
 TEST(Machine, DescribesItself) {
   const auto m = describe_machine();
   EXPECT_GE(m.cores, 1U);

@@ -35,4 +35,18 @@ struct machine_info {
 /// Throws std::invalid_argument for an empty list, std::system_error if the kernel refuses.
 void pin_to_cpus(const std::vector<int>& cpus);
 
+/// Pins the calling thread to `cpus` for its lifetime (pin_to_cpus) and restores the mask it had
+/// when it ends, even when an exception leaves the scope. Not copyable or movable; construct and
+/// destroy it on the same thread.
+class scoped_cpu_pin {
+ public:
+  explicit scoped_cpu_pin(const std::vector<int>& cpus);
+  ~scoped_cpu_pin();
+  scoped_cpu_pin(const scoped_cpu_pin&) = delete;
+  scoped_cpu_pin& operator=(const scoped_cpu_pin&) = delete;
+
+ private:
+  std::vector<int> previous_;
+};
+
 }  // namespace parlab

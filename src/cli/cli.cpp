@@ -286,9 +286,9 @@ std::string cpython_note(const std::vector<measured_run>& rows) {
   if (rows.empty()) return {};
   const auto& r = rows.front();
   return fmt::format(
-      "cpython-* rows: the same {} tasks run by CPython ({}), {} {} each{}; their speedups are "
-      "against cpython-sequential\n",
-      r.tasks, "python/parlab_reference.py", r.size, r.workload == "cpu" ? "units" : "ms",
+      "cpython-* rows: the same {} tasks run by CPython (python/parlab_reference.py), {} {} "
+      "each{}; their speedups are against cpython-sequential\n",
+      r.tasks, r.size, r.workload == "cpu" ? "units" : "ms",
       r.workload == "cpu"
           ? fmt::format(" (1/{} of the units: CPython computes far slower)", cpython_cpu_scale)
           : "");
@@ -432,17 +432,7 @@ int command_overhead(const overhead_options_cli& o) {
 /// Runs `spec` with this thread (and so every worker and child it starts) confined to `cpu`,
 /// then restores the previous mask: the demo's one-core multitasking case.
 std::vector<measured_run> run_on_one_cpu(session& s, const experiment_spec& spec, int cpu) {
-  const std::vector<int> previous = affinity();
-  pin_to_cpus({cpu});
-  struct restore {
-    const std::vector<int>& cpus;
-    ~restore() {
-      try {
-        pin_to_cpus(cpus);
-      } catch (...) {  // cannot happen for a mask we just had; never throw from a destructor
-      }
-    }
-  } restore_mask{previous};
+  const scoped_cpu_pin pin({cpu});
   return s.run(spec);
 }
 

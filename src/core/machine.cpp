@@ -125,4 +125,15 @@ machine_info describe_machine() {
   return m;
 }
 
+scoped_cpu_pin::scoped_cpu_pin(const std::vector<int>& cpus) : previous_(affinity()) {
+  pin_to_cpus(cpus);
+}
+
+scoped_cpu_pin::~scoped_cpu_pin() {
+  try {
+    pin_to_cpus(previous_);
+  } catch (...) {  // cannot happen for a mask we just had; never throw from a destructor
+  }
+}
+
 }  // namespace parlab
