@@ -46,6 +46,70 @@ void count_jobs(benchmark::State& state) {
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
+// The process benchmarks come first (benchmarks run in this order): oneTBB and OpenMP keep
+// their worker threads alive afterwards, and parlab refuses to fork while other threads run.
+/// `n` tasks that do nothing (the dispatch is all there is to measure).
+std::vector<task> empty_tasks(std::size_t n) {
+  std::vector<task> tasks;
+  tasks.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    tasks.push_back(make_task(i, "e", [](task_context&) -> std::uint64_t { return 1; }));
+  }
+  return tasks;
+}
+
+/// One process-pool round trip: a run of 1 + kJobs empty tasks minus a run of 1 (the fork and
+/// the shutdown), divided by kJobs. One worker, so every task is a full round trip.
+void BM_ProcessPool_RoundTrip(benchmark::State& state) {
+  const auto one = empty_tasks(1);
+  const auto many = empty_tasks(1 + kJobs);
+  const auto pool = make_executor("process-pool");
+  run_options options;
+  options.workers = 1;
+  options.record = false;
+  for (auto _ : state) {
+    const auto a = pool->run(one, options);
+    const auto b = pool->run(many, options);
+    if (b.failed_tasks() != 0) state.SkipWithError("a task failed");
+    state.SetIterationTime(std::max(0.0, b.wall_seconds() - a.wall_seconds()) / kJobs);
+  }
+}
+BENCHMARK(BM_ProcessPool_RoundTrip)->UseManualTime()->Iterations(20);
+
+/// The floor: 8 bytes to a child over one pipe and back over another.
+void BM_PipePingPong(benchmark::State& state) {
+  int to_child[2];
+  int to_parent[2];
+  if (::pipe(to_child) != 0 || ::pipe(to_parent) != 0) std::abort();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(to_child[1]);
+    ::close(to_parent[0]);
+    std::uint64_t v = 0;
+    while (::read(to_child[0], &v, sizeof v) == static_cast<ssize_t>(sizeof v)) {
+      ++v;
+      if (::write(to_parent[1], &v, sizeof v) != static_cast<ssize_t>(sizeof v)) break;
+    }
+    ::_exit(0);
+  }
+  ::close(to_child[0]);
+  ::close(to_parent[1]);
+  std::uint64_t v = 0;
+  for (auto _ : state) {
+    const std::uint64_t sent = v;
+    if (::write(to_child[1], &v, sizeof v) != static_cast<ssize_t>(sizeof v) ||
+        ::read(to_parent[0], &v, sizeof v) != static_cast<ssize_t>(sizeof v) || v != sent + 1) {
+      state.SkipWithError("ping-pong broke");
+      break;
+    }
+  }
+  ::close(to_child[1]);
+  ::close(to_parent[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+}
+BENCHMARK(BM_PipePingPong)->UseRealTime();
+
 void BM_Dispatch_ThreadPool(benchmark::State& state) {
   thread_pool pool(kWorkers);
   std::atomic<std::int64_t> done{0};
@@ -116,67 +180,6 @@ void BM_Dispatch_StdAsync(benchmark::State& state) {
 }
 BENCHMARK(BM_Dispatch_StdAsync)->UseRealTime();
 
-/// `n` tasks that do nothing (the dispatch is all there is to measure).
-std::vector<task> empty_tasks(std::size_t n) {
-  std::vector<task> tasks;
-  tasks.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    tasks.push_back(make_task(i, "e", [](task_context&) -> std::uint64_t { return 1; }));
-  }
-  return tasks;
-}
-
-/// One process-pool round trip: a run of 1 + kJobs empty tasks minus a run of 1 (the fork and
-/// the shutdown), divided by kJobs. One worker, so every task is a full round trip.
-void BM_ProcessPool_RoundTrip(benchmark::State& state) {
-  const auto one = empty_tasks(1);
-  const auto many = empty_tasks(1 + kJobs);
-  const auto pool = make_executor("process-pool");
-  run_options options;
-  options.workers = 1;
-  options.record = false;
-  for (auto _ : state) {
-    const auto a = pool->run(one, options);
-    const auto b = pool->run(many, options);
-    if (b.failed_tasks() != 0) state.SkipWithError("a task failed");
-    state.SetIterationTime(std::max(0.0, b.wall_seconds() - a.wall_seconds()) / kJobs);
-  }
-}
-BENCHMARK(BM_ProcessPool_RoundTrip)->UseManualTime()->Iterations(20);
-
-/// The floor: 8 bytes to a child over one pipe and back over another.
-void BM_PipePingPong(benchmark::State& state) {
-  int to_child[2];
-  int to_parent[2];
-  if (::pipe(to_child) != 0 || ::pipe(to_parent) != 0) std::abort();
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::close(to_child[1]);
-    ::close(to_parent[0]);
-    std::uint64_t v = 0;
-    while (::read(to_child[0], &v, sizeof v) == static_cast<ssize_t>(sizeof v)) {
-      ++v;
-      if (::write(to_parent[1], &v, sizeof v) != static_cast<ssize_t>(sizeof v)) break;
-    }
-    ::_exit(0);
-  }
-  ::close(to_child[0]);
-  ::close(to_parent[1]);
-  std::uint64_t v = 0;
-  for (auto _ : state) {
-    const std::uint64_t sent = v;
-    if (::write(to_child[1], &v, sizeof v) != static_cast<ssize_t>(sizeof v) ||
-        ::read(to_parent[0], &v, sizeof v) != static_cast<ssize_t>(sizeof v) || v != sent + 1) {
-      state.SkipWithError("ping-pong broke");
-      break;
-    }
-  }
-  ::close(to_child[1]);
-  ::close(to_parent[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-}
-BENCHMARK(BM_PipePingPong)->UseRealTime();
 
 /// The async model with N tasks in flight, each waiting 10 ms on a timer: the run's wall time.
 /// Targets on 2 cores: 1,000 in at most 11 ms, 100,000 in 60 ms.

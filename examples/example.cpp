@@ -2,6 +2,7 @@
 
 #include "example.hpp"
 
+#include <parlab/interrupt.hpp>
 #include <parlab/machine.hpp>
 #include <parlab/pictures.hpp>
 
@@ -102,6 +103,8 @@ int run(std::string_view name, example_main main, int argc, char** argv) noexcep
     return holds_code;
   } catch (const usage_error& e) {
     return fail(usage_code, e.what());
+  } catch (const interrupted& e) {  // every child is reaped by now
+    return fail(e.exit_code(), e.what());
   } catch (const std::exception& e) {
     return fail(error_code, (std::string("error: ") + e.what()).c_str());
   } catch (...) {

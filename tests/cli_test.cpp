@@ -163,12 +163,11 @@ TEST_F(Cli, OverheadMeasuresEachModelAndWritesItsJson) {
   ASSERT_EQ(doc["models"].size(), 3U);
   for (const auto& m : doc["models"]) {
     EXPECT_GT(m["per_task_seconds"].get<double>(), 0.0) << m["executor"];
-    EXPECT_GE(m["first_task_seconds"].get<double>(), 0.0) << m["executor"];
+    EXPECT_GT(m["first_task_seconds"].get<double>(), 0.0) << m["executor"];
     EXPECT_GT(m["single_task_run_seconds"].get<double>(), 0.0) << m["executor"];
   }
-  // Forking the pool's worker costs more than starting a thread-pool's thread (ratio, one run).
-  EXPECT_GT(doc["models"][2]["first_task_seconds"].get<double>(),
-            doc["models"][1]["first_task_seconds"].get<double>());
+  // (Which model starts faster is a measurement, not a unit test: bench/models_bench.cpp.)
+  EXPECT_FALSE(doc["interrupted"].get<bool>());
   EXPECT_NE(o.err.find("per task (us)"), std::string::npos) << "the table goes to stderr";
   const auto bad = parlab("overhead -e fibers");
   EXPECT_EQ(bad.code, 2);

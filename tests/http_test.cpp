@@ -81,7 +81,7 @@ TEST(LoopbackHttpServer, StopsAndIsReapedWithItsOwner) {
   pid_t pid = 0;
   {
     loopback_http_server server;
-    pid = server.pid();
+    pid = static_cast<pid_t>(server.pid());
     EXPECT_FALSE(process_gone(pid));
   }
   EXPECT_TRUE(process_gone(pid)) << "the server process was not reaped";

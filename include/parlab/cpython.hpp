@@ -40,6 +40,11 @@ struct cpython_spec {
 /// some 25x slower, so the two take comparable time).
 inline constexpr std::uint64_t cpython_cpu_scale = 25;
 
+/// The CPython side of one of parlab's experiments: the same tasks, workers, repeats and seed;
+/// cpu tasks get 1/cpython_cpu_scale of the units (at least 1). Throws std::invalid_argument for
+/// a workload without a CPython reference (other than cpu and io). Pure.
+[[nodiscard]] cpython_spec cpython_spec_for(const experiment_spec& spec);
+
 /// The python3 executable on PATH, or nullopt when there is none.
 [[nodiscard]] std::optional<std::string> find_python3();
 

@@ -2,6 +2,7 @@
 /// @file Measurement: a sequential baseline, warm-up, repeats, statistics and verdicts.
 
 #include <parlab/executor.hpp>
+#include <parlab/limits.hpp>
 #include <parlab/verdict.hpp>
 #include <parlab/workload.hpp>
 

@@ -6,14 +6,16 @@
 /// from S, paced to the configured bandwidth per connection, and an `X-Checksum` header; clients
 /// check length and checksum, so a download proves its bytes arrived intact.
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 namespace parlab {
+namespace detail {
+class child_process;
+}
 
 /// How the loopback server answers.
 struct http_server_options {
@@ -23,7 +25,7 @@ struct http_server_options {
 };
 
 /// A loopback HTTP server in a child process. Starts in the constructor (throws
-/// std::runtime_error when it cannot, std::logic_error when parlab threads are running: it forks),
+/// std::runtime_error when it cannot, std::logic_error when other threads are running: it forks),
 /// stops (SIGTERM, reaped) in the destructor. The child dies with the thread that started it
 /// (PR_SET_PDEATHSIG), so it never outlives parlab. Not copyable or movable.
 class loopback_http_server {
@@ -34,13 +36,14 @@ class loopback_http_server {
   loopback_http_server& operator=(const loopback_http_server&) = delete;
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  /// The server's process id.
+  [[nodiscard]] std::int64_t pid() const noexcept;
   [[nodiscard]] const http_server_options& options() const noexcept { return options_; }
 
  private:
   http_server_options options_;
-  pid_t pid_ = -1;
-  pid_t owner_ = -1;  // only the process that started the server stops it (not forked copies)
+  std::unique_ptr<detail::child_process> server_;
+  std::int64_t owner_ = -1;  // only the process that started the server stops it (not copies)
   std::uint16_t port_ = 0;
 };
 

@@ -34,10 +34,11 @@ struct overhead_figures {
 /// The table: one row per model, figures in microseconds.
 [[nodiscard]] std::string format_overhead_table(const std::vector<overhead_figures>& rows);
 
-/// The document {"schema": "parlab.overhead/1", "machine": ..., "models": [...]} (see
-/// docs/json-schema.md).
+/// The document {"schema": "parlab.overhead/1", "machine": ..., "interrupted": false,
+/// "models": [...]} (see docs/json-schema.md); `interrupted`: only the rows finished before a
+/// signal stopped the command.
 [[nodiscard]] std::string overhead_to_json(const machine_info& machine,
                                            const std::vector<overhead_figures>& rows,
-                                           int indent = 2);
+                                           int indent = 2, bool interrupted = false);
 
 }  // namespace parlab

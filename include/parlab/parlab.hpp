@@ -1,14 +1,17 @@
 #pragma once
 /// @file Everything public in one include.
 
+#include <parlab/classic.hpp>
 #include <parlab/clock.hpp>
 #include <parlab/cpython.hpp>
 #include <parlab/executor.hpp>
 #include <parlab/experiment.hpp>
 #include <parlab/gil.hpp>
 #include <parlab/http.hpp>
+#include <parlab/interrupt.hpp>
 #include <parlab/kernel_figures.hpp>
 #include <parlab/machine.hpp>
+#include <parlab/output_file.hpp>
 #include <parlab/overhead.hpp>
 #include <parlab/report.hpp>
 #include <parlab/task.hpp>

@@ -48,11 +48,13 @@ struct timeline_style {
 struct saved_result {
   machine_info machine;
   std::vector<measured_run> runs;
+  bool interrupted = false;  ///< a signal stopped the command that wrote it
 };
 
 /// Parses a `parlab.result/1` document (as to_json writes it, with or without records and
 /// events). Throws std::invalid_argument naming what is wrong (not JSON, another schema, a missing
-/// key). Pure.
+/// key, a number out of its range - checked before it sizes anything, nesting deeper than 64).
+/// Pure.
 [[nodiscard]] saved_result read_result_json(const std::string& text);
 
 }  // namespace parlab

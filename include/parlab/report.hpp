@@ -16,9 +16,11 @@ inline constexpr const char* result_schema = "parlab.result/1";
 [[nodiscard]] std::string format_table(const std::vector<measured_run>& runs);
 
 /// The result document (see docs/json-schema.md). Task records are included when the runs kept
-/// them (experiment_spec::keep_records).
+/// them (experiment_spec::keep_records). `interrupted`: a signal stopped the command, and `runs`
+/// are the ones finished before it.
 [[nodiscard]] std::string to_json(const machine_info& machine,
-                                  const std::vector<measured_run>& runs, int indent = 2);
+                                  const std::vector<measured_run>& runs, int indent = 2,
+                                  bool interrupted = false);
 
 /// One header line and one line per run (records are not included).
 [[nodiscard]] std::string to_csv(const std::vector<measured_run>& runs);

@@ -53,6 +53,7 @@ struct workload_info {
   std::string size_meaning;
   std::uint64_t default_size = 0;
   std::size_t default_tasks = 0;
+  std::uint64_t max_size = 0;  ///< the largest size accepted (a task of about an hour, or 1 GiB)
 };
 
 /// Every built-in workload.

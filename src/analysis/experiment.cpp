@@ -1,4 +1,5 @@
 #include <parlab/experiment.hpp>
+#include <parlab/limits.hpp>
 #include <parlab/machine.hpp>
 #include <parlab/timeline_analysis.hpp>
 
@@ -98,8 +99,9 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
 
 std::vector<measured_run> run_experiment(const experiment_spec& spec,
                                          const progress_callback& progress) {
+  check_spec(spec);  // also rejects unknown workloads
   experiment_spec resolved = spec;
-  resolved.workload.size = effective_size(spec.workload);  // also rejects unknown workloads
+  resolved.workload.size = effective_size(spec.workload);
   return measure_tasks(make_workload(resolved.workload), resolved, progress);
 }
 
@@ -108,10 +110,17 @@ std::vector<measured_run> measure_tasks(const std::vector<task>& tasks, const ex
   if (tasks.empty()) throw std::invalid_argument("tasks must be at least 1 (got 0)");
   if (spec.workers == 0) throw std::invalid_argument("workers must be at least 1 (got 0)");
   if (spec.repeat == 0) throw std::invalid_argument("repeat must be at least 1 (got 0)");
+  if (spec.workers > limits::max_workers || spec.repeat > limits::max_repeat) {
+    throw std::invalid_argument("workers must be at most " + std::to_string(limits::max_workers) +
+                                " and repeat at most " + std::to_string(limits::max_repeat));
+  }
   if (spec.executors.empty() && !spec.baseline) {
     throw std::invalid_argument("no executor to run (give at least one, or keep the baseline)");
   }
-  for (const auto& name : spec.executors) (void)make_executor(name);  // throws for unknown names
+  for (const auto& name : spec.executors) {
+    (void)make_executor(name);  // throws for unknown names
+    check_machine_allows(name, spec.workers, tasks.size(), spec.workload.name);
+  }
   const std::size_t cores = usable_cores();
 
   std::vector<measured_run> out;

@@ -1,8 +1,10 @@
 #include <parlab/clock.hpp>
 #include <parlab/http.hpp>
+#include <parlab/interrupt.hpp>
 #include <parlab/task.hpp>
 #include <parlab/timeline.hpp>
 
+#include "core/child_process.hpp"
 #include "core/splitmix.hpp"
 #include "core/steps.hpp"
 
@@ -53,6 +55,7 @@ task_context::task_context(execution_hooks& hooks, std::uint64_t seed, std::size
 std::uint64_t task_context::compute(std::uint64_t units) {
   std::uint64_t found = 0;
   for (std::uint64_t u = 0; u < units; ++u) {
+    throw_if_interrupted();  // one relaxed load per unit (a few microseconds of work)
     found += count_primes(cursor_, numbers_per_unit);
     cursor_ += numbers_per_unit;
     if (cursor_ >= kFirst + kRange) cursor_ = kFirst;
@@ -132,7 +135,8 @@ void task_context::leave_wait(std::int64_t started, wait_kind kind) {
 }
 
 void task_context::wait(std::chrono::nanoseconds duration) {
-  run_as_wait(wait_kind::sleep, [duration] { std::this_thread::sleep_for(duration); });
+  // A sleep that an interrupt cuts short (the first Ctrl-C ends a run of long waits at once).
+  run_as_wait(wait_kind::sleep, [duration] { detail::sleep_or_interrupt(duration); });
 }
 
 task make_step_task(std::size_t id, std::string label, std::uint64_t seed,

@@ -14,6 +14,7 @@
 // coroutine: its ctx.wait blocks the whole loop, exactly like time.sleep() inside asyncio.
 
 #include <parlab/clock.hpp>
+#include <parlab/interrupt.hpp>
 
 #include "core/http_client.hpp"
 #include "core/steps.hpp"
@@ -128,7 +129,8 @@ class async_executor final : public executor {
   static void run_slot(run_state& st, slot& s) {
     for (;;) {
       if (s.task == no_task) {
-        if (st.next >= st.tasks.size()) return;
+        // After an interrupt no task starts; the run ends when the ones in flight do.
+        if (st.next >= st.tasks.size() || interrupt_requested()) return;
         s.task = st.next++;
         const task& t = st.tasks[s.task];
         if (t.steps.empty()) {  // a callable: nothing to interpret, it runs inline

@@ -96,14 +96,14 @@ bool decode_report(std::string_view bytes, task_record& record, received_events&
 }
 
 void record_death(task_record& record, pid_t pid, std::size_t slot, std::int64_t started,
-                  int status, std::string_view who, received_events& received) {
+                  const child_exit& how, std::string_view who, received_events& received) {
   record.worker = slot;
   record.pid = pid;
   record.tid = pid;
   record.start_ns = started;
   record.end_ns = monotonic_ns();
   record.ok = false;
-  record.message = describe_exit(status, who);
+  record.message = describe_exit(how, who);
   received.events.push_back({record.start_ns, record.end_ns,
                              static_cast<std::uint32_t>(record.task_id),
                              static_cast<std::uint32_t>(slot), -1, event_kind::task});

@@ -1,12 +1,11 @@
 #pragma once
 // Internal: how a forked child reports a task to its parent (processes, process-pool): one
 // self-delimiting message per task - a fixed header, the failure message, the task's new
-// timeline events. The process helpers (reaping, exit descriptions, the fork guard) are in
-// core/process.hpp.
+// timeline events. The child processes themselves are core/child_process.hpp's.
 
 #include <parlab/executor.hpp>
 
-#include "core/process.hpp"
+#include "core/child_process.hpp"
 
 #include <sys/types.h>
 
@@ -48,9 +47,9 @@ void store_received(const received_events& received, LaneOf&& lane_of) {
 bool decode_report(std::string_view bytes, task_record& record, received_events& received);
 
 /// A child that ended without a complete report: marks `record` failed with the cause (`who`
-/// and its wait status), ran by `pid` on `slot` from `started` until now, and records that
+/// and how it ended), ran by `pid` on `slot` from `started` until now, and records that
 /// lifetime as a task event (its own events died with it).
 void record_death(task_record& record, pid_t pid, std::size_t slot, std::int64_t started,
-                  int status, std::string_view who, received_events& received);
+                  const child_exit& how, std::string_view who, received_events& received);
 
 }  // namespace parlab::detail

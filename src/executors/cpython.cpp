@@ -6,10 +6,8 @@
 #include <parlab/pictures.hpp>
 #include <parlab/timeline_analysis.hpp>
 
-#include "core/process.hpp"
+#include "core/child_process.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,8 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace parlab {
 namespace {
@@ -42,37 +38,23 @@ void check_spec(const cpython_spec& spec) {
 }
 
 /// Runs argv with its standard output captured (standard error passes through); returns the
-/// output and the wait status.
-std::pair<std::string, int> capture_stdout(const std::vector<std::string>& args) {
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  std::vector<char*> argv;
-  std::vector<std::string> storage = args;
-  for (auto& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  if (rc != 0) {
-    ::close(out[0]);
-    throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
-  }
+/// output and how the program ended. An interrupt kills and reaps it.
+std::pair<std::string, detail::child_exit> capture_stdout(const std::vector<std::string>& args) {
+  auto child = detail::child_process::exec("CPython", {}, args);
   std::string text;
   char buffer[1 << 16];
+  pollfd out{child.reports_fd(), POLLIN, 0};
   for (;;) {
-    const ssize_t n = ::read(out[0], buffer, sizeof buffer);
+    if (detail::poll_or_interrupt({&out, 1}, -1) <= 0) continue;
+    const ssize_t n = ::read(child.reports_fd(), buffer, sizeof buffer);
     if (n > 0) {
       text.append(buffer, static_cast<std::size_t>(n));
     } else if (n == 0 || errno != EINTR) {
       break;
     }
   }
-  ::close(out[0]);
-  return {std::move(text), detail::reap(pid)};
+  child.close_reports();
+  return {std::move(text), child.wait()};
 }
 
 }  // namespace
@@ -88,6 +70,19 @@ const std::vector<std::string>& cpython_models() {
                                                   "cpython-thread-pool",  "cpython-processes",
                                                   "cpython-process-pool", "cpython-asyncio"};
   return models;
+}
+
+cpython_spec cpython_spec_for(const experiment_spec& spec) {
+  cpython_spec py;
+  py.workload = spec.workload.name;
+  py.tasks = spec.workload.tasks;
+  const std::uint64_t size = effective_size(spec.workload);
+  py.size = py.workload == "cpu" ? std::max<std::uint64_t>(1, size / cpython_cpu_scale) : size;
+  py.workers = spec.workers;
+  py.repeat = spec.repeat;
+  py.seed = spec.workload.seed;
+  check_spec(py);
+  return py;
 }
 
 std::optional<std::string> find_python3() {
@@ -114,13 +109,13 @@ std::vector<measured_run> run_cpython(const cpython_spec& spec, const std::strin
   for (const auto& m : spec.models.empty() ? default_cpython_models() : spec.models) {
     models += (models.empty() ? "" : ",") + m;
   }
-  const auto [text, status] = capture_stdout(
+  const auto [text, how] = capture_stdout(
       {python, "-c", std::string(cpython_reference_script()), "--workload", spec.workload,
        "--tasks", std::to_string(spec.tasks), "--size", std::to_string(spec.size), "--workers",
        std::to_string(spec.workers), "--repeat", std::to_string(spec.repeat), "--seed",
        std::to_string(spec.seed), "--models", models, "--json", "-"});
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw std::runtime_error("the CPython reference script " + detail::describe_status(status));
+  if (!how.exited() || how.exit_status() != 0) {
+    throw std::runtime_error("the CPython reference script " + how.describe());
   }
   saved_result saved;
   try {

@@ -1,5 +1,6 @@
 #include <parlab/clock.hpp>
 #include <parlab/executor.hpp>
+#include <parlab/interrupt.hpp>
 
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
@@ -24,6 +25,7 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
   if (options.workers == 0) {
     throw std::invalid_argument(std::string(name()) + ": workers must be at least 1 (got 0)");
   }
+  throw_if_interrupted();
   run_result result;
   result.executor = std::string(name());
   result.workers = options.workers;
@@ -32,8 +34,12 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
     result.records[i].task_id = tasks[i].id;
     result.records[i].message = "never ran";
   }
+  // Never more workers (threads, processes, lanes) than tasks: the rest would only sit idle,
+  // and a huge W must not size anything. The result still reports the W asked for.
+  run_options effective = options;
+  effective.workers = std::max<std::size_t>(1, std::min(options.workers, tasks.size()));
   // Lanes are reserved before the clock starts: recording allocates nothing during the run.
-  if (options.record) recorder_.emplace(options.workers, options.lane_capacity);
+  if (options.record) recorder_.emplace(effective.workers, options.lane_capacity);
   struct reset_recorder {
     std::optional<recorder>& r;
     ~reset_recorder() { r.reset(); }
@@ -41,8 +47,9 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
 
   const auto before = rusage_snapshot::now();
   result.start_ns = monotonic_ns();
-  execute(tasks, options, result);
+  execute(tasks, effective, result);
   result.end_ns = monotonic_ns();
+  throw_if_interrupted();  // a run cut short measures nothing: it is not returned
   result.kernel = difference(before, rusage_snapshot::now());
   if (recorder_) {
     // The whole batch is handed over at once, when the run starts.
@@ -127,6 +134,12 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
   record.tid = ::gettid();
   record.start_ns = monotonic_ns();
   const std::int64_t cpu_before = thread_cpu_ns();
+  if (interrupt_requested()) {  // after an interrupt no task starts: the run is ending
+    record.ok = false;
+    record.message = "never ran (the run was interrupted)";
+    record.end_ns = record.start_ns;
+    return;
+  }
   if (lane != nullptr) lane->begin_task(static_cast<std::uint32_t>(t.id), record.start_ns);
   try {
     task_context ctx(hooks, t.seed, worker, lane);

@@ -5,7 +5,6 @@
 #include <parlab/clock.hpp>
 #include <parlab/gil.hpp>
 
-#include "core/live_threads.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -143,7 +142,6 @@ class gil_threads_executor final : public executor {
       threads.reserve(options.workers);
       for (std::size_t w = 0; w < options.workers; ++w) {
         threads.emplace_back([&, w] {
-          live_thread_guard alive;
           event_lane* worker_lane = lane(w);
           gil_hooks hooks(gil, w, worker_lane);
           hooks.acquire();  // a Python thread needs the lock before it runs any bytecode

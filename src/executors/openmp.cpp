@@ -3,7 +3,6 @@
 // parallel regions for the thread that started them; the region runs on a thread of its own so
 // the team goes away with it when the run ends (a later fork then copies one thread, not W).
 
-#include "core/live_threads.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -25,7 +24,6 @@ class openmp_executor final : public executor {
     const auto count = static_cast<long>(tasks.size());
     const int team = static_cast<int>(options.workers);
     std::jthread master([&] {
-      live_thread_guard alive;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team)
       for (long i = 0; i < count; ++i) {
         const auto w = static_cast<std::size_t>(omp_get_thread_num());

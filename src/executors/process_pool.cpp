@@ -10,64 +10,26 @@
 #include "executors/child_report.hpp"
 #include "executors/factories.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
-#include <system_error>
 
 namespace parlab::detail {
 namespace {
 
-/// One worker process as the parent sees it.
+/// One worker process as the parent sees it (killed and reaped if the run leaves early).
 struct worker_process {
-  pid_t pid = -1;
-  int tasks_fd = -1;    // parent -> worker: task numbers (a socket: no SIGPIPE on a dead worker)
-  int reports_fd = -1;  // worker -> parent: reports
+  child_process process;  // commands: task numbers (a socket: no SIGPIPE); reports: reports
   std::size_t slot = 0;
   std::optional<std::size_t> running;  // task index in flight
   std::int64_t sent_ns = 0;
   std::string bytes;  // report bytes received so far
 };
-
-/// Kills and reaps every worker still alive when execute() leaves (normally they have already
-/// exited and been reaped): no zombie, no stray process.
-struct pool_reaper {
-  std::vector<worker_process>& workers;
-  ~pool_reaper() {
-    for (auto& w : workers) {
-      if (w.pid <= 0) continue;
-      ::kill(w.pid, SIGKILL);
-      ::close(w.tasks_fd);
-      ::close(w.reports_fd);
-      reap(w.pid);
-    }
-  }
-};
-
-bool read_exactly(int fd, void* out, std::size_t size) noexcept {
-  auto* p = static_cast<char*>(out);
-  while (size > 0) {
-    const ssize_t n = ::read(fd, p, size);
-    if (n == 0) return false;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 [[noreturn]] void worker_loop(std::span<const task> tasks, std::size_t slot, int tasks_fd,
                               int reports_fd, event_lane* lane) noexcept {
@@ -87,24 +49,21 @@ class process_pool_executor final : public executor {
  protected:
   void execute(std::span<const task> tasks, const run_options& options,
                run_result& result) override {
-    require_no_live_threads(name());
     auto& records = result.records;
-    std::vector<worker_process> workers;
-    workers.reserve(options.workers);
-    pool_reaper reaper{workers};
+    const std::size_t count = std::min(options.workers, tasks.size());
+    std::vector<worker_process> workers;  // destroyed on the way out: every worker reaped
+    workers.reserve(count);
     received_events received;
     if (lane(0) != nullptr) received.events.reserve(tasks.size() * 16);
 
     // All workers first, then the first task each: the pool exists before any task runs.
-    for (std::size_t w = 0; w < std::min(options.workers, tasks.size()); ++w) {
-      workers.push_back(spawn(tasks, w, workers));
-    }
+    for (std::size_t w = 0; w < count; ++w) workers.push_back(spawn(tasks, w));
     std::size_t next = 0;
     std::size_t done = 0;
     auto dispatch = [&](worker_process& w) {
       if (next >= tasks.size() || w.running) return;
       const std::uint64_t index = next;
-      if (::send(w.tasks_fd, &index, sizeof index, MSG_NOSIGNAL) !=
+      if (::send(w.process.commands_fd(), &index, sizeof index, MSG_NOSIGNAL) !=
           static_cast<ssize_t>(sizeof index)) {
         return;  // the worker is gone: its report channel will say so; the task goes elsewhere
       }
@@ -114,19 +73,16 @@ class process_pool_executor final : public executor {
     };
     for (auto& w : workers) dispatch(w);
 
+    std::vector<pollfd> polled(workers.size());
     while (done < tasks.size()) {
-      std::vector<pollfd> polled(workers.size());
       for (std::size_t k = 0; k < workers.size(); ++k)
-        polled[k] = {workers[k].reports_fd, POLLIN, 0};
-      if (::poll(polled.data(), polled.size(), -1) < 0) {
-        if (errno == EINTR) continue;
-        throw std::system_error(errno, std::generic_category(), "process-pool: poll");
-      }
+        polled[k] = {workers[k].process.reports_fd(), POLLIN, 0};
+      if (poll_or_interrupt(polled, -1) <= 0) continue;
       for (std::size_t k = 0; k < workers.size(); ++k) {
         if (polled[k].revents == 0) continue;
         worker_process& w = workers[k];
         char buffer[16384];
-        const ssize_t n = ::read(w.reports_fd, buffer, sizeof buffer);
+        const ssize_t n = ::read(w.process.reports_fd(), buffer, sizeof buffer);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n > 0) {
           w.bytes.append(buffer, static_cast<std::size_t>(n));
@@ -135,10 +91,11 @@ class process_pool_executor final : public executor {
           if (size != 0 && w.bytes.size() >= size && w.running) {
             task_record& rec = records[*w.running];
             rec.worker = w.slot;
-            rec.pid = w.pid;
+            rec.pid = w.process.pid();
             if (!decode_report(std::string_view(w.bytes).substr(0, size), rec, received)) {
               rec.ok = false;
-              rec.message = "process-pool: malformed report from worker " + std::to_string(w.pid);
+              rec.message =
+                  "process-pool: malformed report from worker " + std::to_string(w.process.pid());
             }
             w.bytes.erase(0, size);
             w.running.reset();
@@ -148,74 +105,38 @@ class process_pool_executor final : public executor {
           continue;
         }
         // End of file: the worker died. Report its task, replace it, carry on.
-        ::close(w.tasks_fd);
-        ::close(w.reports_fd);
-        const int status = reap(w.pid);
-        const pid_t dead = w.pid;
-        w.pid = -1;
+        w.process.close_commands();
+        w.process.close_reports();
+        const child_exit how = w.process.wait();
+        const pid_t dead = w.process.pid();
         if (w.running) {
-          record_death(records[*w.running], dead, w.slot, w.sent_ns, status,
+          record_death(records[*w.running], dead, w.slot, w.sent_ns, how,
                        "worker process " + std::to_string(dead), received);
           ++done;
         }
         if (done < tasks.size()) {
-          workers[k] = spawn(tasks, w.slot, workers);
-          dispatch(workers[k]);
+          w = spawn(tasks, w.slot);
+          dispatch(w);
         }
       }
     }
     // Closing a worker's task channel is its signal to exit; then reap each one.
-    for (auto& w : workers) {
-      if (w.pid <= 0) continue;
-      ::close(w.tasks_fd);
-      ::close(w.reports_fd);
-      reap(w.pid);
-      w.pid = -1;
-    }
+    for (auto& w : workers) w.process.close_commands();
+    for (auto& w : workers) (void)w.process.wait();
     store_received(received, [this](std::size_t w) { return lane(w); });
   }
 
  private:
-  /// Forks worker `slot`. Throws std::system_error if the kernel refuses.
-  worker_process spawn(std::span<const task> tasks, std::size_t slot,
-                       const std::vector<worker_process>& others) {
-    int task_channel[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, task_channel) != 0) {
-      throw std::system_error(errno, std::generic_category(), "process-pool: socketpair");
-    }
-    int report_channel[2];
-    if (::pipe2(report_channel, O_CLOEXEC) != 0) {
-      const int err = errno;
-      ::close(task_channel[0]);
-      ::close(task_channel[1]);
-      throw std::system_error(err, std::generic_category(), "process-pool: pipe");
-    }
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-      const int err = errno;
-      for (int fd : {task_channel[0], task_channel[1], report_channel[0], report_channel[1]}) {
-        ::close(fd);
-      }
-      throw std::system_error(err, std::generic_category(), "process-pool: fork");
-    }
-    if (pid == 0) {
-      // The other workers' channels came along with the fork; holding them would keep those
-      // workers from ever seeing end-of-input, so close them.
-      for (const auto& o : others) {
-        if (o.pid <= 0) continue;
-        ::close(o.tasks_fd);
-        ::close(o.reports_fd);
-      }
-      ::close(task_channel[0]);
-      ::close(report_channel[0]);
-      worker_loop(tasks, slot, task_channel[1], report_channel[1], lane(slot));
-    }
-    ::close(task_channel[1]);
-    ::close(report_channel[1]);
+  /// Forks worker `slot`. Throws std::system_error if the kernel refuses. The other workers'
+  /// channels do not come along (child_process closes inherited descriptors): a worker holding
+  /// them would keep the others from ever seeing end of input.
+  worker_process spawn(std::span<const task> tasks, std::size_t slot) {
+    event_lane* slot_lane = lane(slot);
     worker_process w;
-    w.pid = pid;
-    w.tasks_fd = task_channel[0];
-    w.reports_fd = report_channel[0];
+    w.process = child_process(name(), {.reports = true, .commands = true},
+                              [&](const child_process::ends& ends) -> int {
+                                worker_loop(tasks, slot, ends.commands, ends.reports, slot_lane);
+                              });
     w.slot = slot;
     return w;
   }

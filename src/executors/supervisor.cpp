@@ -5,12 +5,10 @@
 #include <parlab/clock.hpp>
 #include <parlab/executor.hpp>
 
-#include "core/process.hpp"
+#include "core/child_process.hpp"
 
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -21,37 +19,31 @@ run_result run_supervised(executor& model, std::span<const task> tasks, const ru
   if (options.workers == 0) {
     throw std::invalid_argument(std::string(model.name()) + ": workers must be at least 1 (got 0)");
   }
-  detail::require_no_live_threads("a supervised run");
   run_result result;
   result.executor = std::string(model.name());
   result.workers = options.workers;
   const auto before = rusage_snapshot::now();
   result.start_ns = monotonic_ns();
-  const pid_t child = ::fork();
-  if (child < 0) {
-    throw std::runtime_error("could not fork a supervised run: " + std::string(strerror(errno)));
+  detail::child_process child("a supervised run", {}, [&](const detail::child_process::ends&) {
+    const run_result survived = model.run(tasks, options);
+    return survived.failed_tasks() == 0 ? 0 : 1;
+  });
+  // The child writes nothing: end of file on its channel is its end. An interrupt wakes this
+  // wait, throws, and the child is killed and reaped as `child` goes.
+  pollfd channel{child.reports_fd(), POLLIN, 0};
+  while (detail::poll_or_interrupt({&channel, 1}, -1) <= 0 || channel.revents == 0) {
   }
-  if (child == 0) {
-    int code = 0;
-    try {
-      const run_result survived = model.run(tasks, options);
-      code = survived.failed_tasks() == 0 ? 0 : 1;
-    } catch (...) {
-      code = 2;
-    }
-    ::_exit(code);
-  }
-  const int status = detail::reap(child);
+  const detail::child_exit how = child.wait();
   result.end_ns = monotonic_ns();
   result.kernel = difference(before, rusage_snapshot::now());
 
-  const std::string cause = detail::describe_status(status);
+  const std::string cause = how.describe();
   // Nothing the child knew survived it: each task is recorded at the instant the run died.
   result.records.resize(tasks.size());
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     task_record& r = result.records[i];
     r.task_id = tasks[i].id;
-    r.pid = child;
+    r.pid = child.pid();
     r.start_ns = result.end_ns;
     r.end_ns = result.end_ns;
     r.ok = false;

@@ -3,7 +3,6 @@
 
 #include <parlab/thread_pool.hpp>
 
-#include "core/live_threads.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -42,7 +41,6 @@ void thread_pool::wait_idle() {
 }
 
 void thread_pool::work(std::stop_token stop, std::size_t worker) {
-  detail::live_thread_guard alive;
   for (;;) {
     job next;
     {

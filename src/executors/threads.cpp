@@ -2,7 +2,6 @@
 // simplest model and pays a thread create + join (~35 us on a VM) for every task; compare with
 // thread-pool.
 
-#include "core/live_threads.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -53,7 +52,6 @@ class threads_executor final : public executor {
       if (threads[slot].joinable()) threads[slot].join();  // it has released the slot: ending
       try {
         threads[slot] = std::jthread([&, i, slot] {
-          live_thread_guard alive;
           no_hooks hooks;
           run_task(tasks[i], slot, hooks, records[i], lane(slot));
           release(slot);

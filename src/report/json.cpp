@@ -119,13 +119,14 @@ nlohmann::ordered_json machine_to_json(const machine_info& machine) {
 }  // namespace detail
 
 std::string to_json(const machine_info& machine, const std::vector<measured_run>& runs,
-                    int indent) {
+                    int indent, bool interrupted) {
   json runs_json = json::array();
   for (const auto& r : runs) runs_json.push_back(run_to_json(r));
   const json doc = {
       {"schema", result_schema},
       {"parlab_version", PARLAB_VERSION},
       {"machine", detail::machine_to_json(machine)},
+      {"interrupted", interrupted},
       {"runs", std::move(runs_json)},
   };
   // replace: a task's message may hold bytes that are not UTF-8; never fail the whole document.

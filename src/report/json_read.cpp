@@ -1,6 +1,7 @@
 // Reading a parlab.result/1 document back, so `parlab report` can draw a saved run.
 
 #include <parlab/clock.hpp>
+#include <parlab/limits.hpp>
 #include <parlab/pictures.hpp>
 #include <parlab/report.hpp>
 
@@ -16,34 +17,84 @@ namespace {
 
 using json = nlohmann::json;
 
-std::int64_t nanos(double seconds) { return std::llround(seconds * 1e9); }
+// Every number is checked before it sizes or indexes anything: a saved file is user input.
+constexpr double kMaxSeconds = 1e7;  // times in a document: about 115 days either way
+constexpr std::size_t kMaxDepth = 64;  // nesting deeper than any parlab document
+
+/// A short description of a value for an error message (never a whole subtree).
+std::string shown(const json& v) {
+  if (v.is_object()) return "an object";
+  if (v.is_array()) return "an array";
+  std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return text;
+}
+
+std::uint64_t whole(const json& v, const char* what, std::uint64_t high) {
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() <= high) return v.get<std::uint64_t>();
+  if (v.is_number_integer() && v.get<std::int64_t>() >= 0 &&
+      static_cast<std::uint64_t>(v.get<std::int64_t>()) <= high) {
+    return static_cast<std::uint64_t>(v.get<std::int64_t>());
+  }
+  throw std::invalid_argument(std::string(what) + " must be a whole number in [0, " +
+                              std::to_string(high) + "] (got " + shown(v) + ")");
+}
+
+std::uint64_t whole(const json& j, const char* key, std::uint64_t high, std::uint64_t fallback) {
+  const auto it = j.find(key);
+  return it == j.end() ? fallback : whole(*it, key, high);
+}
+
+double real(const json& v, const char* what, double low, double high) {
+  if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < low ||
+      v.get<double>() > high) {
+    throw std::invalid_argument(std::string(what) + " must be a number in [" + shown(json(low)) +
+                                ", " + shown(json(high)) + "] (got " + shown(v) + ")");
+  }
+  return v.get<double>();
+}
+
+double real(const json& j, const char* key, double low, double high, double fallback) {
+  const auto it = j.find(key);
+  return it == j.end() ? fallback : real(*it, key, low, high);
+}
+
+std::int64_t nanos(const json& v, const char* what) {
+  return std::llround(real(v, what, -kMaxSeconds, kMaxSeconds) * 1e9);
+}
 
 std::optional<double> optional_number(const json& j, const char* key) {
   if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
-  return j.at(key).get<double>();
+  return real(j.at(key), key, -1e300, 1e300);
 }
 
-std::uint32_t id_of(const json& v) { return v.is_null() ? no_id : v.get<std::uint32_t>(); }
+std::uint32_t id_of(const json& v, const char* what, std::uint64_t high) {
+  return v.is_null() ? no_id : static_cast<std::uint32_t>(whole(v, what, high));
+}
 
 measured_run read_run(const json& j) {
   measured_run r;
   r.workload = j.at("workload").get<std::string>();
   r.executor = j.at("executor").get<std::string>();
-  r.workers = j.at("workers").get<std::size_t>();
-  r.tasks = j.at("tasks").get<std::size_t>();
-  r.size = j.value("size", std::uint64_t{0});
-  r.seed = j.value("seed", std::uint64_t{0});
+  r.workers = whole(j.at("workers"), "workers", limits::max_workers);
+  r.tasks = whole(j.at("tasks"), "tasks", limits::max_tasks);
+  r.size = whole(j, "size", UINT64_MAX, 0);
+  r.seed = whole(j, "seed", UINT64_MAX, 0);
   if (const auto p = j.find("parameters"); p != j.end() && p->is_object()) {
     for (const auto& [name, value] : p->items()) {
-      if (value.is_number()) r.parameters.emplace_back(name, value.get<double>());
+      if (value.is_number() && std::isfinite(value.get<double>())) {
+        r.parameters.emplace_back(name, value.get<double>());
+      }
     }
   }
-  r.repeat = j.value("repeat", std::size_t{0});
+  r.repeat = whole(j, "repeat", limits::max_repeat, 0);
   r.is_baseline = j.value("is_baseline", false);
-  r.wall_median = j.at("wall_seconds").get<double>();
-  r.wall_min = j.value("wall_seconds_min", r.wall_median);
-  r.wall_max = j.value("wall_seconds_max", r.wall_median);
-  r.wall_samples = j.value("wall_seconds_samples", std::vector<double>{});
+  r.wall_median = real(j.at("wall_seconds"), "wall_seconds", 0.0, kMaxSeconds);
+  r.wall_min = real(j, "wall_seconds_min", 0.0, kMaxSeconds, r.wall_median);
+  r.wall_max = real(j, "wall_seconds_max", 0.0, kMaxSeconds, r.wall_median);
+  for (const auto& w : j.value("wall_seconds_samples", json::array())) {
+    r.wall_samples.push_back(real(w, "wall_seconds_samples", 0.0, kMaxSeconds));
+  }
   r.speedup = optional_number(j, "speedup");
   r.efficiency = optional_number(j, "efficiency");
   r.kernel.user_seconds = j.value("cpu_user_seconds", 0.0);
@@ -60,8 +111,8 @@ measured_run read_run(const json& j) {
   if (!v)
     throw std::invalid_argument("unknown verdict '" + j.at("verdict").get<std::string>() + "'");
   c.result = *v;
-  c.peak_in_flight = j.value("peak_in_flight", std::size_t{0});
-  c.peak_running = j.value("peak_running", std::size_t{0});
+  c.peak_in_flight = whole(j, "peak_in_flight", limits::max_tasks, 0);
+  c.peak_running = whole(j, "peak_running", limits::max_tasks, 0);
   c.avg_parallelism = j.value("avg_parallelism", 0.0);
   c.from_timeline = j.value("from_timeline", false);
   if (j.contains("queue_latency_seconds")) {
@@ -71,9 +122,9 @@ measured_run read_run(const json& j) {
   c.gil_wait_fraction = optional_number(j, "gil_wait_fraction");
   c.running_seconds = j.value("running_seconds", 0.0);
   c.waiting_seconds = j.value("waiting_seconds", 0.0);
-  c.preemptions = j.value("preemptions", std::size_t{0});
+  c.preemptions = whole(j, "preemptions", UINT64_MAX, 0);
   c.preempted_seconds = j.value("preempted_seconds", 0.0);
-  r.failed_tasks = j.value("failed_tasks", std::size_t{0});
+  r.failed_tasks = whole(j, "failed_tasks", limits::max_tasks, 0);
   r.failures = j.value("failures", std::vector<std::string>{});
   r.gil_forced_switches = j.value("gil_forced_switches", std::uint64_t{0});
 
@@ -82,28 +133,28 @@ measured_run read_run(const json& j) {
   rep.executor = r.executor;
   rep.workers = r.workers;
   rep.start_ns = 0;
-  rep.end_ns = nanos(r.wall_median);
+  rep.end_ns = std::llround(r.wall_median * 1e9);
   rep.kernel = r.kernel;
   rep.gil_forced_switches = r.gil_forced_switches;
   rep.recorded.dropped = j.value("events_dropped", std::uint64_t{0});
   for (const auto& t : j.value("task_records", json::array())) {
     task_record rec;
-    rec.task_id = t.at("task_id").get<std::size_t>();
-    rec.worker = t.at("worker").get<std::size_t>();
+    rec.task_id = whole(t.at("task_id"), "task_id", limits::max_tasks);
+    rec.worker = whole(t.at("worker"), "worker", limits::max_workers);
     rec.pid = t.value("pid", std::int64_t{0});
     rec.tid = t.value("tid", std::int64_t{0});
-    rec.start_ns = nanos(t.at("start_seconds").get<double>());
-    rec.end_ns = nanos(t.at("end_seconds").get<double>());
-    rec.cpu_ns = nanos(t.value("cpu_seconds", 0.0));
+    rec.start_ns = nanos(t.at("start_seconds"), "start_seconds");
+    rec.end_ns = nanos(t.at("end_seconds"), "end_seconds");
+    rec.cpu_ns = std::llround(real(t, "cpu_seconds", 0.0, kMaxSeconds, 0.0) * 1e9);
     rec.ok = t.value("ok", false);
     rec.message = t.value("message", std::string());
     rec.result = t.value("result", std::uint64_t{0});
     rep.records.push_back(std::move(rec));
   }
   for (const auto& h : j.value("lock_holds", json::array())) {
-    rep.lock_holds.push_back({h.at("worker").get<std::size_t>(),
-                              nanos(h.at("start_seconds").get<double>()),
-                              nanos(h.at("end_seconds").get<double>())});
+    rep.lock_holds.push_back({whole(h.at("worker"), "worker", limits::max_workers),
+                              nanos(h.at("start_seconds"), "start_seconds"),
+                              nanos(h.at("end_seconds"), "end_seconds")});
   }
   for (const auto& e : j.value("events", json::array())) {
     const std::string kind = e.at("kind").get<std::string>();
@@ -111,17 +162,19 @@ measured_run read_run(const json& j) {
     if (!k) throw std::invalid_argument("unknown event kind '" + kind + "'");
     event ev;
     ev.kind = *k;
-    ev.task = id_of(e.at("task"));
-    ev.worker = id_of(e.at("worker"));
-    ev.cpu = e.value("cpu", std::int16_t{-1});
+    ev.task = id_of(e.at("task"), "task", limits::max_tasks);
+    ev.worker = id_of(e.at("worker"), "worker", limits::max_workers);
+    ev.cpu = e.contains("cpu") && !e.at("cpu").is_null() && e.at("cpu") != -1
+                 ? static_cast<std::int16_t>(whole(e.at("cpu"), "cpu", 4095))
+                 : std::int16_t{-1};
     if (e.contains("wait")) {
       const std::string wait = e.at("wait").get<std::string>();
       const auto w = wait_kind_from_string(wait);
       if (!w) throw std::invalid_argument("unknown wait kind '" + wait + "'");
       ev.wait = *w;
     }
-    ev.start_ns = nanos(e.at("start_seconds").get<double>());
-    ev.end_ns = nanos(e.at("end_seconds").get<double>());
+    ev.start_ns = nanos(e.at("start_seconds"), "start_seconds");
+    ev.end_ns = nanos(e.at("end_seconds"), "end_seconds");
     rep.end_ns = std::max(rep.end_ns, ev.end_ns);
     rep.recorded.events.push_back(ev);
   }
@@ -133,7 +186,17 @@ measured_run read_run(const json& j) {
 saved_result read_result_json(const std::string& text) {
   json doc;
   try {
-    doc = json::parse(text);
+    // Refuse deep nesting while parsing (the parser keeps its own stack; the checks and error
+    // messages after it would recurse).
+    bool too_deep = false;
+    doc = json::parse(text, [&](int depth, json::parse_event_t, json&) {
+      if (static_cast<std::size_t>(depth) > kMaxDepth) too_deep = true;
+      return !too_deep;
+    });
+    if (too_deep) {
+      throw std::invalid_argument("nested more than " + std::to_string(kMaxDepth) +
+                                  " levels deep (not a parlab result)");
+    }
   } catch (const json::exception& e) {
     throw std::invalid_argument(std::string("not a JSON document (") + e.what() + ")");
   }
@@ -142,15 +205,19 @@ saved_result read_result_json(const std::string& text) {
                                 result_schema + ")");
   }
   if (doc["schema"] != result_schema) {
-    throw std::invalid_argument("unsupported schema " + doc["schema"].dump() + " (expected " +
+    throw std::invalid_argument("unsupported schema " + shown(doc["schema"]) + " (expected " +
                                 result_schema + ")");
   }
   try {
     saved_result out;
     const json& m = doc.at("machine");
-    out.machine.cores = m.value("cores", std::size_t{1});
-    out.machine.online_cpus = m.value("online_cpus", out.machine.cores);
-    out.machine.affinity = m.value("affinity", std::vector<int>{});
+    out.machine.cores = whole(m, "cores", 65536, 1);
+    if (out.machine.cores == 0) throw std::invalid_argument("cores must be at least 1 (got 0)");
+    out.machine.online_cpus = whole(m, "online_cpus", 65536, out.machine.cores);
+    for (const auto& cpu : m.value("affinity", json::array())) {
+      out.machine.affinity.push_back(static_cast<int>(whole(cpu, "affinity", 65535)));
+    }
+    out.interrupted = doc.value("interrupted", false);
     out.machine.cpu_model = m.value("cpu_model", std::string());
     out.machine.kernel = m.value("kernel", std::string());
     out.machine.hostname = m.value("hostname", std::string());

@@ -23,7 +23,7 @@ std::string format_overhead_table(const std::vector<overhead_figures>& rows) {
 }
 
 std::string overhead_to_json(const machine_info& machine, const std::vector<overhead_figures>& rows,
-                             int indent) {
+                             int indent, bool interrupted) {
   using json = nlohmann::ordered_json;
   json models = json::array();
   for (const auto& r : rows) {
@@ -39,6 +39,7 @@ std::string overhead_to_json(const machine_info& machine, const std::vector<over
   const json doc = {{"schema", "parlab.overhead/1"},
                     {"parlab_version", PARLAB_VERSION},
                     {"machine", detail::machine_to_json(machine)},
+                    {"interrupted", interrupted},
                     {"models", std::move(models)}};
   return doc.dump(indent) + "\n";
 }

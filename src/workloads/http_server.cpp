@@ -5,13 +5,11 @@
 
 #include <parlab/http.hpp>
 
-#include "core/process.hpp"
+#include "core/child_process.hpp"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -133,66 +131,47 @@ asio::awaitable<void> accept_forever(tcp::acceptor& acceptor, http_server_option
 }
 
 /// The server process: binds, reports its port through `port_out`, serves until SIGTERM.
-[[noreturn]] void server_main(int port_out, const http_server_options& options) {
-  int code = 0;
-  try {
-    asio::io_context io(1);
-    tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
-    acceptor.listen(asio::socket_base::max_listen_connections);
-    const auto port = acceptor.local_endpoint().port();
-    (void)detail::write_all(port_out, reinterpret_cast<const char*>(&port), sizeof port);
-    ::close(port_out);
-    asio::signal_set stop(io, SIGTERM, SIGINT);
-    stop.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
-    asio::co_spawn(io, accept_forever(acceptor, options), asio::detached);
-    io.run();
-  } catch (...) {
-    code = 1;
-  }
-  ::_exit(code);
+int server_main(int port_out, const http_server_options& options) {
+  asio::io_context io(1);
+  tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  const auto port = acceptor.local_endpoint().port();
+  (void)detail::write_all(port_out, reinterpret_cast<const char*>(&port), sizeof port);
+  ::close(port_out);
+  asio::signal_set stop(io, SIGTERM, SIGINT);
+  stop.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+  asio::co_spawn(io, accept_forever(acceptor, options), asio::detached);
+  io.run();
+  return 0;
 }
 
 }  // namespace
 
-loopback_http_server::loopback_http_server(const http_server_options& options) : options_(options) {
-  detail::require_no_live_threads("the loopback HTTP server");
-  int channel[2];
-  if (::pipe2(channel, O_CLOEXEC) != 0) {
-    throw std::runtime_error("loopback HTTP server: pipe failed: " + std::string(strerror(errno)));
-  }
-  const pid_t parent = ::getpid();
-  pid_ = ::fork();
-  if (pid_ < 0) {
-    ::close(channel[0]);
-    ::close(channel[1]);
-    throw std::runtime_error("loopback HTTP server: fork failed: " + std::string(strerror(errno)));
-  }
-  if (pid_ == 0) {
-    ::close(channel[0]);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive parlab
-    if (::getppid() != parent) ::_exit(1);
-    server_main(channel[1], options_);
-  }
-  owner_ = parent;
-  ::close(channel[1]);
+loopback_http_server::loopback_http_server(const http_server_options& options)
+    : options_(options), owner_(::getpid()) {
+  server_ = std::make_unique<detail::child_process>(
+      "the loopback HTTP server", detail::child_channels{},
+      [&](const detail::child_process::ends& ends) { return server_main(ends.reports, options_); });
   std::uint16_t port = 0;
-  ssize_t got = 0;
-  while ((got = ::read(channel[0], &port, sizeof port)) < 0 && errno == EINTR) {
-  }
-  ::close(channel[0]);
-  if (got != static_cast<ssize_t>(sizeof port) || port == 0) {
-    ::kill(pid_, SIGKILL);
-    const int status = detail::reap(pid_);
+  const bool got = detail::read_exactly(server_->reports_fd(), &port, sizeof port);
+  server_->close_reports();
+  if (!got || port == 0) {
+    server_->kill(SIGKILL);
+    const detail::child_exit how = server_->wait();
     throw std::runtime_error("loopback HTTP server did not start (" +
-                             detail::describe_exit(status, "server process") + ")");
+                             detail::describe_exit(how, "server process") + ")");
   }
   port_ = port;
 }
 
 loopback_http_server::~loopback_http_server() {
-  if (::getpid() != owner_ || pid_ <= 0) return;  // a forked copy: the server is not ours
-  ::kill(pid_, SIGTERM);
-  (void)detail::reap(pid_);
+  if (::getpid() != owner_) {
+    (void)server_.release();  // a forked copy: the server is not ours to stop or reap
+    return;
+  }
+  (void)server_->stop(std::chrono::seconds(2));
 }
+
+std::int64_t loopback_http_server::pid() const noexcept { return server_->pid(); }
 
 }  // namespace parlab

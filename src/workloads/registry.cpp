@@ -17,18 +17,19 @@ namespace parlab {
 const std::vector<workload_info>& workloads() {
   static const std::vector<workload_info> list = {
       {"cpu", "CPU-bound: count primes by trial division, never wait",
-       "compute units per task (1 unit tests 64 numbers for primality, about 6 us)", 8000, 8},
+       "compute units per task (1 unit tests 64 numbers for primality, about 6 us)", 8000, 8,
+       100'000'000},
       {"io", "I/O-bound: wait (sleep latency), then one unit of compute",
-       "milliseconds of waiting per task", 20, 32},
+       "milliseconds of waiting per task", 20, 32, 3'600'000},
       {"http",
        "I/O-bound on real I/O: download from a loopback HTTP server (latency, bandwidth), verify",
-       "KiB downloaded per task", 64, 32},
+       "KiB downloaded per task", 64, 32, 1U << 20U},
       {"file", "I/O-bound on the file system: write, fsync, read back and check a private file",
-       "KiB written per task", 256, 16},
+       "KiB written per task", 256, 16, 1U << 20U},
       {"mem", "memory-bound: eight passes of a STREAM triad over arrays larger than the caches",
-       "MiB of arrays per task", 48, 8},
+       "MiB of arrays per task", 48, 8, 16U << 10U},
       {"mixed", "alternate compute and wait, --cpu-fraction of the time computing (4 rounds)",
-       "milliseconds per task (about)", 40, 16},
+       "milliseconds per task (about)", 40, 16, 3'600'000},
   };
   return list;
 }

@@ -1,0 +1,112 @@
+#include <parlab/experiment.hpp>
+#include <parlab/limits.hpp>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fmt/format.h>
+#include <stdexcept>
+#include <string>
+
+namespace parlab {
+namespace {
+
+[[noreturn]] void out_of_range(std::string_view what, const std::string& allowed,
+                               const std::string& got) {
+  throw std::invalid_argument(fmt::format("{} must be {} (got {})", what, allowed, got));
+}
+
+void check_count(std::string_view what, std::size_t value, std::size_t low, std::size_t high) {
+  if (value < low || value > high) {
+    out_of_range(what, fmt::format("in [{}, {}]", low, high), std::to_string(value));
+  }
+}
+
+/// The kernel's system-wide thread limit, or 0 when it cannot be read.
+std::uint64_t threads_max() {
+  std::uint64_t n = 0;
+  if (std::FILE* f = std::fopen("/proc/sys/kernel/threads-max", "re")) {
+    if (std::fscanf(f, "%lu", &n) != 1) n = 0;
+    std::fclose(f);
+  }
+  return n;
+}
+
+}  // namespace
+
+void check_spec(const experiment_spec& spec) {
+  check_count("workers", spec.workers, 1, limits::max_workers);
+  check_count("tasks", spec.workload.tasks, 1, limits::max_tasks);
+  check_count("repeat", spec.repeat, 1, limits::max_repeat);
+  const workload_info& info = find_workload(spec.workload.name);
+  if (spec.workload.size && *spec.workload.size > info.max_size) {
+    out_of_range("size", fmt::format("in [0, {}] for workload '{}' ({})", info.max_size, info.name,
+                                     info.size_meaning),
+                 std::to_string(*spec.workload.size));
+  }
+  const double interval_ms = static_cast<double>(spec.gil_switch_interval.count()) / 1e6;
+  if (interval_ms < limits::min_switch_interval_ms ||
+      interval_ms > limits::max_switch_interval_ms) {
+    out_of_range("the GIL switch interval",
+                 fmt::format("in [{}, {}] milliseconds", limits::min_switch_interval_ms,
+                             limits::max_switch_interval_ms),
+                 fmt::format("{} ms", interval_ms));
+  }
+  const auto latency = spec.workload.http.latency.count();
+  if (latency < 0 || latency > limits::max_http_latency_ms) {
+    out_of_range("the http latency",
+                 fmt::format("in [0, {}] milliseconds", limits::max_http_latency_ms),
+                 std::to_string(latency));
+  }
+  if (!(spec.workload.cpu_fraction >= 0.0 && spec.workload.cpu_fraction <= 1.0)) {
+    out_of_range("the cpu fraction", "in [0, 1]", fmt::format("{}", spec.workload.cpu_fraction));
+  }
+  if (spec.workload.fault != fault_mode::none && spec.workload.fault_task >= spec.workload.tasks) {
+    throw std::invalid_argument(fmt::format("fault task {} does not exist (tasks are 0..{})",
+                                            spec.workload.fault_task, spec.workload.tasks - 1));
+  }
+}
+
+void check_machine_allows(std::string_view executor, std::size_t workers, std::size_t tasks,
+                          std::string_view workload) {
+  const std::size_t at_once = std::min(workers, tasks);
+  const bool makes_threads = executor == "threads" || executor == "thread-pool" ||
+                             executor == "gil-threads" || executor == "openmp" || executor == "tbb";
+  const bool makes_processes = executor == "processes" || executor == "process-pool";
+  if (makes_threads || makes_processes) {
+    const std::string what = makes_threads ? "threads" : "processes";
+    rlimit nproc{};
+    // The kernel does not apply RLIMIT_NPROC to root.
+    if (::geteuid() != 0 && ::getrlimit(RLIMIT_NPROC, &nproc) == 0 &&
+        nproc.rlim_cur != RLIM_INFINITY && at_once + 1 > nproc.rlim_cur) {
+      throw std::invalid_argument(fmt::format(
+          "{} with {} workers needs {} {} at once, but this user may have at most {} threads and "
+          "processes in all (ulimit -u); lower --workers or raise the limit",
+          executor, workers, at_once, what, nproc.rlim_cur));
+    }
+    if (const std::uint64_t max = threads_max(); max != 0 && at_once + 1 > max) {
+      throw std::invalid_argument(fmt::format(
+          "{} with {} workers needs {} {} at once, but the kernel allows {} threads in all "
+          "(/proc/sys/kernel/threads-max); lower --workers",
+          executor, workers, at_once, what, max));
+    }
+  }
+  // Descriptors held at once: a pipe per child process (two per pool worker), a socket per
+  // download in flight; 16 for everything else parlab and the C++ runtime keep open.
+  std::size_t fds = 16;
+  if (executor == "processes") fds += at_once;
+  if (executor == "process-pool") fds += 2 * at_once;
+  if (workload == "http" && executor != "sequential") fds += at_once;
+  if (workload == "file") fds += at_once;
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+      fds > nofile.rlim_cur) {
+    throw std::invalid_argument(fmt::format(
+        "{} with {} workers on the {} workload needs about {} open files at once, but this "
+        "process may have {} (ulimit -n); lower --workers or raise the limit",
+        executor, workers, workload, fds, nofile.rlim_cur));
+  }
+}
+
+}  // namespace parlab

@@ -1,0 +1,24 @@
+#pragma once
+// Internal: one function per parlab command, one file each (src/cli/*_command.cpp). Each
+// returns the exit code, throws usage_error (or std::invalid_argument) for bad input, and lets
+// parlab::interrupted through after keeping what it measured.
+
+#include "cli/options.hpp"
+
+namespace parlab::cli {
+
+int command_run(const run_command& c);
+int command_list();
+int command_demo(const demo_command& c);
+int command_overhead(const overhead_command& c);
+int command_report(const report_command& c);
+int command_example(const example_command& c);
+
+/// --pin-cores: pins this process before any thread starts, so every worker (and every forked
+/// child) inherits the mask. Throws usage_error for a bad list.
+void apply_pinning(const std::optional<std::string>& cpus);
+
+/// --repeat: measured runs per configuration (default 3).
+[[nodiscard]] std::size_t repeat_option(const std::optional<std::string>& text);
+
+}  // namespace parlab::cli

@@ -1,0 +1,29 @@
+// parlab list: the workloads and execution models, and which are built here.
+
+#include "cli/commands.hpp"
+#include "cli/outputs.hpp"
+
+#include <parlab/executor.hpp>
+#include <parlab/workload.hpp>
+
+#include <fmt/format.h>
+
+namespace parlab::cli {
+
+int command_list() {
+  std::string out = "Workloads (--workload):\n";
+  for (const auto& w : workloads()) {
+    out += fmt::format("  {:<12} {}\n  {:<12} size: {} (default {}, at most {}), default tasks {}\n",
+                       w.name, w.description, "", w.size_meaning, w.default_size, w.max_size,
+                       w.default_tasks);
+  }
+  out += fmt::format("\nExecutors (--executor):\n  {:<12} {:<13} {}\n", "name", "here", "model");
+  for (const auto& e : executors()) {
+    out += fmt::format("  {:<12} {:<13} {}\n", e.name, e.available ? "available" : "not built",
+                       e.description);
+  }
+  print_to(stdout, out);
+  return 0;
+}
+
+}  // namespace parlab::cli

@@ -1,0 +1,220 @@
+#include "cli/options.hpp"
+
+#include "cli/cli.hpp"
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace parlab::cli {
+namespace {
+
+constexpr const char* kExamples = R"(Examples:
+  parlab                                   run the classic experiment (same as 'parlab demo')
+  parlab run -w cpu -e threads,processes,gil-threads -j 2
+  parlab demo --python                     the same work in CPython too: the real GIL
+  parlab run -w io -e threads,gil-threads -j 16 --tasks 32
+  parlab run -w http -e sequential,threads,async,process-pool -j 16   I/O on real sockets
+  parlab run -w cpu -e gil-threads -j 2 --switch-interval 1 --json result.json --records
+  parlab run -w cpu -e threads -j 2 --pin-cores 0 --timeline   multitasking: 2 threads, 1 core
+  parlab run -w cpu -e threads,gil-threads -j 2 --report report.html --trace trace.json
+  parlab run -w cpu -e threads --fault throw --fault-task 3
+  parlab run -w cpu -e threads,process-pool --fault segv --fault-task 3   who survives a crash
+  parlab report result.json --svg timeline.svg     draw a saved result
+  parlab list
+  parlab example --list                    the catalog: one small program per idea
+  parlab example race_condition            run one; it ends with 'verdict: holds' or not
+  parlab overhead --json overhead.json     what creating, dispatching and joining cost here
+
+Ctrl-C (SIGINT) or SIGTERM stops a run: every child process is ended, the rows measured so far
+are still written (the JSON says "interrupted": true) and parlab exits 130 (143 for SIGTERM).
+Every output file is written whole or not at all.
+
+Exit codes: 0 ok, 1 a task failed, 2 bad input, 3 the run could not be carried out or an output
+could not be written, 128+N stopped by signal N.)";
+
+void add_outputs(CLI::App* app, output_options& o, bool results) {
+  if (results) {
+    app->add_option("--json", o.json, "Write the result (schema parlab.result/1) to PATH or -");
+    app->add_option("--csv", o.csv, "Write one CSV line per run to PATH or -");
+  }
+  app->add_option("--trace", o.trace, "Write a Chrome trace (open in ui.perfetto.dev) to PATH or -");
+  app->add_option("--svg", o.svg, "Write the timelines as an SVG image to PATH or -");
+}
+
+}  // namespace
+
+std::uint64_t parse_count(const std::string& text, std::string_view option, std::uint64_t low,
+                          std::uint64_t high) {
+  std::uint64_t value = 0;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  const auto [end, ec] = std::from_chars(first, last, value);
+  const bool digits_only = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits_only || ec != std::errc{} || end != last || value < low || value > high) {
+    throw usage_error(fmt::format("{} must be a whole number in [{}, {}] (got '{}')", option, low,
+                                  high, text));
+  }
+  return value;
+}
+
+double parse_number(const std::string& text, std::string_view option, double low, double high,
+                    bool low_open) {
+  double value = 0;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  const auto [end, ec] = std::from_chars(first, last, value);
+  const bool in_range = std::isfinite(value) && (low_open ? value > low : value >= low) &&
+                        value <= high;
+  if (text.empty() || ec != std::errc{} || end != last || !in_range) {
+    throw usage_error(fmt::format("{} must be a number in {}{}, {}] (got '{}')", option,
+                                  low_open ? "(" : "[", low, high, text));
+  }
+  return value;
+}
+
+std::vector<std::string> split_names(const std::string& list, std::string_view option) {
+  std::vector<std::string> names;
+  std::size_t from = 0;
+  for (;;) {
+    const std::size_t comma = list.find(',', from);
+    names.push_back(list.substr(from, comma == std::string::npos ? std::string::npos : comma - from));
+    if (names.back().empty()) {
+      throw usage_error(fmt::format(
+          "{}: an empty name in '{}' (give names separated by single commas, see 'parlab list')",
+          option, list));
+    }
+    if (comma == std::string::npos) return names;
+    from = comma + 1;
+  }
+}
+
+void require_value(const std::optional<std::string>& value, std::string_view option,
+                   std::string_view expected) {
+  if (value && value->empty()) {
+    throw usage_error(fmt::format("{}: the value is empty (give {})", option, expected));
+  }
+}
+
+std::optional<int> parse_command_line(int argc, char** argv, command_line& out) {
+  CLI::App app{
+      "parlab - a laboratory for multitasking, multithreading, multiprocessing, "
+      "concurrency and parallelism",
+      "parlab"};
+  app.footer(kExamples);
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", "parlab " PARLAB_VERSION);
+
+  run_command& r = out.run;
+  auto* run = app.add_subcommand("run", "Run a workload under one or more execution models");
+  run->add_option("-w,--workload", r.workload,
+                  "Workload: cpu, io, http, file, mem or mixed (see 'parlab list')")
+      ->capture_default_str();
+  run->add_option("-e,--executor", r.executors,
+                  "Execution models, comma-separated (see 'parlab list'; default: threads,"
+                  "thread-pool,processes,gil-threads)");
+  run->add_option("-j,--workers", r.workers, "W: tasks at once (default: number of cores)");
+  run->add_option("-t,--tasks", r.tasks, "Number of tasks (default: the workload's)");
+  run->add_option("-s,--size", r.size, "Size of each task (meaning and range: 'parlab list')");
+  run->add_option("-r,--repeat", r.repeat, "Measured runs per model, after one warm-up (3)");
+  run->add_option("--seed", r.seed, "Seed of the workload generator (42)");
+  run->add_flag("--no-baseline", r.no_baseline, "Skip the sequential baseline");
+  run->add_option("--switch-interval", r.switch_interval_ms,
+                  "gil-threads: milliseconds a waiter waits before forcing a hand-off (5)");
+  run->add_option("--pin-cores", r.pin_cores,
+                  "Run on these CPUs only, children included (e.g. 0, 0,1, 0-3)");
+  add_outputs(run, r.outputs, true);
+  run->add_flag("--records", r.records, "Include every task's record in the JSON");
+  run->add_flag("--timeline", r.outputs.timeline, "Print each run's timeline in the terminal");
+  run->add_option("--report", r.outputs.report,
+                  "Write a self-contained HTML report to PATH or -");
+  run->add_option("--cpu-fraction", r.cpu_fraction,
+                  "mixed: share of each task's time spent computing, 0..1 (0.5)");
+  run->add_option("--http-latency", r.http_latency_ms,
+                  "http: milliseconds the loopback server waits before each response (20)");
+  run->add_option("--http-bandwidth", r.http_bandwidth_mib,
+                  "http: MiB/s per connection the server sends at, 0: unlimited (8)");
+  run->add_option(
+      "--fault", r.fault,
+      "Inject a fault into one task: throw, abort, segv or exit (abort, segv and exit kill "
+      "the process: under a thread model the whole run dies, in a supervised child)");
+  run->add_option("--fault-task", r.fault_task, "Which task gets the fault (0)");
+  run->add_flag("--python", r.python,
+                "Also run the same cpu or io tasks in CPython (threading, multiprocessing, "
+                "asyncio) when python3 is on PATH");
+  run->footer(kExamples);
+
+  auto* list = app.add_subcommand("list", "List workloads and execution models");
+
+  demo_command& d = out.demo;
+  auto* demo = app.add_subcommand(
+      "demo", "Run the classic experiment: cpu and io under six models, with conclusions");
+  demo->add_option("-r,--repeat", d.repeat, "Measured runs per model, after one warm-up (3)");
+  demo->add_flag("--python", d.python,
+                 "Also run the same work in CPython (threads, processes, asyncio) side by side");
+  demo->add_option("--pin-cores", d.pin_cores, "Run on these CPUs only (e.g. 0)");
+  add_outputs(demo, d.outputs, true);
+  demo->add_option("--report", d.outputs.report,
+                   "Write the HTML report to PATH or - (default: ./parlab-report.html)");
+
+  overhead_command& o = out.overhead;
+  auto* overhead = app.add_subcommand(
+      "overhead", "Measure what each model costs here: start a worker, per task, finish");
+  overhead->add_option("-e,--executor", o.executors,
+                       "Models to measure, comma-separated (default: every model built here)");
+  overhead->add_option("-t,--tasks", o.tasks, "Empty tasks per batch run (200)");
+  overhead->add_option("-r,--repeat", o.repeat, "Runs per figure, median (7)");
+  overhead->add_option("--json", o.json,
+                       "Write the figures (schema parlab.overhead/1) to PATH or -");
+
+  example_command& e = out.example;
+  auto* example = app.add_subcommand(
+      "example", "Run an example from the catalog: one idea, measured, with a verdict");
+  example->add_flag("-l,--list", e.list, "List the examples");
+  example->add_option("name", e.name, "The example to run (see --list)");
+  example->prefix_command();  // what follows the name is the example's own options
+
+  report_command& p = out.report;
+  auto* report = app.add_subcommand(
+      "report", "Draw a saved result (parlab run --json PATH --records): table and pictures");
+  report->add_option("result", p.saved, "A JSON file written by parlab run/demo --json")
+      ->required();
+  report->add_flag("--timeline", p.outputs.timeline,
+                   "Print the timelines (the default when no other output is asked for)");
+  add_outputs(report, p.outputs, false);
+  report->add_option("--report,--html", p.outputs.report,
+                     "Write a self-contained HTML report to PATH or -");
+  report->footer(R"(Examples:
+  parlab run -w cpu -e threads,gil-threads -j 2 --json result.json --records
+  parlab report result.json                      table and terminal timelines
+  parlab report result.json --html report.html --svg timeline.svg --trace trace.json)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& err) {
+    return app.exit(err);
+  } catch (const CLI::CallForAllHelp& err) {
+    return app.exit(err);
+  } catch (const CLI::CallForVersion& err) {
+    return app.exit(err);
+  } catch (const CLI::ParseError& err) {
+    std::fprintf(stderr, "parlab: %s (see 'parlab --help')\n", err.what());
+    return exit_usage;
+  }
+  using command = command_line::command;
+  if (*run) out.which = command::run;
+  if (*list) out.which = command::list;
+  if (*demo) out.which = command::demo;
+  if (*overhead) out.which = command::overhead;
+  if (*report) out.which = command::report;
+  if (*example) {
+    out.which = command::example;
+    e.args = example->remaining();
+  }
+  return std::nullopt;
+}
+
+}  // namespace parlab::cli

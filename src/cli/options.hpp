@@ -1,0 +1,100 @@
+#pragma once
+// Internal: what each parlab command was asked to do, parsed by CLI11 into typed structs, and
+// the checks that turn text into numbers with the allowed range in every error.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parlab::cli {
+
+/// Bad input found after parsing; maps to exit_usage.
+struct usage_error : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+/// The files a command may write (each: a path or "-" for standard output), and pictures.
+struct output_options {
+  std::optional<std::string> json, csv, trace, svg, report;
+  bool timeline = false;
+
+  /// Pictures need the representative runs' timelines.
+  [[nodiscard]] bool wants_timelines() const {
+    return timeline || trace.has_value() || svg.has_value() || report.has_value();
+  }
+};
+
+struct run_command {
+  std::string workload = "cpu";
+  std::optional<std::string> executors;  // comma-separated; nullopt: the four classic models
+  std::optional<std::string> workers, tasks, size, repeat, seed;
+  std::optional<std::string> pin_cores;
+  bool no_baseline = false;
+  bool records = false;
+  std::optional<std::string> switch_interval_ms, http_latency_ms, http_bandwidth_mib,
+      cpu_fraction;
+  std::optional<std::string> fault, fault_task;
+  bool python = false;
+  output_options outputs;
+};
+
+struct demo_command {
+  std::optional<std::string> repeat;
+  std::optional<std::string> pin_cores;
+  bool python = false;
+  output_options outputs;  // report defaults to ./parlab-report.html
+};
+
+struct overhead_command {
+  std::optional<std::string> executors;  // comma-separated; nullopt: every model built here
+  std::optional<std::string> tasks, repeat;
+  std::optional<std::string> json;
+};
+
+struct report_command {
+  std::string saved;  // the JSON file to draw
+  output_options outputs;
+};
+
+struct example_command {
+  bool list = false;
+  std::string name;
+  std::vector<std::string> args;
+};
+
+/// One parsed command line.
+struct command_line {
+  enum class command { run, list, demo, overhead, report, example } which = command::demo;
+  run_command run;
+  demo_command demo;
+  overhead_command overhead;
+  report_command report;
+  example_command example;
+};
+
+/// Parses argv. Returns the exit code when parsing already answered (--help, --version, a
+/// CLI11 parse error, printed in one line), or nullopt to go on with `out`.
+[[nodiscard]] std::optional<int> parse_command_line(int argc, char** argv, command_line& out);
+
+/// A whole number in [low, high] from `text` (digits only: no sign, no exponent, no spaces);
+/// throws usage_error "OPTION must be a whole number in [low, high] (got 'text')".
+[[nodiscard]] std::uint64_t parse_count(const std::string& text, std::string_view option,
+                                        std::uint64_t low, std::uint64_t high);
+
+/// A finite number in [low, high] (or (low, high] when `low_open`); throws usage_error.
+[[nodiscard]] double parse_number(const std::string& text, std::string_view option, double low,
+                                  double high, bool low_open = false);
+
+/// The names in a comma-separated list; throws usage_error for an empty list or an empty name
+/// ("-e threads,,processes").
+[[nodiscard]] std::vector<std::string> split_names(const std::string& list,
+                                                   std::string_view option);
+
+/// Throws usage_error when an option was given an empty value ("--json ''").
+void require_value(const std::optional<std::string>& value, std::string_view option,
+                   std::string_view expected);
+
+}  // namespace parlab::cli

@@ -1,0 +1,60 @@
+#pragma once
+// Internal: where a command's documents go. Every file is checked before anything runs (creating
+// nothing) and written atomically at the end (parlab::write_file_atomically); "-" is standard
+// output, at most one document per command may go there, and the human-readable text then goes
+// to standard error.
+
+#include "cli/options.hpp"
+
+#include <parlab/experiment.hpp>
+#include <parlab/machine.hpp>
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace parlab::cli {
+
+/// Prints and flushes.
+void print_to(std::FILE* f, const std::string& s);
+
+/// One output: a file, "-" for standard output, or nothing.
+struct output_target {
+  std::optional<std::string> path;  // nullopt: not requested
+
+  [[nodiscard]] bool requested() const { return path.has_value(); }
+  [[nodiscard]] bool is_stdout() const { return path && *path == "-"; }
+
+  /// Throws usage_error naming `option` when the path is empty or cannot be written. Creates
+  /// nothing.
+  void check(const char* option) const;
+
+  /// Writes `text` whole (atomically) or throws std::runtime_error naming the path.
+  void write(const std::string& text) const;
+};
+
+/// Every file a run-like command may write, checked before anything runs.
+class outputs {
+ public:
+  /// Throws usage_error for an empty or unwritable path or for two outputs on standard output.
+  explicit outputs(const output_options& options);
+
+  /// Human-readable output goes to stderr when stdout carries a document.
+  [[nodiscard]] std::FILE* human() const;
+
+  [[nodiscard]] const output_target& report() const { return report_; }
+
+  /// Writes every requested document for these rows; an output that fails does not stop the
+  /// others. Throws std::runtime_error naming every output that could not be written.
+  void write(const machine_info& machine, const std::vector<measured_run>& rows,
+             const std::vector<std::string>& findings, bool interrupted) const;
+
+ private:
+  [[nodiscard]] std::array<std::pair<const output_target*, const char*>, 5> named() const;
+
+  output_target json_, csv_, trace_, svg_, report_;
+};
+
+}  // namespace parlab::cli

@@ -1,0 +1,53 @@
+// parlab overhead: what creating, dispatching and joining cost per model here.
+
+#include "cli/commands.hpp"
+#include "cli/outputs.hpp"
+
+#include <parlab/interrupt.hpp>
+#include <parlab/limits.hpp>
+#include <parlab/overhead.hpp>
+
+#include <fmt/format.h>
+
+namespace parlab::cli {
+
+int command_overhead(const overhead_command& o) {
+  std::vector<std::string> models;
+  if (o.executors) {
+    models = split_names(*o.executors, "--executor");
+  } else {
+    for (const auto& e : executors()) {
+      if (e.available) models.push_back(e.name);
+    }
+  }
+  for (const auto& m : models) (void)make_executor(m);  // unknown or unbuilt: exit 2
+  const std::size_t tasks =
+      o.tasks ? parse_count(*o.tasks, "--tasks", 2, limits::max_overhead_tasks) : 200;
+  const std::size_t repeat =
+      o.repeat ? parse_count(*o.repeat, "--repeat", 1, limits::max_repeat) : 7;
+  const output_target json{o.json};
+  json.check("--json");
+  std::FILE* human = json.is_stdout() ? stderr : stdout;
+  const machine_info machine = describe_machine();
+  print_to(human, fmt::format("Fixed costs per model with W = 1 and empty tasks ({} per batch, "
+                              "median of {}), on {} cores:\n",
+                              tasks, repeat, machine.cores));
+  std::vector<overhead_figures> rows;
+  try {
+    for (const auto& m : models) rows.push_back(measure_overhead(m, tasks, repeat));
+  } catch (const interrupted& e) {
+    json.write(overhead_to_json(machine, rows, 2, true));  // the models measured so far
+    if (!rows.empty()) print_to(human, format_overhead_table(rows));
+    throw;
+  }
+  json.write(overhead_to_json(machine, rows));
+  print_to(human, format_overhead_table(rows));
+  print_to(human,
+           "\nfirst task: run start until the first task starts (creating the worker);\n"
+           "per task: each further task (dispatch + result back; a thread or process per task "
+           "also pays its creation and join);\nfinish: last task's end until the run returns "
+           "(join, reap).\n");
+  return 0;
+}
+
+}  // namespace parlab::cli

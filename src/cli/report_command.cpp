@@ -1,0 +1,83 @@
+// parlab report: draws a saved result again (table, timelines, trace, SVG, HTML).
+
+#include "cli/commands.hpp"
+#include "cli/session.hpp"
+
+#include <parlab/pictures.hpp>
+#include <parlab/report.hpp>
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace parlab::cli {
+namespace {
+
+constexpr std::uintmax_t kMaxResultBytes = std::uintmax_t{1} << 30U;  // 1 GiB
+
+/// The file's text; usage_error when it is missing, not a regular file or too big.
+std::string read_saved(const std::string& path) {
+  const auto refuse = [&](const std::string& why) {
+    return usage_error(fmt::format("report: cannot read '{}': {} (give a JSON file written by "
+                                   "'parlab run --json PATH --records')",
+                                   path, why));
+  };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw refuse(std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw refuse("it is a directory");
+  if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > kMaxResultBytes) {
+    throw refuse(fmt::format("it has {} bytes, more than the 1 GiB a result may have",
+                             st.st_size));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw refuse(std::strerror(errno));
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxResultBytes) throw refuse("more than the 1 GiB a result may have");
+  }
+  if (in.bad()) throw refuse("a read error");
+  return text;
+}
+
+}  // namespace
+
+int command_report(const report_command& c) {
+  const std::string text = read_saved(c.saved);
+  saved_result saved;
+  try {
+    saved = read_result_json(text);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(fmt::format("report: '{}': {}", c.saved, e.what()));
+  }
+  output_options wanted = c.outputs;
+  if (!wanted.trace && !wanted.svg && !wanted.report) wanted.timeline = true;
+  const outputs out(wanted);
+  std::FILE* human = out.human();
+  print_to(human, format_table(saved.runs));
+  std::vector<const measured_run*> drawn;
+  std::vector<measured_run> cpu, io;
+  for (const auto& r : saved.runs) {
+    if (r.workload == "cpu" && r.tasks == find_workload("cpu").default_tasks) cpu.push_back(r);
+    if (r.workload == "io") io.push_back(r);
+    drawn.push_back(&r);
+  }
+  const auto findings = !cpu.empty() && !io.empty() ? conclusions(cpu, io, saved.machine.cores)
+                                                    : std::vector<std::string>{};
+  if (wanted.timeline) print_timelines(human, drawn);
+  bool any_timeline = false;
+  for (const auto& r : saved.runs)
+    any_timeline = any_timeline || !r.representative.recorded.events.empty();
+  if (!any_timeline) {
+    std::fprintf(stderr, "parlab: report: '%s' has no timelines (write it with --records)\n",
+                 c.saved.c_str());
+  }
+  out.write(saved.machine, saved.runs, findings, saved.interrupted);  // (no --json or --csv)
+  return 0;
+}
+
+}  // namespace parlab::cli

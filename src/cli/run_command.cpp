@@ -1,0 +1,126 @@
+// parlab run: a workload under the models asked for, with the sequential baseline.
+
+#include "cli/commands.hpp"
+#include "cli/session.hpp"
+
+#include <parlab/limits.hpp>
+#include <parlab/pictures.hpp>
+#include <parlab/report.hpp>
+
+#include <fmt/format.h>
+
+namespace parlab::cli {
+namespace {
+
+/// The experiment the options describe; every number checked against parlab::limits.
+experiment_spec spec_from(const run_command& o) {
+  experiment_spec spec;
+  const std::vector<std::string> executors =
+      o.executors ? split_names(*o.executors, "--executor")
+                  : std::vector<std::string>{"threads", "thread-pool", "processes", "gil-threads"};
+  const workload_info& info = find_workload(o.workload);  // unknown name: invalid_argument
+  for (const auto& e : executors) (void)make_executor(e);
+  spec.workload.name = o.workload;
+  spec.executors = executors;
+  spec.workers = o.workers ? parse_count(*o.workers, "--workers", 1, limits::max_workers)
+                           : usable_cores();
+  spec.workload.tasks = o.tasks ? parse_count(*o.tasks, "--tasks", 1, limits::max_tasks)
+                                : info.default_tasks;
+  if (o.size) {
+    spec.workload.size =
+        parse_count(*o.size, fmt::format("--size for workload '{}'", info.name), 0, info.max_size);
+  }
+  if (o.seed) spec.workload.seed = parse_count(*o.seed, "--seed", 0, UINT64_MAX);
+  spec.repeat = repeat_option(o.repeat);
+  spec.baseline = !o.no_baseline;
+  spec.keep_records = o.records || o.outputs.wants_timelines();
+  if (o.switch_interval_ms) {
+    const double ms =
+        parse_number(*o.switch_interval_ms, "--switch-interval (milliseconds)",
+                     limits::min_switch_interval_ms, limits::max_switch_interval_ms);
+    spec.gil_switch_interval = std::chrono::nanoseconds(static_cast<std::int64_t>(ms * 1e6));
+  }
+  if (o.http_latency_ms) {
+    spec.workload.http.latency = std::chrono::milliseconds(
+        parse_count(*o.http_latency_ms, "--http-latency (milliseconds)", 0,
+                    static_cast<std::uint64_t>(limits::max_http_latency_ms)));
+  }
+  if (o.http_bandwidth_mib) {
+    const double mib = parse_number(*o.http_bandwidth_mib, "--http-bandwidth (MiB/s, 0: unlimited)",
+                                    0.0, limits::max_http_bandwidth_mib);
+    spec.workload.http.bandwidth_bytes_per_second =
+        static_cast<std::uint64_t>(mib * 1024.0 * 1024.0);
+  }
+  if (o.cpu_fraction) {
+    spec.workload.cpu_fraction = parse_number(*o.cpu_fraction, "--cpu-fraction", 0.0, 1.0);
+  }
+  if (o.fault) {
+    require_value(o.fault, "--fault", "throw, abort, segv or exit");
+    try {
+      spec.workload.fault = fault_mode_from_string(*o.fault);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(std::string("--fault: ") + e.what());
+    }
+  }
+  if (o.fault_task) {
+    if (!o.fault) throw usage_error("--fault-task needs --fault (throw, abort, segv or exit)");
+    spec.workload.fault_task = parse_count(*o.fault_task, "--fault-task", 0,
+                                           spec.workload.tasks - 1);
+  }
+  if (o.python && spec.workload.name != "cpu" && spec.workload.name != "io") {
+    throw usage_error(fmt::format(
+        "--python: no CPython reference for workload '{}' (allowed: cpu, io)", spec.workload.name));
+  }
+  check_spec(spec);  // the library's own ranges, should the above ever drift from them
+  for (const auto& e : spec.executors) {
+    check_machine_allows(e, spec.workers, spec.workload.tasks, spec.workload.name);
+  }
+  return spec;
+}
+
+}  // namespace
+
+std::size_t repeat_option(const std::optional<std::string>& text) {
+  return text ? parse_count(*text, "--repeat", 1, limits::max_repeat) : 3;
+}
+
+void apply_pinning(const std::optional<std::string>& cpus) {
+  if (!cpus) return;
+  require_value(cpus, "--pin-cores", "a CPU list such as 0, 0,1 or 0-3");
+  std::vector<int> list;
+  try {
+    list = parse_cpu_list(*cpus);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(std::string("--pin-cores: ") + e.what());
+  }
+  pin_to_cpus(list);
+}
+
+int command_run(const run_command& o) {
+  const experiment_spec spec = spec_from(o);
+  const outputs out(o.outputs);
+  apply_pinning(o.pin_cores);
+  std::FILE* human = out.human();
+  const workload_info& info = find_workload(spec.workload.name);
+  print_to(human, fmt::format("{} workload, {} tasks of size {} ({}), {} repeats\n",
+                              spec.workload.name, spec.workload.tasks,
+                              effective_size(spec.workload), info.size_meaning, spec.repeat));
+  session s(out);
+  auto runs = s.run(spec);
+  if (o.python) {
+    const auto py = s.run_cpython(spec);
+    runs = joined(std::move(runs), py);
+    print_to(human, format_table(runs) + cpython_note(py));
+  } else {
+    print_to(human, format_table(runs));
+  }
+  if (o.outputs.timeline) {
+    std::vector<const measured_run*> all;
+    for (const auto& r : runs) all.push_back(&r);
+    print_timelines(human, all);
+  }
+  s.write();
+  return report_failures(runs);
+}
+
+}  // namespace parlab::cli

@@ -1,0 +1,139 @@
+#include "cli/session.hpp"
+
+#include <parlab/pictures.hpp>
+#include <parlab/report.hpp>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace parlab::cli {
+
+session::session(const outputs& out)
+    : human_(out.human()), out_(out), tty_(::isatty(::fileno(human_)) != 0) {}
+
+std::vector<measured_run> session::run(const experiment_spec& spec) {
+  const std::size_t first = done_.size();  // this experiment's rows start here
+  try {
+    return run_experiment(spec, [&](const measured_run& m) {
+      if (tty_) {
+        std::fprintf(human_, "  measured %-12s W=%-3zu median %.1f ms\n", m.executor.c_str(),
+                     m.workers, m.wall_median * 1e3);
+        std::fflush(human_);
+      }
+      done_.push_back(m);
+    });
+  } catch (const std::invalid_argument&) {
+    throw;  // bad input is found before anything runs
+  } catch (const interrupted& e) {
+    stop(e);
+  } catch (...) {
+    if (!done_.empty()) {
+      print_to(human_,
+               format_table({done_.begin() + static_cast<std::ptrdiff_t>(first), done_.end()}));
+      try {
+        write();
+        std::fprintf(stderr, "parlab: the %zu rows measured before the error were written\n",
+                     done_.size());
+      } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "parlab: error: %s\n", e.what());
+      }
+    }
+    throw;
+  }
+}
+
+void session::stop(const interrupted& e) {
+  if (!done_.empty()) {
+    print_to(human_, "\n");
+    print_to(human_, format_table(done_));
+  }
+  std::string kept;
+  try {
+    out_.write(machine_, done_,
+               {fmt::format("This command was interrupted ({}): only the {} rows measured before "
+                            "it are shown.",
+                            signal_name(e.signal()), done_.size())},
+               true);
+    kept = fmt::format("{} row{} measured so far kept", done_.size(),
+                       done_.size() == 1 ? "" : "s");
+  } catch (const std::runtime_error& failed) {
+    kept = failed.what();
+  }
+  std::fprintf(stderr, "\nparlab: interrupted by %s: every child process ended; %s\n",
+               signal_name(e.signal()).c_str(), kept.c_str());
+  throw interrupted_and_kept(e.signal());
+}
+
+std::vector<measured_run> session::run_cpython(const experiment_spec& spec) {
+  if (!looked_for_python_) {
+    looked_for_python_ = true;
+    python_ = find_python3();
+    if (!python_) {  // said once per command, not once per experiment
+      print_to(human_,
+               "python3 not found on PATH: no CPython rows (install python3 to see them)\n");
+    }
+  }
+  if (!python_) return {};
+  try {
+    auto rows = parlab::run_cpython(cpython_spec_for(spec), *python_);
+    done_.insert(done_.end(), rows.begin(), rows.end());
+    return rows;
+  } catch (const interrupted& e) {
+    stop(e);
+  } catch (const std::runtime_error& e) {
+    std::fprintf(stderr, "parlab: no CPython rows: %s\n", e.what());
+    return {};
+  }
+}
+
+void session::write(const std::vector<std::string>& findings) const {
+  out_.write(machine_, done_, findings, false);
+}
+
+int report_failures(const std::vector<measured_run>& runs) {
+  int code = 0;
+  for (const auto& r : runs) {
+    std::size_t lost = 0;
+    for (const auto& f : r.failures) {
+      code = 1;
+      if (f.find("failed: lost with the whole run") != std::string::npos) {
+        ++lost;
+        continue;
+      }
+      std::fprintf(stderr, "parlab: %s: %s\n", r.executor.c_str(), f.c_str());
+    }
+    if (lost != 0) {
+      std::fprintf(stderr, "parlab: %s: %zu other task%s lost with the whole run\n",
+                   r.executor.c_str(), lost, lost == 1 ? "" : "s");
+    }
+  }
+  return code;
+}
+
+void print_timelines(std::FILE* f, const std::vector<const measured_run*>& runs) {
+  const bool colour = ::isatty(::fileno(f)) != 0;
+  for (const auto* r : runs) {
+    std::string text = format_timeline(*r, {96, colour});
+    text.insert(text.begin(), '\n');  // (not "\n" + ...: GCC 12 -Wrestrict false positive)
+    print_to(f, text);
+  }
+}
+
+std::string cpython_note(const std::vector<measured_run>& rows) {
+  if (rows.empty()) return {};
+  const auto& r = rows.front();
+  return fmt::format(
+      "cpython-* rows: the same {} tasks run by CPython (python/parlab_reference.py), {} {} "
+      "each{}; their speedups are against cpython-sequential\n",
+      r.tasks, r.size, r.workload == "cpu" ? "units" : "ms",
+      r.workload == "cpu"
+          ? fmt::format(" (1/{} of the units: CPython computes far slower)", cpython_cpu_scale)
+          : "");
+}
+
+std::vector<measured_run> joined(std::vector<measured_run> a, const std::vector<measured_run>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+}  // namespace parlab::cli
