@@ -508,4 +508,204 @@ TEST_F(Cli, PythonRowsJoinTheTableAndTheJson) {
   EXPECT_EQ(executors.size(), 6U);  // sequential, threads and the four CPython rows
 }
 
+
+// ---- Solid ground: bounds, outputs written whole or not at all, interrupts ------------------
+
+TEST_F(Cli, NumbersAndNamesOutOfRangeExitTwoWithTheAllowedRange) {
+  const struct {
+    std::string args;
+    std::string must_mention;
+  } cases[] = {
+      {"run -j ''", "--workers must be a whole number in [1, 10000] (got '')"},
+      {"run -j 1000000", "--workers must be a whole number in [1, 10000]"},
+      {"run -j 99999999999999999999", "--workers"},
+      {"run -j 18446744073709551616", "--workers"},
+      {"run --tasks 10000000000", "--tasks must be a whole number in [1, 1000000]"},
+      {"run --size 1180591620717411303424", "--size for workload 'cpu'"},
+      {"run --size 1e30", "--size for workload 'cpu'"},
+      {"run -w io --size 99999999", "--size for workload 'io' must be a whole number in [0, 3600000]"},
+      {"run --seed -1", "--seed"},
+      {"run -r 1001", "--repeat"},
+      {"run --switch-interval 1e-9", "--switch-interval"},
+      {"run --switch-interval nan", "--switch-interval"},
+      {"run -w http --http-bandwidth inf", "--http-bandwidth"},
+      {"run -e threads,,processes", "an empty name"},
+      {"run -e ''", "an empty name"},
+      {"run --pin-cores ''", "--pin-cores: the value is empty"},
+      {"run --fault ''", "--fault: the value is empty"},
+      {"run --json ''", "--json: the value is empty"},
+      {"run --fault-task 3", "--fault-task needs --fault"},
+      {"run --csv /proc/version", "/proc/version"},
+      {"run --json " + (dir_ / "a-directory").string(), "a-directory"},
+      {"overhead -t 1000000", "--tasks"},
+      {"overhead -e ,", "an empty name"},
+      {"demo --repeat 0", "--repeat"},
+      {"report " + dir_.string(), "is a directory"},
+  };
+  fs::create_directory(dir_ / "a-directory");
+  for (const auto& c : cases) {
+    const auto o = parlab(c.args);
+    EXPECT_EQ(o.code, 2) << c.args << "\n" << o.err;
+    EXPECT_EQ(lines(o.err), 1U) << c.args << "\n" << o.err;
+    EXPECT_NE(o.err.find(c.must_mention), std::string::npos) << c.args << "\n" << o.err;
+  }
+}
+
+TEST_F(Cli, ARefusedCommandLeavesNoFileBehind) {
+  const auto ok = dir_ / "ok.json";
+  const auto o = parlab("run -e threads" + kQuick + "--json " + ok.string() +
+                        " --csv /nonexistent-dir/x.csv");
+  EXPECT_EQ(o.code, 2) << o.err;
+  EXPECT_FALSE(fs::exists(ok)) << "the up-front check created the file";
+  const std::string demo =
+      "cd " + dir_.string() + " && " + PARLAB_BINARY + " demo --repeat 0 >/dev/null 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(demo.c_str())), 2);
+  EXPECT_FALSE(fs::exists(dir_ / "parlab-report.html"));
+  std::size_t left = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++left;
+  EXPECT_EQ(left, 2U) << "only the test's own out and err files";
+}
+
+TEST_F(Cli, AnOutputThatCannotBeWrittenIsOneLineAndTheOthersAreStillWritten) {
+  const auto json = dir_ / "r.json";
+  std::ofstream(json) << "previous";
+  const auto o = parlab("run -e threads" + kQuick + "--csv /dev/full --json " + json.string());
+  EXPECT_EQ(o.code, 3) << o.err;
+  EXPECT_EQ(lines(o.err), 1U) << o.err;
+  EXPECT_NE(o.err.find("cannot write '/dev/full': No space left on device"), std::string::npos)
+      << o.err;
+  EXPECT_TRUE(nlohmann::json::accept(slurp(json))) << "the JSON was still written, whole";
+}
+
+TEST_F(Cli, ASavedFileWithNumbersOutOfRangeIsRefusedBeforeAnythingIsAllocated) {
+  const auto good = parlab("run -w cpu -e threads -j 2" + kQuick + "--json - --records");
+  ASSERT_EQ(good.code, 0) << good.err;
+  const auto doc = nlohmann::json::parse(good.out);
+  const auto write_variant = [&](const std::string& name, auto&& change) {
+    auto copy = doc;
+    change(copy);
+    std::ofstream(dir_ / name) << copy.dump();
+    return (dir_ / name).string();
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {write_variant("worker.json",
+                     [](auto& d) { d["runs"][1]["events"][0]["worker"] = 4000000000LL; }),
+       "worker must be a whole number in [0, 10000]"},
+      {write_variant("workers.json", [](auto& d) { d["runs"][0]["workers"] = 50000000; }),
+       "workers"},
+      {write_variant("negative.json", [](auto& d) { d["runs"][0]["workers"] = -1; }), "workers"},
+      {write_variant("float.json", [](auto& d) { d["runs"][0]["workers"] = 1e30; }), "workers"},
+      {write_variant("time.json",
+                     [](auto& d) { d["runs"][1]["events"][0]["end_seconds"] = 9.2e9; }),
+       "end_seconds"},
+  };
+  for (const auto& [path, mention] : cases) {
+    const auto o = parlab("report " + path);
+    EXPECT_EQ(o.code, 2) << path << "\n" << o.err;
+    EXPECT_EQ(lines(o.err), 1U) << o.err;
+    EXPECT_NE(o.err.find(mention), std::string::npos) << o.err;
+  }
+  // A value nested 100,000 deep: refused while parsing, never printed.
+  std::ofstream(dir_ / "deep.json")
+      << "{\"schema\": " << std::string(100000, '[') << std::string(100000, ']') << "}";
+  const auto deep = parlab("report " + (dir_ / "deep.json").string());
+  EXPECT_EQ(deep.code, 2) << deep.err;
+  EXPECT_EQ(lines(deep.err), 1U) << deep.err.substr(0, 300);
+}
+
+/// parlab started in a process group of its own, so the test can tell afterwards whether any
+/// process of the run (children, grandchildren, the HTTP server) is left.
+pid_t launch_in_own_group(const std::vector<std::string>& args, const fs::path& out,
+                          const fs::path& err) {
+  std::vector<std::string> storage = {"parlab"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    ::execv(PARLAB_BINARY, argv.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  return pid;
+}
+
+/// True when no process of group `group` exists (any left would be orphans of the run).
+bool group_is_empty(pid_t group) {
+  for (int i = 0; i < 50; ++i) {  // a zombie being reaped by init may linger a moment
+    if (::kill(-group, 0) != 0 && errno == ESRCH) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+/// Waits until `pid` has at least `n` children (the model that forks them is running).
+bool wait_for_children(pid_t pid, std::size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (children_of(pid).size() >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+TEST_F(Cli, InterruptedMidRunKeepsTheFinishedRowsAndLeavesNoProcess) {
+  for (const int sig : {SIGINT, SIGTERM}) {
+    const auto json = dir_ / "r.json";
+    // sequential and threads finish first; the signal lands while processes runs its children
+    // (the loopback server is a child all along: more than 3 children means task processes).
+    const pid_t pid = launch_in_own_group(
+        {"run", "-w", "http", "-e", "threads,processes,process-pool", "-j", "4", "-t", "16",
+         "-r", "20", "--http-latency", "5", "--http-bandwidth", "0", "--json", json.string()},
+        dir_ / "out", dir_ / "err");
+    ASSERT_TRUE(wait_for_children(pid, 3)) << slurp(dir_ / "err");
+    ASSERT_EQ(::kill(pid, sig), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    const std::string err = slurp(dir_ / "err");
+    ASSERT_TRUE(WIFEXITED(status)) << err;
+    EXPECT_EQ(WEXITSTATUS(status), 128 + sig) << err;
+    EXPECT_TRUE(group_is_empty(pid)) << "a process of the run outlived it";
+    EXPECT_NE(err.find("interrupted by " + std::string(sig == SIGINT ? "SIGINT" : "SIGTERM")),
+              std::string::npos)
+        << err;
+    const auto doc = nlohmann::json::parse(slurp(json));
+    EXPECT_TRUE(doc["interrupted"].get<bool>());
+    // The signal landed while processes or process-pool ran: two or three rows are complete.
+    ASSERT_GE(doc["runs"].size(), 2U) << err;
+    ASSERT_LE(doc["runs"].size(), 3U) << err;
+    EXPECT_EQ(doc["runs"][0]["executor"], "sequential");
+    EXPECT_EQ(doc["runs"][1]["executor"], "threads");
+    for (const auto& run : doc["runs"]) {
+      EXPECT_EQ(run["failed_tasks"], 0) << run["executor"];
+      EXPECT_EQ(run["repeat"], 20);
+    }
+  }
+}
+
+TEST_F(Cli, AnInterruptedSupervisedRunEndsItsChild) {
+  const auto json = dir_ / "r.json";
+  // A fault that kills the process runs thread models in a supervised child; interrupt it there
+  // while task 0 waits (one worker: the faulty task 3 is far away).
+  const pid_t pid = launch_in_own_group({"run", "-w", "io", "-e", "threads", "-s", "20000", "-t",
+                                         "4", "-j", "1", "-r", "1", "--no-baseline", "--fault",
+                                         "abort", "--fault-task", "3", "--json", json.string()},
+                                        dir_ / "out", dir_ / "err");
+  ASSERT_TRUE(wait_for_children(pid, 1));
+  const std::set<pid_t> supervised = children_of(pid);
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << slurp(dir_ / "err");
+  EXPECT_TRUE(group_is_empty(pid));
+  for (pid_t kid : supervised) EXPECT_TRUE(::kill(kid, 0) != 0 && errno == ESRCH) << kid;
+  EXPECT_TRUE(nlohmann::json::parse(slurp(json))["interrupted"].get<bool>());
+}
+
 }  // namespace

@@ -71,6 +71,7 @@ void become_child(pid_t parent) noexcept {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(1);  // the parent died before the line above
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, SIG_DFL);
+  forget_interrupts_in_child();
 }
 
 /// Blocks every signal for its lifetime: a fork in between hands the child a quiet moment to
@@ -368,6 +369,10 @@ void sleep_or_interrupt(std::chrono::nanoseconds duration) {
                            static_cast<long>(ns % 1'000'000'000)};
     pollfd signal_pipe{interrupt_fd(), POLLIN, 0};  // fd -1: poll ignores the entry
     if (::ppoll(&signal_pipe, 1, &timeout, nullptr) == 0) return;  // the time is up
+    if ((signal_pipe.revents & POLLNVAL) != 0) {  // no pipe after all: a plain sleep
+      std::this_thread::sleep_for(left);
+      return;
+    }
   }
 }
 

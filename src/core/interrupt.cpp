@@ -148,6 +148,15 @@ void track_temp_file(const char* path) noexcept {
 
 void untrack_temp_file() noexcept { g_temp_set.store(false, std::memory_order_relaxed); }
 
+void forget_interrupts_in_child() noexcept {
+  g_signal.store(0, std::memory_order_relaxed);
+  g_pipe_read.store(-1, std::memory_order_relaxed);
+  g_pipe_write.store(-1, std::memory_order_relaxed);
+  g_temp_set.store(false, std::memory_order_relaxed);
+  for (auto& slot : g_children) slot.store(0, std::memory_order_relaxed);
+  g_scope_alive.store(false, std::memory_order_relaxed);
+}
+
 void simulate_interrupt(int signal) noexcept { on_signal(signal); }
 
 }  // namespace detail

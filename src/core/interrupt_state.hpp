@@ -19,6 +19,10 @@ void untrack_child(pid_t pid) noexcept;
 void track_temp_file(const char* path) noexcept;
 void untrack_temp_file() noexcept;
 
+/// In a freshly forked child: forgets the parent's interrupt state (its self-pipe, flag and
+/// children), which the child's handlers - reset to the defaults - never use. Async-signal-safe.
+void forget_interrupts_in_child() noexcept;
+
 /// For tests: behaves as if `signal` arrived (the first time: sets the flag and wakes polls).
 void simulate_interrupt(int signal) noexcept;
 
