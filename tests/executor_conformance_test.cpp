@@ -140,6 +140,21 @@ TEST_P(ExecutorConformance, NeverMoreThanWorkersTasksInFlight) {
   EXPECT_GE(summary.peak_in_flight, 1U);
 }
 
+TEST_P(ExecutorConformance, ModelsThatOverlapRunMoreThanOneTaskAtOnce) {
+  if (name() == "sequential" || workers() < 2) GTEST_SKIP() << "one at a time by design";
+  // W tasks that only wait 100 ms: every model but sequential overlaps them (async too: they are
+  // steps), even where a fork costs 16 ms (ThreadSanitizer).
+  std::vector<task> tasks;
+  for (std::size_t i = 0; i < workers(); ++i) {
+    tasks.push_back(make_step_task(i, "w", i, {{step_kind::wait, 100'000'000}}));
+  }
+  const auto result = run(tasks);
+  std::vector<task_interval> intervals;
+  for (const auto& r : result.records) intervals.push_back({r.start_ns, r.end_ns, r.cpu_ns});
+  EXPECT_GE(classify(intervals, 2).peak_in_flight, 2U) << name() << " ran them one at a time";
+  EXPECT_EQ(result.failed_tasks(), 0U);
+}
+
 TEST_P(ExecutorConformance, AThrowingTaskIsReportedAndOthersComplete) {
   shared_counters runs(kTasks);
   const auto result = run(make_tasks(runs, /*throwing=*/5));
@@ -405,6 +420,7 @@ TEST_P(ProcessPoolDeath, ADyingWorkerIsReportedAndReplaced) {
         if (how == 1) std::abort();
         if (how == 2) ::_exit(9);
       }
+      ctx.wait(std::chrono::milliseconds(20));  // long enough for the replacement to get work
       return ctx.compute(5);
     }));
   }
@@ -417,11 +433,21 @@ TEST_P(ProcessPoolDeath, ADyingWorkerIsReportedAndReplaced) {
       how == 0 ? "killed by SIGKILL" : (how == 1 ? "killed by SIGABRT" : "exited with status 9");
   EXPECT_NE(result.records[3].message.find(expected), std::string::npos)
       << result.records[3].message;
+  std::set<std::int64_t> pids_before, pids_after;  // of the tasks that ended before / after
   for (std::size_t i = 0; i < 8; ++i) {
-    if (i != 3) {
-      EXPECT_TRUE(result.records[i].ok) << i << ": " << result.records[i].message;
+    if (i == 3) continue;
+    EXPECT_TRUE(result.records[i].ok) << i << ": " << result.records[i].message;
+    EXPECT_NE(result.records[i].pid, ::getpid());
+    const bool after = result.records[i].start_ns > result.records[3].end_ns;
+    if (after) {
+      EXPECT_NE(result.records[i].pid, result.records[3].pid) << "task " << i << " ran on the dead";
     }
+    (after ? pids_after : pids_before).insert(result.records[i].pid);
   }
+  // The replacement worker ran tasks: a pid that had run nothing before the death.
+  bool replacement_worked = false;
+  for (const auto pid : pids_after) replacement_worked |= pids_before.count(pid) == 0;
+  EXPECT_TRUE(replacement_worked) << "no task ran on a replacement worker";
   EXPECT_TRUE(no_children_left());
 }
 

@@ -147,7 +147,14 @@ TEST(Workloads, DefaultsComeFromTheRegistry) {
   workload_spec spec;
   spec.name = "io";
   EXPECT_EQ(effective_size(spec), find_workload("io").default_size);
-  EXPECT_GE(workloads().size(), 2U);
+  std::vector<std::string> names;
+  for (const auto& w : workloads()) {
+    names.push_back(w.name);
+    EXPECT_GT(w.default_size, 0U) << w.name;
+    EXPECT_GE(w.max_size, w.default_size) << w.name;
+    EXPECT_GT(w.default_tasks, 0U) << w.name;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"cpu", "io", "http", "file", "mem", "mixed"}));
 }
 
 TEST(Workloads, UnknownNameNamesTheAllowedOnes) {
