@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -92,11 +93,17 @@ class executor {
   /// Thread-safe for distinct w.
   [[nodiscard]] event_lane* lane(std::size_t worker);
 
+  /// Runs `t` on the calling thread as worker `worker` and fills `record` (times, CPU time,
+  /// result, or the exception's message), recording into the worker's lane: what an execute()
+  /// of your own calls for each task. No hooks (a model with a lock supplies its own). Never
+  /// throws; thread-safe for distinct workers and records.
+  void run_in_worker(const task& t, std::size_t worker, task_record& record);
+
  private:
   std::optional<recorder> recorder_;  // the run in progress's lanes
 };
 
-/// A registry entry: what `parlab list` prints.
+/// A registry entry: what `parlab list` prints and how to make the model.
 struct executor_info {
   std::string name;
   std::string description;
@@ -104,10 +111,18 @@ struct executor_info {
   /// Each task runs in a process of its own or in a worker process: a task that kills its
   /// process loses only itself (processes, process-pool). Otherwise all tasks share one fate.
   bool isolates_tasks = false;
+  /// Makes a fresh executor; empty for a model not built here (available = false).
+  std::function<std::unique_ptr<executor>()> factory;
 };
 
 /// The registry entry of `name`; throws std::invalid_argument like make_executor.
-[[nodiscard]] const executor_info& find_executor(std::string_view name);
+[[nodiscard]] executor_info find_executor(std::string_view name);
+
+/// Adds an execution model of your own to the registry: from then on make_executor,
+/// run_experiment, measure_tasks and `parlab list` know it by its name, beside the built-in
+/// ones. Throws std::invalid_argument for an empty or taken name or a missing factory.
+/// Thread-safe.
+void register_executor(executor_info info);
 
 /// Runs `model` on the tasks in a forked child process and waits for it, so that a task which
 /// kills its process (abort, a segfault, _exit) takes down the child, not the caller. The child
@@ -119,8 +134,9 @@ struct executor_info {
 [[nodiscard]] run_result run_supervised(executor& model, std::span<const task> tasks,
                                         const run_options& options, std::string_view culprit);
 
-/// Every execution model parlab knows, in teaching order.
-[[nodiscard]] const std::vector<executor_info>& executors();
+/// Every execution model parlab knows: the built-in ones in teaching order, then the ones
+/// registered with register_executor. Thread-safe (a snapshot).
+[[nodiscard]] std::vector<executor_info> executors();
 
 /// Creates the executor called `name`; throws std::invalid_argument naming the bad value and the
 /// allowed ones.

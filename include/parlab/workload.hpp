@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,7 +47,7 @@ struct workload_spec {
   double cpu_fraction = 0.5;
 };
 
-/// A registry entry: what `parlab list` prints.
+/// A registry entry: what `parlab list` prints and how to generate the tasks.
 struct workload_info {
   std::string name;
   std::string description;
@@ -54,13 +55,22 @@ struct workload_info {
   std::uint64_t default_size = 0;
   std::size_t default_tasks = 0;
   std::uint64_t max_size = 0;  ///< the largest size accepted (a task of about an hour, or 1 GiB)
+  /// Makes spec.tasks tasks of `size` (the spec's or the default) from spec.seed; fault
+  /// injection is applied afterwards by make_workload.
+  std::function<std::vector<task>(const workload_spec& spec, std::uint64_t size)> generate;
 };
 
-/// Every built-in workload.
-[[nodiscard]] const std::vector<workload_info>& workloads();
+/// Every workload: the built-in ones, then the ones registered with register_workload.
+/// Thread-safe (a snapshot).
+[[nodiscard]] std::vector<workload_info> workloads();
 
 /// Looks a workload up; throws std::invalid_argument naming the bad value and the allowed ones.
-[[nodiscard]] const workload_info& find_workload(std::string_view name);
+[[nodiscard]] workload_info find_workload(std::string_view name);
+
+/// Adds a workload of your own: make_workload, run_experiment and `parlab list` then know it by
+/// its name. Throws std::invalid_argument for an empty or taken name, a missing generator or
+/// max_size < default_size. Thread-safe.
+void register_workload(workload_info info);
 
 /// Generates the tasks (same spec, same tasks); throws std::invalid_argument for unknown names.
 [[nodiscard]] std::vector<task> make_workload(const workload_spec& spec);

@@ -5,7 +5,13 @@
 
 #include "cli/options.hpp"
 
+#include <parlab/experiment.hpp>
+
 namespace parlab::cli {
+
+/// The experiment `parlab run` options describe, every number checked against parlab::limits
+/// and the machine's own limits; throws usage_error / std::invalid_argument. Runs nothing.
+[[nodiscard]] experiment_spec run_spec(const run_command& c);
 
 int command_run(const run_command& c);
 int command_list();

@@ -10,10 +10,8 @@
 #include <fmt/format.h>
 
 namespace parlab::cli {
-namespace {
 
-/// The experiment the options describe; every number checked against parlab::limits.
-experiment_spec spec_from(const run_command& o) {
+experiment_spec run_spec(const run_command& o) {
   experiment_spec spec;
   const std::vector<std::string> executors =
       o.executors ? split_names(*o.executors, "--executor")
@@ -78,8 +76,6 @@ experiment_spec spec_from(const run_command& o) {
   return spec;
 }
 
-}  // namespace
-
 std::size_t repeat_option(const std::optional<std::string>& text) {
   return text ? parse_count(*text, "--repeat", 1, limits::max_repeat) : 3;
 }
@@ -97,7 +93,7 @@ void apply_pinning(const std::optional<std::string>& cpus) {
 }
 
 int command_run(const run_command& o) {
-  const experiment_spec spec = spec_from(o);
+  const experiment_spec spec = run_spec(o);
   const outputs out(o.outputs);
   apply_pinning(o.pin_cores);
   std::FILE* human = out.human();

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -71,57 +73,106 @@ event_lane* executor::lane(std::size_t worker) {
   return recorder_ ? &recorder_->lane(worker) : nullptr;
 }
 
-const std::vector<executor_info>& executors() {
-  static const std::vector<executor_info> list = {
-      {"sequential", "one task after another on the calling thread: the baseline", true},
-      {"threads", "one std::thread per task, at most W running at once", true},
-      {"thread-pool", "W long-lived threads take tasks from one shared queue (parlab's own pool)",
-       true},
-      {"processes", "fork() one child process per task, at most W alive; own memory each", true,
-       true},
-      {"process-pool",
-       "W worker processes forked once, tasks and reports over pipes; a dead worker is replaced",
-       true, true},
-      {"gil-threads",
-       "W threads serialised by an emulated global interpreter lock (CPython's rules)", true},
-      {"async",
-       "one event-loop thread (Boost.Asio), W tasks in flight: waits overlap, compute runs inline",
-       true},
-      {"openmp", "#pragma omp parallel for schedule(dynamic) over the tasks with W threads",
-       PARLAB_HAVE_OPENMP != 0},
-      {"tbb", "oneTBB work stealing in a task_arena of W threads", PARLAB_HAVE_TBB != 0},
-  };
-  return list;
+namespace {
+
+/// The one list of execution models. A deque: entries never move, so registering one while
+/// another caller holds a copy of an entry is fine.
+struct registry {
+  std::mutex mutex;
+  std::deque<executor_info> models;
+
+  registry() {
+    const auto built = [](auto make) { return std::function<std::unique_ptr<executor>()>(make); };
+    models = {
+        {"sequential", "one task after another on the calling thread: the baseline", true, false,
+         built(detail::make_sequential)},
+        {"threads", "one std::thread per task, at most W running at once", true, false,
+         built(detail::make_threads)},
+        {"thread-pool",
+         "W long-lived threads take tasks from one shared queue (parlab's own pool)", true, false,
+         built(detail::make_thread_pool)},
+        {"processes", "fork() one child process per task, at most W alive; own memory each", true,
+         true, built(detail::make_processes)},
+        {"process-pool",
+         "W worker processes forked once, tasks and reports over pipes; a dead worker is replaced",
+         true, true, built(detail::make_process_pool)},
+        {"gil-threads",
+         "W threads serialised by an emulated global interpreter lock (CPython's rules)", true,
+         false, built(detail::make_gil_threads)},
+        {"async",
+         "one event-loop thread (Boost.Asio), W tasks in flight: waits overlap, compute runs "
+         "inline",
+         true, false, built(detail::make_async)},
+#if PARLAB_HAVE_OPENMP
+        {"openmp", "#pragma omp parallel for schedule(dynamic) over the tasks with W threads", true,
+         false, built(detail::make_openmp)},
+#else
+        {"openmp", "#pragma omp parallel for schedule(dynamic) over the tasks with W threads",
+         false, false, {}},
+#endif
+#if PARLAB_HAVE_TBB
+        {"tbb", "oneTBB work stealing in a task_arena of W threads", true, false,
+         built(detail::make_tbb)},
+#else
+        {"tbb", "oneTBB work stealing in a task_arena of W threads", false, false, {}},
+#endif
+    };
+  }
+};
+
+registry& the_registry() {
+  static registry r;
+  return r;
 }
 
-const executor_info& find_executor(std::string_view name) {
-  for (const auto& e : executors()) {
-    if (e.name == name) return e;
-  }
+}  // namespace
+
+std::vector<executor_info> executors() {
+  registry& r = the_registry();
+  const std::lock_guard lock(r.mutex);
+  return {r.models.begin(), r.models.end()};
+}
+
+executor_info find_executor(std::string_view name) {
+  registry& r = the_registry();
+  const std::lock_guard lock(r.mutex);
   std::string allowed;
-  for (const auto& e : executors()) allowed += (allowed.empty() ? "" : ", ") + e.name;
+  for (const auto& e : r.models) {
+    if (e.name == name) return e;
+    allowed += (allowed.empty() ? "" : ", ") + e.name;
+  }
   throw std::invalid_argument("unknown executor '" + std::string(name) + "' (allowed: " + allowed +
                               ")");
 }
 
+void register_executor(executor_info info) {
+  if (info.name.empty()) throw std::invalid_argument("register_executor: the name is empty");
+  if (!info.factory) {
+    throw std::invalid_argument("register_executor: '" + info.name + "' has no factory");
+  }
+  registry& r = the_registry();
+  const std::lock_guard lock(r.mutex);
+  for (const auto& e : r.models) {
+    if (e.name == info.name) {
+      throw std::invalid_argument("register_executor: '" + info.name + "' is already registered");
+    }
+  }
+  r.models.push_back(std::move(info));
+}
+
 std::unique_ptr<executor> make_executor(std::string_view name) {
-  if (name == "sequential") return detail::make_sequential();
-  if (name == "threads") return detail::make_threads();
-  if (name == "thread-pool") return detail::make_thread_pool();
-  if (name == "processes") return detail::make_processes();
-  if (name == "process-pool") return detail::make_process_pool();
-  if (name == "gil-threads") return detail::make_gil_threads();
-  if (name == "async") return detail::make_async();
-#if PARLAB_HAVE_OPENMP
-  if (name == "openmp") return detail::make_openmp();
-#endif
-#if PARLAB_HAVE_TBB
-  if (name == "tbb") return detail::make_tbb();
-#endif
-  const executor_info& known = find_executor(name);  // throws for unknown names
-  throw std::invalid_argument("executor '" + known.name +
-                              "' is not available in this build (its library was not found "
-                              "when parlab was configured; scripts/setup.sh installs it)");
+  const executor_info known = find_executor(name);  // throws for unknown names
+  if (!known.available || !known.factory) {
+    throw std::invalid_argument("executor '" + known.name +
+                                "' is not available in this build (its library was not found "
+                                "when parlab was configured; scripts/setup.sh installs it)");
+  }
+  return known.factory();
+}
+
+void executor::run_in_worker(const task& t, std::size_t worker, task_record& record) {
+  detail::no_hooks hooks;
+  detail::run_task(t, worker, hooks, record, lane(worker));
 }
 
 namespace detail {

@@ -9,39 +9,105 @@
 
 #include <array>
 #include <cstdlib>
+#include <deque>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
 namespace parlab {
 
-const std::vector<workload_info>& workloads() {
-  static const std::vector<workload_info> list = {
-      {"cpu", "CPU-bound: count primes by trial division, never wait",
-       "compute units per task (1 unit tests 64 numbers for primality, about 6 us)", 8000, 8,
-       100'000'000},
-      {"io", "I/O-bound: wait (sleep latency), then one unit of compute",
-       "milliseconds of waiting per task", 20, 32, 3'600'000},
-      {"http",
-       "I/O-bound on real I/O: download from a loopback HTTP server (latency, bandwidth), verify",
-       "KiB downloaded per task", 64, 32, 1U << 20U},
-      {"file", "I/O-bound on the file system: write, fsync, read back and check a private file",
-       "KiB written per task", 256, 16, 1U << 20U},
-      {"mem", "memory-bound: eight passes of a STREAM triad over arrays larger than the caches",
-       "MiB of arrays per task", 48, 8, 16U << 10U},
-      {"mixed", "alternate compute and wait, --cpu-fraction of the time computing (4 rounds)",
-       "milliseconds per task (about)", 40, 16, 3'600'000},
-  };
-  return list;
+namespace {
+
+/// The one list of workloads; a deque so entries never move.
+struct registry {
+  std::mutex mutex;
+  std::deque<workload_info> list;
+
+  registry() {
+    list = {
+        {"cpu", "CPU-bound: count primes by trial division, never wait",
+         "compute units per task (1 unit tests 64 numbers for primality, about 6 us)", 8000, 8,
+         100'000'000,
+         [](const workload_spec& s, std::uint64_t size) {
+           return detail::make_cpu_tasks(s.tasks, size, s.seed);
+         }},
+        {"io", "I/O-bound: wait (sleep latency), then one unit of compute",
+         "milliseconds of waiting per task", 20, 32, 3'600'000,
+         [](const workload_spec& s, std::uint64_t size) {
+           return detail::make_io_tasks(s.tasks, size, s.seed);
+         }},
+        {"http",
+         "I/O-bound on real I/O: download from a loopback HTTP server (latency, bandwidth), "
+         "verify",
+         "KiB downloaded per task", 64, 32, 1U << 20U,
+         [](const workload_spec& s, std::uint64_t size) {
+           return detail::make_http_tasks(s.tasks, size, s.seed, s.http);
+         }},
+        {"file", "I/O-bound on the file system: write, fsync, read back and check a private file",
+         "KiB written per task", 256, 16, 1U << 20U,
+         [](const workload_spec& s, std::uint64_t size) {
+           return detail::make_file_tasks(s.tasks, size, s.seed);
+         }},
+        {"mem", "memory-bound: eight passes of a STREAM triad over arrays larger than the caches",
+         "MiB of arrays per task", 48, 8, 16U << 10U,
+         [](const workload_spec& s, std::uint64_t size) {
+           return detail::make_mem_tasks(s.tasks, size, s.seed);
+         }},
+        {"mixed", "alternate compute and wait, --cpu-fraction of the time computing (4 rounds)",
+         "milliseconds per task (about)", 40, 16, 3'600'000,
+         [](const workload_spec& s, std::uint64_t size) {
+           if (!(s.cpu_fraction >= 0.0 && s.cpu_fraction <= 1.0)) {
+             throw std::invalid_argument("cpu fraction must be in [0, 1] (got " +
+                                         std::to_string(s.cpu_fraction) + ")");
+           }
+           return detail::make_mixed_tasks(s.tasks, size, s.seed, s.cpu_fraction);
+         }},
+    };
+  }
+};
+
+registry& the_registry() {
+  static registry r;
+  return r;
 }
 
-const workload_info& find_workload(std::string_view name) {
-  for (const auto& w : workloads()) {
-    if (w.name == name) return w;
-  }
+}  // namespace
+
+std::vector<workload_info> workloads() {
+  registry& r = the_registry();
+  const std::lock_guard lock(r.mutex);
+  return {r.list.begin(), r.list.end()};
+}
+
+workload_info find_workload(std::string_view name) {
+  registry& r = the_registry();
+  const std::lock_guard lock(r.mutex);
   std::string allowed;
-  for (const auto& w : workloads()) allowed += (allowed.empty() ? "" : ", ") + w.name;
+  for (const auto& w : r.list) {
+    if (w.name == name) return w;
+    allowed += (allowed.empty() ? "" : ", ") + w.name;
+  }
   throw std::invalid_argument("unknown workload '" + std::string(name) + "' (allowed: " + allowed +
                               ")");
+}
+
+void register_workload(workload_info info) {
+  if (info.name.empty()) throw std::invalid_argument("register_workload: the name is empty");
+  if (!info.generate) {
+    throw std::invalid_argument("register_workload: '" + info.name + "' has no generator");
+  }
+  if (info.max_size < info.default_size) {
+    throw std::invalid_argument("register_workload: '" + info.name +
+                                "': max_size is below default_size");
+  }
+  registry& r = the_registry();
+  const std::lock_guard lock(r.mutex);
+  for (const auto& w : r.list) {
+    if (w.name == info.name) {
+      throw std::invalid_argument("register_workload: '" + info.name + "' is already registered");
+    }
+  }
+  r.list.push_back(std::move(info));
 }
 
 std::uint64_t effective_size(const workload_spec& spec) {
@@ -78,31 +144,18 @@ std::vector<std::pair<std::string, double>> workload_parameters(const workload_s
 }
 
 std::vector<task> make_workload(const workload_spec& spec) {
-  const workload_info& info = find_workload(spec.name);
+  const workload_info info = find_workload(spec.name);
   if (spec.tasks == 0) throw std::invalid_argument("tasks must be at least 1 (got 0)");
   if (spec.fault != fault_mode::none && spec.fault_task >= spec.tasks) {
     throw std::invalid_argument("fault task " + std::to_string(spec.fault_task) +
                                 " does not exist (tasks are 0.." + std::to_string(spec.tasks - 1) +
                                 ")");
   }
-  const std::uint64_t size = effective_size(spec);
-  std::vector<task> tasks;
-  if (info.name == "cpu") {
-    tasks = detail::make_cpu_tasks(spec.tasks, size, spec.seed);
-  } else if (info.name == "io") {
-    tasks = detail::make_io_tasks(spec.tasks, size, spec.seed);
-  } else if (info.name == "http") {
-    tasks = detail::make_http_tasks(spec.tasks, size, spec.seed, spec.http);
-  } else if (info.name == "file") {
-    tasks = detail::make_file_tasks(spec.tasks, size, spec.seed);
-  } else if (info.name == "mem") {
-    tasks = detail::make_mem_tasks(spec.tasks, size, spec.seed);
-  } else {
-    if (!(spec.cpu_fraction >= 0.0 && spec.cpu_fraction <= 1.0)) {
-      throw std::invalid_argument("cpu fraction must be in [0, 1] (got " +
-                                  std::to_string(spec.cpu_fraction) + ")");
-    }
-    tasks = detail::make_mixed_tasks(spec.tasks, size, spec.seed, spec.cpu_fraction);
+  const std::uint64_t size = spec.size.value_or(info.default_size);
+  std::vector<task> tasks = info.generate(spec, size);
+  if (tasks.size() != spec.tasks) {
+    throw std::logic_error("workload '" + info.name + "' made " + std::to_string(tasks.size()) +
+                           " tasks, not the " + std::to_string(spec.tasks) + " asked for");
   }
   if (spec.fault != fault_mode::none) {
     task& victim = tasks.at(spec.fault_task);
