@@ -63,9 +63,13 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
     }
     result.recorded = recorder_->collect(queued);
   }
-  std::stable_sort(
-      result.records.begin(), result.records.end(),
-      [](const task_record& a, const task_record& b) { return a.task_id < b.task_id; });
+  // Records are written by index, so they are in id order unless the ids are not the indexes.
+  const auto by_id = [](const task_record& a, const task_record& b) {
+    return a.task_id < b.task_id;
+  };
+  if (!std::is_sorted(result.records.begin(), result.records.end(), by_id)) {
+    std::stable_sort(result.records.begin(), result.records.end(), by_id);
+  }
   return result;
 }
 

@@ -45,6 +45,11 @@ std::uint64_t whole(const json& j, const char* key, std::uint64_t high, std::uin
   return it == j.end() ? fallback : whole(*it, key, high);
 }
 
+/// A non-negative count that fits int64 (a pid, a context switch count), 0 when absent.
+std::int64_t count64(const json& j, const char* key) {
+  return static_cast<std::int64_t>(whole(j, key, static_cast<std::uint64_t>(INT64_MAX), 0));
+}
+
 double real(const json& v, const char* what, double low, double high) {
   if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < low ||
       v.get<double>() > high) {
@@ -65,7 +70,7 @@ std::int64_t nanos(const json& v, const char* what) {
 
 std::optional<double> optional_number(const json& j, const char* key) {
   if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
-  return real(j.at(key), key, -1e300, 1e300);
+  return real(j.at(key), key, 0.0, 1e9);
 }
 
 std::uint32_t id_of(const json& v, const char* what, std::uint64_t high) {
@@ -97,14 +102,15 @@ measured_run read_run(const json& j) {
   }
   r.speedup = optional_number(j, "speedup");
   r.efficiency = optional_number(j, "efficiency");
-  r.kernel.user_seconds = j.value("cpu_user_seconds", 0.0);
-  r.kernel.system_seconds = j.value("cpu_system_seconds", 0.0);
+  r.kernel.user_seconds = real(j, "cpu_user_seconds", 0.0, kMaxSeconds, 0.0);
+  r.kernel.system_seconds = real(j, "cpu_system_seconds", 0.0, kMaxSeconds, 0.0);
   if (j.contains("context_switches")) {
-    r.kernel.voluntary_switches = j["context_switches"].value("voluntary", std::int64_t{0});
-    r.kernel.involuntary_switches = j["context_switches"].value("involuntary", std::int64_t{0});
+    const json& cs = j["context_switches"];
+    r.kernel.voluntary_switches = count64(cs, "voluntary");
+    r.kernel.involuntary_switches = count64(cs, "involuntary");
   }
-  r.kernel.peak_rss_bytes = j.value("peak_rss_bytes", std::int64_t{0});
-  r.cpu_utilisation = j.value("cpu_utilisation", 0.0);
+  r.kernel.peak_rss_bytes = count64(j, "peak_rss_bytes");
+  r.cpu_utilisation = real(j, "cpu_utilisation", 0.0, 1e6, 0.0);
 
   auto& c = r.concurrency;
   const auto v = verdict_from_string(j.at("verdict").get<std::string>());
@@ -113,20 +119,21 @@ measured_run read_run(const json& j) {
   c.result = *v;
   c.peak_in_flight = whole(j, "peak_in_flight", limits::max_tasks, 0);
   c.peak_running = whole(j, "peak_running", limits::max_tasks, 0);
-  c.avg_parallelism = j.value("avg_parallelism", 0.0);
+  c.avg_parallelism = real(j, "avg_parallelism", 0.0, 1e6, 0.0);
   c.from_timeline = j.value("from_timeline", false);
   if (j.contains("queue_latency_seconds")) {
-    c.queue_latency_seconds.median = j["queue_latency_seconds"].value("median", 0.0);
-    c.queue_latency_seconds.max = j["queue_latency_seconds"].value("max", 0.0);
+    const json& q = j["queue_latency_seconds"];
+    c.queue_latency_seconds.median = real(q, "median", 0.0, kMaxSeconds, 0.0);
+    c.queue_latency_seconds.max = real(q, "max", 0.0, kMaxSeconds, 0.0);
   }
   c.gil_wait_fraction = optional_number(j, "gil_wait_fraction");
-  c.running_seconds = j.value("running_seconds", 0.0);
-  c.waiting_seconds = j.value("waiting_seconds", 0.0);
+  c.running_seconds = real(j, "running_seconds", 0.0, kMaxSeconds, 0.0);
+  c.waiting_seconds = real(j, "waiting_seconds", 0.0, kMaxSeconds, 0.0);
   c.preemptions = whole(j, "preemptions", UINT64_MAX, 0);
-  c.preempted_seconds = j.value("preempted_seconds", 0.0);
+  c.preempted_seconds = real(j, "preempted_seconds", 0.0, kMaxSeconds, 0.0);
   r.failed_tasks = whole(j, "failed_tasks", limits::max_tasks, 0);
   r.failures = j.value("failures", std::vector<std::string>{});
-  r.gil_forced_switches = j.value("gil_forced_switches", std::uint64_t{0});
+  r.gil_forced_switches = whole(j, "gil_forced_switches", UINT64_MAX, 0);
 
   // The representative run, on a clock that starts at 0 (times in the document are relative).
   run_result& rep = r.representative;
@@ -136,19 +143,19 @@ measured_run read_run(const json& j) {
   rep.end_ns = std::llround(r.wall_median * 1e9);
   rep.kernel = r.kernel;
   rep.gil_forced_switches = r.gil_forced_switches;
-  rep.recorded.dropped = j.value("events_dropped", std::uint64_t{0});
+  rep.recorded.dropped = whole(j, "events_dropped", UINT64_MAX, 0);
   for (const auto& t : j.value("task_records", json::array())) {
     task_record rec;
     rec.task_id = whole(t.at("task_id"), "task_id", limits::max_tasks);
     rec.worker = whole(t.at("worker"), "worker", limits::max_workers);
-    rec.pid = t.value("pid", std::int64_t{0});
-    rec.tid = t.value("tid", std::int64_t{0});
+    rec.pid = count64(t, "pid");
+    rec.tid = count64(t, "tid");
     rec.start_ns = nanos(t.at("start_seconds"), "start_seconds");
     rec.end_ns = nanos(t.at("end_seconds"), "end_seconds");
     rec.cpu_ns = std::llround(real(t, "cpu_seconds", 0.0, kMaxSeconds, 0.0) * 1e9);
     rec.ok = t.value("ok", false);
     rec.message = t.value("message", std::string());
-    rec.result = t.value("result", std::uint64_t{0});
+    rec.result = whole(t, "result", UINT64_MAX, 0);
     rep.records.push_back(std::move(rec));
   }
   for (const auto& h : j.value("lock_holds", json::array())) {
