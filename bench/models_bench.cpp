@@ -18,10 +18,10 @@
 #include <utility>  // before Asio: Boost 1.74's headers use std::exchange without it
 
 #include <benchmark/benchmark.h>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <cstdlib>
@@ -184,7 +184,6 @@ void BM_Dispatch_StdAsync(benchmark::State& state) {
   count_jobs(state);
 }
 BENCHMARK(BM_Dispatch_StdAsync)->UseRealTime();
-
 
 /// The async model with N tasks in flight, each waiting 10 ms on a timer: the run's wall time.
 /// Targets on 2 cores: 1,000 in at most 11 ms, 100,000 in 60 ms.

@@ -30,10 +30,29 @@ struct prng {
 };
 
 // Tokens that have broken parsers before: huge, negative, fractional, non-finite, empty, deep.
-const char* const kTokens[] = {"99999999999999999999", "18446744073709551616", "-1", "1e30",
-                               "-9.2e9", "nan", "inf", "", ",", ",,", "0", "4000000000", "null",
-                               "[[[[[[[[", "]]]]", "{\"a\":", "\"\\ud800\"", "\n", "--json\n-",
-                               "-j\n", "1180591620717411303424", "true", "1e-9"};
+const char* const kTokens[] = {"99999999999999999999",
+                               "18446744073709551616",
+                               "-1",
+                               "1e30",
+                               "-9.2e9",
+                               "nan",
+                               "inf",
+                               "",
+                               ",",
+                               ",,",
+                               "0",
+                               "4000000000",
+                               "null",
+                               "[[[[[[[[",
+                               "]]]]",
+                               "{\"a\":",
+                               "\"\\ud800\"",
+                               "\n",
+                               "--json\n-",
+                               "-j\n",
+                               "1180591620717411303424",
+                               "true",
+                               "1e-9"};
 
 std::string mutate(std::string s, prng& rng) {
   const std::size_t edits = 1 + rng.below(4);

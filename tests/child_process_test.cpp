@@ -102,8 +102,7 @@ TEST(ChildProcess, RefusesToForkWhileAnotherThreadRuns) {
     ADD_FAILURE() << "forked with a second thread alive";
   } catch (const std::logic_error& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("the test model: refusing to fork while 1 other thread"),
-              std::string::npos)
+    EXPECT_NE(what.find("the test model: refusing to fork while 1 other thread"), std::string::npos)
         << what;
   }
   release.count_down();
@@ -209,9 +208,8 @@ TEST(Interrupt, PollAndSleepWakeAtTheFirstSignalAndRunsStop) {
     EXPECT_STREQ(e.what(), "interrupted by SIGINT");
   }
   // No run starts once interrupted.
-  const std::vector<task> tasks = {make_task(0, "t", [](task_context&) -> std::uint64_t {
-    return 1;
-  })};
+  const std::vector<task> tasks = {
+      make_task(0, "t", [](task_context&) -> std::uint64_t { return 1; })};
   EXPECT_THROW((void)make_executor("threads")->run(tasks, {}), interrupted);
   (void)sender.wait();
 }

@@ -508,7 +508,6 @@ TEST_F(Cli, PythonRowsJoinTheTableAndTheJson) {
   EXPECT_EQ(executors.size(), 6U);  // sequential, threads and the four CPython rows
 }
 
-
 // ---- Solid ground: bounds, outputs written whole or not at all, interrupts ------------------
 
 TEST_F(Cli, NumbersAndNamesOutOfRangeExitTwoWithTheAllowedRange) {
@@ -523,7 +522,8 @@ TEST_F(Cli, NumbersAndNamesOutOfRangeExitTwoWithTheAllowedRange) {
       {"run --tasks 10000000000", "--tasks must be a whole number in [1, 1000000]"},
       {"run --size 1180591620717411303424", "--size for workload 'cpu'"},
       {"run --size 1e30", "--size for workload 'cpu'"},
-      {"run -w io --size 99999999", "--size for workload 'io' must be a whole number in [0, 3600000]"},
+      {"run -w io --size 99999999",
+       "--size for workload 'io' must be a whole number in [0, 3600000]"},
       {"run --seed -1", "--seed"},
       {"run -r 1001", "--repeat"},
       {"run --switch-interval 1e-9", "--switch-interval"},
@@ -553,8 +553,8 @@ TEST_F(Cli, NumbersAndNamesOutOfRangeExitTwoWithTheAllowedRange) {
 
 TEST_F(Cli, ARefusedCommandLeavesNoFileBehind) {
   const auto ok = dir_ / "ok.json";
-  const auto o = parlab("run -e threads" + kQuick + "--json " + ok.string() +
-                        " --csv /nonexistent-dir/x.csv");
+  const auto o =
+      parlab("run -e threads" + kQuick + "--json " + ok.string() + " --csv /nonexistent-dir/x.csv");
   EXPECT_EQ(o.code, 2) << o.err;
   EXPECT_FALSE(fs::exists(ok)) << "the up-front check created the file";
   const std::string demo =
@@ -661,8 +661,8 @@ TEST_F(Cli, InterruptedMidRunKeepsTheFinishedRowsAndLeavesNoProcess) {
     // sequential and threads finish first; the signal lands while processes runs its children
     // (the loopback server is a child all along: more than 3 children means task processes).
     const pid_t pid = launch_in_own_group(
-        {"run", "-w", "http", "-e", "threads,processes,process-pool", "-j", "4", "-t", "16",
-         "-r", "20", "--http-latency", "5", "--http-bandwidth", "0", "--json", json.string()},
+        {"run", "-w", "http", "-e", "threads,processes,process-pool", "-j", "4", "-t", "16", "-r",
+         "20", "--http-latency", "5", "--http-bandwidth", "0", "--json", json.string()},
         dir_ / "out", dir_ / "err");
     ASSERT_TRUE(wait_for_children(pid, 3)) << slurp(dir_ / "err");
     ASSERT_EQ(::kill(pid, sig), 0);
@@ -693,10 +693,11 @@ TEST_F(Cli, AnInterruptedSupervisedRunEndsItsChild) {
   const auto json = dir_ / "r.json";
   // A fault that kills the process runs thread models in a supervised child; interrupt it there
   // while task 0 waits (one worker: the faulty task 3 is far away).
-  const pid_t pid = launch_in_own_group({"run", "-w", "io", "-e", "threads", "-s", "20000", "-t",
-                                         "4", "-j", "1", "-r", "1", "--no-baseline", "--fault",
-                                         "abort", "--fault-task", "3", "--json", json.string()},
-                                        dir_ / "out", dir_ / "err");
+  const pid_t pid = launch_in_own_group(
+      {"run",     "-w",    "io",           "-e", "threads", "-s",         "20000",
+       "-t",      "4",     "-j",           "1",  "-r",      "1",          "--no-baseline",
+       "--fault", "abort", "--fault-task", "3",  "--json",  json.string()},
+      dir_ / "out", dir_ / "err");
   ASSERT_TRUE(wait_for_children(pid, 1));
   const std::set<pid_t> supervised = children_of(pid);
   ASSERT_EQ(::kill(pid, SIGINT), 0);

@@ -91,9 +91,8 @@ TEST_F(OutputFile, CheckingAPathCreatesNothing) {
   check_writable((dir_ / "new.json").string());
   EXPECT_EQ(entries(), 0U);
   check_writable("/dev/null");
-  for (const std::string& bad :
-       {(dir_ / "missing" / "x.json").string(), dir_.string(), std::string("/proc/x.json"),
-        std::string("")}) {
+  for (const std::string& bad : {(dir_ / "missing" / "x.json").string(), dir_.string(),
+                                 std::string("/proc/x.json"), std::string("")}) {
     EXPECT_THROW(check_writable(bad), std::runtime_error) << bad;
   }
   EXPECT_EQ(entries(), 0U);

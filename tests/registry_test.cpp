@@ -28,9 +28,9 @@ TEST(Registry, EachBuiltInModelIsListedOnceWithAFactoryWhenBuilt) {
     names.push_back(e.name);
     EXPECT_EQ(e.available, static_cast<bool>(e.factory)) << e.name;
   }
-  const std::vector<std::string> built_in = {"sequential",   "threads",     "thread-pool",
-                                             "processes",    "process-pool", "gil-threads",
-                                             "async",        "openmp",      "tbb"};
+  const std::vector<std::string> built_in = {"sequential", "threads",      "thread-pool",
+                                             "processes",  "process-pool", "gil-threads",
+                                             "async",      "openmp",       "tbb"};
   ASSERT_GE(names.size(), built_in.size());
   EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 9), built_in);
 }
@@ -64,9 +64,9 @@ TEST(Registry, AUsersModelIsMeasuredBesideTheBuiltInOnes) {
   EXPECT_THROW(register_executor({"backwards", "again", true, false,
                                   [] { return std::make_unique<backwards>(); }}),
                std::invalid_argument);
-  EXPECT_THROW(register_executor({"", "no name", true, false,
-                                  [] { return std::make_unique<backwards>(); }}),
-               std::invalid_argument);
+  EXPECT_THROW(
+      register_executor({"", "no name", true, false, [] { return std::make_unique<backwards>(); }}),
+      std::invalid_argument);
   EXPECT_THROW(register_executor({"no-factory", "", true, false, {}}), std::invalid_argument);
 }
 
@@ -81,8 +81,8 @@ TEST(Registry, AUsersWorkloadIsGeneratedAndMeasuredByName) {
   info.generate = [](const workload_spec& s, std::uint64_t size) {
     std::vector<task> tasks;
     for (std::size_t i = 0; i < s.tasks; ++i) {
-      tasks.push_back(make_step_task(i, "sleepy", s.seed + i,
-                                     {{step_kind::wait, size * 1'000'000}, {step_kind::compute, 1}}));
+      tasks.push_back(make_step_task(
+          i, "sleepy", s.seed + i, {{step_kind::wait, size * 1'000'000}, {step_kind::compute, 1}}));
     }
     return tasks;
   };

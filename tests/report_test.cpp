@@ -169,5 +169,37 @@ TEST(Conclusions, ExplainTheClassicResultFromTheNumbers) {
   EXPECT_EQ(no_gap[2].find("overlaps waiting"), std::string::npos) << no_gap[2];
 }
 
+TEST(Conclusions, TheCostOfAWorkerIsClaimedOnlyWhenMeasured) {
+  auto io_run = [](const char* executor, double wall, double cpu) {
+    measured_run m;
+    m.executor = executor;
+    m.workers = 16;
+    m.speedup = 10.0;
+    m.wall_median = wall;
+    m.kernel.user_seconds = cpu;
+    return m;
+  };
+  measured_run base;
+  base.executor = "sequential";
+  base.is_baseline = true;
+  const auto cost_line = [&](double process_cpu, double pool_wall) {
+    const std::vector<measured_run> io = {base, io_run("threads", 0.050, 0.010),
+                                          io_run("thread-pool", pool_wall, 0.008),
+                                          io_run("processes", 0.070, process_cpu)};
+    for (const auto& line : conclusions({base}, io, 2)) {
+      if (line.rfind("Cost of a worker", 0) == 0) return line;
+    }
+    return std::string();
+  };
+  const std::string dear = cost_line(0.040, 0.045);
+  EXPECT_NE(dear.find("creating and reaping a process is dearer"), std::string::npos) << dear;
+  EXPECT_NE(dear.find("a pool creates its workers only once"), std::string::npos) << dear;
+  // Numbers that contradict the claims: processes no dearer, the pool slower than threads.
+  const std::string cheap = cost_line(0.010, 0.060);
+  EXPECT_EQ(cheap.find("a process is dearer"), std::string::npos) << cheap;
+  EXPECT_EQ(cheap.find("only once"), std::string::npos) << cheap;
+  EXPECT_NE(cheap.find("not measurably dearer"), std::string::npos) << cheap;
+}
+
 }  // namespace
 }  // namespace parlab

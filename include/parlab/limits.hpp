@@ -12,9 +12,9 @@ struct experiment_spec;
 
 /// Upper (and some lower) bounds of every size a user can choose.
 namespace limits {
-inline constexpr std::size_t max_workers = 10'000;     ///< W
-inline constexpr std::size_t max_tasks = 1'000'000;    ///< tasks per batch
-inline constexpr std::size_t max_repeat = 1'000;       ///< measured runs per configuration
+inline constexpr std::size_t max_workers = 10'000;       ///< W
+inline constexpr std::size_t max_tasks = 1'000'000;      ///< tasks per batch
+inline constexpr std::size_t max_repeat = 1'000;         ///< measured runs per configuration
 inline constexpr double min_switch_interval_ms = 0.001;  ///< 1 us: a nanosecond count, not 0
 inline constexpr double max_switch_interval_ms = 10'000.0;
 inline constexpr std::int64_t max_http_latency_ms = 60'000;

@@ -128,9 +128,11 @@ struct task {
 /// Numbers tested per compute unit; one unit is a few microseconds of integer division.
 inline constexpr std::uint64_t numbers_per_unit = 64;
 
-/// About how many compute units take a millisecond (one unit measured at ~6.4 us on the
-/// reference VM); used to size the mixed workload's compute. Machines differ.
-inline constexpr double compute_units_per_ms = 156.0;
+/// How many compute units take a millisecond of CPU on this machine: measured on the calling
+/// thread at the first call (the fastest of 5 trials of 100 units, on the thread's CPU clock, so
+/// preemption does not count; ~3 ms) and cached for the process. Sizes the mixed workload's
+/// compute and is what `parlab list` prints. Thread-safe.
+[[nodiscard]] double compute_units_per_ms();
 
 /// Counts primes in [first, first + count) by trial division. Pure, thread-safe.
 [[nodiscard]] std::uint64_t count_primes(std::uint64_t first, std::uint64_t count) noexcept;

@@ -4,8 +4,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <fmt/format.h>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -41,8 +41,9 @@ void check_spec(const experiment_spec& spec) {
   check_count("repeat", spec.repeat, 1, limits::max_repeat);
   const workload_info& info = find_workload(spec.workload.name);
   if (spec.workload.size && *spec.workload.size > info.max_size) {
-    out_of_range("size", fmt::format("in [0, {}] for workload '{}' ({})", info.max_size, info.name,
-                                     info.size_meaning),
+    out_of_range("size",
+                 fmt::format("in [0, {}] for workload '{}' ({})", info.max_size, info.name,
+                             info.size_meaning),
                  std::to_string(*spec.workload.size));
   }
   const double interval_ms = static_cast<double>(spec.gil_switch_interval.count()) / 1e6;

@@ -50,10 +50,10 @@ int command_demo(const demo_command& c) {
            fmt::format("parlab demo: the classic experiment on {} ({} core{} usable, {})\n\n",
                        machine.hostname, machine.cores, machine.cores == 1 ? "" : "s",
                        machine.cpu_model));
-  print_to(human,
-           fmt::format("CPU-bound: {} tasks, each counting primes for {} units; W = {} (cores)\n",
-                       plan.cpu.workload.tasks, effective_size(plan.cpu.workload),
-                       plan.cpu.workers));
+  print_to(
+      human,
+      fmt::format("CPU-bound: {} tasks, each counting primes for {} units; W = {} (cores)\n",
+                  plan.cpu.workload.tasks, effective_size(plan.cpu.workload), plan.cpu.workers));
   const auto cpu_runs = s.run(plan.cpu);
   const auto py_cpu = c.python ? s.run_cpython(plan.cpu) : std::vector<measured_run>{};
   print_to(human, format_table(joined(cpu_runs, py_cpu)) + cpython_note(py_cpu) + "\n");

@@ -13,10 +13,14 @@ namespace parlab::cli {
 int command_list() {
   std::string out = "Workloads (--workload):\n";
   for (const auto& w : workloads()) {
-    out += fmt::format("  {:<12} {}\n  {:<12} size: {} (default {}, at most {}), default tasks {}\n",
-                       w.name, w.description, "", w.size_meaning, w.default_size, w.max_size,
-                       w.default_tasks);
+    out += fmt::format(
+        "  {:<12} {}\n  {:<12} size: {} (default {}, at most {}), default tasks {}\n", w.name,
+        w.description, "", w.size_meaning, w.default_size, w.max_size, w.default_tasks);
   }
+  out += fmt::format(
+      "\nOne compute unit costs {:.2f} us of CPU here (measured just now: the fastest of 5 "
+      "trials).\n",
+      1000.0 / compute_units_per_ms());
   out += fmt::format("\nExecutors (--executor):\n  {:<12} {:<13} {}\n", "name", "here", "model");
   for (const auto& e : executors()) {
     out += fmt::format("  {:<12} {:<13} {}\n", e.name, e.available ? "available" : "not built",

@@ -41,7 +41,8 @@ void add_outputs(CLI::App* app, output_options& o, bool results) {
     app->add_option("--json", o.json, "Write the result (schema parlab.result/1) to PATH or -");
     app->add_option("--csv", o.csv, "Write one CSV line per run to PATH or -");
   }
-  app->add_option("--trace", o.trace, "Write a Chrome trace (open in ui.perfetto.dev) to PATH or -");
+  app->add_option("--trace", o.trace,
+                  "Write a Chrome trace (open in ui.perfetto.dev) to PATH or -");
   app->add_option("--svg", o.svg, "Write the timelines as an SVG image to PATH or -");
 }
 
@@ -53,10 +54,11 @@ std::uint64_t parse_count(const std::string& text, std::string_view option, std:
   const char* first = text.data();
   const char* last = first + text.size();
   const auto [end, ec] = std::from_chars(first, last, value);
-  const bool digits_only = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  const bool digits_only =
+      !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
   if (!digits_only || ec != std::errc{} || end != last || value < low || value > high) {
-    throw usage_error(fmt::format("{} must be a whole number in [{}, {}] (got '{}')", option, low,
-                                  high, text));
+    throw usage_error(
+        fmt::format("{} must be a whole number in [{}, {}] (got '{}')", option, low, high, text));
   }
   return value;
 }
@@ -67,8 +69,8 @@ double parse_number(const std::string& text, std::string_view option, double low
   const char* first = text.data();
   const char* last = first + text.size();
   const auto [end, ec] = std::from_chars(first, last, value);
-  const bool in_range = std::isfinite(value) && (low_open ? value > low : value >= low) &&
-                        value <= high;
+  const bool in_range =
+      std::isfinite(value) && (low_open ? value > low : value >= low) && value <= high;
   if (text.empty() || ec != std::errc{} || end != last || !in_range) {
     throw usage_error(fmt::format("{} must be a number in {}{}, {}] (got '{}')", option,
                                   low_open ? "(" : "[", low, high, text));
@@ -81,7 +83,8 @@ std::vector<std::string> split_names(const std::string& list, std::string_view o
   std::size_t from = 0;
   for (;;) {
     const std::size_t comma = list.find(',', from);
-    names.push_back(list.substr(from, comma == std::string::npos ? std::string::npos : comma - from));
+    names.push_back(
+        list.substr(from, comma == std::string::npos ? std::string::npos : comma - from));
     if (names.back().empty()) {
       throw usage_error(fmt::format(
           "{}: an empty name in '{}' (give names separated by single commas, see 'parlab list')",
@@ -129,8 +132,7 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   add_outputs(run, r.outputs, true);
   run->add_flag("--records", r.records, "Include every task's record in the JSON");
   run->add_flag("--timeline", r.outputs.timeline, "Print each run's timeline in the terminal");
-  run->add_option("--report", r.outputs.report,
-                  "Write a self-contained HTML report to PATH or -");
+  run->add_option("--report", r.outputs.report, "Write a self-contained HTML report to PATH or -");
   run->add_option("--cpu-fraction", r.cpu_fraction,
                   "mixed: share of each task's time spent computing, 0..1 (0.5)");
   run->add_option("--http-latency", r.http_latency_ms,

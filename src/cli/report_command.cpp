@@ -21,16 +21,16 @@ constexpr std::uintmax_t kMaxResultBytes = std::uintmax_t{1} << 30U;  // 1 GiB
 /// The file's text; usage_error when it is missing, not a regular file or too big.
 std::string read_saved(const std::string& path) {
   const auto refuse = [&](const std::string& why) {
-    return usage_error(fmt::format("report: cannot read '{}': {} (give a JSON file written by "
-                                   "'parlab run --json PATH --records')",
-                                   path, why));
+    return usage_error(
+        fmt::format("report: cannot read '{}': {} (give a JSON file written by "
+                    "'parlab run --json PATH --records')",
+                    path, why));
   };
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw refuse(std::strerror(errno));
   if (S_ISDIR(st.st_mode)) throw refuse("it is a directory");
   if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > kMaxResultBytes) {
-    throw refuse(fmt::format("it has {} bytes, more than the 1 GiB a result may have",
-                             st.st_size));
+    throw refuse(fmt::format("it has {} bytes, more than the 1 GiB a result may have", st.st_size));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw refuse(std::strerror(errno));

@@ -20,10 +20,10 @@ experiment_spec run_spec(const run_command& o) {
   for (const auto& e : executors) (void)make_executor(e);
   spec.workload.name = o.workload;
   spec.executors = executors;
-  spec.workers = o.workers ? parse_count(*o.workers, "--workers", 1, limits::max_workers)
-                           : usable_cores();
-  spec.workload.tasks = o.tasks ? parse_count(*o.tasks, "--tasks", 1, limits::max_tasks)
-                                : info.default_tasks;
+  spec.workers =
+      o.workers ? parse_count(*o.workers, "--workers", 1, limits::max_workers) : usable_cores();
+  spec.workload.tasks =
+      o.tasks ? parse_count(*o.tasks, "--tasks", 1, limits::max_tasks) : info.default_tasks;
   if (o.size) {
     spec.workload.size =
         parse_count(*o.size, fmt::format("--size for workload '{}'", info.name), 0, info.max_size);
@@ -33,9 +33,8 @@ experiment_spec run_spec(const run_command& o) {
   spec.baseline = !o.no_baseline;
   spec.keep_records = o.records || o.outputs.wants_timelines();
   if (o.switch_interval_ms) {
-    const double ms =
-        parse_number(*o.switch_interval_ms, "--switch-interval (milliseconds)",
-                     limits::min_switch_interval_ms, limits::max_switch_interval_ms);
+    const double ms = parse_number(*o.switch_interval_ms, "--switch-interval (milliseconds)",
+                                   limits::min_switch_interval_ms, limits::max_switch_interval_ms);
     spec.gil_switch_interval = std::chrono::nanoseconds(static_cast<std::int64_t>(ms * 1e6));
   }
   if (o.http_latency_ms) {
@@ -62,8 +61,8 @@ experiment_spec run_spec(const run_command& o) {
   }
   if (o.fault_task) {
     if (!o.fault) throw usage_error("--fault-task needs --fault (throw, abort, segv or exit)");
-    spec.workload.fault_task = parse_count(*o.fault_task, "--fault-task", 0,
-                                           spec.workload.tasks - 1);
+    spec.workload.fault_task =
+        parse_count(*o.fault_task, "--fault-task", 0, spec.workload.tasks - 1);
   }
   if (o.python && spec.workload.name != "cpu" && spec.workload.name != "io") {
     throw usage_error(fmt::format(

@@ -54,8 +54,7 @@ void session::stop(const interrupted& e) {
                             "it are shown.",
                             signal_name(e.signal()), done_.size())},
                true);
-    kept = fmt::format("{} row{} measured so far kept", done_.size(),
-                       done_.size() == 1 ? "" : "s");
+    kept = fmt::format("{} row{} measured so far kept", done_.size(), done_.size() == 1 ? "" : "s");
   } catch (const std::runtime_error& failed) {
     kept = failed.what();
   }

@@ -3,11 +3,13 @@
 #include <parlab/interrupt.hpp>
 
 #include "core/interrupt_state.hpp"
+#include "core/peak_rss.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -184,8 +186,7 @@ void require_single_thread(std::string_view who) {
       "locked in the child; start the process models before any thread, or end those threads");
 }
 
-child_process::child_process(std::string_view who, const child_channels& channels,
-                             const body& fn) {
+child_process::child_process(std::string_view who, const child_channels& channels, const body& fn) {
   require_single_thread(who);
   channel_fds fds(who, channels);
   const pid_t parent = ::getpid();
@@ -311,9 +312,11 @@ child_exit child_process::wait() noexcept {
   if (pid_ <= 0 || reaped_) return exit_;
   int status = 0;
   pid_t got = -1;
-  while ((got = ::waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {
+  rusage usage{};
+  while ((got = ::wait4(pid_, &status, 0, &usage)) < 0 && errno == EINTR) {
   }
   exit_ = got == pid_ ? child_exit{true, status} : child_exit{false, 0};
+  if (got == pid_) note_child_peak_rss(static_cast<std::int64_t>(usage.ru_maxrss) * 1024);
   reaped_ = true;
   untrack_child(pid_);
   return exit_;
@@ -325,8 +328,10 @@ child_exit child_process::stop(std::chrono::milliseconds grace) noexcept {
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
-    const pid_t got = ::waitpid(pid_, &status, WNOHANG);
+    rusage usage{};
+    const pid_t got = ::wait4(pid_, &status, WNOHANG, &usage);
     if (got == pid_) {
+      note_child_peak_rss(static_cast<std::int64_t>(usage.ru_maxrss) * 1024);
       exit_ = {true, status};
       reaped_ = true;
       untrack_child(pid_);
@@ -367,7 +372,7 @@ void sleep_or_interrupt(std::chrono::nanoseconds duration) {
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
     const timespec timeout{static_cast<time_t>(ns / 1'000'000'000),
                            static_cast<long>(ns % 1'000'000'000)};
-    pollfd signal_pipe{interrupt_fd(), POLLIN, 0};  // fd -1: poll ignores the entry
+    pollfd signal_pipe{interrupt_fd(), POLLIN, 0};                 // fd -1: poll ignores the entry
     if (::ppoll(&signal_pipe, 1, &timeout, nullptr) == 0) return;  // the time is up
     if ((signal_pipe.revents & POLLNVAL) != 0) {  // no pipe after all: a plain sleep
       std::this_thread::sleep_for(left);

@@ -96,7 +96,7 @@ interrupt_scope::interrupt_scope() {
   g_pipe_write.store(fds[1]);
   struct sigaction action {};
   action.sa_handler = on_signal;
-  sigfillset(&action.sa_mask);  // the handler runs with every other signal held off
+  sigfillset(&action.sa_mask);   // the handler runs with every other signal held off
   action.sa_flags = SA_RESTART;  // poll and nanosleep still return EINTR; read/write resume
   for (std::size_t i = 0; i < kSignals.size(); ++i) {
     ::sigaction(kSignals[i], &action, &g_previous[i]);

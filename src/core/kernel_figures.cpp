@@ -1,5 +1,14 @@
 #include <parlab/kernel_figures.hpp>
 
+#include "core/peak_rss.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -40,4 +49,42 @@ kernel_figures difference(const rusage_snapshot& before, const rusage_snapshot& 
   return d;
 }
 
+namespace detail {
+namespace {
+std::atomic<std::int64_t> g_child_peak{0};
+}  // namespace
+
+bool reset_peak_rss() noexcept {
+  g_child_peak.store(0, std::memory_order_relaxed);
+  const int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, "5", 1) == 1;  // 5: reset the peak RSS to the current RSS
+  ::close(fd);
+  return ok;
+}
+
+std::int64_t peak_rss_since_reset() noexcept {
+  std::int64_t self = 0;
+  if (std::FILE* f = std::fopen("/proc/self/status", "re")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+      long long kib = 0;
+      if (std::sscanf(line, "VmHWM: %lld kB", &kib) == 1) {
+        self = static_cast<std::int64_t>(kib) * 1024;
+        break;
+      }
+    }
+    std::fclose(f);
+  }
+  return std::max(self, g_child_peak.load(std::memory_order_relaxed));
+}
+
+void note_child_peak_rss(std::int64_t bytes) noexcept {
+  std::int64_t seen = g_child_peak.load(std::memory_order_relaxed);
+  while (bytes > seen &&
+         !g_child_peak.compare_exchange_weak(seen, bytes, std::memory_order_relaxed)) {
+  }
+}
+
+}  // namespace detail
 }  // namespace parlab

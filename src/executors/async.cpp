@@ -51,7 +51,12 @@ class async_executor final : public executor {
                run_result& result) override {
     asio::io_context loop(1);  // one thread runs it: no locking inside Asio
     const std::size_t in_flight = std::min(options.workers, tasks.size());
-    run_state state{loop, tasks, result.records, ::getpid(), ::gettid(), 0,
+    run_state state{loop,
+                    tasks,
+                    result.records,
+                    ::getpid(),
+                    ::gettid(),
+                    0,
                     slot_block(in_flight, loop, [this](std::size_t w) { return lane(w); })};
     for (std::size_t w = 0; w < in_flight; ++w) {
       run_slot(state, state.slots[w]);  // each runs until its first wait

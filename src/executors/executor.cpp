@@ -2,6 +2,8 @@
 #include <parlab/executor.hpp>
 #include <parlab/interrupt.hpp>
 
+#include "core/named_registry.hpp"
+#include "core/peak_rss.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -9,8 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <deque>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -47,12 +47,14 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
     ~reset_recorder() { r.reset(); }
   } reset{recorder_};
 
+  (void)detail::reset_peak_rss();  // this run's peak, not the process's lifetime one
   const auto before = rusage_snapshot::now();
   result.start_ns = monotonic_ns();
   execute(tasks, effective, result);
   result.end_ns = monotonic_ns();
   throw_if_interrupted();  // a run cut short measures nothing: it is not returned
   result.kernel = difference(before, rusage_snapshot::now());
+  result.kernel.peak_rss_bytes = detail::peak_rss_since_reset();
   if (recorder_) {
     // The whole batch is handed over at once, when the run starts.
     std::vector<event> queued;
@@ -79,22 +81,16 @@ event_lane* executor::lane(std::size_t worker) {
 
 namespace {
 
-/// The one list of execution models. A deque: entries never move, so registering one while
-/// another caller holds a copy of an entry is fine.
-struct registry {
-  std::mutex mutex;
-  std::deque<executor_info> models;
-
-  registry() {
-    const auto built = [](auto make) { return std::function<std::unique_ptr<executor>()>(make); };
-    models = {
-        {"sequential", "one task after another on the calling thread: the baseline", true, false,
-         built(detail::make_sequential)},
+/// The one list of execution models: the built-in ones in teaching order, then the users'.
+detail::named_registry<executor_info>& the_registry() {
+  const auto built = [](auto make) { return std::function<std::unique_ptr<executor>()>(make); };
+  static detail::named_registry<executor_info> registry("executor", {
+    {"sequential", "one task after another on the calling thread: the baseline", true, false,
+     built(detail::make_sequential)},
         {"threads", "one std::thread per task, at most W running at once", true, false,
          built(detail::make_threads)},
-        {"thread-pool",
-         "W long-lived threads take tasks from one shared queue (parlab's own pool)", true, false,
-         built(detail::make_thread_pool)},
+        {"thread-pool", "W long-lived threads take tasks from one shared queue (parlab's own pool)",
+         true, false, built(detail::make_thread_pool)},
         {"processes", "fork() one child process per task, at most W alive; own memory each", true,
          true, built(detail::make_processes)},
         {"process-pool",
@@ -120,48 +116,21 @@ struct registry {
 #else
         {"tbb", "oneTBB work stealing in a task_arena of W threads", false, false, {}},
 #endif
-    };
-  }
-};
-
-registry& the_registry() {
-  static registry r;
-  return r;
+  });
+  return registry;
 }
 
 }  // namespace
 
-std::vector<executor_info> executors() {
-  registry& r = the_registry();
-  const std::lock_guard lock(r.mutex);
-  return {r.models.begin(), r.models.end()};
-}
+std::vector<executor_info> executors() { return the_registry().all(); }
 
-executor_info find_executor(std::string_view name) {
-  registry& r = the_registry();
-  const std::lock_guard lock(r.mutex);
-  std::string allowed;
-  for (const auto& e : r.models) {
-    if (e.name == name) return e;
-    allowed += (allowed.empty() ? "" : ", ") + e.name;
-  }
-  throw std::invalid_argument("unknown executor '" + std::string(name) + "' (allowed: " + allowed +
-                              ")");
-}
+executor_info find_executor(std::string_view name) { return the_registry().find(name); }
 
 void register_executor(executor_info info) {
-  if (info.name.empty()) throw std::invalid_argument("register_executor: the name is empty");
   if (!info.factory) {
     throw std::invalid_argument("register_executor: '" + info.name + "' has no factory");
   }
-  registry& r = the_registry();
-  const std::lock_guard lock(r.mutex);
-  for (const auto& e : r.models) {
-    if (e.name == info.name) {
-      throw std::invalid_argument("register_executor: '" + info.name + "' is already registered");
-    }
-  }
-  r.models.push_back(std::move(info));
+  the_registry().add(std::move(info));
 }
 
 std::unique_ptr<executor> make_executor(std::string_view name) {

@@ -6,6 +6,7 @@
 #include <parlab/executor.hpp>
 
 #include "core/child_process.hpp"
+#include "core/peak_rss.hpp"
 
 #include <unistd.h>
 
@@ -22,6 +23,7 @@ run_result run_supervised(executor& model, std::span<const task> tasks, const ru
   run_result result;
   result.executor = std::string(model.name());
   result.workers = options.workers;
+  (void)detail::reset_peak_rss();
   const auto before = rusage_snapshot::now();
   result.start_ns = monotonic_ns();
   detail::child_process child("a supervised run", {}, [&](const detail::child_process::ends&) {
@@ -36,6 +38,7 @@ run_result run_supervised(executor& model, std::span<const task> tasks, const ru
   const detail::child_exit how = child.wait();
   result.end_ns = monotonic_ns();
   result.kernel = difference(before, rusage_snapshot::now());
+  result.kernel.peak_rss_bytes = detail::peak_rss_since_reset();  // the child's, reaped just now
 
   const std::string cause = how.describe();
   // Nothing the child knew survived it: each task is recorded at the instant the run died.

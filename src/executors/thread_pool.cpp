@@ -10,7 +10,6 @@
 
 namespace parlab {
 
-
 thread_pool::thread_pool(std::size_t workers) {
   if (workers == 0) throw std::invalid_argument("thread_pool: workers must be at least 1 (got 0)");
   workers_.reserve(workers);

@@ -118,8 +118,8 @@ nlohmann::ordered_json machine_to_json(const machine_info& machine) {
 }
 }  // namespace detail
 
-std::string to_json(const machine_info& machine, const std::vector<measured_run>& runs,
-                    int indent, bool interrupted) {
+std::string to_json(const machine_info& machine, const std::vector<measured_run>& runs, int indent,
+                    bool interrupted) {
   json runs_json = json::array();
   for (const auto& r : runs) runs_json.push_back(run_to_json(r));
   const json doc = {

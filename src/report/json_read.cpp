@@ -18,7 +18,7 @@ namespace {
 using json = nlohmann::json;
 
 // Every number is checked before it sizes or indexes anything: a saved file is user input.
-constexpr double kMaxSeconds = 1e7;  // times in a document: about 115 days either way
+constexpr double kMaxSeconds = 1e7;    // times in a document: about 115 days either way
 constexpr std::size_t kMaxDepth = 64;  // nesting deeper than any parlab document
 
 /// A short description of a value for an error message (never a whole subtree).

@@ -1,6 +1,7 @@
 // mixed: tasks that alternate computing and waiting. Each lasts about `size` ms, of which the
 // fraction cpu_fraction computes, in four rounds of compute-then-wait. cpu_fraction 1 is the cpu
-// workload's shape, 0 the io workload's; in between, the models' ranking changes.
+// workload's shape, 0 the io workload's; in between, the models' ranking changes. The compute
+// units per millisecond are measured on this machine (compute_units_per_ms()).
 
 #include "workloads/generators.hpp"
 
@@ -13,7 +14,7 @@ std::vector<task> make_mixed_tasks(std::size_t tasks, std::uint64_t size, std::u
   constexpr int kRounds = 4;
   const double round_ms = static_cast<double>(size) / kRounds;
   const auto units =
-      static_cast<std::uint64_t>(std::llround(round_ms * cpu_fraction * compute_units_per_ms));
+      static_cast<std::uint64_t>(std::llround(round_ms * cpu_fraction * compute_units_per_ms()));
   const auto wait_ns =
       static_cast<std::uint64_t>(std::llround(round_ms * (1.0 - cpu_fraction) * 1e6));
   std::vector<step> steps;

@@ -1,5 +1,6 @@
 #include <parlab/workload.hpp>
 
+#include "core/named_registry.hpp"
 #include "core/splitmix.hpp"
 #include "workloads/generators.hpp"
 
@@ -9,8 +10,6 @@
 
 #include <array>
 #include <cstdlib>
-#include <deque>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -18,81 +17,59 @@ namespace parlab {
 
 namespace {
 
-/// The one list of workloads; a deque so entries never move.
-struct registry {
-  std::mutex mutex;
-  std::deque<workload_info> list;
-
-  registry() {
-    list = {
-        {"cpu", "CPU-bound: count primes by trial division, never wait",
-         "compute units per task (1 unit tests 64 numbers for primality, about 6 us)", 8000, 8,
-         100'000'000,
-         [](const workload_spec& s, std::uint64_t size) {
-           return detail::make_cpu_tasks(s.tasks, size, s.seed);
-         }},
-        {"io", "I/O-bound: wait (sleep latency), then one unit of compute",
-         "milliseconds of waiting per task", 20, 32, 3'600'000,
-         [](const workload_spec& s, std::uint64_t size) {
-           return detail::make_io_tasks(s.tasks, size, s.seed);
-         }},
-        {"http",
-         "I/O-bound on real I/O: download from a loopback HTTP server (latency, bandwidth), "
-         "verify",
-         "KiB downloaded per task", 64, 32, 1U << 20U,
-         [](const workload_spec& s, std::uint64_t size) {
-           return detail::make_http_tasks(s.tasks, size, s.seed, s.http);
-         }},
-        {"file", "I/O-bound on the file system: write, fsync, read back and check a private file",
-         "KiB written per task", 256, 16, 1U << 20U,
-         [](const workload_spec& s, std::uint64_t size) {
-           return detail::make_file_tasks(s.tasks, size, s.seed);
-         }},
-        {"mem", "memory-bound: eight passes of a STREAM triad over arrays larger than the caches",
-         "MiB of arrays per task", 48, 8, 16U << 10U,
-         [](const workload_spec& s, std::uint64_t size) {
-           return detail::make_mem_tasks(s.tasks, size, s.seed);
-         }},
-        {"mixed", "alternate compute and wait, --cpu-fraction of the time computing (4 rounds)",
-         "milliseconds per task (about)", 40, 16, 3'600'000,
-         [](const workload_spec& s, std::uint64_t size) {
-           if (!(s.cpu_fraction >= 0.0 && s.cpu_fraction <= 1.0)) {
-             throw std::invalid_argument("cpu fraction must be in [0, 1] (got " +
-                                         std::to_string(s.cpu_fraction) + ")");
-           }
-           return detail::make_mixed_tasks(s.tasks, size, s.seed, s.cpu_fraction);
-         }},
-    };
-  }
-};
-
-registry& the_registry() {
-  static registry r;
-  return r;
+/// The one list of workloads: the built-in ones, then the users'.
+detail::named_registry<workload_info>& the_registry() {
+  static detail::named_registry<workload_info> registry(
+      "workload",
+      {
+          {"cpu", "CPU-bound: count primes by trial division, never wait",
+           "compute units per task (1 unit tests 64 numbers for primality)", 8000, 8, 100'000'000,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_cpu_tasks(s.tasks, size, s.seed);
+           }},
+          {"io", "I/O-bound: wait (sleep latency), then one unit of compute",
+           "milliseconds of waiting per task", 20, 32, 3'600'000,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_io_tasks(s.tasks, size, s.seed);
+           }},
+          {"http",
+           "I/O-bound on real I/O: download from a loopback HTTP server (latency, bandwidth), "
+           "verify",
+           "KiB downloaded per task", 64, 32, 1U << 20U,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_http_tasks(s.tasks, size, s.seed, s.http);
+           }},
+          {"file", "I/O-bound on the file system: write, fsync, read back and check a private file",
+           "KiB written per task", 256, 16, 1U << 20U,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_file_tasks(s.tasks, size, s.seed);
+           }},
+          {"mem", "memory-bound: eight passes of a STREAM triad over arrays larger than the caches",
+           "MiB of arrays per task", 48, 8, 16U << 10U,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_mem_tasks(s.tasks, size, s.seed);
+           }},
+          {"mixed", "alternate compute and wait, --cpu-fraction of the time computing (4 rounds)",
+           "milliseconds per task (its compute sized by the unit cost measured here)", 40, 16,
+           3'600'000,
+           [](const workload_spec& s, std::uint64_t size) {
+             if (!(s.cpu_fraction >= 0.0 && s.cpu_fraction <= 1.0)) {
+               throw std::invalid_argument("cpu fraction must be in [0, 1] (got " +
+                                           std::to_string(s.cpu_fraction) + ")");
+             }
+             return detail::make_mixed_tasks(s.tasks, size, s.seed, s.cpu_fraction);
+           }},
+      });
+  return registry;
 }
 
 }  // namespace
 
-std::vector<workload_info> workloads() {
-  registry& r = the_registry();
-  const std::lock_guard lock(r.mutex);
-  return {r.list.begin(), r.list.end()};
-}
+std::vector<workload_info> workloads() { return the_registry().all(); }
 
-workload_info find_workload(std::string_view name) {
-  registry& r = the_registry();
-  const std::lock_guard lock(r.mutex);
-  std::string allowed;
-  for (const auto& w : r.list) {
-    if (w.name == name) return w;
-    allowed += (allowed.empty() ? "" : ", ") + w.name;
-  }
-  throw std::invalid_argument("unknown workload '" + std::string(name) + "' (allowed: " + allowed +
-                              ")");
-}
+workload_info find_workload(std::string_view name) { return the_registry().find(name); }
 
 void register_workload(workload_info info) {
-  if (info.name.empty()) throw std::invalid_argument("register_workload: the name is empty");
   if (!info.generate) {
     throw std::invalid_argument("register_workload: '" + info.name + "' has no generator");
   }
@@ -100,14 +77,7 @@ void register_workload(workload_info info) {
     throw std::invalid_argument("register_workload: '" + info.name +
                                 "': max_size is below default_size");
   }
-  registry& r = the_registry();
-  const std::lock_guard lock(r.mutex);
-  for (const auto& w : r.list) {
-    if (w.name == info.name) {
-      throw std::invalid_argument("register_workload: '" + info.name + "' is already registered");
-    }
-  }
-  r.list.push_back(std::move(info));
+  the_registry().add(std::move(info));
 }
 
 std::uint64_t effective_size(const workload_spec& spec) {
