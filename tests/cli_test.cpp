@@ -134,6 +134,8 @@ TEST_F(Cli, AThrowingTaskExitsOneAndStillWritesTheResults) {
   ASSERT_EQ(doc["runs"].size(), 3U);
   for (const auto& run : doc["runs"]) {
     EXPECT_EQ(run["failed_tasks"], 1) << run["executor"];
+    EXPECT_EQ(run["failures"][0], "task 1 failed: injected fault (throw) in task 1");
+    EXPECT_EQ(run["failure_kinds"][0], "threw");
   }
   EXPECT_EQ(lines(slurp(csv_path)), 4U);
   EXPECT_NE(o.out.find("1 failed"), std::string::npos) << o.out;

@@ -6,6 +6,7 @@
 #include <parlab/workload.hpp>
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,6 +85,28 @@ TEST_P(FaultMatrix, ProcessesIsolateTheFaultThreadsShareItsFate) {
     EXPECT_EQ(victim.rfind("the whole run died: ", 0), 0U) << victim;
     EXPECT_NE(victim.find("in task 3"), std::string::npos) << victim;
     EXPECT_NE(records[0].message.find("lost with the whole run"), std::string::npos);
+  }
+  // The structured failure says the same as the message, without reading the text.
+  const failure_kind kind = records[kVictim].failure;
+  if (mode == fault_mode::throw_exception) {
+    EXPECT_EQ(kind, failure_kind::threw);
+  } else {
+    EXPECT_TRUE(kind == failure_kind::killed_by_signal || kind == failure_kind::exited)
+        << to_string(kind);
+    if (!kSanitized && mode == fault_mode::abort_process) {
+      EXPECT_EQ(kind, failure_kind::killed_by_signal);
+      EXPECT_EQ(records[kVictim].failure_code, SIGABRT);
+    }
+    if (!kSanitized && mode == fault_mode::exit_process) {
+      EXPECT_EQ(kind, failure_kind::exited);
+      EXPECT_EQ(records[kVictim].failure_code, 3);
+    }
+  }
+  if (mode != fault_mode::throw_exception && !isolated) {
+    EXPECT_EQ(records[0].failure, failure_kind::lost_with_run);
+    EXPECT_EQ(runs[0].failures[0].kind, failure_kind::lost_with_run);
+  } else {
+    EXPECT_EQ(records[0].failure, failure_kind::none);
   }
   std::string expected;
   switch (mode) {

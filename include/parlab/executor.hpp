@@ -30,6 +30,20 @@ struct run_options {
   std::size_t lane_capacity = default_lane_capacity;  ///< events kept per worker
 };
 
+/// How a task failed: what the CLI, the JSON and the conclusions read (never the message text).
+enum class failure_kind {
+  none,              ///< it succeeded
+  threw,             ///< its body threw; the message is what()
+  killed_by_signal,  ///< its process was killed; failure_code is the signal
+  exited,            ///< its process ended before reporting; failure_code is the exit status
+  vanished,          ///< its process ended and how is unknown (reaped elsewhere)
+  lost_with_run,     ///< it shared a process with a task that killed that process
+  never_ran,         ///< the run ended (it died, or was interrupted) before the task started
+};
+
+/// "none", "threw", "killed_by_signal", "exited", "vanished", "lost_with_run", "never_ran".
+[[nodiscard]] std::string_view to_string(failure_kind kind) noexcept;
+
 /// What happened to one task.
 struct task_record {
   std::size_t task_id = 0;
@@ -39,8 +53,10 @@ struct task_record {
   std::int64_t start_ns = 0;  ///< monotonic_ns() when it started
   std::int64_t end_ns = 0;    ///< monotonic_ns() when it ended
   std::int64_t cpu_ns = 0;    ///< CPU time the task consumed
-  bool ok = false;            ///< false: it threw, crashed or never ran
-  std::string message;        ///< why it failed (empty when ok)
+  bool ok = false;            ///< false: it threw, crashed or never ran (failure says how)
+  failure_kind failure = failure_kind::never_ran;  ///< none exactly when ok
+  int failure_code = 0;       ///< the signal (killed_by_signal) or exit status (exited)
+  std::string message;        ///< why it failed, in words (empty when ok)
   std::uint64_t result = 0;   ///< the body's return value (a checksum)
 };
 

@@ -27,6 +27,16 @@ struct experiment_spec {
   std::chrono::nanoseconds gil_switch_interval = std::chrono::milliseconds(5);
 };
 
+/// One failed task of a representative run.
+struct task_failure {
+  std::size_t task_id = 0;
+  failure_kind kind = failure_kind::threw;
+  int code = 0;         ///< the signal or exit status, as in task_record::failure_code
+  std::string message;  ///< task_record::message
+  /// "task 3 failed: <message>".
+  [[nodiscard]] std::string describe() const;
+};
+
 /// Statistics of one configuration over its repeats.
 struct measured_run {
   std::string workload;
@@ -49,7 +59,7 @@ struct measured_run {
   double cpu_utilisation = 0.0;       ///< kernel CPU seconds / wall, of the representative run
   concurrency_summary concurrency;    ///< of the representative run
   std::size_t failed_tasks = 0;       ///< of the representative run
-  std::vector<std::string> failures;  ///< "task K failed: message", of the representative run
+  std::vector<task_failure> failures;  ///< of the representative run, by task id
   std::uint64_t gil_forced_switches = 0;
   run_result representative;  ///< records and timeline events kept only when spec.keep_records
 };

@@ -10,6 +10,10 @@
 
 namespace parlab {
 
+std::string task_failure::describe() const {
+  return "task " + std::to_string(task_id) + " failed: " + message;
+}
+
 double median(std::vector<double> values) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());
@@ -83,7 +87,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   m.failed_tasks = rep.failed_tasks();
   for (const auto& rec : rep.records) {
     if (!rec.ok)
-      m.failures.push_back("task " + std::to_string(rec.task_id) + " failed: " + rec.message);
+      m.failures.push_back({rec.task_id, rec.failure, rec.failure_code, rec.message});
   }
   m.gil_forced_switches = rep.gil_forced_switches;
   if (!spec.keep_records) {

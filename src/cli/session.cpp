@@ -95,11 +95,11 @@ int report_failures(const std::vector<measured_run>& runs) {
     std::size_t lost = 0;
     for (const auto& f : r.failures) {
       code = 1;
-      if (f.find("failed: lost with the whole run") != std::string::npos) {
+      if (f.kind == failure_kind::lost_with_run) {
         ++lost;
         continue;
       }
-      std::fprintf(stderr, "parlab: %s: %s\n", r.executor.c_str(), f.c_str());
+      std::fprintf(stderr, "parlab: %s: %s\n", r.executor.c_str(), f.describe().c_str());
     }
     if (lost != 0) {
       std::fprintf(stderr, "parlab: %s: %zu other task%s lost with the whole run\n",

@@ -282,6 +282,7 @@ class async_executor final : public executor {
   static void finish(run_state& st, slot& s, bool ok, const std::exception_ptr& error) {
     task_record& r = st.records[s.task];
     r.ok = ok;
+    r.failure = ok ? failure_kind::none : failure_kind::threw;
     r.message.clear();
     if (ok) {
       r.result = s.checksum;

@@ -31,7 +31,7 @@ struct wire_record {
   std::uint32_t ok;
   std::uint32_t message_length;
   std::uint32_t event_count;
-  std::uint32_t reserved;
+  std::uint32_t failure;  // failure_kind
 };
 static_assert(std::is_trivially_copyable_v<event>);
 static_assert(std::is_trivially_copyable_v<wire_record>);
@@ -60,7 +60,7 @@ std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane) no
                       record.ok ? 1U : 0U,
                       static_cast<std::uint32_t>(std::min(record.message.size(), kMaxMessage)),
                       static_cast<std::uint32_t>(events.size()),
-                      0};
+                      static_cast<std::uint32_t>(record.failure)};
   std::memcpy(out.data(), &w, sizeof w);
   out.append(record.message, 0, w.message_length);
   out.append(reinterpret_cast<const char*>(events.data()), events.size_bytes());
@@ -84,6 +84,10 @@ bool decode_report(std::string_view bytes, task_record& record, received_events&
   record.cpu_ns = w.cpu_ns;
   record.result = w.result;
   record.ok = w.ok != 0;
+  record.failure = record.ok ? failure_kind::none
+                   : w.failure <= static_cast<std::uint32_t>(failure_kind::never_ran)
+                       ? static_cast<failure_kind>(w.failure)
+                       : failure_kind::threw;
   record.message = std::string(bytes.substr(sizeof w, w.message_length));
   const std::size_t events_at = sizeof w + w.message_length;
   for (std::uint32_t k = 0; k < w.event_count; ++k) {
@@ -103,6 +107,10 @@ void record_death(task_record& record, pid_t pid, std::size_t slot, std::int64_t
   record.start_ns = started;
   record.end_ns = monotonic_ns();
   record.ok = false;
+  record.failure = !how.known        ? failure_kind::vanished
+                   : how.signaled() ? failure_kind::killed_by_signal
+                                    : failure_kind::exited;
+  record.failure_code = how.signaled() ? how.signal() : how.exited() ? how.exit_status() : 0;
   record.message = describe_exit(how, who);
   received.events.push_back({record.start_ns, record.end_ns,
                              static_cast<std::uint32_t>(record.task_id),

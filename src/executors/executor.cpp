@@ -122,6 +122,26 @@ detail::named_registry<executor_info>& the_registry() {
 
 }  // namespace
 
+std::string_view to_string(failure_kind kind) noexcept {
+  switch (kind) {
+    case failure_kind::none:
+      return "none";
+    case failure_kind::threw:
+      return "threw";
+    case failure_kind::killed_by_signal:
+      return "killed_by_signal";
+    case failure_kind::exited:
+      return "exited";
+    case failure_kind::vanished:
+      return "vanished";
+    case failure_kind::lost_with_run:
+      return "lost_with_run";
+    case failure_kind::never_ran:
+      break;
+  }
+  return "never_ran";
+}
+
 std::vector<executor_info> executors() { return the_registry().all(); }
 
 executor_info find_executor(std::string_view name) { return the_registry().find(name); }
@@ -160,6 +180,7 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
   const std::int64_t cpu_before = thread_cpu_ns();
   if (interrupt_requested()) {  // after an interrupt no task starts: the run is ending
     record.ok = false;
+    record.failure = failure_kind::never_ran;
     record.message = "never ran (the run was interrupted)";
     record.end_ns = record.start_ns;
     return;
@@ -169,12 +190,15 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
     task_context ctx(hooks, t.seed, worker, lane);
     record.result = t.body(ctx);
     record.ok = true;
+    record.failure = failure_kind::none;
     record.message.clear();
   } catch (const std::exception& e) {
     record.ok = false;
+    record.failure = failure_kind::threw;
     record.message = e.what();
   } catch (...) {
     record.ok = false;
+    record.failure = failure_kind::threw;
     record.message = "unknown exception";
   }
   record.cpu_ns = thread_cpu_ns() - cpu_before;

@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <string>
+#include <system_error>
 #include <thread>
 
 namespace parlab {
@@ -141,15 +143,22 @@ class gil_threads_executor final : public executor {
       std::vector<std::jthread> threads;
       threads.reserve(options.workers);
       for (std::size_t w = 0; w < options.workers; ++w) {
-        threads.emplace_back([&, w] {
-          event_lane* worker_lane = lane(w);
-          gil_hooks hooks(gil, w, worker_lane);
-          hooks.acquire();  // a Python thread needs the lock before it runs any bytecode
-          for (std::size_t i = next.fetch_add(1); i < tasks.size(); i = next.fetch_add(1)) {
-            run_task(tasks[i], w, hooks, records[i], worker_lane);
-          }
-          gil.release(w);
-        });
+        try {
+          threads.emplace_back([&, w] {
+            event_lane* worker_lane = lane(w);
+            gil_hooks hooks(gil, w, worker_lane);
+            hooks.acquire();  // a Python thread needs the lock before it runs any bytecode
+            for (std::size_t i = next.fetch_add(1); i < tasks.size(); i = next.fetch_add(1)) {
+              run_task(tasks[i], w, hooks, records[i], worker_lane);
+            }
+            gil.release(w);
+          });
+        } catch (const std::system_error& e) {
+          next.store(tasks.size());  // the threads already started take no further task
+          throw std::system_error(e.code(), "gil-threads: could not start thread " +
+                                                std::to_string(w + 1) + " of " +
+                                                std::to_string(options.workers));
+        }
       }
     }  // joins
     result.lock_holds = gil.holds();

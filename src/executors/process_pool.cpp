@@ -94,6 +94,7 @@ class process_pool_executor final : public executor {
             rec.pid = w.process.pid();
             if (!decode_report(std::string_view(w.bytes).substr(0, size), rec, received)) {
               rec.ok = false;
+              rec.failure = failure_kind::threw;
               rec.message =
                   "process-pool: malformed report from worker " + std::to_string(w.process.pid());
             }

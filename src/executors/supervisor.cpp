@@ -51,9 +51,16 @@ run_result run_supervised(executor& model, std::span<const task> tasks, const ru
     r.end_ns = result.end_ns;
     r.ok = false;
     const std::string label = "task " + std::to_string(tasks[i].id);
-    r.message = label == culprit
-                    ? "the whole run died: " + cause + " in " + label
-                    : "lost with the whole run (" + cause + " in " + std::string(culprit) + ")";
+    if (label == culprit) {
+      r.failure = !how.known        ? failure_kind::vanished
+                  : how.signaled() ? failure_kind::killed_by_signal
+                                   : failure_kind::exited;
+      r.failure_code = how.signaled() ? how.signal() : how.exited() ? how.exit_status() : 0;
+      r.message = "the whole run died: " + cause + " in " + label;
+    } else {
+      r.failure = failure_kind::lost_with_run;
+      r.message = "lost with the whole run (" + cause + " in " + std::string(culprit) + ")";
+    }
   }
   return result;
 }

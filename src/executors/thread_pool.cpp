@@ -7,6 +7,8 @@
 #include "executors/run_task.hpp"
 
 #include <stdexcept>
+#include <string>
+#include <system_error>
 
 namespace parlab {
 
@@ -14,7 +16,14 @@ thread_pool::thread_pool(std::size_t workers) {
   if (workers == 0) throw std::invalid_argument("thread_pool: workers must be at least 1 (got 0)");
   workers_.reserve(workers);
   for (std::size_t w = 0; w < workers; ++w) {
-    workers_.emplace_back([this, w](std::stop_token stop) { work(stop, w); });
+    try {
+      workers_.emplace_back([this, w](std::stop_token stop) { work(stop, w); });
+    } catch (const std::system_error& e) {
+      // The workers already started stop and are joined as workers_ goes.
+      throw std::system_error(e.code(), "thread_pool: could not start worker thread " +
+                                            std::to_string(w + 1) + " of " +
+                                            std::to_string(workers));
+    }
   }
 }
 

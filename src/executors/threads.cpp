@@ -57,9 +57,12 @@ class threads_executor final : public executor {
           release(slot);
         });
       } catch (const std::system_error& e) {
-        records[i].ok = false;
-        records[i].message = std::string("could not start a thread: ") + e.what();
+        // The kernel refused a thread (EAGAIN: ulimit -u, threads-max, memory): the run cannot
+        // be carried out as asked. The threads already started are joined on the way out.
         release(slot);
+        throw std::system_error(e.code(), "threads: could not start the thread for task " +
+                                              std::to_string(tasks[i].id) + " (" +
+                                              std::to_string(options.workers) + " at once)");
       }
     }
     threads.clear();  // joins every thread

@@ -18,6 +18,18 @@ json parameters_to_json(const std::vector<std::pair<std::string, double>>& param
   return j;
 }
 
+json failure_texts(const std::vector<task_failure>& failures) {
+  json out = json::array();
+  for (const auto& f : failures) out.push_back(f.describe());
+  return out;
+}
+
+json failure_kinds(const std::vector<task_failure>& failures) {
+  json out = json::array();
+  for (const auto& f : failures) out.push_back(to_string(f.kind));
+  return out;
+}
+
 json run_to_json(const measured_run& r) {
   json j = {
       {"workload", r.workload},
@@ -57,7 +69,8 @@ json run_to_json(const measured_run& r) {
       {"from_timeline", r.concurrency.from_timeline},
       {"events_dropped", r.representative.recorded.dropped},
       {"failed_tasks", r.failed_tasks},
-      {"failures", r.failures},
+      {"failures", failure_texts(r.failures)},
+      {"failure_kinds", failure_kinds(r.failures)},
   };
   if (r.concurrency.gil_wait_fraction) j["gil_wait_fraction"] = *r.concurrency.gil_wait_fraction;
   if (r.executor == "gil-threads") j["gil_forced_switches"] = r.gil_forced_switches;
@@ -75,6 +88,8 @@ json run_to_json(const measured_run& r) {
           {"end_seconds", to_seconds(rec.end_ns - rep.start_ns)},
           {"cpu_seconds", to_seconds(rec.cpu_ns)},
           {"ok", rec.ok},
+          {"failure", to_string(rec.failure)},
+          {"failure_code", rec.failure_code},
           {"message", rec.message},
           {"result", rec.result},
       });

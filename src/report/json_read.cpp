@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -73,6 +74,15 @@ std::optional<double> optional_number(const json& j, const char* key) {
   return real(j.at(key), key, 0.0, 1e9);
 }
 
+failure_kind failure_kind_from_string(const std::string& name) {
+  for (const auto k : {failure_kind::none, failure_kind::threw, failure_kind::killed_by_signal,
+                       failure_kind::exited, failure_kind::vanished, failure_kind::lost_with_run,
+                       failure_kind::never_ran}) {
+    if (to_string(k) == name) return k;
+  }
+  throw std::invalid_argument("unknown failure kind " + shown(json(name)));
+}
+
 std::uint32_t id_of(const json& v, const char* what, std::uint64_t high) {
   return v.is_null() ? no_id : static_cast<std::uint32_t>(whole(v, what, high));
 }
@@ -132,7 +142,26 @@ measured_run read_run(const json& j) {
   c.preemptions = whole(j, "preemptions", UINT64_MAX, 0);
   c.preempted_seconds = real(j, "preempted_seconds", 0.0, kMaxSeconds, 0.0);
   r.failed_tasks = whole(j, "failed_tasks", limits::max_tasks, 0);
-  r.failures = j.value("failures", std::vector<std::string>{});
+  // Failures: "task K failed: message" texts, with their kinds beside them (absent in older
+  // documents: read as threw).
+  const json texts = j.value("failures", json::array());
+  const json kinds = j.value("failure_kinds", json::array());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    task_failure f;
+    const std::string text = texts[i].get<std::string>();
+    unsigned long long id = 0;
+    int used = 0;
+    if (std::sscanf(text.c_str(), "task %llu failed: %n", &id, &used) >= 1 && used > 0) {
+      f.task_id = static_cast<std::size_t>(std::min<unsigned long long>(id, limits::max_tasks));
+      f.message = text.substr(static_cast<std::size_t>(used));
+    } else {
+      f.message = text;
+    }
+    if (i < kinds.size() && kinds[i].is_string()) {
+      f.kind = failure_kind_from_string(kinds[i].get<std::string>());
+    }
+    r.failures.push_back(std::move(f));
+  }
   r.gil_forced_switches = whole(j, "gil_forced_switches", UINT64_MAX, 0);
 
   // The representative run, on a clock that starts at 0 (times in the document are relative).
@@ -154,6 +183,8 @@ measured_run read_run(const json& j) {
     rec.end_ns = nanos(t.at("end_seconds"), "end_seconds");
     rec.cpu_ns = std::llround(real(t, "cpu_seconds", 0.0, kMaxSeconds, 0.0) * 1e9);
     rec.ok = t.value("ok", false);
+    rec.failure = rec.ok ? failure_kind::none
+                         : failure_kind_from_string(t.value("failure", std::string("threw")));
     rec.message = t.value("message", std::string());
     rec.result = whole(t, "result", UINT64_MAX, 0);
     rep.records.push_back(std::move(rec));
