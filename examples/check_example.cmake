@@ -21,6 +21,18 @@ if(ANY_VERDICT)
   endif()
   return()
 endif()
+# Most claims are timings (a parallel gain needs two free cores): on a busy machine a claim that
+# did not hold (exit code 1) gets two more attempts. A real regression fails all three; any
+# other exit code fails at once.
+foreach(attempt 2 3)
+  if(NOT code STREQUAL "1")
+    break()
+  endif()
+  message("(the claim did not hold: attempt ${attempt} of 3)")
+  execute_process(COMMAND ${PROGRAM} ${args} OUTPUT_VARIABLE out ERROR_VARIABLE err
+                  RESULT_VARIABLE code)
+  message("${out}${err}")
+endforeach()
 if(NOT code EQUAL 0)
   message(FATAL_ERROR "exit code ${code}, expected 0 (the claim holds)")
 endif()

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace parlab {
 namespace {
 
@@ -39,18 +41,31 @@ TEST(ClassicExperiment, CpuBoundWorkGainsFromThreadsAndProcessesButNotUnderTheLo
   spec.executors = {"threads", "processes", "gil-threads"};
   spec.workers = 2;
   spec.repeat = 3;
-  const auto runs = run_experiment(spec);
-  const double gil = row(runs, "gil-threads").wall_median;
-  // Ideal is 2x on two idle cores; a shared machine may steal some, so ask for 1.25x.
-  EXPECT_GT(gil / row(runs, "threads").wall_median, 1.25);
-  // A fork costs ~1 ms here but ~16 ms under ThreadSanitizer, so for processes the wall ratio
-  // says more about the sanitizer than the model: check instead that the children computed at
-  // the same instant (their CPU time exceeds the span of their intervals).
-  EXPECT_GT(row(runs, "processes").concurrency.avg_parallelism, parallel_threshold);
-  EXPECT_EQ(row(runs, "processes").concurrency.result, verdict::parallel);
-  EXPECT_GT(gil / row(runs, "processes").wall_median, 1.0);
-  EXPECT_LT(*row(runs, "gil-threads").speedup, 1.25);
-  EXPECT_EQ(row(runs, "gil-threads").concurrency.result, verdict::concurrent);
+  // A parallel speedup needs two free cores. On a shared machine (a build beside the tests)
+  // another process may hold one for a whole measurement, so the claim gets three attempts: a
+  // model that cannot run two tasks at once fails all three, a busy machine rarely does.
+  std::string why;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    const auto runs = run_experiment(spec);
+    const double gil = row(runs, "gil-threads").wall_median;
+    const double threads_gain = gil / row(runs, "threads").wall_median;
+    const double processes_gain = gil / row(runs, "processes").wall_median;
+    const double processes_parallelism = row(runs, "processes").concurrency.avg_parallelism;
+    // The lock never lets two compute at once, whatever the machine does.
+    EXPECT_LT(*row(runs, "gil-threads").speedup, 1.25);
+    EXPECT_EQ(row(runs, "gil-threads").concurrency.result, verdict::concurrent);
+    // Ideal is 2x on two idle cores; ask for 1.25x. A fork costs ~1 ms here but ~16 ms under
+    // ThreadSanitizer, so for processes the wall ratio says more about the sanitizer than the
+    // model: check instead that the children computed at the same instant.
+    if (threads_gain > 1.25 && processes_parallelism > parallel_threshold &&
+        row(runs, "processes").concurrency.result == verdict::parallel && processes_gain > 1.0) {
+      return;
+    }
+    why += "attempt " + std::to_string(attempt) + ": threads " + std::to_string(threads_gain) +
+           "x the gil-threads' speed, processes " + std::to_string(processes_gain) +
+           "x with parallelism " + std::to_string(processes_parallelism) + "\n";
+  }
+  ADD_FAILURE() << "no attempt showed the parallel gain:\n" << why;
 }
 
 }  // namespace
