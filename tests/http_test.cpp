@@ -128,8 +128,8 @@ TEST(HttpWorkload, EveryModelDownloadsTheSameVerifiedBytes) {
   std::optional<pid_t> server;
   {
     const auto tasks = make_workload(http_spec(12));
-    ASSERT_EQ(tasks[0].steps.at(0).kind, step_kind::download);
-    EXPECT_EQ(tasks[0].steps[0].amount, 32U * 1024U);
+    ASSERT_EQ(tasks[0].steps()->at(0).kind, step_kind::download);
+    EXPECT_EQ((*tasks[0].steps())[0].amount, 32U * 1024U);
     const auto expected = make_executor("sequential")->run(tasks, {});
     for (const auto& info : executors()) {
       if (!info.available) continue;

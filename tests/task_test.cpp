@@ -67,10 +67,50 @@ TEST(Task, StepTaskResultDependsOnSeedNotOnWorker) {
   counting_hooks h2;
   task_context c1(h1, t.seed, 0);
   task_context c2(h2, t.seed, 5);
-  EXPECT_EQ(t.body(c1), t.body(c2));
-  const task other = make_step_task(0, "t", 100, t.steps);
+  EXPECT_EQ(run_to_end(t, c1), run_to_end(t, c2));
+  const task other = make_step_task(0, "t", 100, *t.steps());
   task_context c3(h1, other.seed, 0);
-  EXPECT_NE(t.body(c1), other.body(c3));
+  EXPECT_NE(run_to_end(t, c1), run_to_end(other, c3));
+}
+
+/// Waits that suspend the program, as an event loop does, counting what they were asked.
+class suspending_waits final : public step_waits {
+ public:
+  std::optional<std::uint64_t> wait_step(task_context&, const step& s, std::uint64_t) override {
+    asked.push_back(s.kind);
+    return std::nullopt;
+  }
+  std::vector<step_kind> asked;
+};
+
+TEST(Task, OneInterpreterRunsStepsWhetherWaitsBlockOrSuspend) {
+  const task t = make_step_task(0, "t", 7,
+                                {{step_kind::compute, 5},
+                                 {step_kind::wait, 1'000'000},
+                                 {step_kind::compute, 3},
+                                 {step_kind::wait, 1'000'000}});
+  counting_hooks hooks;
+  task_context blocking_ctx(hooks, t.seed, 0);
+  const std::uint64_t expected = run_to_end(t, blocking_ctx);  // blocking_waits
+
+  // The same program through suspending waits: it stops at each wait, the "loop" resumes it.
+  task_context ctx(hooks, t.seed, 0);
+  suspending_waits waits;
+  program_state state = start_program(t.seed);
+  EXPECT_FALSE(run_steps(*t.steps(), t.seed, ctx, state, waits));
+  EXPECT_EQ(state.next, 1U) << "suspended at the first wait";
+  resume_steps(*t.steps(), state, 0);
+  EXPECT_FALSE(run_steps(*t.steps(), t.seed, ctx, state, waits));
+  EXPECT_EQ(state.next, 3U);
+  resume_steps(*t.steps(), state, 0);
+  EXPECT_TRUE(run_steps(*t.steps(), t.seed, ctx, state, waits));
+  EXPECT_EQ(state.checksum, expected) << "both ways give the same result";
+  EXPECT_EQ(waits.asked, (std::vector<step_kind>{step_kind::wait, step_kind::wait}));
+
+  // A task is a program or a callable, never both.
+  const task callable = make_task(1, "c", [](task_context&) -> std::uint64_t { return 42; });
+  EXPECT_EQ(callable.steps(), nullptr);
+  EXPECT_EQ(run_to_end(callable, ctx), 42U);
 }
 
 TEST(Task, MakeTaskRejectsEmptyBody) {

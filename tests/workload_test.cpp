@@ -19,9 +19,9 @@ TEST(Workloads, CpuTasksOnlyComputeWithTheGivenSize) {
   ASSERT_EQ(tasks.size(), 5U);
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     EXPECT_EQ(tasks[i].id, i);
-    ASSERT_EQ(tasks[i].steps.size(), 1U);
-    EXPECT_EQ(tasks[i].steps[0].kind, step_kind::compute);
-    EXPECT_EQ(tasks[i].steps[0].amount, 123U);
+    ASSERT_EQ(tasks[i].steps()->size(), 1U);
+    EXPECT_EQ((*tasks[i].steps())[0].kind, step_kind::compute);
+    EXPECT_EQ((*tasks[i].steps())[0].amount, 123U);
   }
 }
 
@@ -31,10 +31,10 @@ TEST(Workloads, IoTasksWaitSizeMillisecondsThenComputeALittle) {
   spec.tasks = 3;
   spec.size = 7;
   const auto tasks = make_workload(spec);
-  ASSERT_EQ(tasks[0].steps.size(), 2U);
-  EXPECT_EQ(tasks[0].steps[0].kind, step_kind::wait);
-  EXPECT_EQ(tasks[0].steps[0].amount, 7'000'000U);
-  EXPECT_EQ(tasks[0].steps[1].kind, step_kind::compute);
+  ASSERT_EQ(tasks[0].steps()->size(), 2U);
+  EXPECT_EQ((*tasks[0].steps())[0].kind, step_kind::wait);
+  EXPECT_EQ((*tasks[0].steps())[0].amount, 7'000'000U);
+  EXPECT_EQ((*tasks[0].steps())[1].kind, step_kind::compute);
 }
 
 TEST(Workloads, MixedTasksSplitTheirTimeByTheCpuFraction) {
@@ -44,18 +44,19 @@ TEST(Workloads, MixedTasksSplitTheirTimeByTheCpuFraction) {
   spec.size = 40;
   spec.cpu_fraction = 0.25;
   const auto tasks = make_workload(spec);
-  ASSERT_EQ(tasks[0].steps.size(), 8U);  // four rounds of compute then wait
+  ASSERT_EQ(tasks[0].steps()->size(), 8U);  // four rounds of compute then wait
   std::uint64_t units = 0, wait_ns = 0;
-  for (const auto& s : tasks[0].steps) (s.kind == step_kind::compute ? units : wait_ns) += s.amount;
+  for (const auto& s : *tasks[0].steps())
+    (s.kind == step_kind::compute ? units : wait_ns) += s.amount;
   EXPECT_EQ(wait_ns, 30'000'000U);  // 75% of 40 ms
   EXPECT_NEAR(static_cast<double>(units), 10.0 * compute_units_per_ms(), 4.0);
   EXPECT_GT(compute_units_per_ms(), 1.0);  // measured: a unit is microseconds, not milliseconds
   spec.cpu_fraction = 0.0;
   const auto waiting = make_workload(spec);
-  for (const auto& s : waiting[0].steps) EXPECT_EQ(s.kind, step_kind::wait);
+  for (const auto& s : *waiting[0].steps()) EXPECT_EQ(s.kind, step_kind::wait);
   spec.cpu_fraction = 1.0;
   const auto computing = make_workload(spec);
-  for (const auto& s : computing[0].steps) EXPECT_EQ(s.kind, step_kind::compute);
+  for (const auto& s : *computing[0].steps()) EXPECT_EQ(s.kind, step_kind::compute);
   spec.cpu_fraction = 1.5;
   EXPECT_THROW((void)make_workload(spec), std::invalid_argument);
   EXPECT_EQ(workload_parameters(spec).at(0).first, "cpu_fraction");
@@ -67,8 +68,8 @@ TEST(Workloads, MemTasksStreamTheSameResultUnderEveryModel) {
   spec.tasks = 4;
   spec.size = 3;  // MiB: small, this checks results, not bandwidth
   const auto tasks = make_workload(spec);
-  ASSERT_EQ(tasks[0].steps.at(0).kind, step_kind::touch);
-  EXPECT_EQ(tasks[0].steps[0].amount, 3U << 20U);
+  ASSERT_EQ(tasks[0].steps()->at(0).kind, step_kind::touch);
+  EXPECT_EQ((*tasks[0].steps())[0].amount, 3U << 20U);
   const auto expected = make_executor("sequential")->run(tasks, {});
   for (const char* model : {"threads", "process-pool", "gil-threads", "async"}) {
     run_options options;

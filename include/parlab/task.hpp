@@ -8,7 +8,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace parlab {
@@ -105,16 +108,69 @@ class task_context {
 /// depend on the execution model. An exception marks the task failed with its message.
 using task_body = std::function<std::uint64_t(task_context&)>;
 
-/// A unit of work handed to an executor.
+/// A unit of work handed to an executor: a program of steps or a callable - one or the other.
 struct task {
-  std::size_t id = 0;       ///< index in its batch; records are reported per id
-  std::string label;        ///< e.g. "cpu#3"
-  std::uint64_t seed = 0;   ///< reproducible per-task choices (which numbers compute() tests)
-  std::vector<step> steps;  ///< for built-in tasks: what the body does (empty for callables)
-  task_body body;           ///< runs the task
+  std::size_t id = 0;      ///< index in its batch; records are reported per id
+  std::string label;       ///< e.g. "cpu#3"
+  std::uint64_t seed = 0;  ///< reproducible per-task choices (which numbers compute() tests)
+  /// What the task does: steps (every model interprets them with run_steps, each carrying out
+  /// the waits its own way) or a user's callable (run as it is).
+  std::variant<std::vector<step>, task_body> work;
   /// What the task needs kept alive while any copy of it exists (the http workload's server).
   std::shared_ptr<const void> keep_alive;
+
+  /// The steps, or nullptr for a callable.
+  [[nodiscard]] const std::vector<step>* steps() const noexcept {
+    return std::get_if<std::vector<step>>(&work);
+  }
 };
+
+/// How an execution model carries out the steps that wait (wait, download). The one
+/// interpreter of steps, run_steps, calls it; blocking models wait where they stand, the event
+/// loop starts an asynchronous operation and resumes the program when it completes.
+class step_waits {
+ public:
+  step_waits() = default;
+  step_waits(const step_waits&) = delete;
+  step_waits& operator=(const step_waits&) = delete;
+  virtual ~step_waits() = default;
+
+  /// Carries out step `s` (a wait or a download) of the task seeded `seed`: returns the value it
+  /// produced (a download's checksum; 0 for a wait) when it is done, or nullopt when the model
+  /// suspended the program (it calls resume_steps with the value later). May throw.
+  virtual std::optional<std::uint64_t> wait_step(task_context& ctx, const step& s,
+                                                 std::uint64_t seed) = 0;
+};
+
+/// Waits where they stand: ctx.wait for a wait, a blocking download inside ctx.blocking.
+class blocking_waits final : public step_waits {
+ public:
+  std::optional<std::uint64_t> wait_step(task_context& ctx, const step& s,
+                                         std::uint64_t seed) override;
+};
+
+/// Where a program of steps is: the next step to run and the checksum so far.
+struct program_state {
+  std::size_t next = 0;
+  std::uint64_t checksum = 0;
+};
+
+/// The state a program starts from (its checksum is seeded by the task's seed).
+[[nodiscard]] program_state start_program(std::uint64_t seed) noexcept;
+
+/// The one interpreter of steps: runs steps[state.next...] - compute and touch on the calling
+/// thread, waits and downloads through `waits` - until the program ends (true; the result is
+/// state.checksum) or `waits` suspends it (false; state.next is the suspended step). Throws what
+/// a step throws.
+bool run_steps(std::span<const step> steps, std::uint64_t seed, task_context& ctx,
+               program_state& state, step_waits& waits);
+
+/// Completes the suspended step with the value its operation produced, and moves past it.
+void resume_steps(std::span<const step> steps, program_state& state, std::uint64_t value) noexcept;
+
+/// Runs a whole task on the calling thread, waits included (a program through blocking_waits,
+/// a callable as it is); returns its result. What every blocking model does with a task.
+std::uint64_t run_to_end(const task& t, task_context& ctx);
 
 /// A task that runs `steps` through the context; its result is a checksum of the prime counts.
 [[nodiscard]] task make_step_task(std::size_t id, std::string label, std::uint64_t seed,

@@ -1,7 +1,6 @@
 #pragma once
-// Internal: how a step task folds what its steps produced into its result. Shared by the task
-// body every blocking model runs (core/task.cpp) and the async executor, which interprets the
-// steps itself, so every model reports the same checksum for the same task.
+// Internal: how a step program folds what its steps produced into its result (run_steps, the
+// one interpreter every model uses), so every model reports the same checksum for the same task.
 
 #include "core/splitmix.hpp"
 

@@ -156,34 +156,68 @@ void task_context::wait(std::chrono::nanoseconds duration) {
   run_as_wait(wait_kind::sleep, [duration] { detail::sleep_or_interrupt(duration); });
 }
 
+std::optional<std::uint64_t> blocking_waits::wait_step(task_context& ctx, const step& s,
+                                                       std::uint64_t seed) {
+  if (s.kind == step_kind::wait) {
+    ctx.wait(std::chrono::nanoseconds(static_cast<std::int64_t>(s.amount)));
+    return 0;
+  }
+  return ctx.blocking([&] { return http_download(s.port, s.amount, seed); });
+}
+
+program_state start_program(std::uint64_t seed) noexcept {
+  return {0, detail::checksum_start(seed)};
+}
+
+bool run_steps(std::span<const step> steps, std::uint64_t seed, task_context& ctx,
+               program_state& state, step_waits& waits) {
+  for (; state.next < steps.size(); ++state.next) {
+    const step& s = steps[state.next];
+    switch (s.kind) {
+      case step_kind::compute:
+        state.checksum = detail::checksum_fold(state.checksum, ctx.compute(s.amount));
+        break;
+      case step_kind::touch:
+        state.checksum = detail::checksum_fold(state.checksum, ctx.touch(s.amount));
+        break;
+      case step_kind::wait:
+      case step_kind::download: {
+        const std::optional<std::uint64_t> value = waits.wait_step(ctx, s, seed);
+        if (!value) return false;  // suspended: resume_steps then run_steps carry on
+        if (s.kind == step_kind::download) {
+          state.checksum = detail::checksum_fold(state.checksum, *value);
+        }
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+void resume_steps(std::span<const step> steps, program_state& state, std::uint64_t value) noexcept {
+  if (state.next < steps.size() && steps[state.next].kind == step_kind::download) {
+    state.checksum = detail::checksum_fold(state.checksum, value);
+  }
+  ++state.next;
+}
+
+std::uint64_t run_to_end(const task& t, task_context& ctx) {
+  if (const auto* steps = t.steps()) {
+    blocking_waits waits;
+    program_state state = start_program(t.seed);
+    (void)run_steps(*steps, t.seed, ctx, state, waits);
+    return state.checksum;
+  }
+  return std::get<task_body>(t.work)(ctx);
+}
+
 task make_step_task(std::size_t id, std::string label, std::uint64_t seed,
                     std::vector<step> steps) {
   task t;
   t.id = id;
   t.label = std::move(label);
   t.seed = seed;
-  t.steps = std::move(steps);
-  t.body = [steps = t.steps, seed](task_context& ctx) {
-    std::uint64_t checksum = detail::checksum_start(seed);
-    for (const step& s : steps) {
-      switch (s.kind) {
-        case step_kind::compute:
-          checksum = detail::checksum_fold(checksum, ctx.compute(s.amount));
-          break;
-        case step_kind::wait:
-          ctx.wait(std::chrono::nanoseconds(static_cast<std::int64_t>(s.amount)));
-          break;
-        case step_kind::touch:
-          checksum = detail::checksum_fold(checksum, ctx.touch(s.amount));
-          break;
-        case step_kind::download:
-          checksum = detail::checksum_fold(
-              checksum, ctx.blocking([&] { return http_download(s.port, s.amount, seed); }));
-          break;
-      }
-    }
-    return checksum;
-  };
+  t.work = std::move(steps);
   return t;
 }
 
@@ -193,7 +227,7 @@ task make_task(std::size_t id, std::string label, task_body body, std::uint64_t 
   t.id = id;
   t.label = std::move(label);
   t.seed = seed;
-  t.body = std::move(body);
+  t.work = std::move(body);
   return t;
 }
 

@@ -4,9 +4,11 @@
 // a compute step runs inline on the loop and blocks every other task meanwhile - so an event
 // loop helps I/O-bound work and cannot help CPU-bound work.
 //
-// Each slot is a small state machine: run_slot() runs its task's steps until one has to wait,
-// starts that wait and returns to the loop; the wait's completion handler records the wait and
-// calls run_slot() again, which continues with the next step or the next task. The slots (and
+// Each slot is a small state machine: run_slot() runs its task's steps - through run_steps, the
+// one interpreter every model uses - until one has to wait; the slot's step_waits starts that
+// wait and suspends the program, and run_slot() returns to the loop; the wait's completion
+// handler records the wait, resumes the program (resume_steps) and calls run_slot() again, which
+// continues with the next step or the next task. The slots (and
 // their timers) are allocated once per run, so a wait costs a timer operation, not a coroutine
 // frame: 100,000 waits in flight stay cheap (docs/performance.md has the figures).
 //
@@ -17,7 +19,6 @@
 #include <parlab/interrupt.hpp>
 
 #include "core/http_client.hpp"
-#include "core/steps.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -59,12 +60,36 @@ class async_executor final : public executor {
                     0,
                     slot_block(in_flight, loop, [this](std::size_t w) { return lane(w); })};
     for (std::size_t w = 0; w < in_flight; ++w) {
+      state.slots[w].waits = {&state, &state.slots[w]};
       run_slot(state, state.slots[w]);  // each runs until its first wait
     }
     loop.run();
   }
 
  private:
+  struct run_state;
+  struct slot;
+
+  /// The loop's way with a program's waits (the one interpreter, run_steps, asks it): start the
+  /// asynchronous operation - a timer, a download - and suspend the program; the completion
+  /// resumes it.
+  struct loop_waits final : step_waits {
+    loop_waits() = default;
+    loop_waits(run_state* state, slot* owner) : st(state), s(owner) {}
+    loop_waits& operator=(loop_waits&& other) noexcept {
+      st = other.st;
+      s = other.s;
+      return *this;
+    }
+    std::optional<std::uint64_t> wait_step(task_context&, const step& now,
+                                           std::uint64_t seed) override {
+      start_wait(*st, *s, now, seed);
+      return std::nullopt;
+    }
+    run_state* st = nullptr;
+    slot* s = nullptr;
+  };
+
   /// One worker slot: the task it runs and where that task is.
   struct slot {
     slot(asio::io_context& loop, std::size_t w, event_lane* l) : timer(loop), worker(w), lane(l) {}
@@ -76,8 +101,8 @@ class async_executor final : public executor {
     std::size_t worker;
     event_lane* lane;
     std::size_t task = no_task;  // index into the batch, or no_task between tasks
-    std::size_t step = 0;        // the next step to run
-    std::uint64_t checksum = 0;
+    program_state program;       // where its steps are
+    loop_waits waits;
     std::int64_t cpu_ns = 0;
     std::int64_t asked_ns = 0;  // when the current wait started
     std::int64_t now_ns = -1;   // the clock as last read for this task, while still true
@@ -178,7 +203,7 @@ class async_executor final : public executor {
         if (st.next >= st.tasks.size() || interrupt_requested()) return;
         s.task = st.next++;
         const task& t = st.tasks[s.task];
-        if (t.steps.empty()) {  // a callable: nothing to interpret, it runs inline
+        if (t.steps() == nullptr) {  // a callable: nothing to interpret, it runs inline
           run_task(t, s.worker, s.hooks, st.records[s.task], s.lane);
           s.task = no_task;
           continue;
@@ -203,50 +228,50 @@ class async_executor final : public executor {
     r.start_ns = monotonic_ns();
     s.now_ns = r.start_ns;  // a first wait starts from here: no second clock read
     if (s.lane != nullptr) s.lane->begin_task(static_cast<std::uint32_t>(t.id), r.start_ns);
-    s.step = 0;
-    s.checksum = checksum_start(t.seed);
+    s.program = start_program(t.seed);
     s.cpu_ns = 0;
     s.ctx.emplace(s.hooks, t.seed, s.worker, s.lane);
   }
 
-  /// Runs steps until one waits (true: the wait is started) or the task's steps are done.
+  /// Runs the task's steps through the one interpreter until one waits (true: its operation is
+  /// started) or the steps are done. Compute runs inline, on the loop thread.
   static bool advance(run_state& st, slot& s) {
     const task& t = st.tasks[s.task];
-    for (; s.step < t.steps.size(); ++s.step) {
-      const step& now = t.steps[s.step];
-      if (now.kind == step_kind::compute || now.kind == step_kind::touch) {
-        const std::int64_t before = thread_cpu_ns();
-        s.checksum =
-            checksum_fold(s.checksum, now.kind == step_kind::compute ? s.ctx->compute(now.amount)
-                                                                     : s.ctx->touch(now.amount));
-        s.cpu_ns += thread_cpu_ns() - before;
-        s.now_ns = -1;  // time went by
-        continue;
-      }
-      // A wait or a download: the task suspends here and the loop runs the other slots.
-      if (s.lane != nullptr) {  // (without a timeline nobody needs the wait's ends)
-        s.asked_ns = monotonic_ns();
-        s.now_ns = s.asked_ns;
-        s.lane->pause(s.asked_ns);
-      }
-      if (now.kind == step_kind::wait) {
-        // steady_clock is CLOCK_MONOTONIC, monotonic_ns()'s clock: the expiry is computed from
-        // the last reading when there is a fresh one (one clock read per task saved).
-        const std::int64_t from = s.now_ns >= 0 ? s.now_ns : monotonic_ns();
-        s.now_ns = -1;
-        s.timer.expires_at(std::chrono::steady_clock::time_point(
-            std::chrono::nanoseconds(from + static_cast<std::int64_t>(now.amount))));
-        s.timer.async_wait(timer_done{&st, &s});
-      } else {
-        s.now_ns = -1;
-        asio::co_spawn(st.loop, async_http_download(now.port, now.amount, t.seed),
-                       [&st, &s](std::exception_ptr error, std::uint64_t bytes_checksum) {
-                         woke(st, s, wait_kind::async, error, bytes_checksum);
-                       });
-      }
-      return true;
+    const std::vector<step>& steps = *t.steps();
+    // The thread's CPU clock is a system call here (~1.3 us): read it only when a compute or
+    // touch step is about to run, not around every wait a slot starts.
+    const bool computes =
+        s.program.next < steps.size() && (steps[s.program.next].kind == step_kind::compute ||
+                                          steps[s.program.next].kind == step_kind::touch);
+    const std::int64_t before = computes ? thread_cpu_ns() : 0;
+    const bool done = run_steps(steps, t.seed, *s.ctx, s.program, s.waits);
+    if (computes) s.cpu_ns += thread_cpu_ns() - before;
+    return !done;
+  }
+
+  /// Starts the asynchronous operation of a wait or download step of slot `s`.
+  static void start_wait(run_state& st, slot& s, const step& now, std::uint64_t seed) {
+    // The task's first step may start from the reading that stamped its start; any later one
+    // (time went by computing or waiting) reads the clock.
+    std::int64_t now_ns = s.program.next == 0 ? s.now_ns : -1;
+    if (s.lane != nullptr) {  // (without a timeline nobody needs the wait's ends)
+      s.asked_ns = now_ns >= 0 ? now_ns : monotonic_ns();
+      now_ns = s.asked_ns;
+      s.lane->pause(s.asked_ns);
     }
-    return false;
+    if (now.kind == step_kind::wait) {
+      // steady_clock is CLOCK_MONOTONIC, monotonic_ns()'s clock: the expiry is computed from
+      // that reading when there is a fresh one (one clock read per task saved).
+      const std::int64_t from = now_ns >= 0 ? now_ns : monotonic_ns();
+      s.timer.expires_at(std::chrono::steady_clock::time_point(
+          std::chrono::nanoseconds(from + static_cast<std::int64_t>(now.amount))));
+      s.timer.async_wait(timer_done{&st, &s});
+    } else {
+      asio::co_spawn(st.loop, async_http_download(now.port, now.amount, seed),
+                     [&st, &s](std::exception_ptr error, std::uint64_t bytes_checksum) {
+                       woke(st, s, wait_kind::async, error, bytes_checksum);
+                     });
+    }
   }
 
   /// The completion handler of a slot's timer; Asio allocates its operation with get_allocator().
@@ -272,8 +297,7 @@ class async_executor final : public executor {
     if (error) {
       finish(st, s, false, error);
     } else {
-      if (kind == wait_kind::async) s.checksum = checksum_fold(s.checksum, value);
-      ++s.step;
+      resume_steps(*st.tasks[s.task].steps(), s.program, value);
     }
     run_slot(st, s);
   }
@@ -285,7 +309,7 @@ class async_executor final : public executor {
     r.failure = ok ? failure_kind::none : failure_kind::threw;
     r.message.clear();
     if (ok) {
-      r.result = s.checksum;
+      r.result = s.program.checksum;
     } else {
       try {
         std::rethrow_exception(error);

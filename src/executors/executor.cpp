@@ -188,7 +188,7 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
   if (lane != nullptr) lane->begin_task(static_cast<std::uint32_t>(t.id), record.start_ns);
   try {
     task_context ctx(hooks, t.seed, worker, lane);
-    record.result = t.body(ctx);
+    record.result = run_to_end(t, ctx);
     record.ok = true;
     record.failure = failure_kind::none;
     record.message.clear();

@@ -129,12 +129,13 @@ std::vector<task> make_workload(const workload_spec& spec) {
   }
   if (spec.fault != fault_mode::none) {
     task& victim = tasks.at(spec.fault_task);
-    victim.steps.clear();  // its body no longer runs the steps: no model may interpret them
-    victim.body = [id = victim.id, mode = spec.fault](task_context& ctx) -> std::uint64_t {
-      (void)ctx.compute(1);  // it starts like any task, then fails
-      detail::inject_fault(mode, id);
-      return 0;
-    };
+    // Its work is no longer a program of steps but a callable (a task is one or the other).
+    victim.work =
+        task_body([id = victim.id, mode = spec.fault](task_context& ctx) -> std::uint64_t {
+          (void)ctx.compute(1);  // it starts like any task, then fails
+          detail::inject_fault(mode, id);
+          return 0;
+        });
   }
   return tasks;
 }
