@@ -5,7 +5,7 @@
 #include <parlab/http.hpp>
 #include <parlab/workload.hpp>
 
-#include "core/http_client.hpp"
+#include "workloads/http_client.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

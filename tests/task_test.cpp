@@ -119,3 +119,36 @@ TEST(Task, MakeTaskRejectsEmptyBody) {
 
 }  // namespace
 }  // namespace parlab
+
+namespace parlab {
+namespace {
+
+TEST(StepHandlers, KindsOutsideCoreRunThroughTheirInstalledHandlers) {
+  EXPECT_THROW(register_step_handler(
+                   step_kind::compute,
+                   [](task_context&, const step&, std::uint64_t) { return 0ULL; }, false),
+               std::invalid_argument);
+  EXPECT_THROW(register_step_handler(step_kind::touch, {}, false), std::invalid_argument);
+  // (This test binary runs no mem workload: its touch handler may be replaced here.)
+  int calls = 0;
+  register_step_handler(
+      step_kind::touch,
+      [&calls](task_context& ctx, const step& s, std::uint64_t seed) -> std::uint64_t {
+        ++calls;
+        ctx.chunk_done();
+        return s.amount + seed;
+      },
+      false);
+  const task t = make_step_task(0, "t", 5, {{step_kind::touch, 100}, {step_kind::compute, 1}});
+  counting_hooks hooks;
+  task_context ctx(hooks, t.seed, 0);
+  const std::uint64_t first = run_to_end(t, ctx);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(hooks.chunks, 2) << "the handler's chunk and the compute unit";
+  task_context again(hooks, t.seed, 1);
+  EXPECT_EQ(run_to_end(t, again), first) << "the same handler, the same result";
+  EXPECT_EQ(to_string(step_kind::download), "download");
+}
+
+}  // namespace
+}  // namespace parlab

@@ -11,18 +11,25 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
 namespace parlab {
 
-/// What one step of a built-in task does.
+/// What one step of a built-in task does. compute and wait are the interpreter's own; the
+/// others are carried out by handlers their workloads install (register_step_handler).
 enum class step_kind {
   compute,   ///< burn CPU in a real kernel (prime counting by trial division); amount = units
   wait,      ///< block without using the CPU (sleep latency); amount = nanoseconds
   download,  ///< HTTP GET of `amount` bytes from the loopback server on `port`, checksum verified
-  touch,     ///< stream memory: a STREAM triad over three arrays of `amount` bytes in all
+             ///< (the http workload's handler; it waits)
+  touch,     ///< stream memory: a STREAM triad over three arrays of `amount` bytes in all (the
+             ///< mem workload's handler; it computes)
 };
+
+/// "compute", "wait", "download", "touch".
+[[nodiscard]] std::string_view to_string(step_kind kind) noexcept;
 
 /// One step of a built-in task.
 struct step {
@@ -61,12 +68,10 @@ class task_context {
   /// between_chunks() hook after each. Returns the number of primes found. Blocks (computes).
   std::uint64_t compute(std::uint64_t units);
 
-  /// Streams memory: eight passes of a STREAM triad a[i] = b[i] + 3 * c[i] over three arrays of
-  /// doubles of `bytes` in all (mapped with transparent huge pages asked for, initialised from the
-  /// seed, unmapped), in chunks of
-  /// 64 KiB with the model's between_chunks() hook after each. Memory-bound when `bytes` exceeds
-  /// the caches. Returns a checksum of a. Blocks (uses the CPU and the memory bus).
-  std::uint64_t touch(std::uint64_t bytes);
+  /// Marks the end of a small chunk of your own computing (tens of microseconds): the timeline
+  /// sees time slices and the model's between_chunks() hook runs (under the emulated GIL the
+  /// lock may change hands here, as between bytecodes). compute() calls it after every unit.
+  void chunk_done();
 
   /// Blocks for `duration` without using the CPU. The model's hooks run around the wait.
   void wait(std::chrono::nanoseconds duration);
@@ -124,6 +129,20 @@ struct task {
     return std::get_if<std::vector<step>>(&work);
   }
 };
+
+/// Carries out one step of a kind outside core on the calling thread (touch: the mem workload;
+/// download: the http workload) and returns the value folded into the task's checksum.
+using step_handler =
+    std::function<std::uint64_t(task_context& ctx, const step& s, std::uint64_t seed)>;
+
+/// Installs (or replaces) the handler of `kind`; `waits`: the step waits rather than computes, so
+/// each model carries it out its own way (blocking models inside ctx.blocking; the event loop
+/// asynchronously when it knows how, else inline). Throws std::invalid_argument for compute and
+/// wait (the interpreter's own) and for an empty handler. Thread-safe.
+void register_step_handler(step_kind kind, step_handler handler, bool waits);
+
+/// Runs the installed handler of s.kind; std::invalid_argument when there is none.
+std::uint64_t run_step_handler(task_context& ctx, const step& s, std::uint64_t seed);
 
 /// How an execution model carries out the steps that wait (wait, download). The one
 /// interpreter of steps, run_steps, calls it; blocking models wait where they stand, the event

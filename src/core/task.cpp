@@ -1,5 +1,4 @@
 #include <parlab/clock.hpp>
-#include <parlab/http.hpp>
 #include <parlab/interrupt.hpp>
 #include <parlab/task.hpp>
 #include <parlab/timeline.hpp>
@@ -8,11 +7,12 @@
 #include "core/splitmix.hpp"
 #include "core/steps.hpp"
 
-#include <sys/mman.h>
-
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -76,60 +76,14 @@ std::uint64_t task_context::compute(std::uint64_t units) {
     found += count_primes(cursor_, numbers_per_unit);
     cursor_ += numbers_per_unit;
     if (cursor_ >= kFirst + kRange) cursor_ = kFirst;
-    if (lane_ != nullptr) lane_->after_chunk();
-    hooks_->between_chunks();
+    chunk_done();
   }
   return found;
 }
 
-namespace {
-
-/// Anonymous memory for the triad, asking for transparent huge pages: on a VM a page fault per
-/// 4 KiB costs more than streaming the page, and the lesson is the memory bus, not the faults.
-class stream_arrays {
- public:
-  explicit stream_arrays(std::size_t bytes) : bytes_(std::max<std::size_t>(bytes, 1)) {
-    base_ = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (base_ == MAP_FAILED) throw std::bad_alloc();
-    (void)::madvise(base_, bytes_, MADV_HUGEPAGE);  // a hint; fine if refused
-  }
-  ~stream_arrays() { ::munmap(base_, bytes_); }
-  stream_arrays(const stream_arrays&) = delete;
-  stream_arrays& operator=(const stream_arrays&) = delete;
-  [[nodiscard]] double* doubles() const noexcept { return static_cast<double*>(base_); }
-
- private:
-  std::size_t bytes_;
-  void* base_;
-};
-
-}  // namespace
-
-std::uint64_t task_context::touch(std::uint64_t bytes) {
-  const auto n = static_cast<std::size_t>(bytes / (3 * sizeof(double)));
-  const stream_arrays arrays(3 * n * sizeof(double));
-  double* a = arrays.doubles();
-  double* b = a + n;
-  double* c = b + n;
-  const auto offset = static_cast<double>(cursor_ % 1024);  // the seed picks the values
-  for (std::size_t i = 0; i < n; ++i) {
-    a[i] = 0.0;
-    b[i] = static_cast<double>(i % 4096) + offset;
-    c[i] = static_cast<double>(i % 1000);
-  }
-  constexpr std::size_t kChunk = 64 * 1024 / (3 * sizeof(double));  // elements per 64 KiB
-  constexpr int kPasses = 8;
-  for (int pass = 0; pass < kPasses; ++pass) {
-    for (std::size_t start = 0; start < n; start += kChunk) {
-      const std::size_t end = std::min(n, start + kChunk);
-      for (std::size_t i = start; i < end; ++i) a[i] = b[i] + 3.0 * c[i];
-      if (lane_ != nullptr) lane_->after_chunk();
-      hooks_->between_chunks();
-    }
-  }
-  std::uint64_t sum = 0;
-  for (std::size_t i = 0; i < n; i += 512) sum = splitmix64(sum ^ static_cast<std::uint64_t>(a[i]));
-  return sum ^ n;
+void task_context::chunk_done() {
+  if (lane_ != nullptr) lane_->after_chunk();
+  hooks_->between_chunks();
 }
 
 std::int64_t task_context::enter_wait() {
@@ -156,13 +110,68 @@ void task_context::wait(std::chrono::nanoseconds duration) {
   run_as_wait(wait_kind::sleep, [duration] { detail::sleep_or_interrupt(duration); });
 }
 
+namespace {
+
+/// The handlers of the step kinds that live outside core (touch: the mem workload; download:
+/// the http workload), by kind.
+struct step_table {
+  std::mutex mutex;
+  std::map<step_kind, std::pair<step_handler, bool>> handlers;  // handler, waits
+};
+
+step_table& the_step_table() {
+  static step_table table;
+  return table;
+}
+
+/// The handler of `kind` and whether it waits; std::invalid_argument when none is installed.
+std::pair<step_handler, bool> handler_of(step_kind kind) {
+  step_table& t = the_step_table();
+  const std::lock_guard lock(t.mutex);
+  if (const auto it = t.handlers.find(kind); it != t.handlers.end()) return it->second;
+  throw std::invalid_argument("no handler for a '" + std::string(to_string(kind)) +
+                              "' step (the workload that makes such steps installs it: "
+                              "register_step_handler)");
+}
+
+}  // namespace
+
+std::string_view to_string(step_kind kind) noexcept {
+  switch (kind) {
+    case step_kind::compute:
+      return "compute";
+    case step_kind::wait:
+      return "wait";
+    case step_kind::download:
+      return "download";
+    case step_kind::touch:
+      break;
+  }
+  return "touch";
+}
+
+void register_step_handler(step_kind kind, step_handler handler, bool waits) {
+  if (kind == step_kind::compute || kind == step_kind::wait) {
+    throw std::invalid_argument("register_step_handler: '" + std::string(to_string(kind)) +
+                                "' steps are the interpreter's own");
+  }
+  if (!handler) throw std::invalid_argument("register_step_handler: the handler is empty");
+  step_table& t = the_step_table();
+  const std::lock_guard lock(t.mutex);
+  t.handlers[kind] = {std::move(handler), waits};
+}
+
+std::uint64_t run_step_handler(task_context& ctx, const step& s, std::uint64_t seed) {
+  return handler_of(s.kind).first(ctx, s, seed);
+}
+
 std::optional<std::uint64_t> blocking_waits::wait_step(task_context& ctx, const step& s,
                                                        std::uint64_t seed) {
   if (s.kind == step_kind::wait) {
     ctx.wait(std::chrono::nanoseconds(static_cast<std::int64_t>(s.amount)));
     return 0;
   }
-  return ctx.blocking([&] { return http_download(s.port, s.amount, seed); });
+  return ctx.blocking([&] { return run_step_handler(ctx, s, seed); });
 }
 
 program_state start_program(std::uint64_t seed) noexcept {
@@ -173,29 +182,27 @@ bool run_steps(std::span<const step> steps, std::uint64_t seed, task_context& ct
                program_state& state, step_waits& waits) {
   for (; state.next < steps.size(); ++state.next) {
     const step& s = steps[state.next];
-    switch (s.kind) {
-      case step_kind::compute:
-        state.checksum = detail::checksum_fold(state.checksum, ctx.compute(s.amount));
-        break;
-      case step_kind::touch:
-        state.checksum = detail::checksum_fold(state.checksum, ctx.touch(s.amount));
-        break;
-      case step_kind::wait:
-      case step_kind::download: {
-        const std::optional<std::uint64_t> value = waits.wait_step(ctx, s, seed);
-        if (!value) return false;  // suspended: resume_steps then run_steps carry on
-        if (s.kind == step_kind::download) {
-          state.checksum = detail::checksum_fold(state.checksum, *value);
-        }
-        break;
+    if (s.kind == step_kind::compute) {
+      state.checksum = detail::checksum_fold(state.checksum, ctx.compute(s.amount));
+      continue;
+    }
+    if (s.kind != step_kind::wait) {
+      auto [handler, waits_for_it] = handler_of(s.kind);
+      if (!waits_for_it) {  // it computes (touch): here, like compute
+        state.checksum = detail::checksum_fold(state.checksum, handler(ctx, s, seed));
+        continue;
       }
     }
+    // A step that waits: the model carries it out its own way.
+    const std::optional<std::uint64_t> value = waits.wait_step(ctx, s, seed);
+    if (!value) return false;  // suspended: resume_steps, then run_steps, carry on
+    if (s.kind != step_kind::wait) state.checksum = detail::checksum_fold(state.checksum, *value);
   }
   return true;
 }
 
 void resume_steps(std::span<const step> steps, program_state& state, std::uint64_t value) noexcept {
-  if (state.next < steps.size() && steps[state.next].kind == step_kind::download) {
+  if (state.next < steps.size() && steps[state.next].kind != step_kind::wait) {
     state.checksum = detail::checksum_fold(state.checksum, value);
   }
   ++state.next;

@@ -18,9 +18,9 @@
 #include <parlab/clock.hpp>
 #include <parlab/interrupt.hpp>
 
-#include "core/http_client.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
+#include "workloads/http_client.hpp"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
@@ -81,8 +81,13 @@ class async_executor final : public executor {
       s = other.s;
       return *this;
     }
-    std::optional<std::uint64_t> wait_step(task_context&, const step& now,
+    std::optional<std::uint64_t> wait_step(task_context& ctx, const step& now,
                                            std::uint64_t seed) override {
+      if (now.kind != step_kind::wait && now.kind != step_kind::download) {
+        // A waiting step of a user's kind with no asynchronous form: it runs inline and
+        // blocks the loop, like blocking code inside an asyncio coroutine.
+        return run_step_handler(ctx, now, seed);
+      }
       start_wait(*st, *s, now, seed);
       return std::nullopt;
     }

@@ -8,6 +8,11 @@
 
 namespace parlab::detail {
 
+/// Install the handlers of the touch step (mem.cpp) and the download step (http.cpp) in the
+/// interpreter's table. Idempotent.
+void install_touch_step();
+void install_download_step();
+
 /// Makes task `id` fail the way `mode` says (throws, aborts, segfaults or exits the process).
 void inject_fault(fault_mode mode, std::size_t id);
 

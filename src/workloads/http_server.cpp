@@ -6,6 +6,7 @@
 #include <parlab/http.hpp>
 
 #include "core/child_process.hpp"
+#include "workloads/generators.hpp"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
@@ -149,6 +150,7 @@ int server_main(int port_out, const http_server_options& options) {
 
 loopback_http_server::loopback_http_server(const http_server_options& options)
     : options_(options), owner_(::getpid()) {
+  detail::install_download_step();  // whoever has a server's port may make download steps
   server_ = std::make_unique<detail::child_process>(
       "the loopback HTTP server", detail::child_channels{},
       [&](const detail::child_process::ends& ends) { return server_main(ends.reports, options_); });

@@ -19,6 +19,13 @@ namespace {
 
 /// The one list of workloads: the built-in ones, then the users'.
 detail::named_registry<workload_info>& the_registry() {
+  // The built-in workloads' own step kinds go into the interpreter's table with them.
+  static const bool steps_installed = [] {
+    detail::install_touch_step();
+    detail::install_download_step();
+    return true;
+  }();
+  (void)steps_installed;
   static detail::named_registry<workload_info> registry(
       "workload",
       {

@@ -3,8 +3,8 @@
 
 #include <parlab/http.hpp>
 
-#include "core/http_client.hpp"
 #include "core/splitmix.hpp"
+#include "workloads/http_client.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
