@@ -716,3 +716,31 @@ TEST_F(Cli, AnInterruptedSupervisedRunEndsItsChild) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Cli, AWorkerKilledInTheWarmUpRunIsSaidAndExitsOne) {
+  // The first workers parlab forks belong to the unmeasured warm-up run: kill one mid-task.
+  const pid_t pid = launch_in_own_group({"run", "-w", "io", "-e", "process-pool", "-j", "2", "-t",
+                                         "6", "-s", "300", "-r", "1", "--no-baseline", "--json",
+                                         (dir_ / "r.json").string()},
+                                        dir_ / "out", dir_ / "err");
+  ASSERT_TRUE(wait_for_children(pid, 1));
+  const pid_t victim = *children_of(pid).begin();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // mid-task
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string err = slurp(dir_ / "err");
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 1) << "a failure in the warm-up is a failure: " << err;
+  EXPECT_NE(err.find("in the warm-up run, task"), std::string::npos) << err;
+  EXPECT_NE(err.find("killed by SIGKILL"), std::string::npos) << err;
+  const auto doc = nlohmann::json::parse(slurp(dir_ / "r.json"));
+  EXPECT_EQ(doc["runs"][0]["failed_tasks"], 0) << "the measured run itself was whole";
+  ASSERT_EQ(doc["runs"][0]["warm_up_failures"].size(), 1U);
+  EXPECT_EQ(doc["runs"][0]["warm_up_failure_kinds"][0], "killed_by_signal");
+  EXPECT_TRUE(group_is_empty(pid));
+}
+
+}  // namespace

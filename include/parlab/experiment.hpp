@@ -53,13 +53,16 @@ struct measured_run {
   double wall_median = 0.0;
   double wall_min = 0.0;
   double wall_max = 0.0;
-  std::optional<double> speedup;      ///< baseline median / this median; nullopt for the baseline
-  std::optional<double> efficiency;   ///< speedup / min(W, tasks)
-  kernel_figures kernel;              ///< of the representative (median) run
-  double cpu_utilisation = 0.0;       ///< kernel CPU seconds / wall, of the representative run
-  concurrency_summary concurrency;    ///< of the representative run
-  std::size_t failed_tasks = 0;       ///< of the representative run
+  std::optional<double> speedup;       ///< baseline median / this median; nullopt for the baseline
+  std::optional<double> efficiency;    ///< speedup / min(W, tasks)
+  kernel_figures kernel;               ///< of the representative (median) run
+  double cpu_utilisation = 0.0;        ///< kernel CPU seconds / wall, of the representative run
+  concurrency_summary concurrency;     ///< of the representative run
+  std::size_t failed_tasks = 0;        ///< of the representative run
   std::vector<task_failure> failures;  ///< of the representative run, by task id
+  /// Tasks that failed in the unmeasured warm-up run (a worker killed from outside, a flaky
+  /// task): never silently dropped, even when every measured run succeeded.
+  std::vector<task_failure> warm_up_failures;
   std::uint64_t gil_forced_switches = 0;
   run_result representative;  ///< records and timeline events kept only when spec.keep_records
 };

@@ -47,7 +47,9 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
                        : model->run(tasks, options);
   };
 
-  (void)run_once();  // warm-up: page in code and data, start the CPU's clocks
+  // Warm-up: page in code and data, start the CPU's clocks. Not measured, but what failed in it
+  // is kept (a worker killed during it must not go unsaid).
+  const run_result warm_up = run_once();
 
   std::vector<run_result> runs;
   runs.reserve(spec.repeat);
@@ -86,8 +88,11 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   }
   m.failed_tasks = rep.failed_tasks();
   for (const auto& rec : rep.records) {
+    if (!rec.ok) m.failures.push_back({rec.task_id, rec.failure, rec.failure_code, rec.message});
+  }
+  for (const auto& rec : warm_up.records) {
     if (!rec.ok)
-      m.failures.push_back({rec.task_id, rec.failure, rec.failure_code, rec.message});
+      m.warm_up_failures.push_back({rec.task_id, rec.failure, rec.failure_code, rec.message});
   }
   m.gil_forced_switches = rep.gil_forced_switches;
   if (!spec.keep_records) {

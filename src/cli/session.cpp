@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <unistd.h>
+#include <algorithm>
 
 namespace parlab::cli {
 
@@ -104,6 +105,16 @@ int report_failures(const std::vector<measured_run>& runs) {
     if (lost != 0) {
       std::fprintf(stderr, "parlab: %s: %zu other task%s lost with the whole run\n",
                    r.executor.c_str(), lost, lost == 1 ? "" : "s");
+    }
+    // Failures of the warm-up run, unless the measured run repeats them (a faulty task fails
+    // in every run; it is said once above).
+    for (const auto& f : r.warm_up_failures) {
+      const bool said = std::any_of(r.failures.begin(), r.failures.end(),
+                                    [&](const task_failure& m) { return m.task_id == f.task_id; });
+      if (said || (f.kind == failure_kind::lost_with_run && !r.failures.empty())) continue;
+      code = 1;
+      std::fprintf(stderr, "parlab: %s: in the warm-up run, %s\n", r.executor.c_str(),
+                   f.describe().c_str());
     }
   }
   return code;

@@ -71,6 +71,8 @@ json run_to_json(const measured_run& r) {
       {"failed_tasks", r.failed_tasks},
       {"failures", failure_texts(r.failures)},
       {"failure_kinds", failure_kinds(r.failures)},
+      {"warm_up_failures", failure_texts(r.warm_up_failures)},
+      {"warm_up_failure_kinds", failure_kinds(r.warm_up_failures)},
   };
   if (r.concurrency.gil_wait_fraction) j["gil_wait_fraction"] = *r.concurrency.gil_wait_fraction;
   if (r.executor == "gil-threads") j["gil_forced_switches"] = r.gil_forced_switches;

@@ -87,6 +87,30 @@ std::uint32_t id_of(const json& v, const char* what, std::uint64_t high) {
   return v.is_null() ? no_id : static_cast<std::uint32_t>(whole(v, what, high));
 }
 
+std::vector<task_failure> read_failures(const json& j, const char* texts_key,
+                                        const char* kinds_key) {
+  std::vector<task_failure> out;
+  const json texts = j.value(texts_key, json::array());
+  const json kinds = j.value(kinds_key, json::array());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    task_failure f;
+    const std::string text = texts[i].get<std::string>();
+    unsigned long long id = 0;
+    int used = 0;
+    if (std::sscanf(text.c_str(), "task %llu failed: %n", &id, &used) >= 1 && used > 0) {
+      f.task_id = static_cast<std::size_t>(std::min<unsigned long long>(id, limits::max_tasks));
+      f.message = text.substr(static_cast<std::size_t>(used));
+    } else {
+      f.message = text;
+    }
+    if (i < kinds.size() && kinds[i].is_string()) {
+      f.kind = failure_kind_from_string(kinds[i].get<std::string>());
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 measured_run read_run(const json& j) {
   measured_run r;
   r.workload = j.at("workload").get<std::string>();
@@ -144,24 +168,8 @@ measured_run read_run(const json& j) {
   r.failed_tasks = whole(j, "failed_tasks", limits::max_tasks, 0);
   // Failures: "task K failed: message" texts, with their kinds beside them (absent in older
   // documents: read as threw).
-  const json texts = j.value("failures", json::array());
-  const json kinds = j.value("failure_kinds", json::array());
-  for (std::size_t i = 0; i < texts.size(); ++i) {
-    task_failure f;
-    const std::string text = texts[i].get<std::string>();
-    unsigned long long id = 0;
-    int used = 0;
-    if (std::sscanf(text.c_str(), "task %llu failed: %n", &id, &used) >= 1 && used > 0) {
-      f.task_id = static_cast<std::size_t>(std::min<unsigned long long>(id, limits::max_tasks));
-      f.message = text.substr(static_cast<std::size_t>(used));
-    } else {
-      f.message = text;
-    }
-    if (i < kinds.size() && kinds[i].is_string()) {
-      f.kind = failure_kind_from_string(kinds[i].get<std::string>());
-    }
-    r.failures.push_back(std::move(f));
-  }
+  r.failures = read_failures(j, "failures", "failure_kinds");
+  r.warm_up_failures = read_failures(j, "warm_up_failures", "warm_up_failure_kinds");
   r.gil_forced_switches = whole(j, "gil_forced_switches", UINT64_MAX, 0);
 
   // The representative run, on a clock that starts at 0 (times in the document are relative).
