@@ -721,10 +721,10 @@ namespace {
 
 TEST_F(Cli, AWorkerKilledInTheWarmUpRunIsSaidAndExitsOne) {
   // The first workers parlab forks belong to the unmeasured warm-up run: kill one mid-task.
-  const pid_t pid = launch_in_own_group({"run", "-w", "io", "-e", "process-pool", "-j", "2", "-t",
-                                         "6", "-s", "300", "-r", "1", "--no-baseline", "--json",
-                                         (dir_ / "r.json").string()},
-                                        dir_ / "out", dir_ / "err");
+  const pid_t pid =
+      launch_in_own_group({"run", "-w", "io", "-e", "process-pool", "-j", "2", "-t", "6", "-s",
+                           "300", "-r", "1", "--no-baseline", "--json", (dir_ / "r.json").string()},
+                          dir_ / "out", dir_ / "err");
   ASSERT_TRUE(wait_for_children(pid, 1));
   const pid_t victim = *children_of(pid).begin();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // mid-task

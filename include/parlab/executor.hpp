@@ -55,9 +55,9 @@ struct task_record {
   std::int64_t cpu_ns = 0;    ///< CPU time the task consumed
   bool ok = false;            ///< false: it threw, crashed or never ran (failure says how)
   failure_kind failure = failure_kind::never_ran;  ///< none exactly when ok
-  int failure_code = 0;       ///< the signal (killed_by_signal) or exit status (exited)
-  std::string message;        ///< why it failed, in words (empty when ok)
-  std::uint64_t result = 0;   ///< the body's return value (a checksum)
+  int failure_code = 0;      ///< the signal (killed_by_signal) or exit status (exited)
+  std::string message;       ///< why it failed, in words (empty when ok)
+  std::uint64_t result = 0;  ///< the body's return value (a checksum)
 };
 
 /// One interval during which a worker held a lock (the emulated GIL).

@@ -60,7 +60,7 @@ class async_executor final : public executor {
                     0,
                     slot_block(in_flight, loop, [this](std::size_t w) { return lane(w); })};
     for (std::size_t w = 0; w < in_flight; ++w) {
-      state.slots[w].waits = {&state, &state.slots[w]};
+      state.slots[w].waits.st = &state;
       run_slot(state, state.slots[w]);  // each runs until its first wait
     }
     loop.run();
@@ -74,13 +74,6 @@ class async_executor final : public executor {
   /// asynchronous operation - a timer, a download - and suspend the program; the completion
   /// resumes it.
   struct loop_waits final : step_waits {
-    loop_waits() = default;
-    loop_waits(run_state* state, slot* owner) : st(state), s(owner) {}
-    loop_waits& operator=(loop_waits&& other) noexcept {
-      st = other.st;
-      s = other.s;
-      return *this;
-    }
     std::optional<std::uint64_t> wait_step(task_context& ctx, const step& now,
                                            std::uint64_t seed) override {
       if (now.kind != step_kind::wait && now.kind != step_kind::download) {
@@ -91,13 +84,15 @@ class async_executor final : public executor {
       start_wait(*st, *s, now, seed);
       return std::nullopt;
     }
-    run_state* st = nullptr;
-    slot* s = nullptr;
+    run_state* st = nullptr;  // set when the run starts
+    slot* s = nullptr;        // the slot that owns it
   };
 
   /// One worker slot: the task it runs and where that task is.
   struct slot {
-    slot(asio::io_context& loop, std::size_t w, event_lane* l) : timer(loop), worker(w), lane(l) {}
+    slot(asio::io_context& loop, std::size_t w, event_lane* l) : timer(loop), worker(w), lane(l) {
+      waits.s = this;  // slots never move
+    }
     /// Room for the slot's one pending timer operation (Asio's "custom memory allocation"
     /// pattern): a wait then allocates nothing; a bigger or second request goes to the heap.
     alignas(std::max_align_t) unsigned char op_memory[128];  // a wait op is 104 bytes here

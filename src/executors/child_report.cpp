@@ -99,6 +99,13 @@ bool decode_report(std::string_view bytes, task_record& record, received_events&
   return true;
 }
 
+void set_death_failure(task_record& record, const child_exit& how) noexcept {
+  record.failure = !how.known       ? failure_kind::vanished
+                   : how.signaled() ? failure_kind::killed_by_signal
+                                    : failure_kind::exited;
+  record.failure_code = how.signaled() ? how.signal() : how.exited() ? how.exit_status() : 0;
+}
+
 void record_death(task_record& record, pid_t pid, std::size_t slot, std::int64_t started,
                   const child_exit& how, std::string_view who, received_events& received) {
   record.worker = slot;
@@ -107,10 +114,7 @@ void record_death(task_record& record, pid_t pid, std::size_t slot, std::int64_t
   record.start_ns = started;
   record.end_ns = monotonic_ns();
   record.ok = false;
-  record.failure = !how.known        ? failure_kind::vanished
-                   : how.signaled() ? failure_kind::killed_by_signal
-                                    : failure_kind::exited;
-  record.failure_code = how.signaled() ? how.signal() : how.exited() ? how.exit_status() : 0;
+  set_death_failure(record, how);
   record.message = describe_exit(how, who);
   received.events.push_back({record.start_ns, record.end_ns,
                              static_cast<std::uint32_t>(record.task_id),

@@ -46,6 +46,10 @@ void store_received(const received_events& received, LaneOf&& lane_of) {
 /// sets worker and pid) and appends its events to `received`. False if it is malformed.
 bool decode_report(std::string_view bytes, task_record& record, received_events& received);
 
+/// Sets record.failure and record.failure_code from how its process ended: killed by a signal
+/// (the signal), exited (the status) or vanished (reaped elsewhere: how is unknown).
+void set_death_failure(task_record& record, const child_exit& how) noexcept;
+
 /// A child that ended without a complete report: marks `record` failed with the cause (`who`
 /// and how it ended), ran by `pid` on `slot` from `started` until now, and records that
 /// lifetime as a task event (its own events died with it).

@@ -177,7 +177,6 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
   record.pid = ::getpid();
   record.tid = ::gettid();
   record.start_ns = monotonic_ns();
-  const std::int64_t cpu_before = thread_cpu_ns();
   if (interrupt_requested()) {  // after an interrupt no task starts: the run is ending
     record.ok = false;
     record.failure = failure_kind::never_ran;
@@ -185,6 +184,7 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
     record.end_ns = record.start_ns;
     return;
   }
+  const std::int64_t cpu_before = thread_cpu_ns();
   if (lane != nullptr) lane->begin_task(static_cast<std::uint32_t>(t.id), record.start_ns);
   try {
     task_context ctx(hooks, t.seed, worker, lane);

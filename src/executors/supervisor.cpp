@@ -7,6 +7,7 @@
 
 #include "core/child_process.hpp"
 #include "core/peak_rss.hpp"
+#include "executors/child_report.hpp"
 
 #include <unistd.h>
 
@@ -52,10 +53,7 @@ run_result run_supervised(executor& model, std::span<const task> tasks, const ru
     r.ok = false;
     const std::string label = "task " + std::to_string(tasks[i].id);
     if (label == culprit) {
-      r.failure = !how.known        ? failure_kind::vanished
-                  : how.signaled() ? failure_kind::killed_by_signal
-                                   : failure_kind::exited;
-      r.failure_code = how.signaled() ? how.signal() : how.exited() ? how.exit_status() : 0;
+      detail::set_death_failure(r, how);
       r.message = "the whole run died: " + cause + " in " + label;
     } else {
       r.failure = failure_kind::lost_with_run;
