@@ -622,7 +622,7 @@ TEST_F(Cli, ASavedFileWithNumbersOutOfRangeIsRefusedBeforeAnythingIsAllocated) {
 /// parlab started in a process group of its own, so the test can tell afterwards whether any
 /// process of the run (children, grandchildren, the HTTP server) is left.
 pid_t launch_in_own_group(const std::vector<std::string>& args, const fs::path& out,
-                          const fs::path& err) {
+                          const fs::path& err, const fs::path& tmpdir = {}) {
   std::vector<std::string> storage = {"parlab"};
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -631,6 +631,7 @@ pid_t launch_in_own_group(const std::vector<std::string>& args, const fs::path& 
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
+    if (!tmpdir.empty()) ::setenv("TMPDIR", tmpdir.c_str(), 1);
     const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(o, 1);
@@ -713,6 +714,42 @@ TEST_F(Cli, AnInterruptedSupervisedRunEndsItsChild) {
   EXPECT_TRUE(group_is_empty(pid));
   for (pid_t kid : supervised) EXPECT_TRUE(::kill(kid, 0) != 0 && errno == ESRCH) << kid;
   EXPECT_TRUE(nlohmann::json::parse(slurp(json))["interrupted"].get<bool>());
+}
+
+TEST_F(Cli, ASecondInterruptEndsAtOnceAndRemovesTheFileWorkloadsDirectory) {
+  // threads finish their task after the first signal; the tasks are large, so the second
+  // signal lands while they still write and must end the process and remove the directory.
+  const fs::path tmp = dir_ / "tmp";
+  fs::create_directory(tmp);
+  const pid_t pid = launch_in_own_group(
+      {"run", "-w", "file", "-e", "threads", "-j", "2", "-t", "8", "-s", "400000", "-r", "1",
+       "--no-baseline", "--json", (dir_ / "r.json").string()},
+      dir_ / "out", dir_ / "err", tmp);
+  const auto file_in_tmp = [&] {
+    for (const auto& d : fs::directory_iterator(tmp)) {
+      if (d.path().filename().string().starts_with("parlab-file-") && !fs::is_empty(d.path())) {
+        return true;
+      }
+    }
+    return false;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!file_in_tmp() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(file_in_tmp()) << slurp(dir_ / "err");
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string err = slurp(dir_ / "err");
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << err;
+  EXPECT_NE(err.find("interrupted twice"), std::string::npos) << err;
+  EXPECT_TRUE(group_is_empty(pid));
+  EXPECT_TRUE(fs::is_empty(tmp)) << "left behind: " << fs::directory_iterator(tmp)->path();
+  EXPECT_FALSE(fs::exists(dir_ / "r.json")) << "no half-written output";
 }
 
 }  // namespace

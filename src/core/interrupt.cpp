@@ -1,12 +1,14 @@
 // Interrupts: one flag, one self-pipe and one table of live children, all usable from a signal
 // handler. The first signal sets the flag and makes the pipe readable (every poll in parlab
 // watches it, so a parent blocked on its children wakes at once); the second kills and reaps
-// the children, removes a half-written output file and ends the process.
+// the children, removes a half-written output file and the private temporary directories, and
+// ends the process.
 
 #include <parlab/interrupt.hpp>
 
 #include "core/interrupt_state.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -40,7 +42,39 @@ std::array<std::atomic<pid_t>, kMaxTracked> g_children{};
 std::array<char, PATH_MAX> g_temp_path{};
 std::atomic<bool> g_temp_set{false};
 
+// Private temporary directories of flat files, removed with their files if the process must end
+// at once. A slot is free (0), being filled (1) or set (2).
+struct temp_dir_slot {
+  std::atomic<int> state{0};
+  std::array<char, PATH_MAX> path{};
+};
+std::array<temp_dir_slot, 8> g_temp_dirs{};
+
 struct sigaction g_previous[kSignals.size()];
+
+/// Removes the files of `path` and then the directory, with system calls only (async-signal-
+/// safe). A thread may still be creating files in it: a few passes, then give up.
+void remove_flat_dir(const char* path) noexcept {
+  for (int pass = 0; pass < 4; ++pass) {
+    const int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    alignas(dirent64) char buffer[4096];
+    for (;;) {
+      const ssize_t n = ::getdents64(fd, buffer, sizeof buffer);
+      if (n <= 0) break;
+      for (ssize_t at = 0; at < n;) {
+        const auto* entry = reinterpret_cast<const dirent64*>(buffer + at);
+        const char* name = entry->d_name;
+        const bool dots =
+            name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+        if (!dots) (void)::unlinkat(fd, name, 0);
+        at += entry->d_reclen;
+      }
+    }
+    ::close(fd);
+    if (::rmdir(path) == 0 || errno == ENOENT) return;
+  }
+}
 
 void on_signal(int sig) {
   const int saved_errno = errno;
@@ -67,6 +101,9 @@ void on_signal(int sig) {
     }
   }
   if (g_temp_set.load(std::memory_order_relaxed)) ::unlink(g_temp_path.data());
+  for (auto& dir : g_temp_dirs) {
+    if (dir.state.load(std::memory_order_relaxed) == 2) remove_flat_dir(dir.path.data());
+  }
   static const char line[] = "\nparlab: interrupted twice: stopped at once\n";
   (void)!::write(STDERR_FILENO, line, sizeof line - 1);
   ::_exit(128 + sig);
@@ -148,11 +185,34 @@ void track_temp_file(const char* path) noexcept {
 
 void untrack_temp_file() noexcept { g_temp_set.store(false, std::memory_order_relaxed); }
 
+void track_temp_dir(const char* path) noexcept {
+  for (auto& dir : g_temp_dirs) {
+    int expected = 0;
+    if (!dir.state.compare_exchange_strong(expected, 1, std::memory_order_relaxed)) continue;
+    std::size_t n = 0;
+    for (; path[n] != '\0' && n + 1 < dir.path.size(); ++n) dir.path[n] = path[n];
+    dir.path[n] = '\0';
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // the name is whole before it counts
+    dir.state.store(2, std::memory_order_relaxed);
+    return;
+  }
+}
+
+void untrack_temp_dir(const char* path) noexcept {
+  for (auto& dir : g_temp_dirs) {
+    if (dir.state.load(std::memory_order_relaxed) == 2 && ::strcmp(dir.path.data(), path) == 0) {
+      dir.state.store(0, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
 void forget_interrupts_in_child() noexcept {
   g_signal.store(0, std::memory_order_relaxed);
   g_pipe_read.store(-1, std::memory_order_relaxed);
   g_pipe_write.store(-1, std::memory_order_relaxed);
   g_temp_set.store(false, std::memory_order_relaxed);
+  for (auto& dir : g_temp_dirs) dir.state.store(0, std::memory_order_relaxed);
   for (auto& slot : g_children) slot.store(0, std::memory_order_relaxed);
   g_scope_alive.store(false, std::memory_order_relaxed);
 }

@@ -1,7 +1,7 @@
 #pragma once
 // Internal: what the interrupt handler needs to know about the rest of parlab - the self-pipe
 // every poll watches, the children to kill and reap on a second signal, and the temporary file
-// to remove then. All of it is async-signal-safe.
+// and directories to remove then. All of it is async-signal-safe.
 
 #include <sys/types.h>
 
@@ -18,6 +18,11 @@ void untrack_child(pid_t pid) noexcept;
 /// The temporary output file being written now (one at a time): removed on a second signal.
 void track_temp_file(const char* path) noexcept;
 void untrack_temp_file() noexcept;
+
+/// A private temporary directory of flat files (the `file` workload's): on a second signal its
+/// files and then the directory are removed. A few at a time; beyond that, one is not removed.
+void track_temp_dir(const char* path) noexcept;
+void untrack_temp_dir(const char* path) noexcept;
 
 /// In a freshly forked child: forgets the parent's interrupt state (its self-pipe, flag and
 /// children), which the child's handlers - reset to the defaults - never use. Async-signal-safe.

@@ -5,6 +5,7 @@
 
 #include <parlab/http.hpp>
 
+#include "core/interrupt_state.hpp"
 #include "workloads/generators.hpp"
 
 #include <fcntl.h>
@@ -34,9 +35,11 @@ class private_dir {
                                fs::temp_directory_path().string() + ": " + std::strerror(errno));
     }
     path_ = tmpl;
+    track_temp_dir(path_.c_str());  // a second Ctrl-C removes it too
   }
   ~private_dir() {
     if (::getpid() != owner_) return;
+    untrack_temp_dir(path_.c_str());
     std::error_code ignored;
     fs::remove_all(path_, ignored);
   }
