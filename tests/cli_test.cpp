@@ -535,6 +535,7 @@ TEST_F(Cli, NumbersAndNamesOutOfRangeExitTwoWithTheAllowedRange) {
       {"run --switch-interval 1e-9", "--switch-interval"},
       {"run --switch-interval nan", "--switch-interval"},
       {"run -w http --http-bandwidth inf", "--http-bandwidth"},
+      {"run -w http --http-bandwidth 0.0001", "--http-bandwidth"},
       {"run -e threads,,processes", "an empty name"},
       {"run -e ''", "an empty name"},
       {"run --pin-cores ''", "--pin-cores: the value is empty"},

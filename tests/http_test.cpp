@@ -7,15 +7,23 @@
 
 #include "workloads/http_client.hpp"
 
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <exception>
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -112,6 +120,83 @@ TEST(HttpClient, RefusedConnectionsAndBadBodiesAreReportedInOneLine) {
   const std::string body = "abc";
   EXPECT_EQ(detail::verify_download(200, std::to_string(payload_checksum(body)), body, 3),
             payload_checksum(body));
+}
+
+TEST(HttpClient, AServerThatStopsAnsweringEndsTheDownloadWithAnError) {
+  // A socket that listens and never accepts: the kernel completes the connection and takes the
+  // request, and no answer ever comes.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::int64_t t0 = monotonic_ns();
+  try {
+    (void)http_download(ntohs(addr.sin_port), 10, 1, std::chrono::milliseconds(200));
+    ADD_FAILURE() << "expected a stalled download to fail";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no progress for 200 ms"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(to_seconds(monotonic_ns() - t0), 10.0);
+  ::close(fd);
+  // The workload gives its steps room for the server's latency and pace.
+  EXPECT_EQ(stall_timeout_for({std::chrono::milliseconds(500), 0}),
+            std::chrono::milliseconds(500) + download_stall_timeout);
+  EXPECT_GT(stall_timeout_for({std::chrono::milliseconds(0), 1024}),
+            std::chrono::seconds(32) + download_stall_timeout);
+}
+
+/// How many descriptors below `limit` this process has open (it needs free ones below a lowered
+/// limit to start the server; inherited high ones do not matter).
+int open_fds_below(int limit) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    count += std::stoi(entry.path().filename().string()) < limit ? 1 : 0;
+  }
+  return count;
+}
+
+TEST(LoopbackHttpServer, KeepsServingWhenItRunsOutOfDescriptors) {
+  // The server inherits a limit of 32 descriptors (about 20 connections at once after its own),
+  // then 48 clients connect at once: it must pause accepting, not stop for good.
+  if (open_fds_below(32) > 16) GTEST_SKIP() << "too many descriptors open to lower the limit";
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 32;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::optional<loopback_http_server> server;
+  try {
+    server.emplace(http_server_options{std::chrono::milliseconds(100), 0});
+  } catch (...) {
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+    throw;
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  boost::asio::io_context io(1);
+  std::size_t ok = 0;
+  std::vector<std::string> failures;
+  for (std::uint64_t i = 0; i < 48; ++i) {
+    boost::asio::co_spawn(
+        io, detail::async_http_download(server->port(), 1000, i, std::chrono::seconds(20)),
+        [&](std::exception_ptr e, std::uint64_t) {
+          if (!e) {
+            ++ok;
+            return;
+          }
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& x) {
+            failures.emplace_back(x.what());
+          }
+        });
+  }
+  io.run();
+  EXPECT_EQ(ok, 48U) << (failures.empty() ? "" : failures.front());
 }
 
 workload_spec http_spec(std::size_t tasks) {

@@ -53,10 +53,21 @@ class loopback_http_server {
 /// Fills `out` with the payload the server sends for `seed` (deterministic). Pure.
 void fill_payload(std::span<char> out, std::uint64_t seed) noexcept;
 
-/// Downloads `bytes` bytes for `seed` from the loopback server on `port` with a blocking socket
-/// and checks length and checksum; returns the checksum. Throws std::runtime_error naming what
-/// went wrong (connection refused, a short or corrupted body, a non-200 status).
-[[nodiscard]] std::uint64_t http_download(std::uint16_t port, std::uint64_t bytes,
-                                          std::uint64_t seed);
+/// How long a download waits for any one step (connect, send, each read) before it fails with
+/// "no progress", when nothing more is known of the server.
+inline constexpr std::chrono::milliseconds download_stall_timeout{30'000};
+
+/// The stall timeout for downloads from a server answering with `options`: its latency plus twice
+/// the time one 16 KiB chunk takes at its bandwidth, plus download_stall_timeout. Pure.
+[[nodiscard]] std::chrono::milliseconds stall_timeout_for(
+    const http_server_options& options) noexcept;
+
+/// Downloads `bytes` bytes for `seed` from the loopback server on `port`, blocking the calling
+/// thread, and checks length and checksum; returns the checksum. Throws std::runtime_error
+/// naming what went wrong (connection refused, no progress for `stall_timeout`, a short or
+/// corrupted body, a non-200 status).
+[[nodiscard]] std::uint64_t http_download(
+    std::uint16_t port, std::uint64_t bytes, std::uint64_t seed,
+    std::chrono::milliseconds stall_timeout = download_stall_timeout);
 
 }  // namespace parlab

@@ -19,6 +19,8 @@ inline constexpr double min_switch_interval_ms = 0.001;  ///< 1 us: a nanosecond
 inline constexpr double max_switch_interval_ms = 10'000.0;
 inline constexpr std::int64_t max_http_latency_ms = 60'000;
 inline constexpr double max_http_bandwidth_mib = 1e6;  ///< MiB/s; 0 = unlimited
+/// MiB/s (1 KiB/s): below it a 16 KiB chunk would take hours; 0 still means unlimited.
+inline constexpr double min_http_bandwidth_mib = 1.0 / 1024.0;
 inline constexpr std::size_t max_overhead_tasks = 100'000;
 }  // namespace limits
 

@@ -36,6 +36,9 @@ struct step {
   step_kind kind = step_kind::compute;
   std::uint64_t amount = 0;
   std::uint16_t port = 0;  ///< download only: the loopback server's port
+  /// download only: how long connecting, sending or any one read may wait before the download
+  /// fails with "no progress" (0: download_stall_timeout).
+  std::chrono::milliseconds stall_timeout{0};
 };
 
 /// Callbacks through which an execution model sees the steps of the task it runs. The default

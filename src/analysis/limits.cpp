@@ -60,6 +60,15 @@ void check_spec(const experiment_spec& spec) {
                  fmt::format("in [0, {}] milliseconds", limits::max_http_latency_ms),
                  std::to_string(latency));
   }
+  const std::uint64_t bandwidth = spec.workload.http.bandwidth_bytes_per_second;
+  const auto min_bandwidth = static_cast<std::uint64_t>(limits::min_http_bandwidth_mib * 1048576);
+  const auto max_bandwidth = static_cast<std::uint64_t>(limits::max_http_bandwidth_mib * 1048576);
+  if (bandwidth != 0 && (bandwidth < min_bandwidth || bandwidth > max_bandwidth)) {
+    out_of_range(
+        "the http bandwidth",
+        fmt::format("0 (unlimited) or in [{}, {}] bytes per second", min_bandwidth, max_bandwidth),
+        std::to_string(bandwidth));
+  }
   if (!(spec.workload.cpu_fraction >= 0.0 && spec.workload.cpu_fraction <= 1.0)) {
     out_of_range("the cpu fraction", "in [0, 1]", fmt::format("{}", spec.workload.cpu_fraction));
   }

@@ -45,6 +45,11 @@ experiment_spec run_spec(const run_command& o) {
   if (o.http_bandwidth_mib) {
     const double mib = parse_number(*o.http_bandwidth_mib, "--http-bandwidth (MiB/s, 0: unlimited)",
                                     0.0, limits::max_http_bandwidth_mib);
+    if (mib != 0.0 && mib < limits::min_http_bandwidth_mib) {
+      throw usage_error(fmt::format(
+          "--http-bandwidth (MiB/s, 0: unlimited) must be 0 or a number in [{}, {}] (got '{}')",
+          limits::min_http_bandwidth_mib, limits::max_http_bandwidth_mib, *o.http_bandwidth_mib));
+    }
     spec.workload.http.bandwidth_bytes_per_second =
         static_cast<std::uint64_t>(mib * 1024.0 * 1024.0);
   }

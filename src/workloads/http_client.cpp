@@ -1,21 +1,25 @@
-// The HTTP clients of the download step (Boost.Beast): a blocking one for the thread and process
-// models and an asynchronous one for the event loop, plus the payload both sides agree on.
+// The HTTP client of the download step (Boost.Beast): an asynchronous one for the event loop,
+// which the blocking call of the thread and process models runs on a loop of its own, plus the
+// payload both sides agree on. No operation waits longer than the stall timeout.
 
 #include <parlab/http.hpp>
 
 #include "core/splitmix.hpp"
 #include "workloads/http_client.hpp"
 
-#include <boost/asio/connect.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
 #include <charconv>
 #include <cstring>
+#include <exception>
 #include <stdexcept>
 
 namespace parlab {
@@ -101,17 +105,31 @@ std::uint64_t verify_download(unsigned status, std::string_view checksum_header,
 }
 
 asio::awaitable<std::uint64_t> async_http_download(std::uint16_t port, std::uint64_t bytes,
-                                                   std::uint64_t seed) {
+                                                   std::uint64_t seed,
+                                                   std::chrono::milliseconds stall_timeout) {
   http::response_parser<http::string_body> parser;
   limit(parser, bytes);
   try {
-    tcp::socket socket(co_await asio::this_coro::executor);
-    co_await socket.async_connect({asio::ip::address_v4::loopback(), port}, asio::use_awaitable);
+    // Every operation gets `stall_timeout` from its start: a server that stops answering ends
+    // the download with an error instead of holding the task for ever.
+    boost::beast::tcp_stream stream(co_await asio::this_coro::executor);
+    stream.expires_after(stall_timeout);
+    co_await stream.async_connect(tcp::endpoint{asio::ip::address_v4::loopback(), port},
+                                  asio::use_awaitable);
     const auto req = make_request(bytes, seed);
-    co_await http::async_write(socket, req, asio::use_awaitable);
+    stream.expires_after(stall_timeout);
+    co_await http::async_write(stream, req, asio::use_awaitable);
     boost::beast::flat_buffer buffer;
-    co_await http::async_read(socket, buffer, parser, asio::use_awaitable);
+    while (!parser.is_done()) {
+      stream.expires_after(stall_timeout);
+      co_await http::async_read_some(stream, buffer, parser, asio::use_awaitable);
+    }
   } catch (const boost::system::system_error& e) {
+    if (e.code() == boost::beast::error::timeout) {
+      throw std::runtime_error("download from 127.0.0.1:" + std::to_string(port) +
+                               " failed: no progress for " + std::to_string(stall_timeout.count()) +
+                               " ms");
+    }
     throw download_error(port, e);
   }
   co_return verify(parser, bytes);
@@ -119,20 +137,20 @@ asio::awaitable<std::uint64_t> async_http_download(std::uint16_t port, std::uint
 
 }  // namespace detail
 
-std::uint64_t http_download(std::uint16_t port, std::uint64_t bytes, std::uint64_t seed) {
-  try {
-    asio::io_context io(1);
-    tcp::socket socket(io);
-    socket.connect({asio::ip::address_v4::loopback(), port});
-    http::write(socket, detail::make_request(bytes, seed));
-    boost::beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    detail::limit(parser, bytes);
-    http::read(socket, buffer, parser);
-    return detail::verify(parser, bytes);
-  } catch (const boost::system::system_error& e) {
-    throw detail::download_error(port, e);
-  }
+std::uint64_t http_download(std::uint16_t port, std::uint64_t bytes, std::uint64_t seed,
+                            std::chrono::milliseconds stall_timeout) {
+  // The asynchronous client on a loop of this thread's own: one client, and its timeouts.
+  asio::io_context io(1);
+  std::uint64_t checksum = 0;
+  std::exception_ptr failure;
+  asio::co_spawn(io, detail::async_http_download(port, bytes, seed, stall_timeout),
+                 [&](std::exception_ptr e, std::uint64_t value) {
+                   failure = e;
+                   checksum = value;
+                 });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  return checksum;
 }
 
 }  // namespace parlab

@@ -4,8 +4,11 @@
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
+#include <parlab/http.hpp>
+
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,7 +24,8 @@ std::uint64_t verify_download(unsigned status, std::string_view checksum_header,
                               std::string_view body, std::uint64_t bytes);
 
 /// http_download() on an event loop: connects, sends and reads asynchronously.
-boost::asio::awaitable<std::uint64_t> async_http_download(std::uint16_t port, std::uint64_t bytes,
-                                                          std::uint64_t seed);
+boost::asio::awaitable<std::uint64_t> async_http_download(
+    std::uint16_t port, std::uint64_t bytes, std::uint64_t seed,
+    std::chrono::milliseconds stall_timeout = download_stall_timeout);
 
 }  // namespace parlab::detail

@@ -16,6 +16,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -124,10 +125,25 @@ asio::awaitable<void> serve(tcp::socket socket, http_server_options options) {
   }
 }
 
+/// Accepts until the loop stops. Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM)
+/// is a pause, not the end: the connection waits in the listen backlog while the connections
+/// being served end and give their descriptors back; a connection that failed before it was
+/// accepted (ECONNABORTED) is simply gone.
 asio::awaitable<void> accept_forever(tcp::acceptor& acceptor, http_server_options options) {
+  asio::steady_timer pause(acceptor.get_executor());
   for (;;) {
-    tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
-    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), options), asio::detached);
+    boost::system::error_code ec;
+    tcp::socket socket =
+        co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), options), asio::detached);
+      continue;
+    }
+    if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
+    if (ec != asio::error::connection_aborted) {
+      pause.expires_after(std::chrono::milliseconds(5));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
   }
 }
 
@@ -147,6 +163,14 @@ int server_main(int port_out, const http_server_options& options) {
 }
 
 }  // namespace
+
+std::chrono::milliseconds stall_timeout_for(const http_server_options& options) noexcept {
+  std::chrono::milliseconds chunk_time{0};
+  if (options.bandwidth_bytes_per_second != 0) {
+    chunk_time = std::chrono::milliseconds(kChunk * 1000 / options.bandwidth_bytes_per_second + 1);
+  }
+  return options.latency + 2 * chunk_time + download_stall_timeout;
+}
 
 loopback_http_server::loopback_http_server(const http_server_options& options)
     : options_(options), owner_(::getpid()) {
