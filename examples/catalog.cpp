@@ -1,6 +1,12 @@
-// The catalog 'parlab example' runs: every example, in the order of the classic material.
+// The catalog: every example, in the order of the classic material, and its registration in
+// the library's table of examples that 'parlab example' runs.
 
 #include "example.hpp"
+
+#include <parlab/example_registry.hpp>
+
+#include <mutex>
+#include <string>
 
 namespace parlab::examples {
 
@@ -55,6 +61,18 @@ const example* find(std::string_view name) {
     if (e.name == name) return &e;
   }
   return nullptr;
+}
+
+void register_catalog() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const auto& e : catalog()) {
+      register_example({std::string(e.name), std::string(e.idea), e.draws == pictures::drawn,
+                        [name = e.name, main = e.main](int argc, char** argv) {
+                          return run(name, main, argc, argv);
+                        }});
+    }
+  });
 }
 
 }  // namespace parlab::examples

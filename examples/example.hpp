@@ -65,7 +65,7 @@ using example_main = int (*)(int argc, char** argv);
 /// exit 3, each with a one-line message naming the example.
 [[nodiscard]] int run(std::string_view name, example_main main, int argc, char** argv) noexcept;
 
-/// One entry of the catalog (examples/catalog.cpp, linked into the parlab binary).
+/// One entry of the catalog (examples/catalog.cpp; registered into the parlab binary's table).
 struct example {
   std::string_view name;
   std::string_view idea;  ///< one line for 'parlab example --list'
@@ -78,5 +78,9 @@ struct example {
 
 /// The catalog entry called `name`, or nullptr.
 [[nodiscard]] const example* find(std::string_view name);
+
+/// Adds every catalog entry to the library's table of examples (parlab::register_example), once;
+/// the parlab program calls it before its command line runs.
+void register_catalog();
 
 }  // namespace parlab::examples

@@ -1,6 +1,7 @@
 // The open registries: one table per kind, and a library user's own models and workloads
 // beside the built-in ones.
 
+#include <parlab/example_registry.hpp>
 #include <parlab/experiment.hpp>
 
 #include <gtest/gtest.h>
@@ -107,6 +108,35 @@ TEST(Registry, AUsersWorkloadIsGeneratedAndMeasuredByName) {
   info.name = "broken";
   info.max_size = 0;
   EXPECT_THROW(register_workload(info), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace parlab
+
+namespace parlab {
+namespace {
+
+TEST(Registry, ExamplesAreRegisteredRatherThanKnownToTheCommandLine) {
+  // This test program links no catalog: the table holds only what is registered here.
+  EXPECT_THROW((void)find_example("cpu_bound"), std::invalid_argument);
+  register_example({"always_holds", "a claim that holds", false,
+                    [](int argc, char** argv) { return argc == 2 && argv[1][0] == 'x' ? 0 : 1; }});
+  const example_info e = find_example("always_holds");
+  EXPECT_EQ(e.idea, "a claim that holds");
+  std::string a0 = "parlab example always_holds";
+  std::string a1 = "x";
+  char* argv[] = {a0.data(), a1.data(), nullptr};
+  EXPECT_EQ(e.main(2, argv), 0);
+  EXPECT_THROW(register_example({"always_holds", "again", false, e.main}), std::invalid_argument);
+  EXPECT_THROW(register_example({"no_main", "nothing to run", false, {}}), std::invalid_argument);
+  try {
+    (void)find_example("nope");
+    FAIL();
+  } catch (const std::invalid_argument& bad) {
+    EXPECT_NE(std::string(bad.what()).find("always_holds"), std::string::npos) << bad.what();
+  }
+  ASSERT_FALSE(registered_examples().empty());
+  EXPECT_EQ(registered_examples().back().name, "always_holds");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <parlab/classic.hpp>
 #include <parlab/clock.hpp>
 #include <parlab/cpython.hpp>
+#include <parlab/example_registry.hpp>
 #include <parlab/executor.hpp>
 #include <parlab/experiment.hpp>
 #include <parlab/gil.hpp>
