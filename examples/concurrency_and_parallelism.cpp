@@ -55,10 +55,12 @@ int concurrency_and_parallelism(int argc, char** argv) {
   const bool parallel = c.avg_parallelism > parallel_threshold;  // CPU time > wall: at once
   const bool concurrent = c.peak_in_flight > cores && c.preemptions > 0;
   const bool capped = threads.speedup.value_or(0.0) < static_cast<double>(cores) * 1.15;
-  return conclude(parallel && concurrent && capped && c.result == verdict::concurrent_parallel,
-                  !parallel     ? "no two tasks ran at the same instant"
-                  : !concurrent ? "tasks did not take turns on a core"
-                                : "more threads than cores beat the core count?");
+  return conclude_needing_cores(
+      parallel && concurrent && capped && c.result == verdict::concurrent_parallel,
+      !parallel     ? "no two tasks ran at the same instant"
+      : !concurrent ? "tasks did not take turns on a core"
+                    : "more threads than cores beat the core count?",
+      runs, 2);
 }
 
 }  // namespace parlab::examples

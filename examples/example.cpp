@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -70,6 +71,22 @@ int conclude(bool holds, std::string_view why_not) {
   }
   std::fflush(stdout);
   return holds ? holds_code : does_not_hold_code;
+}
+
+int conclude_needing_cores(bool holds, std::string_view why_not,
+                           const std::vector<measured_run>& runs, double cores_needed) {
+  double others = 0.0;
+  for (const auto& r : runs) others = std::max(others, r.others_cores.value_or(0.0));
+  const double usable = static_cast<double>(usable_cores());
+  const double free = usable - others;
+  // A quarter of a core of slack: /proc/stat counts in 10 ms ticks.
+  if (holds || free >= cores_needed - 0.25) return conclude(holds, why_not);
+  std::printf(
+      "verdict: inconclusive (%.*s; but others kept %.2f of the %.0f cores busy during the runs: "
+      "%.2f free, the claim needs %.0f)\n",
+      static_cast<int>(why_not.size()), why_not.data(), others, usable, free, cores_needed);
+  std::fflush(stdout);
+  return inconclusive_code;
 }
 
 void show_pictures(const options& opts, const std::vector<measured_run>& runs) {

@@ -20,11 +20,13 @@ struct options {
   std::string svg;        ///< write those timelines as an SVG image here
 };
 
-/// Exit codes every example uses: 0 the claim holds, 1 it does not, 2 bad input, 3 error.
+/// Exit codes every example uses: 0 the claim holds, 1 it does not, 2 bad input, 3 error, 4
+/// inconclusive (the claim needs free cores, and the runs measured that others held them).
 inline constexpr int holds_code = 0;
 inline constexpr int does_not_hold_code = 1;
 inline constexpr int usage_code = 2;
 inline constexpr int error_code = 3;
+inline constexpr int inconclusive_code = 4;
 
 /// Thrown for a bad command line; the runner prints it in one line and exits usage_code.
 struct usage_error : std::invalid_argument {
@@ -50,6 +52,14 @@ void evidence(const std::string& line);
 /// Prints "verdict: holds" or "verdict: does not hold" (and why, when it does not) and returns
 /// the exit code for it.
 [[nodiscard]] int conclude(bool holds, std::string_view why_not = {});
+
+/// For a claim that needs `cores_needed` cores free: when it did not hold and, measured in the
+/// same runs (measured_run::others_cores), others kept so much of this process's cores busy that
+/// fewer were free, prints "verdict: inconclusive (...)" and returns inconclusive_code; otherwise
+/// conclude(holds, why_not).
+[[nodiscard]] int conclude_needing_cores(bool holds, std::string_view why_not,
+                                         const std::vector<measured_run>& runs,
+                                         double cores_needed);
 
 /// Prints the terminal timelines and writes the SVG the options ask for, for runs recorded with
 /// experiment_spec::keep_records.

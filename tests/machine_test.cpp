@@ -1,7 +1,14 @@
+#include <parlab/experiment.hpp>
 #include <parlab/machine.hpp>
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
 
 #include <stdexcept>
 #include <string>
@@ -71,6 +78,48 @@ TEST(Machine, DescribesItself) {
   EXPECT_EQ(m.affinity.size(), m.cores);
   EXPECT_FALSE(m.kernel.empty());
   EXPECT_FALSE(m.cpu_model.empty());
+}
+
+}  // namespace
+}  // namespace parlab
+
+namespace parlab {
+namespace {
+
+TEST(Machine, OthersCoresCountsWhatOtherProgramsKeptBusyDuringTheRuns) {
+  ASSERT_TRUE(busy_cpu_seconds().has_value()) << "/proc/stat should be readable here";
+  // Two processes that spin on this process's cores while a run of waiting tasks (next to no
+  // CPU of our own) is measured: the cores were others', and the run says so. Unreaped, the
+  // spinners' CPU time is not ours.
+  std::vector<pid_t> spinners;
+  for (int i = 0; i < 2; ++i) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      std::atomic<std::uint64_t> n{0};
+      for (;;) n.fetch_add(1, std::memory_order_relaxed);
+    }
+    spinners.push_back(pid);
+  }
+  experiment_spec spec;
+  spec.workload.name = "io";
+  spec.workload.tasks = 4;
+  spec.workload.size = 50;  // ms of waiting per task
+  spec.executors = {"threads"};
+  spec.workers = 4;
+  spec.repeat = 3;
+  spec.baseline = false;
+  const auto runs = run_experiment(spec);
+  for (const pid_t pid : spinners) {
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  ASSERT_EQ(runs.size(), 1U);
+  ASSERT_TRUE(runs[0].others_cores.has_value());
+  const double expected = std::min(2.0, static_cast<double>(usable_cores()));
+  EXPECT_GT(*runs[0].others_cores, 0.6 * expected) << "two spinners held the cores";
+  EXPECT_LT(*runs[0].others_cores, static_cast<double>(usable_cores()) + 0.5);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <string>
 
 namespace parlab {
@@ -43,10 +45,15 @@ TEST(ClassicExperiment, CpuBoundWorkGainsFromThreadsAndProcessesButNotUnderTheLo
   spec.repeat = 3;
   // A parallel speedup needs two free cores. On a shared machine (a build beside the tests)
   // another process may hold one for a whole measurement, so the claim gets three attempts: a
-  // model that cannot run two tasks at once fails all three, a busy machine rarely does.
+  // model that cannot run two tasks at once fails all three, a busy machine rarely does. When
+  // every attempt measured others holding the cores, the test cannot judge and says so.
   std::string why;
+  bool every_attempt_busy = true;
   for (int attempt = 1; attempt <= 3; ++attempt) {
     const auto runs = run_experiment(spec);
+    double others = 0.0;
+    for (const auto& r : runs) others = std::max(others, r.others_cores.value_or(0.0));
+    every_attempt_busy = every_attempt_busy && static_cast<double>(usable_cores()) - others < 1.75;
     const double gil = row(runs, "gil-threads").wall_median;
     const double threads_gain = gil / row(runs, "threads").wall_median;
     const double processes_gain = gil / row(runs, "processes").wall_median;
@@ -63,8 +70,10 @@ TEST(ClassicExperiment, CpuBoundWorkGainsFromThreadsAndProcessesButNotUnderTheLo
     }
     why += "attempt " + std::to_string(attempt) + ": threads " + std::to_string(threads_gain) +
            "x the gil-threads' speed, processes " + std::to_string(processes_gain) +
-           "x with parallelism " + std::to_string(processes_parallelism) + "\n";
+           "x with parallelism " + std::to_string(processes_parallelism) + "; others held " +
+           std::to_string(others) + " cores\n";
   }
+  if (every_attempt_busy) GTEST_SKIP() << "others held the cores in every attempt:\n" << why;
   ADD_FAILURE() << "no attempt showed the parallel gain:\n" << why;
 }
 

@@ -53,10 +53,16 @@ struct measured_run {
   double wall_median = 0.0;
   double wall_min = 0.0;
   double wall_max = 0.0;
-  std::optional<double> speedup;       ///< baseline median / this median; nullopt for the baseline
-  std::optional<double> efficiency;    ///< speedup / min(W, tasks)
-  kernel_figures kernel;               ///< of the representative (median) run
-  double cpu_utilisation = 0.0;        ///< kernel CPU seconds / wall, of the representative run
+  std::optional<double> speedup;     ///< baseline median / this median; nullopt for the baseline
+  std::optional<double> efficiency;  ///< speedup / min(W, tasks)
+  kernel_figures kernel;             ///< of the representative (median) run
+  double cpu_utilisation = 0.0;      ///< kernel CPU seconds / wall, of the representative run
+  /// Cores that others - other programs, the kernel's own threads, the hypervisor's steal - kept
+  /// busy on this process's CPUs, on average over the measured runs: the CPUs' busy time
+  /// (busy_cpu_seconds) minus this process's and its children's CPU time, over the wall time
+  /// (±0.02 s of ticks per CPU over it). usable_cores() minus it is what the runs had free.
+  /// nullopt when /proc/stat cannot be read.
+  std::optional<double> others_cores;
   concurrency_summary concurrency;     ///< of the representative run
   std::size_t failed_tasks = 0;        ///< of the representative run
   std::vector<task_failure> failures;  ///< of the representative run, by task id

@@ -2,6 +2,7 @@
 /// @file What machine a run happened on.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,13 @@ struct machine_info {
 
 /// Ids of the CPUs the calling thread may run on, ascending.
 [[nodiscard]] std::vector<int> affinity();
+
+/// CPU seconds the CPUs the calling thread may run on have been busy since boot - every program,
+/// the kernel's own threads, and time the hypervisor stole - from /proc/stat (user, nice,
+/// system, irq, softirq, steal; counted in ticks of 1/USER_HZ s, 10 ms). Two readings around an
+/// interval, minus this process's own CPU time, say how much of its cores others took. nullopt
+/// when /proc/stat cannot be read.
+[[nodiscard]] std::optional<double> busy_cpu_seconds();
 
 /// Parses a CPU list such as "0", "0,2" or "0-3,6" into ascending unique ids, checking each is an
 /// online CPU. Throws std::invalid_argument naming the bad part and the allowed range.

@@ -1,4 +1,6 @@
+#include <parlab/clock.hpp>
 #include <parlab/experiment.hpp>
+#include <parlab/kernel_figures.hpp>
 #include <parlab/limits.hpp>
 #include <parlab/machine.hpp>
 #include <parlab/timeline_analysis.hpp>
@@ -53,7 +55,15 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
 
   std::vector<run_result> runs;
   runs.reserve(spec.repeat);
+  // How busy the rest of the machine kept our cores meanwhile: a claim that needs free cores
+  // can then tell "the model did not gain" from "the cores were taken".
+  const std::optional<double> busy_before = busy_cpu_seconds();
+  const auto own_before = rusage_snapshot::now();
+  const std::int64_t measured_from = monotonic_ns();
   for (std::size_t r = 0; r < spec.repeat; ++r) runs.push_back(run_once());
+  const double measured_wall = to_seconds(monotonic_ns() - measured_from);
+  const double own_cpu = difference(own_before, rusage_snapshot::now()).cpu_seconds();
+  const std::optional<double> busy_after = busy_cpu_seconds();
 
   measured_run m;
   m.workload = spec.workload.name;
@@ -79,6 +89,9 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   m.kernel = rep.kernel;
   const double wall = rep.wall_seconds();
   m.cpu_utilisation = wall > 0 ? rep.kernel.cpu_seconds() / wall : 0.0;
+  if (busy_before && busy_after && measured_wall > 0) {
+    m.others_cores = std::max(0.0, (*busy_after - *busy_before - own_cpu) / measured_wall);
+  }
   // The recorded timeline is the better witness (it sees time slices); the task intervals are
   // the fallback when nothing was recorded or a lane overflowed.
   if (!rep.recorded.events.empty() && rep.recorded.dropped == 0) {

@@ -4,8 +4,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <stdexcept>
@@ -13,6 +15,38 @@
 #include <system_error>
 
 namespace parlab {
+std::optional<double> busy_cpu_seconds() {
+  std::ifstream in("/proc/stat");
+  if (!in) return std::nullopt;
+  const std::vector<int> mine = affinity();
+  const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
+  if (ticks_per_second <= 0) return std::nullopt;
+  std::uint64_t busy = 0;
+  bool any = false;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("cpu", 0) != 0) break;  // the cpu lines come first
+    int id = -1;
+    const char* p = line.data() + 3;
+    const char* end = line.data() + line.size();
+    const auto [after_id, ec] = std::from_chars(p, end, id);
+    if (ec != std::errc{} || !std::binary_search(mine.begin(), mine.end(), id)) continue;
+    // user nice system idle iowait irq softirq steal (guest is already in user)
+    std::uint64_t field[8] = {};
+    p = after_id;
+    for (auto& f : field) {
+      while (p < end && *p == ' ') ++p;
+      const auto [next, fec] = std::from_chars(p, end, f);
+      if (fec != std::errc{}) return std::nullopt;
+      p = next;
+    }
+    busy += field[0] + field[1] + field[2] + field[5] + field[6] + field[7];
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return static_cast<double>(busy) / static_cast<double>(ticks_per_second);
+}
+
 namespace {
 /// CPUs online in the machine, at least 1.
 int online_count() noexcept {

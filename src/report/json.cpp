@@ -51,6 +51,7 @@ json run_to_json(const measured_run& r) {
       {"cpu_user_seconds", r.kernel.user_seconds},
       {"cpu_system_seconds", r.kernel.system_seconds},
       {"cpu_utilisation", r.cpu_utilisation},
+      {"others_cores", optional_number(r.others_cores)},
       {"context_switches",
        {{"voluntary", r.kernel.voluntary_switches},
         {"involuntary", r.kernel.involuntary_switches}}},

@@ -145,6 +145,7 @@ measured_run read_run(const json& j) {
   }
   r.kernel.peak_rss_bytes = count64(j, "peak_rss_bytes");
   r.cpu_utilisation = real(j, "cpu_utilisation", 0.0, 1e6, 0.0);
+  r.others_cores = optional_number(j, "others_cores");
 
   auto& c = r.concurrency;
   const auto v = verdict_from_string(j.at("verdict").get<std::string>());
