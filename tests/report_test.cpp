@@ -167,6 +167,21 @@ TEST(Conclusions, ExplainTheClassicResultFromTheNumbers) {
   EXPECT_NE(loop[2].find("overlaps waiting, never computing"), std::string::npos) << loop[2];
   const auto no_gap = conclusions(with_async(cpu, 1.9), with_async(io, 14.5), 2);
   EXPECT_EQ(no_gap[2].find("overlaps waiting"), std::string::npos) << no_gap[2];
+
+  // A busy machine is said only when a run measured others holding the cores.
+  for (const auto& line : conclusions(cpu, io, 2)) {
+    EXPECT_EQ(line.find("A busy machine"), std::string::npos) << line;
+  }
+  auto busy = cpu;
+  busy[1].others_cores = 0.2;
+  busy[2].others_cores = 1.3;
+  busy[2].workload = "cpu";
+  const auto said = conclusions(busy, io, 2);
+  EXPECT_NE(said.back().find("kept 1.3 of the 2 cores busy during the cpu processes runs"),
+            std::string::npos)
+      << said.back();
+  busy[2].others_cores = 0.4;
+  EXPECT_EQ(conclusions(busy, io, 2).back().find("A busy machine"), std::string::npos);
 }
 
 TEST(Conclusions, TheCostOfAWorkerIsClaimedOnlyWhenMeasured) {

@@ -190,6 +190,22 @@ std::vector<std::string> conclusions(const std::vector<measured_run>& cpu_runs,
     }
     lines.push_back(line);
   }
+  // The figures compare runs made at different moments: say so when others held the cores.
+  const measured_run* busiest = nullptr;
+  for (const auto* runs : {&cpu_runs, &io_runs}) {
+    for (const auto& r : *runs) {
+      if (r.others_cores && (busiest == nullptr || *r.others_cores > *busiest->others_cores)) {
+        busiest = &r;
+      }
+    }
+  }
+  if (busiest != nullptr && *busiest->others_cores >= 0.5) {
+    lines.push_back(fmt::format(
+        "A busy machine: others (other programs, the kernel, the hypervisor) kept {:.1f} of the "
+        "{} cores busy during the {} {} runs - the gains above understate what this machine "
+        "does when it is free.",
+        *busiest->others_cores, cores, busiest->workload, busiest->executor));
+  }
   return lines;
 }
 
