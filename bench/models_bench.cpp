@@ -115,8 +115,12 @@ void BM_PipePingPong(benchmark::State& state) {
 }
 BENCHMARK(BM_PipePingPong)->UseRealTime();
 
+// Threads in all: the pool's workers do not include the thread that posts, while oneTBB's arena
+// counts the calling thread as one of its slots (it runs jobs in task_group::wait()). So the
+// pairs with the same number of threads are pool(2) + poster vs arena(3), and pool(1) + poster
+// vs arena(2); the headline compares two workers with an arena of two (kWorkers).
 void BM_Dispatch_ThreadPool(benchmark::State& state) {
-  thread_pool pool(kWorkers);
+  thread_pool pool(static_cast<std::size_t>(state.range(0)));
   std::atomic<std::int64_t> done{0};
   for (auto _ : state) {
     for (std::int64_t i = 0; i < kJobs; ++i) {
@@ -127,11 +131,15 @@ void BM_Dispatch_ThreadPool(benchmark::State& state) {
   if (done.load() != state.iterations() * kJobs) state.SkipWithError("lost jobs");
   count_jobs(state);
 }
-BENCHMARK(BM_Dispatch_ThreadPool)->UseRealTime();
+BENCHMARK(BM_Dispatch_ThreadPool)
+    ->Arg(static_cast<std::int64_t>(kWorkers))
+    ->Arg(1)
+    ->ArgName("workers")
+    ->UseRealTime();
 
 #if PARLAB_HAVE_TBB
 void BM_Dispatch_TbbTaskGroup(benchmark::State& state) {
-  oneapi::tbb::task_arena arena(static_cast<int>(kWorkers));
+  oneapi::tbb::task_arena arena(static_cast<int>(state.range(0)));
   std::atomic<std::int64_t> done{0};
   for (auto _ : state) {
     arena.execute([&] {
@@ -145,7 +153,11 @@ void BM_Dispatch_TbbTaskGroup(benchmark::State& state) {
   if (done.load() != state.iterations() * kJobs) state.SkipWithError("lost jobs");
   count_jobs(state);
 }
-BENCHMARK(BM_Dispatch_TbbTaskGroup)->UseRealTime();
+BENCHMARK(BM_Dispatch_TbbTaskGroup)
+    ->Arg(static_cast<std::int64_t>(kWorkers))
+    ->Arg(static_cast<std::int64_t>(kWorkers) + 1)
+    ->ArgName("slots")
+    ->UseRealTime();
 #endif
 
 #if PARLAB_HAVE_OPENMP

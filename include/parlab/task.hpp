@@ -36,10 +36,12 @@ struct step {
   step_kind kind = step_kind::compute;
   std::uint64_t amount = 0;
   std::uint16_t port = 0;  ///< download only: the loopback server's port
-  /// download only: how long connecting, sending or any one read may wait before the download
-  /// fails with "no progress" (0: download_stall_timeout).
-  std::chrono::milliseconds stall_timeout{0};
+  /// download only: milliseconds connecting, sending or any one read may wait before the
+  /// download fails with "no progress" (0: download_stall_timeout). 32 bits, in the padding
+  /// after `port`: a step stays 24 bytes (the event loop walks 100,000 programs of them).
+  std::uint32_t stall_timeout_ms = 0;
 };
+static_assert(sizeof(step) <= 24, "a step is three words");
 
 /// Callbacks through which an execution model sees the steps of the task it runs. The default
 /// does nothing: plain threads and processes need no hooks. The emulated GIL uses them to hold

@@ -1,20 +1,45 @@
 #pragma once
 /// @file parlab's own thread pool: W long-lived workers taking jobs from one shared queue.
 
+#include <pthread.h>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
 namespace parlab {
+namespace detail {
 
-/// A fixed-size pool of std::jthread workers fed from one FIFO queue under one mutex.
-/// Deliberately plain: the point is to be readable and to be measured against oneTBB.
+/// A mutex that spins a little before it sleeps (glibc's adaptive mutex): a waiter whose holder
+/// is running on another core - the common case for the pool's few-instruction critical
+/// sections - gets the lock without the two system calls of a sleep and a wake-up.
+class adaptive_mutex {
+ public:
+  adaptive_mutex() noexcept;
+  ~adaptive_mutex();
+  adaptive_mutex(const adaptive_mutex&) = delete;
+  adaptive_mutex& operator=(const adaptive_mutex&) = delete;
+  void lock() noexcept;
+  void unlock() noexcept;
+  [[nodiscard]] bool try_lock() noexcept;
+
+ private:
+  pthread_mutex_t mutex_;
+};
+
+}  // namespace detail
+
+/// A fixed-size pool of worker threads fed from one FIFO queue under one mutex (an adaptive one:
+/// it spins briefly before sleeping). A worker with nothing to do sleeps on a condition variable
+/// of its own, and post() wakes exactly one sleeper (the one that slept last) - never one already
+/// woken. Deliberately plain: the point is to be
+/// readable and to be measured against oneTBB (docs/performance.md).
 class thread_pool {
  public:
   using job = std::function<void(std::size_t worker)>;
@@ -48,15 +73,24 @@ class thread_pool {
   [[nodiscard]] std::size_t size() const noexcept { return workers_.size(); }
 
  private:
-  void work(std::stop_token stop, std::size_t worker);
+  /// Where one worker sleeps when the queue is empty.
+  struct sleeper {
+    std::condition_variable_any wake;
+    bool woken = false;  // set under mutex_ by whoever wakes it
+  };
 
-  std::mutex mutex_;
-  std::condition_variable_any has_work_;  // signalled on post() and on stop
-  std::condition_variable idle_;          // signalled when the pool drains
+  void work(std::size_t worker);
+  /// Lets the workers finish the queue, wakes the sleeping ones and joins them all.
+  void stop_and_join() noexcept;
+
+  detail::adaptive_mutex mutex_;
+  std::condition_variable_any idle_;  // signalled when the pool drains
   std::deque<job> queue_;
-  std::size_t running_ = 0;            // jobs taken but not finished
-  std::size_t sleeping_ = 0;           // workers waiting for work: post() wakes one only then
-  std::vector<std::jthread> workers_;  // last member: joined first, before the queue dies
+  std::size_t running_ = 0;              // jobs taken but not finished
+  std::unique_ptr<sleeper[]> sleepers_;  // one per worker
+  std::vector<std::size_t> asleep_;      // workers sleeping now, the latest last
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace parlab

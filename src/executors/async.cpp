@@ -267,8 +267,9 @@ class async_executor final : public executor {
           std::chrono::nanoseconds(from + static_cast<std::int64_t>(now.amount))));
       s.timer.async_wait(timer_done{&st, &s});
     } else {
-      const auto patience =
-          now.stall_timeout.count() > 0 ? now.stall_timeout : download_stall_timeout;
+      const auto patience = now.stall_timeout_ms > 0
+                                ? std::chrono::milliseconds(now.stall_timeout_ms)
+                                : download_stall_timeout;
       asio::co_spawn(st.loop, async_http_download(now.port, now.amount, seed, patience),
                      [&st, &s](std::exception_ptr error, std::uint64_t bytes_checksum) {
                        woke(st, s, wait_kind::async, error, bytes_checksum);

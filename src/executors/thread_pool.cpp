@@ -12,14 +12,38 @@
 
 namespace parlab {
 
+namespace detail {
+
+adaptive_mutex::adaptive_mutex() noexcept {
+  pthread_mutexattr_t attributes;
+  ::pthread_mutexattr_init(&attributes);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+  ::pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+  ::pthread_mutex_init(&mutex_, &attributes);
+  ::pthread_mutexattr_destroy(&attributes);
+}
+
+adaptive_mutex::~adaptive_mutex() { ::pthread_mutex_destroy(&mutex_); }
+
+void adaptive_mutex::lock() noexcept { ::pthread_mutex_lock(&mutex_); }
+
+void adaptive_mutex::unlock() noexcept { ::pthread_mutex_unlock(&mutex_); }
+
+bool adaptive_mutex::try_lock() noexcept { return ::pthread_mutex_trylock(&mutex_) == 0; }
+
+}  // namespace detail
+
 thread_pool::thread_pool(std::size_t workers) {
   if (workers == 0) throw std::invalid_argument("thread_pool: workers must be at least 1 (got 0)");
+  sleepers_ = std::make_unique<sleeper[]>(workers);
+  asleep_.reserve(workers);  // post() and the workers never allocate for it
   workers_.reserve(workers);
   for (std::size_t w = 0; w < workers; ++w) {
     try {
-      workers_.emplace_back([this, w](std::stop_token stop) { work(stop, w); });
+      workers_.emplace_back([this, w] { work(w); });
     } catch (const std::system_error& e) {
-      // The workers already started stop and are joined as workers_ goes.
+      stop_and_join();  // the workers already started
       throw std::system_error(e.code(), "thread_pool: could not start worker thread " +
                                             std::to_string(w + 1) + " of " +
                                             std::to_string(workers));
@@ -27,21 +51,37 @@ thread_pool::thread_pool(std::size_t workers) {
   }
 }
 
-thread_pool::~thread_pool() {
-  for (auto& w : workers_) w.request_stop();
-  workers_.clear();  // each worker drains the queue before it sees the stop, then is joined
+thread_pool::~thread_pool() { stop_and_join(); }
+
+void thread_pool::stop_and_join() noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (const std::size_t w : asleep_) {
+      sleepers_[w].woken = true;
+      sleepers_[w].wake.notify_one();
+    }
+    asleep_.clear();
+  }
+  for (auto& w : workers_) w.join();  // each drains the queue before it sees stopping_
+  workers_.clear();
 }
 
 void thread_pool::post(job j) {
-  bool wake = false;
+  sleeper* wake = nullptr;
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(j));
-    wake = sleeping_ != 0;
+    // Wake one sleeper, and take it off the list: the next post() does not wake it again. A
+    // busy pool takes the job when a current one ends, and no one is woken - a futex call saved,
+    // which is most of what dispatching costs.
+    if (!asleep_.empty()) {
+      wake = &sleepers_[asleep_.back()];
+      asleep_.pop_back();
+      wake->woken = true;
+    }
   }
-  // A busy pool takes the job when its current one ends: waking nobody saves a futex call per
-  // post, which is most of what dispatching costs.
-  if (wake) has_work_.notify_one();
+  if (wake != nullptr) wake->wake.notify_one();  // sleepers live as long as the pool
 }
 
 void thread_pool::wait_idle() {
@@ -49,30 +89,32 @@ void thread_pool::wait_idle() {
   idle_.wait(lock, [this] { return queue_.empty() && running_ == 0; });
 }
 
-void thread_pool::work(std::stop_token stop, std::size_t worker) {
+void thread_pool::work(std::size_t worker) {
+  sleeper& me = sleepers_[worker];
   job next;
+  bool finished_one = false;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       // One critical section per job: the end of the previous job and the start of the next
       // (the lock is what dispatching costs; taking it once instead of twice per job matters).
-      if (next) {
+      if (finished_one) {
         --running_;
-        next = nullptr;
         if (queue_.empty() && running_ == 0) idle_.notify_all();
       }
-      // Returns with the queue non-empty, or with a stop requested and nothing left to do.
-      if (queue_.empty()) {
-        ++sleeping_;
-        has_work_.wait(lock, stop, [this] { return !queue_.empty(); });
-        --sleeping_;
+      while (queue_.empty() && !stopping_) {
+        me.woken = false;
+        asleep_.push_back(worker);
+        me.wake.wait(lock, [&me] { return me.woken; });
       }
-      if (queue_.empty()) return;
+      if (queue_.empty()) return;  // stopping, and nothing left to do
       next = std::move(queue_.front());
       queue_.pop_front();
       ++running_;
     }
-    next(worker);  // like std::thread, an exception escaping a job terminates the program
+    next(worker);    // like std::thread, an exception escaping a job terminates the program
+    next = nullptr;  // what the job holds goes outside the lock
+    finished_one = true;
   }
 }
 

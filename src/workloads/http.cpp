@@ -14,9 +14,9 @@ void install_download_step() {
   register_step_handler(
       step_kind::download,
       [](task_context&, const step& s, std::uint64_t seed) {
-        return http_download(
-            s.port, s.amount, seed,
-            s.stall_timeout.count() > 0 ? s.stall_timeout : download_stall_timeout);
+        return http_download(s.port, s.amount, seed,
+                             s.stall_timeout_ms > 0 ? std::chrono::milliseconds(s.stall_timeout_ms)
+                                                    : download_stall_timeout);
       },
       /*waits=*/true);
 }
@@ -26,7 +26,8 @@ std::vector<task> make_http_tasks(std::size_t tasks, std::uint64_t size, std::ui
   auto running = std::make_shared<const loopback_http_server>(server);
   std::vector<task> out =
       make_batch("http", tasks, seed,
-                 {{step_kind::download, size * 1024, running->port(), stall_timeout_for(server)},
+                 {{step_kind::download, size * 1024, running->port(),
+                   static_cast<std::uint32_t>(stall_timeout_for(server).count())},
                   {step_kind::compute, 1}});
   for (auto& t : out) t.keep_alive = running;
   return out;
