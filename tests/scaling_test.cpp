@@ -58,9 +58,14 @@ TEST(ClassicExperiment, CpuBoundWorkGainsFromThreadsAndProcessesButNotUnderTheLo
     const double threads_gain = gil / row(runs, "threads").wall_median;
     const double processes_gain = gil / row(runs, "processes").wall_median;
     const double processes_parallelism = row(runs, "processes").concurrency.avg_parallelism;
-    // The lock never lets two compute at once, whatever the machine does.
-    EXPECT_LT(*row(runs, "gil-threads").speedup, 1.25);
+    // The lock never lets two compute at once, whatever the machine does: within the run, CPU
+    // time never exceeds one core's worth. The speedup compares runs made at different moments,
+    // so it is checked only when nobody else held the cores.
+    EXPECT_LT(row(runs, "gil-threads").concurrency.avg_parallelism, 1.1);
     EXPECT_EQ(row(runs, "gil-threads").concurrency.result, verdict::concurrent);
+    if (others < 0.3) {
+      EXPECT_LT(*row(runs, "gil-threads").speedup, 1.25);
+    }
     // Ideal is 2x on two idle cores; ask for 1.25x. A fork costs ~1 ms here but ~16 ms under
     // ThreadSanitizer, so for processes the wall ratio says more about the sanitizer than the
     // model: check instead that the children computed at the same instant.
