@@ -163,6 +163,12 @@ int open_fds_below(int limit) {
 TEST(LoopbackHttpServer, KeepsServingWhenItRunsOutOfDescriptors) {
   // The server inherits a limit of 32 descriptors (about 20 connections at once after its own),
   // then 48 clients connect at once: it must pause accepting, not stop for good.
+#if defined(__SANITIZE_ADDRESS__)
+  // The asan preset also runs UBSan, whose vptr check probes memory through a pipe: in a server
+  // out of descriptors that probe fails, and it reports a false "invalid vptr" and aborts.
+  GTEST_SKIP()
+      << "UBSan's vptr check needs free descriptors (runs in the release and tsan presets)";
+#endif
   if (open_fds_below(32) > 16) GTEST_SKIP() << "too many descriptors open to lower the limit";
   rlimit saved{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);

@@ -139,8 +139,10 @@ asio::awaitable<void> accept_forever(tcp::acceptor& acceptor, http_server_option
       asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), options), asio::detached);
       continue;
     }
-    if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
-    if (ec != asio::error::connection_aborted) {
+    // The kernel's accept(2) errors, as errno values.
+    const int why = ec.value();
+    if (why == ECANCELED || why == EBADF) co_return;  // the acceptor is closing
+    if (why != ECONNABORTED) {
       pause.expires_after(std::chrono::milliseconds(5));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
