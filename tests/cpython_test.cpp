@@ -58,7 +58,9 @@ class CpythonRun : public ::testing::Test {
 TEST_F(CpythonRun, DoesParlabsCpuWorkNumberForNumber) {
   cpython_spec spec;
   spec.tasks = 4;
-  spec.size = 60;  // ~10 ms of CPython per task: longer than the 5 ms GIL switch interval
+  // ~30 ms of CPython per task: longer than the 5 ms GIL switch interval, and long enough that
+  // the second thread starts before the first finishes even on a loaded machine
+  spec.size = 180;
   spec.workers = 2;
   spec.repeat = 1;
   spec.seed = 7;
@@ -70,7 +72,7 @@ TEST_F(CpythonRun, DoesParlabsCpuWorkNumberForNumber) {
   experiment_spec cpp;
   cpp.workload.name = "cpu";
   cpp.workload.tasks = 4;
-  cpp.workload.size = 60;
+  cpp.workload.size = 180;
   cpp.workload.seed = 7;
   cpp.executors = {"sequential"};
   cpp.repeat = 1;
