@@ -1,8 +1,10 @@
 #include <parlab/experiment.hpp>
+#include <parlab/limits.hpp>
 #include <parlab/machine.hpp>
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,6 +122,48 @@ TEST(Machine, OthersCoresCountsWhatOtherProgramsKeptBusyDuringTheRuns) {
   const double expected = std::min(2.0, static_cast<double>(usable_cores()));
   EXPECT_GT(*runs[0].others_cores, 0.6 * expected) << "two spinners held the cores";
   EXPECT_LT(*runs[0].others_cores, static_cast<double>(usable_cores()) + 0.5);
+}
+
+}  // namespace
+}  // namespace parlab
+
+namespace parlab {
+namespace {
+
+TEST(MachineLimits, DescriptorsAreCountedWhereTheDownloadsHoldThem) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 40;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  // A blocking download holds its socket and the loop it runs on (4 descriptors); the event
+  // loop one socket per download; a child process's downloads use the child's table.
+  bool threads_refused = false;
+  std::string why;
+  try {
+    check_machine_allows("threads", 16, 32, "http");
+  } catch (const std::invalid_argument& e) {
+    threads_refused = true;
+    why = e.what();
+  }
+  const auto allowed = [](const char* executor, const char* workload) {
+    try {
+      check_machine_allows(executor, 16, 32, workload);
+      return true;
+    } catch (const std::invalid_argument&) {
+      return false;
+    }
+  };
+  const bool async_ok = allowed("async", "http");
+  const bool processes_ok = allowed("processes", "http");
+  const bool cpu_ok = allowed("threads", "cpu");
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_TRUE(threads_refused);
+  EXPECT_NE(why.find("ulimit -n"), std::string::npos) << why;
+  EXPECT_NE(why.find("80 open files"), std::string::npos) << why;
+  EXPECT_TRUE(async_ok);
+  EXPECT_TRUE(processes_ok);
+  EXPECT_TRUE(cpu_ok);
 }
 
 }  // namespace

@@ -102,12 +102,16 @@ void check_machine_allows(std::string_view executor, std::size_t workers, std::s
           executor, workers, at_once, what, max));
     }
   }
-  // Descriptors held at once: a pipe per child process (two per pool worker), a socket per
-  // download in flight; 16 for everything else parlab and the C++ runtime keep open.
+  // Descriptors held at once: a pipe per child process (two per pool worker); per download in
+  // flight a socket, and on a blocking model also the loop the download runs on (epoll, its
+  // wake-up eventfd, a timerfd) - a child process's downloads use the child's own table; 16 for
+  // everything else parlab and the C++ runtime keep open.
   std::size_t fds = 16;
   if (executor == "processes") fds += at_once;
   if (executor == "process-pool") fds += 2 * at_once;
-  if (workload == "http" && executor != "sequential") fds += at_once;
+  if (workload == "http" && !makes_processes && executor != "sequential") {
+    fds += executor == "async" ? at_once : 4 * at_once;
+  }
   if (workload == "file") fds += at_once;
   rlimit nofile{};
   if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
