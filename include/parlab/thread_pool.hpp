@@ -2,6 +2,7 @@
 /// @file parlab's own thread pool: W long-lived workers taking jobs from one shared queue.
 
 #include <pthread.h>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -36,10 +37,11 @@ class adaptive_mutex {
 }  // namespace detail
 
 /// A fixed-size pool of worker threads fed from one FIFO queue under one mutex (an adaptive one:
-/// it spins briefly before sleeping). A worker with nothing to do sleeps on a condition variable
-/// of its own, and post() wakes exactly one sleeper (the one that slept last) - never one already
-/// woken. Deliberately plain: the point is to be
-/// readable and to be measured against oneTBB (docs/performance.md).
+/// it spins briefly before sleeping). A worker that finds the queue empty first watches it for a
+/// few microseconds - one worker at a time - then sleeps on a condition variable of its own;
+/// post() wakes exactly one sleeper (the one that slept last), never one already woken, and
+/// nobody while a worker watches. Deliberately plain: the point is to be readable and to be
+/// measured against oneTBB (docs/performance.md).
 class thread_pool {
  public:
   using job = std::function<void(std::size_t worker)>;
@@ -80,12 +82,20 @@ class thread_pool {
   };
 
   void work(std::size_t worker);
+  /// Under mutex_: a sleeping worker to wake for a queued job (taken off the list), or nullptr
+  /// when a worker is spinning (it will take the job) or none sleeps.
+  sleeper* take_sleeper() noexcept;
   /// Lets the workers finish the queue, wakes the sleeping ones and joins them all.
   void stop_and_join() noexcept;
 
   detail::adaptive_mutex mutex_;
   std::condition_variable_any idle_;  // signalled when the pool drains
   std::deque<job> queue_;
+  // !queue_.empty(), read without the lock by the spinner; written only when that changes, so
+  // a run of posts does not keep taking the spinner's cache line away.
+  std::atomic<bool> has_work_{false};
+  bool spinning_ = false;                // a worker is watching has_work_ before it sleeps
+  static constexpr int kSpins = 1000;    // pause instructions a spinner waits: about 2-10 us
   std::size_t running_ = 0;              // jobs taken but not finished
   std::unique_ptr<sleeper[]> sleepers_;  // one per worker
   std::vector<std::size_t> asleep_;      // workers sleeping now, the latest last

@@ -72,17 +72,35 @@ void thread_pool::post(job j) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(j));
-    // Wake one sleeper, and take it off the list: the next post() does not wake it again. A
-    // busy pool takes the job when a current one ends, and no one is woken - a futex call saved,
-    // which is most of what dispatching costs.
-    if (!asleep_.empty()) {
-      wake = &sleepers_[asleep_.back()];
-      asleep_.pop_back();
-      wake->woken = true;
-    }
+    if (queue_.size() == 1) has_work_.store(true, std::memory_order_relaxed);
+    // A spinning worker takes the job; otherwise wake one sleeper, and take it off the list: the
+    // next post() does not wake it again. A busy pool takes the job when a current one ends, and
+    // no one is woken - a futex call saved, which is most of what dispatching costs.
+    wake = take_sleeper();
   }
   if (wake != nullptr) wake->wake.notify_one();  // sleepers live as long as the pool
 }
+
+thread_pool::sleeper* thread_pool::take_sleeper() noexcept {
+  if (spinning_ || asleep_.empty()) return nullptr;
+  sleeper* s = &sleepers_[asleep_.back()];
+  asleep_.pop_back();
+  s->woken = true;
+  return s;
+}
+
+namespace {
+
+/// One step of a spin-wait: tells the core this is a busy loop (it yields to a sibling thread).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace
 
 void thread_pool::wait_idle() {
   std::unique_lock lock(mutex_);
@@ -94,6 +112,7 @@ void thread_pool::work(std::size_t worker) {
   job next;
   bool finished_one = false;
   for (;;) {
+    sleeper* wake = nullptr;
     {
       std::unique_lock lock(mutex_);
       // One critical section per job: the end of the previous job and the start of the next
@@ -102,7 +121,23 @@ void thread_pool::work(std::size_t worker) {
         --running_;
         if (queue_.empty() && running_ == 0) idle_.notify_all();
       }
+      bool spun = false;
       while (queue_.empty() && !stopping_) {
+        if (!spun && !spinning_) {
+          // Before sleeping, one worker at a time watches the queue for a moment: a post that
+          // comes within it costs no wake-up (a sleep and a wake are two system calls and a
+          // few microseconds here). Only one: on few cores a second spinner would take the CPU
+          // from the thread that posts.
+          spinning_ = true;
+          lock.unlock();
+          for (int i = 0; i < kSpins && !has_work_.load(std::memory_order_relaxed); ++i) {
+            cpu_relax();
+          }
+          lock.lock();
+          spinning_ = false;
+          spun = true;
+          continue;
+        }
         me.woken = false;
         asleep_.push_back(worker);
         me.wake.wait(lock, [&me] { return me.woken; });
@@ -110,8 +145,12 @@ void thread_pool::work(std::size_t worker) {
       if (queue_.empty()) return;  // stopping, and nothing left to do
       next = std::move(queue_.front());
       queue_.pop_front();
+      if (queue_.empty()) has_work_.store(false, std::memory_order_relaxed);
       ++running_;
+      // Jobs posted while this worker spun found no one to wake: pass the next one on.
+      if (!queue_.empty()) wake = take_sleeper();
     }
+    if (wake != nullptr) wake->wake.notify_one();
     next(worker);    // like std::thread, an exception escaping a job terminates the program
     next = nullptr;  // what the job holds goes outside the lock
     finished_one = true;
