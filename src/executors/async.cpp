@@ -58,7 +58,7 @@ class async_executor final : public executor {
                     ::getpid(),
                     ::gettid(),
                     0,
-                    slot_block(in_flight, loop, [this](std::size_t w) { return lane(w); })};
+                    {memory_, in_flight, loop, [this](std::size_t w) { return lane(w); }}};
     for (std::size_t w = 0; w < in_flight; ++w) {
       state.slots[w].waits.st = &state;
       run_slot(state, state.slots[w]);  // each runs until its first wait
@@ -111,46 +111,65 @@ class async_executor final : public executor {
   };
   static constexpr std::size_t no_task = static_cast<std::size_t>(-1);
 
-  /// Every slot of a run in one block of anonymous memory, asking for transparent huge pages:
-  /// 100,000 slots in flight are ~35 MB, and on a VM its ~9,000 first-touch page faults cost
-  /// more than the waits' bookkeeping (with huge pages: ~20). Slots never move (handlers and
-  /// allocators point at them); they are destroyed before the loop that their timers use.
+  /// Anonymous memory for the slots, asking for transparent huge pages: 100,000 slots in flight
+  /// are ~35 MB, and on a VM its ~9,000 first-touch page faults cost more than the waits'
+  /// bookkeeping (with huge pages: ~20). Kept by the executor between its runs (as malloc keeps
+  /// freed memory), so only the first run of a size - the warm-up, in an experiment - pays for
+  /// zeroing it; returned when the executor goes.
+  class slot_memory {
+   public:
+    slot_memory() = default;
+    ~slot_memory() { release(); }
+    slot_memory(const slot_memory&) = delete;
+    slot_memory& operator=(const slot_memory&) = delete;
+    /// Room for `n` slots, aligned to a huge page when they fill one.
+    slot* reserve(std::size_t n) {
+      constexpr std::size_t huge = std::size_t{2} << 20U;
+      const std::size_t bytes = n * sizeof(slot) + huge;
+      if (bytes > bytes_) {
+        release();
+        void* base =
+            ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED) throw std::bad_alloc();
+        base_ = base;
+        bytes_ = bytes;
+        if (n * sizeof(slot) >= huge) (void)::madvise(base_, bytes_, MADV_HUGEPAGE);  // a hint
+      }
+      const auto start = reinterpret_cast<std::uintptr_t>(base_);
+      const std::uintptr_t first =
+          n * sizeof(slot) >= huge ? (start + huge - 1) & ~(huge - 1) : start;  // whole pages
+      return reinterpret_cast<slot*>(first);
+    }
+
+   private:
+    void release() noexcept {
+      if (base_ != nullptr) ::munmap(base_, bytes_);
+      base_ = nullptr;
+      bytes_ = 0;
+    }
+    void* base_ = nullptr;
+    std::size_t bytes_ = 0;
+  };
+
+  /// Every slot of a run, constructed in the executor's slot memory. Slots never move (handlers
+  /// and allocators point at them); they are destroyed before the loop that their timers use.
   class slot_block {
    public:
     template <class LaneOf>
-    slot_block(std::size_t n, asio::io_context& loop, LaneOf&& lane_of) {
-      constexpr std::size_t huge = std::size_t{2} << 20U;
-      bytes_ = n * sizeof(slot) + huge;
-      base_ = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (base_ == MAP_FAILED) throw std::bad_alloc();
-      const auto start = reinterpret_cast<std::uintptr_t>(base_);
-      std::uintptr_t first = start;
-      if (n * sizeof(slot) >= huge) {  // a hint; small runs stay on small pages
-        (void)::madvise(base_, bytes_, MADV_HUGEPAGE);
-        first = (start + huge - 1) & ~(huge - 1);  // whole huge pages from here
-      }
-      slots_ = reinterpret_cast<slot*>(first);
+    slot_block(slot_memory& memory, std::size_t n, asio::io_context& loop, LaneOf&& lane_of)
+        : slots_(memory.reserve(n)) {
       for (; constructed_ < n; ++constructed_) {
         new (&slots_[constructed_]) slot(loop, constructed_, lane_of(constructed_));
       }
     }
     ~slot_block() {
       for (std::size_t i = 0; i < constructed_; ++i) slots_[i].~slot();
-      if (base_ != MAP_FAILED) ::munmap(base_, bytes_);
     }
-    slot_block(slot_block&& other) noexcept
-        : base_(std::exchange(other.base_, MAP_FAILED)),
-          bytes_(other.bytes_),
-          slots_(other.slots_),
-          constructed_(std::exchange(other.constructed_, 0)) {}
     slot_block(const slot_block&) = delete;
     slot_block& operator=(const slot_block&) = delete;
-    slot_block& operator=(slot_block&&) = delete;
     slot& operator[](std::size_t i) noexcept { return slots_[i]; }
 
    private:
-    void* base_ = MAP_FAILED;
-    std::size_t bytes_ = 0;
     slot* slots_ = nullptr;
     std::size_t constructed_ = 0;
   };
@@ -328,6 +347,8 @@ class async_executor final : public executor {
     s.ctx.reset();
     s.task = no_task;
   }
+
+  slot_memory memory_;  // the slots' memory, kept between runs
 };
 
 }  // namespace
