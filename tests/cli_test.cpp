@@ -476,6 +476,39 @@ TEST_F(Cli, ExampleDrawsItsRunsWhenAsked) {
   EXPECT_NE(slurp(dir_ / "c.svg").find("<svg"), std::string::npos);
 }
 
+TEST_F(Cli, FitPrintsTheScalingLawsOfAnyCsvAndRefusesBadInputInOneLine) {
+  // codahale/usl's example load test: sigma 0.0277299, kappa 0.000104343, lambda 89.9878.
+  std::ofstream(dir_ / "load.csv") << "concurrency,throughput\n1,65\n18,996\n36,1652\n72,1853\n"
+                                      "108,1829\n144,1775\n216,1702\n";
+  const auto o = parlab("fit " + (dir_ / "load.csv").string() + " 10 300");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("sigma  = 0.02772"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("kappa  = 0.00010434"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("max throughput 1883.7"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("N* = 96"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("coherence-bound"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("recommendation: N = "), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("Karp-Flatt"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("714.7"), std::string::npos) << "the prediction at N = 10\n" << o.out;
+
+  std::ofstream(dir_ / "two.csv") << "1,10\n2,19\n";
+  std::ofstream(dir_ / "text.csv") << "1,10\n2,abc\n";
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"fit " + (dir_ / "missing.csv").string(), "cannot read"},
+      {"fit " + dir_.string(), "a directory"},
+      {"fit " + (dir_ / "two.csv").string(), "at least 4 points"},
+      {"fit " + (dir_ / "text.csv").string(), "line 2"},
+      {"fit " + (dir_ / "load.csv").string() + " -5", "prediction point"},
+      {"fit", "csv"},
+  };
+  for (const auto& [command, mention] : bad) {
+    const auto r = parlab(command);
+    EXPECT_EQ(r.code, 2) << command << "\n" << r.err;
+    EXPECT_EQ(lines(r.err), 1U) << r.err;
+    EXPECT_NE(r.err.find(mention), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(Cli, PythonIsRefusedForWorkloadsWithoutACpythonReference) {
   const auto o = parlab("run -w file --python" + kQuick);
   EXPECT_EQ(o.code, 2);

@@ -15,6 +15,7 @@
 #include <parlab/output_file.hpp>
 #include <parlab/overhead.hpp>
 #include <parlab/report.hpp>
+#include <parlab/scaling.hpp>
 #include <parlab/task.hpp>
 #include <parlab/thread_pool.hpp>
 #include <parlab/timeline.hpp>

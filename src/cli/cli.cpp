@@ -27,6 +27,8 @@ int dispatch(const command_line& c) {
       return command_overhead(c.overhead);
     case command::report:
       return command_report(c.report);
+    case command::fit:
+      return command_fit(c.fit);
     case command::demo:
       break;
   }

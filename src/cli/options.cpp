@@ -194,6 +194,15 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   parlab report result.json                      table and terminal timelines
   parlab report result.json --html report.html --svg timeline.svg --trace trace.json)");
 
+  fit_command& f = out.fit;
+  auto* fit = app.add_subcommand(
+      "fit", "Fit the scaling laws (USL, Amdahl) to a CSV of concurrency,throughput points");
+  fit->add_option("csv", f.csv, "The measurements: 'concurrency,throughput' lines")->required();
+  fit->add_option("predict", f.predict, "N to predict the throughput at");
+  fit->footer(R"(Examples:
+  parlab fit load-test.csv                       sigma, kappa, lambda, peak, regime, advice
+  parlab fit load-test.csv 10 50 100             ... and the throughput predicted at those N)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& err) {
@@ -212,6 +221,7 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   if (*demo) out.which = command::demo;
   if (*overhead) out.which = command::overhead;
   if (*report) out.which = command::report;
+  if (*fit) out.which = command::fit;
   if (*example) {
     out.which = command::example;
     e.args = example->remaining();

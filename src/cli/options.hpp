@@ -58,6 +58,11 @@ struct report_command {
   output_options outputs;
 };
 
+struct fit_command {
+  std::string csv;                   // "concurrency,throughput" lines
+  std::vector<std::string> predict;  // N to predict the throughput at
+};
+
 struct example_command {
   bool list = false;
   std::string name;
@@ -66,12 +71,13 @@ struct example_command {
 
 /// One parsed command line.
 struct command_line {
-  enum class command { run, list, demo, overhead, report, example } which = command::demo;
+  enum class command { run, list, demo, overhead, report, example, fit } which = command::demo;
   run_command run;
   demo_command demo;
   overhead_command overhead;
   report_command report;
   example_command example;
+  fit_command fit;
 };
 
 /// Parses argv. Returns the exit code when parsing already answered (--help, --version, a

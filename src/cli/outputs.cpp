@@ -6,8 +6,11 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 namespace parlab::cli {
@@ -15,6 +18,31 @@ namespace parlab::cli {
 void print_to(std::FILE* f, const std::string& s) {
   std::fputs(s.c_str(), f);
   std::fflush(f);
+}
+
+std::string read_input_file(const std::string& path, std::uintmax_t max_bytes,
+                            std::string_view command, std::string_view expected) {
+  const auto refuse = [&](const std::string& why) {
+    return usage_error(
+        fmt::format("{}: cannot read '{}': {} (give {})", command, path, why, expected));
+  };
+  const std::string too_big = fmt::format("more than the {} bytes allowed", max_bytes);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw refuse(std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw refuse("it is a directory");
+  if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > max_bytes) {
+    throw refuse(fmt::format("it has {} bytes, {}", st.st_size, too_big));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw refuse(std::strerror(errno));
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_bytes) throw refuse(too_big);
+  }
+  if (in.bad()) throw refuse("a read error");
+  return text;
 }
 
 void output_target::check(const char* option) const {

@@ -10,8 +10,10 @@
 #include <parlab/machine.hpp>
 
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -19,6 +21,11 @@ namespace parlab::cli {
 
 /// Prints and flushes.
 void print_to(std::FILE* f, const std::string& s);
+
+/// The text of an input file a command reads; usage_error "COMMAND: cannot read 'PATH': why
+/// (give EXPECTED)" when it is missing, a directory, unreadable or larger than `max_bytes`.
+[[nodiscard]] std::string read_input_file(const std::string& path, std::uintmax_t max_bytes,
+                                          std::string_view command, std::string_view expected);
 
 /// One output: a file, "-" for standard output, or nothing.
 struct output_target {
