@@ -131,23 +131,32 @@ vec3 start_values(std::span<const scaling_point> pts, bool with_kappa) {
   return {std::clamp(sigma, 0.0, 1.0), with_kappa ? std::clamp(kappa, 0.0, 1.0) : 0.0, lambda};
 }
 
+/// J^T J and J^T r of the residuals r = X - model at p (J: the model's gradient per point).
+void normal_equations(const vec3& p, std::span<const scaling_point> pts, mat3& jtj,
+                      vec3& jtr) noexcept {
+  jtj = {};
+  jtr = {};
+  for (const auto& q : pts) {
+    const vec3 g = gradient(p, q.concurrency);
+    const double r = q.throughput - model(p, q.concurrency);
+    for (std::size_t i = 0; i < 3; ++i) {
+      jtr[i] += g[i] * r;
+      for (std::size_t j = 0; j < 3; ++j) jtj[i][j] += g[i] * g[j];
+    }
+  }
+}
+
 usl_fit fit(std::span<const scaling_point> pts, bool with_kappa) {
   const std::array<bool, 3> free = {true, with_kappa, true};
   const std::size_t parameters = with_kappa ? 3 : 2;
   vec3 p = start_values(pts, with_kappa);
   double rss = residual_sum(p, pts);
   double mu = 1e-3;
-  for (int iteration = 0; iteration < 500; ++iteration) {
-    mat3 jtj{};
-    vec3 jtr{};
-    for (const auto& q : pts) {
-      const vec3 g = gradient(p, q.concurrency);
-      const double r = q.throughput - model(p, q.concurrency);
-      for (std::size_t i = 0; i < 3; ++i) {
-        jtr[i] += g[i] * r;
-        for (std::size_t j = 0; j < 3; ++j) jtj[i][j] += g[i] * g[j];
-      }
-    }
+  mat3 jtj{};
+  vec3 jtr{};
+  bool converged = false;
+  for (int iteration = 0; iteration < 500 && !converged; ++iteration) {
+    normal_equations(p, pts, jtj, jtr);
     bool improved = false;
     for (int attempt = 0; attempt < 30 && !improved; ++attempt) {
       mat3 a = jtj;
@@ -167,12 +176,13 @@ usl_fit fit(std::span<const scaling_point> pts, bool with_kappa) {
         rss = next_rss;
         mu = std::max(mu / 10, 1e-12);
         improved = true;
-        if (change < 1e-14) iteration = 500;  // converged
+        converged = change < 1e-14;
       } else {
         mu *= 10;
       }
     }
-    if (!improved) break;  // no step lowers the residual: a minimum (within the bounds)
+    // No step lowers the residual: a minimum (within the bounds).
+    converged = converged || !improved;
   }
 
   usl_fit out;
@@ -190,13 +200,7 @@ usl_fit fit(std::span<const scaling_point> pts, bool with_kappa) {
   // Standard errors: s^2 (J^T J)^-1, column by column.
   const std::size_t dof = pts.size() > parameters ? pts.size() - parameters : 0;
   if (dof > 0) {
-    mat3 jtj{};
-    for (const auto& q : pts) {
-      const vec3 g = gradient(p, q.concurrency);
-      for (std::size_t i = 0; i < 3; ++i) {
-        for (std::size_t j = 0; j < 3; ++j) jtj[i][j] += g[i] * g[j];
-      }
-    }
+    normal_equations(p, pts, jtj, jtr);  // at the minimum
     const double s2 = rss / static_cast<double>(dof);
     vec3 variance{};
     for (std::size_t k = 0; k < 3; ++k) {

@@ -10,7 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
+#include <optional>
 #include <stdexcept>
 
 namespace parlab::cli {
@@ -126,19 +126,18 @@ int command_fit(const fit_command& c) {
   }
 
   // Per point, against N = 1 when it was measured: speedup, efficiency, Karp-Flatt.
-  std::map<double, double> one;
+  std::optional<double> one;
   for (const auto& p : points) {
-    if (p.concurrency == 1.0) one[1.0] = p.throughput;
+    if (p.concurrency == 1.0) one = p.throughput;
   }
   out += fmt::format("{:>10} {:>12} {:>12}", "N", "measured", "fitted");
-  if (!one.empty())
-    out += fmt::format(" {:>9} {:>10} {:>11}", "speedup", "efficiency", "Karp-Flatt");
+  if (one) out += fmt::format(" {:>9} {:>10} {:>11}", "speedup", "efficiency", "Karp-Flatt");
   out += "\n";
   for (const auto& p : points) {
     out += fmt::format("{:>10} {:>12} {:>12}", number(p.concurrency), number(p.throughput),
                        number(usl.throughput_at(p.concurrency)));
-    if (!one.empty()) {
-      const double s = p.throughput / one[1.0];
+    if (one) {
+      const double s = p.throughput / *one;
       const auto e = karp_flatt(s, p.concurrency);
       out += fmt::format(" {:>8.2f}x {:>9.0f}% {:>11}", s, 100.0 * s / p.concurrency,
                          e ? fmt::format("{:.3f}", *e) : "-");
