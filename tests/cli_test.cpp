@@ -815,3 +815,87 @@ TEST_F(Cli, AWorkerKilledInTheWarmUpRunIsSaidAndExitsOne) {
 }
 
 }  // namespace
+
+TEST_F(Cli, SweepMeasuresEveryModelAtEveryWFitsAndWritesItsDocuments) {
+  const auto json = dir_ / "s.json";
+  const auto csv = dir_ / "s.csv";
+  const auto svg = dir_ / "s.svg";
+  const auto html = dir_ / "s.html";
+  const auto o = parlab("sweep -w cpu -t 4 -s 100 -r 2 -e threads,gil-threads -j 1..4 --json " +
+                        json.string() + " --csv " + csv.string() + " --svg " + svg.string() +
+                        " --report " + html.string());
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("sequential baseline: 4 tasks"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("threads (strong scaling)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("gil-threads (strong scaling)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("  use W = "), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("USL: sigma"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("Findings:"), std::string::npos) << o.out;
+  const auto doc = nlohmann::json::parse(slurp(json));
+  EXPECT_EQ(doc["schema"], "parlab.sweep/1");
+  EXPECT_FALSE(doc["interrupted"].get<bool>());
+  EXPECT_EQ(doc["workers"], nlohmann::json::parse("[1,2,3,4]"));
+  ASSERT_EQ(doc["models"].size(), 2U);
+  for (const auto& m : doc["models"]) {
+    ASSERT_EQ(m["points"].size(), 4U) << m["executor"];
+    EXPECT_FALSE(m["recommended_workers"].is_null());
+    EXPECT_EQ(m["points"][3]["run"]["repeat"], 2);
+    EXPECT_EQ(m["points"][3]["run"]["wall_seconds_samples"].size(), 2U);
+  }
+  EXPECT_EQ(lines(slurp(csv)), 9U);
+  EXPECT_NE(slurp(svg).find("data-executor=\"gil-threads\" data-points=\"4\""), std::string::npos);
+  EXPECT_NE(slurp(html).find("parlab sweep: cpu"), std::string::npos);
+
+  // Weak scaling: W times the tasks.
+  const auto weak = parlab("sweep -w io -t 2 -s 1 -r 1 -e threads -j 1,3 --weak --json -");
+  ASSERT_EQ(weak.code, 0) << weak.err;
+  const auto w = nlohmann::json::parse(weak.out);
+  EXPECT_EQ(w["mode"], "weak");
+  EXPECT_EQ(w["models"][0]["points"][1]["tasks"], 6);
+}
+
+TEST_F(Cli, SweepRefusesBadWorkerListsAndModelsInOneLine) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"sweep -j 0", "--workers"},
+      {"sweep -j 1,,2", "--workers"},
+      {"sweep -j 3..1", "--workers"},
+      {"sweep -j 2,2", "twice"},
+      {"sweep -j ''", "--workers"},
+      {"sweep -e sequential -j 1,2", "baseline"},
+      {"sweep -e nonesuch -j 1,2", "nonesuch"},
+      {"sweep -e threads -j 1,2 --weak -t 1000000", "tasks"},
+      {"sweep -e threads -j 1,2 -r 0", "--repeat"},
+      {"sweep -e threads -j 1,2 --timeline", "timeline"},
+  };
+  for (const auto& [command, mention] : bad) {
+    const auto r = parlab(command);
+    EXPECT_EQ(r.code, 2) << command << "\n" << r.err;
+    EXPECT_EQ(lines(r.err), 1U) << command << "\n" << r.err;
+    EXPECT_NE(r.err.find(mention), std::string::npos) << command << "\n" << r.err;
+  }
+}
+
+TEST_F(Cli, AnInterruptedSweepKeepsItsPointsAndLeavesNoProcess) {
+  const auto json = dir_ / "s.json";
+  // The baseline and threads at W = 1 finish first; the signal lands once processes has a child.
+  const pid_t pid = launch_in_own_group({"sweep", "-w", "io", "-s", "5", "-t", "4", "-r", "10",
+                                         "-e", "threads,processes", "-j", "1..4", "--json",
+                                         json.string()},
+                                        dir_ / "out", dir_ / "err");
+  ASSERT_TRUE(wait_for_children(pid, 1)) << slurp(dir_ / "err");
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string err = slurp(dir_ / "err");
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << err;
+  EXPECT_TRUE(group_is_empty(pid)) << "a process of the sweep outlived it";
+  EXPECT_NE(err.find("points measured so far kept"), std::string::npos) << err;
+  const auto doc = nlohmann::json::parse(slurp(json));
+  EXPECT_TRUE(doc["interrupted"].get<bool>());
+  EXPECT_EQ(doc["baseline"]["executor"], "sequential");
+  ASSERT_EQ(doc["models"].size(), 2U);
+  EXPECT_GE(doc["models"][0]["points"].size(), 1U);
+  EXPECT_LT(doc["models"][1]["points"].size(), 4U);
+  EXPECT_NE(slurp(dir_ / "out").find("interrupted: only the"), std::string::npos);
+}

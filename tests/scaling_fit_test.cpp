@@ -117,6 +117,21 @@ TEST(AmdahlFit, RecoversTheSerialFractionAndKarpFlattAgrees) {
   EXPECT_FALSE(karp_flatt(0.0, 4.0).has_value());
 }
 
+TEST(UslFit, AFlatCurveFitsAtTheBoundAndNeverLosesToItsMean) {
+  // A CPU-bound sweep under an emulated GIL on 2 cores: no W gives more than one worker. The
+  // best USL curve has sigma = 1 (a constant lambda, the mean, is one of its curves), so R² can
+  // never be negative; a step clamped at the bound used to stop the fit at R² = -0.24.
+  const std::vector<scaling_point> flat = {{1, 23.372211}, {2, 23.131274}, {3, 22.693176},
+                                           {4, 22.682243}, {5, 23.071424}, {6, 22.790420}};
+  const usl_fit f = fit_usl(flat);
+  EXPECT_GT(f.sigma, 0.99);
+  EXPECT_GE(f.r_squared, 0.3) << "sigma " << f.sigma << " kappa " << f.kappa;
+  EXPECT_NEAR(f.throughput_at(1), 23.2, 0.3);
+  const usl_fit a = fit_amdahl(flat);
+  EXPECT_GE(a.r_squared, -1e-9);
+  EXPECT_NEAR(a.sigma, 1.0, 0.02);
+}
+
 TEST(UslFit, RefusesWhatCannotBeFittedInOneLine) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::vector<std::pair<std::vector<scaling_point>, std::string>> bad = {

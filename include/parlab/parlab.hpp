@@ -16,6 +16,7 @@
 #include <parlab/overhead.hpp>
 #include <parlab/report.hpp>
 #include <parlab/scaling.hpp>
+#include <parlab/sweep.hpp>
 #include <parlab/task.hpp>
 #include <parlab/thread_pool.hpp>
 #include <parlab/timeline.hpp>

@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parlab {
@@ -35,6 +36,12 @@ enum class scaling_regime {
 
 /// "linear", "contention-bound", "coherence-bound".
 [[nodiscard]] std::string_view to_string(scaling_regime regime) noexcept;
+
+struct usl_fit;
+
+/// The regime of `fit` in one sentence: "contention-bound: throughput levels off towards 1883.76
+/// (a serial share of 2.8% waits in line), with no peak in reach".
+[[nodiscard]] std::string regime_in_words(const usl_fit& fit);
 
 /// A fitted USL (or Amdahl: kappa fixed at 0) with standard errors from the fit's covariance.
 struct usl_fit {

@@ -157,12 +157,20 @@ usl_fit fit(std::span<const scaling_point> pts, bool with_kappa) {
   bool converged = false;
   for (int iteration = 0; iteration < 500 && !converged; ++iteration) {
     normal_equations(p, pts, jtj, jtr);
+    // A parameter held at its bound (sigma or kappa at 0 or 1) whose descent direction (J^T r)
+    // points out of the box stays there this iteration: the step is solved for the others.
+    // (Clamping a full step instead can turn it into one that never lowers the residual: a flat
+    // curve has sigma = 1, and the step there must move lambda alone.)
+    std::array<bool, 3> moving = free;
+    for (std::size_t k = 0; k < 2; ++k) {
+      if ((p[k] <= 0.0 && jtr[k] < 0.0) || (p[k] >= 1.0 && jtr[k] > 0.0)) moving[k] = false;
+    }
     bool improved = false;
     for (int attempt = 0; attempt < 30 && !improved; ++attempt) {
       mat3 a = jtj;
       for (std::size_t i = 0; i < 3; ++i) a[i][i] += mu * std::max(jtj[i][i], 1e-300);
       vec3 step{};
-      if (!solve(a, jtr, free, step)) {
+      if (!solve(a, jtr, moving, step)) {
         mu *= 10;
         continue;
       }
@@ -238,6 +246,25 @@ usl_fit fit(std::span<const scaling_point> pts, bool with_kappa) {
 }
 
 }  // namespace
+
+std::string regime_in_words(const usl_fit& fit) {
+  const auto number = [](double v) { return fmt::format("{:.6g}", v); };
+  switch (fit.regime) {
+    case scaling_regime::coherence_bound:
+      return fmt::format(
+          "coherence-bound: throughput peaks at N = {} and falls beyond it (there, keeping "
+          "more in agreement costs more than the extra hands bring)",
+          number(fit.peak_concurrency.value_or(0.0)));
+    case scaling_regime::contention_bound:
+      return fmt::format(
+          "contention-bound: throughput levels off towards {} (a serial share of {:.1f}% "
+          "waits in line), with no peak in reach",
+          fit.max_throughput ? number(*fit.max_throughput) : "a limit", fit.sigma * 100.0);
+    case scaling_regime::linear:
+      break;
+  }
+  return "linear: throughput grows with N, no limit measurable in this range";
+}
 
 std::string_view to_string(scaling_regime regime) noexcept {
   switch (regime) {

@@ -21,24 +21,6 @@ constexpr double kMaxPrediction = 1e9;
 
 std::string number(double v) { return fmt::format("{:.6g}", v); }
 
-std::string regime_in_words(const usl_fit& f) {
-  switch (f.regime) {
-    case scaling_regime::coherence_bound:
-      return fmt::format(
-          "coherence-bound: throughput peaks at N = {} and falls beyond it (there, keeping "
-          "more in agreement costs more than the extra hands bring)",
-          number(*f.peak_concurrency));
-    case scaling_regime::contention_bound:
-      return fmt::format(
-          "contention-bound: throughput levels off towards {} (a serial share of {:.1f}% "
-          "waits in line), with no peak in reach",
-          f.max_throughput ? number(*f.max_throughput) : "a limit", f.sigma * 100.0);
-    case scaling_regime::linear:
-      break;
-  }
-  return "linear: throughput grows with N, no limit measurable in this range";
-}
-
 }  // namespace
 
 int command_fit(const fit_command& c) {

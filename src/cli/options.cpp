@@ -24,6 +24,8 @@ constexpr const char* kExamples = R"(Examples:
   parlab run -w cpu -e threads --fault throw --fault-task 3
   parlab run -w cpu -e threads,process-pool --fault segv --fault-task 3   who survives a crash
   parlab report result.json --svg timeline.svg     draw a saved result
+  parlab sweep -w cpu -e threads,processes,gil-threads   how it scales with W, and which W to use
+  parlab fit load-test.csv                 the scaling laws fitted to your own measurements
   parlab list
   parlab example --list                    the catalog: one small program per idea
   parlab example race_condition            run one; it ends with 'verdict: holds' or not
@@ -44,6 +46,37 @@ void add_outputs(CLI::App* app, output_options& o, bool results) {
   app->add_option("--trace", o.trace,
                   "Write a Chrome trace (open in ui.perfetto.dev) to PATH or -");
   app->add_option("--svg", o.svg, "Write the timelines as an SVG image to PATH or -");
+}
+
+// The options that say what to run, shared by run and sweep (not W: run takes a count, sweep a
+// list).
+void add_workload_options(CLI::App* app, run_command& r) {
+  app->add_option("-w,--workload", r.workload,
+                  "Workload: cpu, io, http, file, mem or mixed (see 'parlab list')")
+      ->capture_default_str();
+  app->add_option("-e,--executor", r.executors,
+                  "Execution models, comma-separated (see 'parlab list'; default: threads,"
+                  "thread-pool,processes,gil-threads)");
+  app->add_option("-t,--tasks", r.tasks, "Number of tasks (default: the workload's)");
+  app->add_option("-s,--size", r.size, "Size of each task (meaning and range: 'parlab list')");
+  app->add_option("-r,--repeat", r.repeat, "Measured runs per model, after one warm-up (3)");
+  app->add_option("--seed", r.seed, "Seed of the workload generator (42)");
+  app->add_flag("--no-baseline", r.no_baseline, "Skip the sequential baseline");
+  app->add_option("--switch-interval", r.switch_interval_ms,
+                  "gil-threads: milliseconds a waiter waits before forcing a hand-off (5)");
+  app->add_option("--pin-cores", r.pin_cores,
+                  "Run on these CPUs only, children included (e.g. 0, 0,1, 0-3)");
+  app->add_option("--cpu-fraction", r.cpu_fraction,
+                  "mixed: share of each task's time spent computing, 0..1 (0.5)");
+  app->add_option("--http-latency", r.http_latency_ms,
+                  "http: milliseconds the loopback server waits before each response (20)");
+  app->add_option("--http-bandwidth", r.http_bandwidth_mib,
+                  "http: MiB/s per connection the server sends at, 0: unlimited (8)");
+  app->add_option(
+      "--fault", r.fault,
+      "Inject a fault into one task: throw, abort, segv or exit (abort, segv and exit kill "
+      "the process: under a thread model the whole run dies, in a supervised child)");
+  app->add_option("--fault-task", r.fault_task, "Which task gets the fault (0)");
 }
 
 }  // namespace
@@ -113,37 +146,12 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
 
   run_command& r = out.run;
   auto* run = app.add_subcommand("run", "Run a workload under one or more execution models");
-  run->add_option("-w,--workload", r.workload,
-                  "Workload: cpu, io, http, file, mem or mixed (see 'parlab list')")
-      ->capture_default_str();
-  run->add_option("-e,--executor", r.executors,
-                  "Execution models, comma-separated (see 'parlab list'; default: threads,"
-                  "thread-pool,processes,gil-threads)");
+  add_workload_options(run, r);
   run->add_option("-j,--workers", r.workers, "W: tasks at once (default: number of cores)");
-  run->add_option("-t,--tasks", r.tasks, "Number of tasks (default: the workload's)");
-  run->add_option("-s,--size", r.size, "Size of each task (meaning and range: 'parlab list')");
-  run->add_option("-r,--repeat", r.repeat, "Measured runs per model, after one warm-up (3)");
-  run->add_option("--seed", r.seed, "Seed of the workload generator (42)");
-  run->add_flag("--no-baseline", r.no_baseline, "Skip the sequential baseline");
-  run->add_option("--switch-interval", r.switch_interval_ms,
-                  "gil-threads: milliseconds a waiter waits before forcing a hand-off (5)");
-  run->add_option("--pin-cores", r.pin_cores,
-                  "Run on these CPUs only, children included (e.g. 0, 0,1, 0-3)");
   add_outputs(run, r.outputs, true);
   run->add_flag("--records", r.records, "Include every task's record in the JSON");
   run->add_flag("--timeline", r.outputs.timeline, "Print each run's timeline in the terminal");
   run->add_option("--report", r.outputs.report, "Write a self-contained HTML report to PATH or -");
-  run->add_option("--cpu-fraction", r.cpu_fraction,
-                  "mixed: share of each task's time spent computing, 0..1 (0.5)");
-  run->add_option("--http-latency", r.http_latency_ms,
-                  "http: milliseconds the loopback server waits before each response (20)");
-  run->add_option("--http-bandwidth", r.http_bandwidth_mib,
-                  "http: MiB/s per connection the server sends at, 0: unlimited (8)");
-  run->add_option(
-      "--fault", r.fault,
-      "Inject a fault into one task: throw, abort, segv or exit (abort, segv and exit kill "
-      "the process: under a thread model the whole run dies, in a supervised child)");
-  run->add_option("--fault-task", r.fault_task, "Which task gets the fault (0)");
   run->add_flag("--python", r.python,
                 "Also run the same cpu or io tasks in CPython (threading, multiprocessing, "
                 "asyncio) when python3 is on PATH");
@@ -203,6 +211,30 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   parlab fit load-test.csv                       sigma, kappa, lambda, peak, regime, advice
   parlab fit load-test.csv 10 50 100             ... and the throughput predicted at those N)");
 
+  sweep_command& w = out.sweep;
+  auto* sweep = app.add_subcommand(
+      "sweep", "How a workload scales: W from 1 up, per model speedups, fitted laws, the W to use");
+  add_workload_options(sweep, w.run);
+  sweep->add_option("-j,--workers", w.workers,
+                    "W to measure: a list (1,2,4,8) or a range (1..6); default: 1 up to twice "
+                    "the cores, at least 6 points");
+  sweep->add_flag("--weak", w.weak,
+                  "Weak scaling (Gustafson): W times the tasks at W, so time should stay flat");
+  sweep->add_option("--json", w.run.outputs.json,
+                    "Write the sweep (schema parlab.sweep/1) to PATH or -");
+  sweep->add_option("--csv", w.run.outputs.csv, "Write one CSV line per model and W to PATH or -");
+  sweep->add_option("--svg", w.run.outputs.svg,
+                    "Write the plots (throughput, efficiency, Karp-Flatt) as SVG to PATH or -");
+  sweep->add_option("--report", w.run.outputs.report,
+                    "Write a self-contained HTML page to PATH or -");
+  sweep->footer(R"(Examples:
+  parlab sweep -w cpu -e threads,processes,gil-threads      W = 1..6 on 2 cores
+  parlab sweep -w io -e threads,async -j 1,2,4,8,16,32 --tasks 64
+  parlab sweep -w cpu -e thread-pool --weak --report sweep.html
+
+Ctrl-C keeps the points measured so far: they are printed, fitted when there are enough, and
+written to the files asked for (the JSON says "interrupted": true); exit 130.)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& err) {
@@ -222,6 +254,7 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   if (*overhead) out.which = command::overhead;
   if (*report) out.which = command::report;
   if (*fit) out.which = command::fit;
+  if (*sweep) out.which = command::sweep;
   if (*example) {
     out.which = command::example;
     e.args = example->remaining();

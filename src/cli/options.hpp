@@ -40,6 +40,13 @@ struct run_command {
   output_options outputs;
 };
 
+/// `parlab sweep`: run's workload options (run.workers unused), W as a list, weak scaling.
+struct sweep_command {
+  run_command run;
+  std::optional<std::string> workers;  // "1,2,4" or "1..6"; nullopt: default_sweep_workers
+  bool weak = false;
+};
+
 struct demo_command {
   std::optional<std::string> repeat;
   std::optional<std::string> pin_cores;
@@ -71,13 +78,23 @@ struct example_command {
 
 /// One parsed command line.
 struct command_line {
-  enum class command { run, list, demo, overhead, report, example, fit } which = command::demo;
+  enum class command {
+    run,
+    list,
+    demo,
+    overhead,
+    report,
+    example,
+    fit,
+    sweep
+  } which = command::demo;
   run_command run;
   demo_command demo;
   overhead_command overhead;
   report_command report;
   example_command example;
   fit_command fit;
+  sweep_command sweep;
 };
 
 /// Parses argv. Returns the exit code when parsing already answered (--help, --version, a

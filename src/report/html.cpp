@@ -93,6 +93,18 @@ std::string summary_table(const std::vector<measured_run>& runs) {
 
 }  // namespace
 
+namespace detail {
+std::string html_machine_table(const machine_info& machine) {
+  const std::string affinity = fmt::format("{}", fmt::join(machine.affinity, ","));
+  return fmt::format(
+      "<h2>Machine</h2>\n<table class=\"machine\"><tr><th>CPU</th><td>{}</td></tr>"
+      "<tr><th>usable cores</th><td>{} (CPUs {}; {} online)</td></tr><tr><th>kernel</th>"
+      "<td>{}</td></tr><tr><th>host</th><td>{}</td></tr></table>\n",
+      xml_escape(machine.cpu_model), machine.cores, affinity, machine.online_cpus,
+      xml_escape(machine.kernel), xml_escape(machine.hostname));
+}
+}  // namespace detail
+
 std::string to_html_report(const machine_info& machine, const std::vector<measured_run>& runs,
                            const std::vector<std::string>& conclusions) {
   std::string out = fmt::format(
@@ -102,13 +114,7 @@ std::string to_html_report(const machine_info& machine, const std::vector<measur
       "<h1>parlab report</h1>\n<p>What ran when, measured on this machine by parlab {}: each "
       "timeline below is drawn from the events recorded during the run it describes.</p>\n",
       xml_escape(machine.hostname), kStyle, PARLAB_VERSION);
-  const std::string affinity = fmt::format("{}", fmt::join(machine.affinity, ","));
-  out += fmt::format(
-      "<h2>Machine</h2>\n<table class=\"machine\"><tr><th>CPU</th><td>{}</td></tr>"
-      "<tr><th>usable cores</th><td>{} (CPUs {}; {} online)</td></tr><tr><th>kernel</th>"
-      "<td>{}</td></tr><tr><th>host</th><td>{}</td></tr></table>\n",
-      xml_escape(machine.cpu_model), machine.cores, affinity, machine.online_cpus,
-      xml_escape(machine.kernel), xml_escape(machine.hostname));
+  out += detail::html_machine_table(machine);
   out += "<h2>Summary</h2>\n" + summary_table(runs);
   if (!conclusions.empty()) {
     out += "<h2>Conclusions</h2>\n<ul class=\"conclusions\">\n";

@@ -30,7 +30,10 @@ json failure_kinds(const std::vector<task_failure>& failures) {
   return out;
 }
 
-json run_to_json(const measured_run& r) {
+}  // namespace
+
+namespace detail {
+nlohmann::ordered_json run_to_json(const measured_run& r) {
   json j = {
       {"workload", r.workload},
       {"executor", r.executor},
@@ -126,9 +129,6 @@ json run_to_json(const measured_run& r) {
   return j;
 }
 
-}  // namespace
-
-namespace detail {
 nlohmann::ordered_json machine_to_json(const machine_info& machine) {
   return {{"cores", machine.cores},       {"online_cpus", machine.online_cpus},
           {"affinity", machine.affinity}, {"cpu_model", machine.cpu_model},
@@ -139,7 +139,7 @@ nlohmann::ordered_json machine_to_json(const machine_info& machine) {
 std::string to_json(const machine_info& machine, const std::vector<measured_run>& runs, int indent,
                     bool interrupted) {
   json runs_json = json::array();
-  for (const auto& r : runs) runs_json.push_back(run_to_json(r));
+  for (const auto& r : runs) runs_json.push_back(detail::run_to_json(r));
   const json doc = {
       {"schema", result_schema},
       {"parlab_version", PARLAB_VERSION},

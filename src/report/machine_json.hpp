@@ -1,6 +1,7 @@
 #pragma once
-// Internal: the "machine" object every parlab JSON document carries.
+// Internal: the objects parlab's JSON documents share: the machine, and one measured run.
 
+#include <parlab/experiment.hpp>
 #include <parlab/machine.hpp>
 
 #include <nlohmann/json.hpp>
@@ -9,5 +10,9 @@ namespace parlab::detail {
 
 /// {"cores", "online_cpus", "affinity", "cpu_model", "kernel", "hostname"}.
 [[nodiscard]] nlohmann::ordered_json machine_to_json(const machine_info& machine);
+
+/// One measured run as parlab.result/1 writes it (docs/json-schema.md), records and events
+/// included when the run kept them.
+[[nodiscard]] nlohmann::ordered_json run_to_json(const measured_run& run);
 
 }  // namespace parlab::detail

@@ -2,6 +2,7 @@
 // Internal: pieces of the SVG timeline the HTML report reuses.
 
 #include <parlab/experiment.hpp>
+#include <parlab/machine.hpp>
 
 #include <string>
 #include <string_view>
@@ -16,6 +17,9 @@ namespace parlab::detail {
 
 /// One run's timeline as an <svg> element with ids prefixed by `id`, placed at `y` when nested.
 [[nodiscard]] std::string svg_run(const measured_run& run, const std::string& id, double y);
+
+/// The "Machine" heading and table of an HTML page.
+[[nodiscard]] std::string html_machine_table(const machine_info& machine);
 
 /// The legend (what each mark means), as a <g> element at `y`.
 [[nodiscard]] std::string svg_legend(double y);
