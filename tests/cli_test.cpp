@@ -878,10 +878,10 @@ TEST_F(Cli, SweepRefusesBadWorkerListsAndModelsInOneLine) {
 TEST_F(Cli, AnInterruptedSweepKeepsItsPointsAndLeavesNoProcess) {
   const auto json = dir_ / "s.json";
   // The baseline and threads at W = 1 finish first; the signal lands once processes has a child.
-  const pid_t pid = launch_in_own_group({"sweep", "-w", "io", "-s", "5", "-t", "4", "-r", "10",
-                                         "-e", "threads,processes", "-j", "1..4", "--json",
-                                         json.string()},
-                                        dir_ / "out", dir_ / "err");
+  const pid_t pid =
+      launch_in_own_group({"sweep", "-w", "io", "-s", "5", "-t", "4", "-r", "10", "-e",
+                           "threads,processes", "-j", "1..4", "--json", json.string()},
+                          dir_ / "out", dir_ / "err");
   ASSERT_TRUE(wait_for_children(pid, 1)) << slurp(dir_ / "err");
   ASSERT_EQ(::kill(pid, SIGINT), 0);
   int status = 0;

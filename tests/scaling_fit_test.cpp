@@ -113,6 +113,13 @@ TEST(AmdahlFit, RecoversTheSerialFractionAndKarpFlattAgrees) {
     const double speedup = pts[1].throughput / pts[0].throughput;
     EXPECT_NEAR(*karp_flatt(speedup, 2.0), s, 1e-9);
   }
+  // Two points fix the curve: sigma is Karp-Flatt's value, with no standard error.
+  const std::vector<scaling_point> two = {{1, 10.0}, {2, 10.0 * 2 / 1.3}};
+  const usl_fit exact = fit_amdahl(two);
+  EXPECT_NEAR(exact.sigma, 0.3, 1e-6);
+  EXPECT_EQ(exact.sigma_error, 0.0);
+  EXPECT_THROW((void)fit_amdahl(std::vector<scaling_point>{{2, 10.0}, {2, 11.0}}),
+               std::invalid_argument);
   EXPECT_FALSE(karp_flatt(1.5, 1.0).has_value());
   EXPECT_FALSE(karp_flatt(0.0, 4.0).has_value());
 }

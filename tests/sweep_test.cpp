@@ -131,6 +131,24 @@ TEST(Sweep, NoisyFailedAndOversizedPointsAreWarnedAboutAndFailedOnesLeftOut) {
   EXPECT_TRUE(mentions(f.models[0].warnings, "W = 4 exceeds the 2 tasks"));
 }
 
+TEST(Sweep, TwoWorkerCountsGiveAnAmdahlFitWithAnErrorFromTheRuns) {
+  // On 2 cores only W = 1 and 2 say anything about computing work: Amdahl's serial fraction
+  // from their medians (T(2) = (s + (1 - s) / 2) T(1): s = 0.3 gives 0.65 s of the 1 s), its
+  // error from the runs; a slow outlier moves the median, not the answer.
+  const std::vector<measured_run> rows = {row("thread-pool", 1, {1.0, 1.01, 0.99}, 2),
+                                          row("thread-pool", 2, {0.65, 0.80, 0.645}, 2)};
+  const sweep_result r = analyse_sweep(spec_of({"thread-pool"}, {1, 2}), rows, 2);
+  const sweep_model& m = r.models[0];
+  ASSERT_TRUE(m.amdahl) << m.amdahl_refused;
+  EXPECT_EQ(m.amdahl->points, 2U);
+  EXPECT_NEAR(m.amdahl->sigma, 0.3, 1e-6);
+  EXPECT_GT(m.amdahl->sigma_error, 0.0);
+  EXPECT_LT(m.amdahl->sigma_error, 0.3);
+  EXPECT_NEAR(*m.points[1].karp_flatt, 0.3, 1e-9);
+  EXPECT_FALSE(m.usl);
+  EXPECT_NE(m.usl_refused.find("at least 4 points (got 2)"), std::string::npos) << m.usl_refused;
+}
+
 TEST(Sweep, TwoModelsWithinNoiseAreSaidToBeSo) {
   const std::vector<measured_run> rows = {
       row("threads", 1, {0.40, 0.40, 0.40}), row("processes", 1, {0.41, 0.40, 0.41}),
@@ -148,6 +166,7 @@ TEST(Sweep, AnInterruptedSweepShowsWhatItHas) {
   EXPECT_EQ(r.models[0].points.size(), 1U);
   EXPECT_FALSE(r.models[0].usl);
   EXPECT_NE(r.models[0].usl_refused.find("at least 4 points"), std::string::npos);
+  EXPECT_FALSE(r.models[0].amdahl);
   EXPECT_TRUE(r.models[1].points.empty());
   EXPECT_NE(r.models[1].reason.find("not measured"), std::string::npos);
   EXPECT_NE(r.findings.front().find("interrupted"), std::string::npos);

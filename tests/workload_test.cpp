@@ -82,6 +82,59 @@ TEST(Workloads, MemTasksStreamTheSameResultUnderEveryModel) {
   }
 }
 
+TEST(Workloads, AmdahlTasksSplitTheirComputeIntoSerialAndParallelRounds) {
+  workload_spec spec;
+  spec.name = "amdahl";
+  spec.tasks = 3;
+  spec.size = 1001;
+  spec.serial_fraction = 0.3;
+  const auto tasks = make_workload(spec);
+  ASSERT_EQ(tasks[0].steps()->size(), 8U);  // four rounds of serial then parallel
+  std::uint64_t serial = 0, parallel = 0;
+  for (const auto& st : *tasks[0].steps()) {
+    ASSERT_TRUE(st.kind == step_kind::serial || st.kind == step_kind::parallel);
+    (st.kind == step_kind::serial ? serial : parallel) += st.amount;
+  }
+  EXPECT_EQ(serial, 300U);  // round(0.3 x 1001)
+  EXPECT_EQ(parallel, 701U);
+  EXPECT_EQ(workload_parameters(spec).at(0).first, "serial_fraction");
+  spec.serial_fraction = 0.0;
+  const auto parallel_only = make_workload(spec);
+  for (const auto& st : *parallel_only[0].steps()) EXPECT_EQ(st.kind, step_kind::parallel);
+  spec.serial_fraction = 1.0;
+  const auto serial_only = make_workload(spec);
+  for (const auto& st : *serial_only[0].steps()) EXPECT_EQ(st.kind, step_kind::serial);
+  spec.serial_fraction = -0.1;
+  EXPECT_THROW((void)make_workload(spec), std::invalid_argument);
+}
+
+TEST(Workloads, AmdahlTasksGiveTheSameResultUnderEveryModelProcessesIncluded) {
+  // The serial section is one lock shared by threads and forked processes alike; the results
+  // are the primes counted, whoever ran them.
+  workload_spec spec;
+  spec.name = "amdahl";
+  spec.tasks = 4;
+  spec.size = 64;
+  spec.serial_fraction = 0.5;
+  const auto tasks = make_workload(spec);
+  const auto expected = make_executor("sequential")->run(tasks, {});
+  for (const char* model :
+       {"threads", "thread-pool", "processes", "process-pool", "gil-threads", "async"}) {
+    run_options options;
+    options.workers = 3;
+    const auto r = make_executor(model)->run(tasks, options);
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      ASSERT_TRUE(r.records[i].ok) << model << ": " << r.records[i].message;
+      EXPECT_EQ(r.records[i].result, expected.records[i].result) << model << " " << i;
+    }
+  }
+  workload_spec cpu = spec;
+  cpu.name = "cpu";
+  EXPECT_NE(make_executor("sequential")->run(make_workload(cpu), {}).records[0].result,
+            expected.records[0].result)
+      << "the checksum folds each step: the same units in other steps give another result";
+}
+
 /// Entries named parlab-file-* in the temporary directory.
 std::size_t file_workload_dirs() {
   std::size_t n = 0;
@@ -156,7 +209,8 @@ TEST(Workloads, DefaultsComeFromTheRegistry) {
     EXPECT_GE(w.max_size, w.default_size) << w.name;
     EXPECT_GT(w.default_tasks, 0U) << w.name;
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"cpu", "io", "http", "file", "mem", "mixed"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"cpu", "io", "http", "file", "mem", "mixed", "amdahl"}));
 }
 
 TEST(Workloads, UnknownNameNamesTheAllowedOnes) {

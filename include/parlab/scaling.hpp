@@ -70,8 +70,10 @@ struct usl_fit {
 /// fewer than 3 distinct N, an N below 1, a throughput that is not a positive finite number.
 [[nodiscard]] usl_fit fit_usl(std::span<const scaling_point> points);
 
-/// Amdahl's law: the same fit with kappa fixed at 0 (sigma is the serial fraction). Needs 3
-/// points and 2 distinct N; the same refusals otherwise.
+/// Amdahl's law: the same fit with kappa fixed at 0 (sigma is the serial fraction). Needs 2
+/// points at 2 distinct N (two points fix the curve: no standard error, and sigma is the
+/// Karp-Flatt value of the larger N against the smaller when that is 1); the same refusals
+/// otherwise.
 [[nodiscard]] usl_fit fit_amdahl(std::span<const scaling_point> points);
 
 /// Karp-Flatt: the serial fraction the speedup S at N implies. nullopt at N <= 1 or S <= 0.

@@ -26,9 +26,13 @@ enum class step_kind {
              ///< (the http workload's handler; it waits)
   touch,     ///< stream memory: a STREAM triad over three arrays of `amount` bytes in all (the
              ///< mem workload's handler; it computes)
+  serial,    ///< compute `amount` units alone: no other serial or parallel step of any task runs
+             ///< meanwhile, in any process (the amdahl workload's handler)
+  parallel,  ///< compute `amount` units beside the others, stepping aside (every few units)
+             ///< while a serial step runs (the amdahl workload's handler)
 };
 
-/// "compute", "wait", "download", "touch".
+/// "compute", "wait", "download", "touch", "serial", "parallel".
 [[nodiscard]] std::string_view to_string(step_kind kind) noexcept;
 
 /// One step of a built-in task.

@@ -45,6 +45,8 @@ struct workload_spec {
   http_server_options http;
   /// mixed only: the share of each task's time spent computing, in [0, 1].
   double cpu_fraction = 0.5;
+  /// amdahl only: the share of each task's compute that runs alone (serial), in [0, 1].
+  double serial_fraction = 0.3;
 };
 
 /// A registry entry: what `parlab list` prints and how to generate the tasks.

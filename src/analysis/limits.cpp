@@ -69,6 +69,10 @@ void check_spec(const experiment_spec& spec) {
         fmt::format("0 (unlimited) or in [{}, {}] bytes per second", min_bandwidth, max_bandwidth),
         std::to_string(bandwidth));
   }
+  if (!(spec.workload.serial_fraction >= 0.0 && spec.workload.serial_fraction <= 1.0)) {
+    out_of_range("the serial fraction", "in [0, 1]",
+                 fmt::format("{}", spec.workload.serial_fraction));
+  }
   if (!(spec.workload.cpu_fraction >= 0.0 && spec.workload.cpu_fraction <= 1.0)) {
     out_of_range("the cpu fraction", "in [0, 1]", fmt::format("{}", spec.workload.cpu_fraction));
   }

@@ -286,7 +286,7 @@ usl_fit fit_usl(std::span<const scaling_point> points) {
 }
 
 usl_fit fit_amdahl(std::span<const scaling_point> points) {
-  check_points(points, 3, 2, "Amdahl");
+  check_points(points, 2, 2, "Amdahl");
   return fit(points, false);
 }
 

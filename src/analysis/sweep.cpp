@@ -11,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <random>
 #include <set>
 #include <stdexcept>
 
@@ -66,13 +67,64 @@ sweep_point make_point(const measured_run& r) {
   return p;
 }
 
-void fit_model(sweep_model& m) {
-  std::vector<scaling_point> points;
-  for (const auto& p : m.points) {
+std::vector<scaling_point> median_points(const std::vector<sweep_point>& points) {
+  std::vector<scaling_point> out;
+  for (const auto& p : points) {
     if (!failed(p.run) && p.throughput > 0) {
-      points.push_back({static_cast<double>(p.workers), p.throughput});
+      out.push_back({static_cast<double>(p.workers), p.throughput});
     }
   }
+  return out;
+}
+
+// The standard error of the Amdahl fraction from the runs themselves: the fit repeated on
+// medians of resampled runs (a bootstrap, 200 rounds, a fixed seed so a result reads the same
+// twice). Needed where the points fix the curve (W = 1 and 2 only), better than the residuals'
+// where runs are few. nullopt when no W had two runs.
+std::optional<double> bootstrap_sigma_error(const std::vector<sweep_point>& points) {
+  std::vector<const sweep_point*> usable;
+  bool repeated = false;
+  for (const auto& p : points) {
+    if (failed(p.run) || p.run.wall_samples.empty()) continue;
+    usable.push_back(&p);
+    repeated = repeated || p.run.wall_samples.size() > 1;
+  }
+  if (!repeated || usable.size() < 2) return std::nullopt;
+  std::mt19937_64 random(0x5eed);
+  std::vector<double> sigmas;
+  std::vector<scaling_point> resampled;
+  std::vector<double> walls;
+  for (int round = 0; round < 200; ++round) {
+    resampled.clear();
+    for (const sweep_point* p : usable) {
+      const auto& samples = p->run.wall_samples;
+      std::uniform_int_distribution<std::size_t> pick(0, samples.size() - 1);
+      walls.clear();
+      for (std::size_t i = 0; i < samples.size(); ++i) walls.push_back(samples[pick(random)]);
+      const double wall = median(walls);
+      if (wall > 0) {
+        resampled.push_back(
+            {static_cast<double>(p->workers), static_cast<double>(p->run.tasks) / wall});
+      }
+    }
+    try {
+      sigmas.push_back(fit_amdahl(resampled).sigma);
+    } catch (const std::invalid_argument&) {
+    }
+  }
+  if (sigmas.size() < 2) return std::nullopt;
+  double mean = 0.0;
+  for (double v : sigmas) mean += v;
+  mean /= static_cast<double>(sigmas.size());
+  double ss = 0.0;
+  for (double v : sigmas) ss += (v - mean) * (v - mean);
+  return std::sqrt(ss / static_cast<double>(sigmas.size() - 1));
+}
+
+// The laws fitted to each W's median throughput (the median resists the slow outliers a shared
+// machine adds; a mean-based fit would read them as a larger serial share).
+void fit_model(sweep_model& m) {
+  const std::vector<scaling_point> points = median_points(m.points);
   try {
     m.usl = fit_usl(points);
   } catch (const std::invalid_argument& e) {
@@ -80,6 +132,7 @@ void fit_model(sweep_model& m) {
   }
   try {
     m.amdahl = fit_amdahl(points);
+    if (const auto error = bootstrap_sigma_error(m.points)) m.amdahl->sigma_error = *error;
   } catch (const std::invalid_argument& e) {
     m.amdahl_refused = e.what();
   }

@@ -52,7 +52,7 @@ void add_outputs(CLI::App* app, output_options& o, bool results) {
 // list).
 void add_workload_options(CLI::App* app, run_command& r) {
   app->add_option("-w,--workload", r.workload,
-                  "Workload: cpu, io, http, file, mem or mixed (see 'parlab list')")
+                  "Workload: cpu, io, http, file, mem, mixed or amdahl (see 'parlab list')")
       ->capture_default_str();
   app->add_option("-e,--executor", r.executors,
                   "Execution models, comma-separated (see 'parlab list'; default: threads,"
@@ -68,6 +68,8 @@ void add_workload_options(CLI::App* app, run_command& r) {
                   "Run on these CPUs only, children included (e.g. 0, 0,1, 0-3)");
   app->add_option("--cpu-fraction", r.cpu_fraction,
                   "mixed: share of each task's time spent computing, 0..1 (0.5)");
+  app->add_option("--serial-fraction", r.serial_fraction,
+                  "amdahl: share of each task's compute that runs alone, 0..1 (0.3)");
   app->add_option("--http-latency", r.http_latency_ms,
                   "http: milliseconds the loopback server waits before each response (20)");
   app->add_option("--http-bandwidth", r.http_bandwidth_mib,

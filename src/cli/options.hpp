@@ -34,7 +34,8 @@ struct run_command {
   std::optional<std::string> pin_cores;
   bool no_baseline = false;
   bool records = false;
-  std::optional<std::string> switch_interval_ms, http_latency_ms, http_bandwidth_mib, cpu_fraction;
+  std::optional<std::string> switch_interval_ms, http_latency_ms, http_bandwidth_mib, cpu_fraction,
+      serial_fraction;
   std::optional<std::string> fault, fault_task;
   bool python = false;
   output_options outputs;

@@ -53,6 +53,9 @@ experiment_spec run_spec(const run_command& o) {
     spec.workload.http.bandwidth_bytes_per_second =
         static_cast<std::uint64_t>(mib * 1024.0 * 1024.0);
   }
+  if (o.serial_fraction) {
+    spec.workload.serial_fraction = parse_number(*o.serial_fraction, "--serial-fraction", 0.0, 1.0);
+  }
   if (o.cpu_fraction) {
     spec.workload.cpu_fraction = parse_number(*o.cpu_fraction, "--cpu-fraction", 0.0, 1.0);
   }

@@ -145,9 +145,13 @@ std::string_view to_string(step_kind kind) noexcept {
     case step_kind::download:
       return "download";
     case step_kind::touch:
+      return "touch";
+    case step_kind::serial:
+      return "serial";
+    case step_kind::parallel:
       break;
   }
-  return "touch";
+  return "parallel";
 }
 
 void register_step_handler(step_kind kind, step_handler handler, bool waits) {

@@ -257,11 +257,12 @@ class async_executor final : public executor {
   static bool advance(run_state& st, slot& s) {
     const task& t = st.tasks[s.task];
     const std::vector<step>& steps = *t.steps();
-    // The thread's CPU clock is a system call here (~1.3 us): read it only when a compute or
-    // touch step is about to run, not around every wait a slot starts.
-    const bool computes =
-        s.program.next < steps.size() && (steps[s.program.next].kind == step_kind::compute ||
-                                          steps[s.program.next].kind == step_kind::touch);
+    // The thread's CPU clock is a system call here (~1.3 us): read it only when a step that
+    // computes (compute, touch, serial, parallel) is about to run, not around every wait a slot
+    // starts.
+    const bool computes = s.program.next < steps.size() &&
+                          steps[s.program.next].kind != step_kind::wait &&
+                          steps[s.program.next].kind != step_kind::download;
     const std::int64_t before = computes ? thread_cpu_ns() : 0;
     const bool done = run_steps(steps, t.seed, *s.ctx, s.program, s.waits);
     if (computes) s.cpu_ns += thread_cpu_ns() - before;

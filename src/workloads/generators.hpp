@@ -12,6 +12,9 @@ namespace parlab::detail {
 /// interpreter's table. Idempotent.
 void install_touch_step();
 void install_download_step();
+/// The serial and parallel steps of the amdahl workload (amdahl.cpp); creates its lock, shared
+/// with the processes forked after. Idempotent.
+void install_amdahl_steps();
 
 /// Makes task `id` fail the way `mode` says (throws, aborts, segfaults or exits the process).
 void inject_fault(fault_mode mode, std::size_t id);
@@ -31,6 +34,8 @@ void inject_fault(fault_mode mode, std::size_t id);
                                                std::uint64_t seed);
 [[nodiscard]] std::vector<task> make_mixed_tasks(std::size_t tasks, std::uint64_t size,
                                                  std::uint64_t seed, double cpu_fraction);
+[[nodiscard]] std::vector<task> make_amdahl_tasks(std::size_t tasks, std::uint64_t size,
+                                                  std::uint64_t seed, double serial_fraction);
 [[nodiscard]] std::vector<task> make_file_tasks(std::size_t tasks, std::uint64_t size,
                                                 std::uint64_t seed);
 [[nodiscard]] std::vector<task> make_http_tasks(std::size_t tasks, std::uint64_t size,

@@ -23,6 +23,7 @@ detail::named_registry<workload_info>& the_registry() {
   static const bool steps_installed = [] {
     detail::install_touch_step();
     detail::install_download_step();
+    detail::install_amdahl_steps();
     return true;
   }();
   (void)steps_installed;
@@ -65,6 +66,13 @@ detail::named_registry<workload_info>& the_registry() {
                                            std::to_string(s.cpu_fraction) + ")");
              }
              return detail::make_mixed_tasks(s.tasks, size, s.seed, s.cpu_fraction);
+           }},
+          {"amdahl",
+           "known serial share: --serial-fraction of each task's compute runs alone (a global "
+           "lock), the rest beside the others (16 rounds)",
+           "compute units per task", 8000, 8, 100'000'000,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_amdahl_tasks(s.tasks, size, s.seed, s.serial_fraction);
            }},
       });
   return registry;
@@ -114,6 +122,7 @@ bool kills_process(fault_mode mode) noexcept {
 
 std::vector<std::pair<std::string, double>> workload_parameters(const workload_spec& spec) {
   if (spec.name == "mixed") return {{"cpu_fraction", spec.cpu_fraction}};
+  if (spec.name == "amdahl") return {{"serial_fraction", spec.serial_fraction}};
   if (spec.name != "http") return {};
   return {
       {"latency_ms", static_cast<double>(spec.http.latency.count())},
