@@ -899,3 +899,51 @@ TEST_F(Cli, AnInterruptedSweepKeepsItsPointsAndLeavesNoProcess) {
   EXPECT_LT(doc["models"][1]["points"].size(), 4U);
   EXPECT_NE(slurp(dir_ / "out").find("interrupted: only the"), std::string::npos);
 }
+
+TEST_F(Cli, AdviseAnswersWithEvidenceAndWritesItsDocument) {
+  const auto o = parlab("advise -w io -t 8 -s 2 -r 1 -e threads,async,processes --json -");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.err.find("Answer: use "), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("measured here, in this invocation"), std::string::npos) << o.err;
+  const auto doc = nlohmann::json::parse(o.out);
+  EXPECT_EQ(doc["schema"], "parlab.advice/1");
+  EXPECT_FALSE(doc["interrupted"].get<bool>());
+  EXPECT_TRUE(doc["waits"].get<bool>());
+  EXPECT_EQ(doc["ranked"].size(), 3U);
+  EXPECT_EQ(doc["sweep"]["baseline"]["executor"], "sequential");
+  EXPECT_EQ(doc["sweep"]["workers"], nlohmann::json::parse("[2,4,8]"));
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"advise --budget 0", "--budget"},         {"advise --budget abc", "--budget"},
+      {"advise -e sequential", "baseline"},      {"advise -e nonesuch", "nonesuch"},
+      {"advise --no-baseline", "--no-baseline"}, {"advise -w nonesuch", "nonesuch"},
+  };
+  for (const auto& [command, mention] : bad) {
+    const auto r = parlab(command);
+    EXPECT_EQ(r.code, 2) << command << "\n" << r.err;
+    EXPECT_EQ(lines(r.err), 1U) << command << "\n" << r.err;
+    EXPECT_NE(r.err.find(mention), std::string::npos) << command << "\n" << r.err;
+  }
+}
+
+TEST_F(Cli, AnInterruptedAdviseKeepsWhatItMeasuredAndLeavesNoProcess) {
+  const auto json = dir_ / "a.json";
+  // The baseline and threads at W = 2 finish first; the signal lands once processes has a child.
+  const pid_t pid = launch_in_own_group({"advise", "-w", "io", "-s", "5", "-t", "8", "-r", "10",
+                                         "-e", "threads,processes", "--json", json.string()},
+                                        dir_ / "out", dir_ / "err");
+  ASSERT_TRUE(wait_for_children(pid, 1)) << slurp(dir_ / "err");
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string err = slurp(dir_ / "err");
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << err;
+  EXPECT_TRUE(group_is_empty(pid)) << "a process of the advice outlived it";
+  EXPECT_NE(err.find("measured so far kept"), std::string::npos) << err;
+  const auto doc = nlohmann::json::parse(slurp(json));
+  EXPECT_TRUE(doc["interrupted"].get<bool>());
+  EXPECT_EQ(doc["sweep"]["baseline"]["executor"], "sequential");
+  EXPECT_GE(doc["ranked"].size(), 1U);
+  EXPECT_NE(slurp(dir_ / "out").find("interrupted: only the"), std::string::npos);
+}

@@ -2,6 +2,7 @@
 // the W recommended and why, warnings, the comparison of models, partial sweeps, the worker
 // lists, and what the documents carry.
 
+#include <parlab/advise.hpp>
 #include <parlab/limits.hpp>
 #include <parlab/sweep.hpp>
 
@@ -283,6 +284,120 @@ TEST(Sweep, SpecsThatCannotBeSweptAreRefused) {
   refuses(weak, "tasks");
   EXPECT_EQ(sweep_tasks(weak, 2), 2 * limits::max_tasks);
   EXPECT_NO_THROW(check_sweep_spec(spec_of({"threads", "gil-threads"}, {1, 2, 3})));
+}
+
+namespace advice_rows {
+
+measured_run at(const std::string& executor, std::size_t workers, double wall,
+                std::size_t tasks = 8) {
+  return row(executor, workers, {wall, wall * 1.01, wall * 0.99}, tasks);
+}
+
+measured_run sequential(double wall, double cpu_share, std::size_t tasks = 8) {
+  measured_run r = at("sequential", 1, wall, tasks);
+  r.is_baseline = true;
+  r.cpu_utilisation = cpu_share;
+  return r;
+}
+
+}  // namespace advice_rows
+
+TEST(Advice, ComputingWorkTiesTheParallelModelsAndExplainsTheOthers) {
+  using namespace advice_rows;
+  const std::vector<measured_run> rows = {
+      sequential(0.40, 0.99),    at("threads", 2, 0.204),    at("processes", 2, 0.206),
+      at("async", 2, 0.40),      at("gil-threads", 2, 0.41), at("threads", 4, 0.205),
+      at("processes", 4, 0.207), at("async", 4, 0.40),       at("gil-threads", 4, 0.41)};
+  advise_options o;
+  o.label = "cpu";
+  const advice a = advise_from_rows(rows, o, 2);
+  EXPECT_FALSE(a.waits);
+  ASSERT_EQ(a.ranked.size(), 4U);
+  EXPECT_EQ(a.ranked[0].executor, "threads");
+  EXPECT_EQ(a.ranked[0].workers, 2U) << "W = 4 adds nothing";
+  EXPECT_NEAR(a.ranked[0].speedup, 0.40 / 0.204, 1e-9);
+  EXPECT_NE(a.answer.find("use threads or processes with W = 2"), std::string::npos) << a.answer;
+  EXPECT_NE(a.answer.find("within noise"), std::string::npos) << a.answer;
+  const auto& async = a.ranked[2];
+  EXPECT_EQ(async.executor, "async");
+  EXPECT_NE(async.evidence.find("no gain over the sequential run"), std::string::npos);
+  EXPECT_NE(async.evidence.find("never waits"), std::string::npos) << async.evidence;
+  EXPECT_NE(a.ranked[3].evidence.find("one interpreter lock"), std::string::npos);
+  EXPECT_TRUE(mentions(a.notes, "in CPython, threads would give about 0.98x"));
+  EXPECT_TRUE(mentions(a.notes, "use processes (processes reached"));
+  const std::string text = format_advice(a);
+  EXPECT_NE(text.find("Answer: use threads or processes"), std::string::npos) << text;
+  const auto doc = nlohmann::json::parse(to_advice_json(machine_info{}, a));
+  EXPECT_EQ(doc["schema"], "parlab.advice/1");
+  EXPECT_EQ(doc["ranked"].size(), 4U);
+  EXPECT_EQ(doc["sweep"]["schema"], "parlab.sweep/1");
+  EXPECT_EQ(doc["sweep"]["models"].size(), 4U);
+}
+
+TEST(Advice, WaitingWorkPicksTheClearWinnerAndPricesTheProcesses) {
+  using namespace advice_rows;
+  std::vector<measured_run> rows = {sequential(0.64, 0.01, 32)};
+  for (std::size_t w : {2U, 4U, 8U, 16U, 32U}) {
+    rows.push_back(at("async", w, 0.64 / double(w), 32));
+    rows.push_back(at("processes", w, 0.64 / double(w) + 0.014, 32));
+  }
+  advise_options o;
+  o.label = "io";
+  const advice a = advise_from_rows(rows, o, 2);
+  EXPECT_TRUE(a.waits);
+  ASSERT_EQ(a.ranked.size(), 2U);
+  EXPECT_NE(a.answer.find("use async with W = 32: 32.00x"), std::string::npos) << a.answer;
+  EXPECT_NE(a.ranked[1].evidence.find("ms more per task"), std::string::npos)
+      << a.ranked[1].evidence;
+  EXPECT_TRUE(mentions(a.notes, "the work waits"));
+}
+
+TEST(Advice, NothingFasterThanOneAtATimeSaysSo) {
+  using namespace advice_rows;
+  const std::vector<measured_run> rows = {sequential(0.40, 0.99), at("gil-threads", 2, 0.41),
+                                          at("async", 2, 0.40)};
+  advise_options o;
+  const advice a = advise_from_rows(rows, o, 2);
+  EXPECT_NE(a.answer.find("run the tasks one after another"), std::string::npos) << a.answer;
+  const advice nothing = advise_from_rows({}, o, 2);
+  EXPECT_NE(nothing.answer.find("nothing measured"), std::string::npos);
+}
+
+TEST(Advice, MeasuresYourOwnTasksWithinTheBudgetAndSaysWhatItLeftOut) {
+  workload_spec w;
+  w.name = "io";
+  w.tasks = 8;
+  w.size = 2;  // ms of waiting per task
+  const auto tasks = make_workload(w);
+  advise_options o;
+  o.executors = {"threads", "async"};
+  o.repeat = 1;
+  o.label = "mine";
+  std::size_t seen = 0;
+  o.progress = [&](const measured_run&) { ++seen; };
+  const advice a = advise(tasks, o);
+  EXPECT_TRUE(a.waits);
+  ASSERT_EQ(a.ranked.size(), 2U) << a.answer;
+  EXPECT_EQ(a.sweep.spec.workload.name, "mine");
+  EXPECT_EQ(a.sweep.spec.workers, (std::vector<std::size_t>{2, 4, 8}))
+      << "doubling from 2 up to the 8 tasks";
+  EXPECT_EQ(seen, 1U + 2U * 3U) << "the baseline and every point reached progress";
+  EXPECT_TRUE(a.skipped.empty());
+  EXPECT_LT(a.seconds, 30.0);
+
+  o.budget = std::chrono::milliseconds(1);  // the baseline alone already spends it
+  const advice broke = advise(tasks, o);
+  EXPECT_TRUE(broke.ranked.empty());
+  EXPECT_EQ(broke.skipped.size(), 2U);
+  EXPECT_TRUE(mentions(broke.skipped, "budget"));
+  EXPECT_NE(broke.answer.find("no model"), std::string::npos) << broke.answer;
+
+  o.executors = {"sequential"};
+  EXPECT_THROW((void)advise(tasks, o), std::invalid_argument);
+  o.executors = {"threads"};
+  o.budget = std::chrono::seconds(0);
+  EXPECT_THROW((void)advise(tasks, o), std::invalid_argument);
+  EXPECT_THROW((void)advise({}, advise_options{}), std::invalid_argument);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 /// @file Everything public in one include.
 
+#include <parlab/advise.hpp>
 #include <parlab/classic.hpp>
 #include <parlab/clock.hpp>
 #include <parlab/cpython.hpp>

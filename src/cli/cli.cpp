@@ -31,6 +31,8 @@ int dispatch(const command_line& c) {
       return command_fit(c.fit);
     case command::sweep:
       return command_sweep(c.sweep);
+    case command::advise:
+      return command_advise(c.advise);
     case command::demo:
       break;
   }

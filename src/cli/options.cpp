@@ -26,6 +26,7 @@ constexpr const char* kExamples = R"(Examples:
   parlab report result.json --svg timeline.svg     draw a saved result
   parlab sweep -w cpu -e threads,processes,gil-threads   how it scales with W, and which W to use
   parlab fit load-test.csv                 the scaling laws fitted to your own measurements
+  parlab advise -w io                      which model and W to use for this work, and why
   parlab list
   parlab example --list                    the catalog: one small program per idea
   parlab example race_condition            run one; it ends with 'verdict: holds' or not
@@ -237,6 +238,20 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
 Ctrl-C keeps the points measured so far: they are printed, fitted when there are enough, and
 written to the files asked for (the JSON says "interrupted": true); exit 130.)");
 
+  advise_command& a = out.advise;
+  auto* advise = app.add_subcommand(
+      "advise", "Which model and how many workers for a workload here, measured within a budget");
+  add_workload_options(advise, a.run);
+  advise->add_option("--budget", a.budget, "Seconds to spend measuring, at most (30)");
+  advise->add_option("--json", a.run.outputs.json,
+                     "Write the advice and its sweep (schema parlab.advice/1) to PATH or -");
+  advise->footer(R"(Examples:
+  parlab advise -w cpu                  every model, W = 2 and 4 on 2 cores: which wins, and why
+  parlab advise -w io --budget 20       W grows past the cores while throughput still rises
+  parlab advise -w http -e threads,async,process-pool
+
+Ctrl-C keeps what was measured: the advice those points support is printed and written.)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& err) {
@@ -257,6 +272,7 @@ written to the files asked for (the JSON says "interrupted": true); exit 130.)")
   if (*report) out.which = command::report;
   if (*fit) out.which = command::fit;
   if (*sweep) out.which = command::sweep;
+  if (*advise) out.which = command::advise;
   if (*example) {
     out.which = command::example;
     e.args = example->remaining();

@@ -48,6 +48,12 @@ struct sweep_command {
   bool weak = false;
 };
 
+/// `parlab advise`: run's workload options (run.workers unused), a time budget.
+struct advise_command {
+  run_command run;
+  std::optional<std::string> budget;  // seconds; nullopt: 30
+};
+
 struct demo_command {
   std::optional<std::string> repeat;
   std::optional<std::string> pin_cores;
@@ -87,7 +93,8 @@ struct command_line {
     report,
     example,
     fit,
-    sweep
+    sweep,
+    advise
   } which = command::demo;
   run_command run;
   demo_command demo;
@@ -96,6 +103,7 @@ struct command_line {
   example_command example;
   fit_command fit;
   sweep_command sweep;
+  advise_command advise;
 };
 
 /// Parses argv. Returns the exit code when parsing already answered (--help, --version, a

@@ -3,6 +3,7 @@
 
 #include <parlab/experiment.hpp>
 #include <parlab/machine.hpp>
+#include <parlab/sweep.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -14,5 +15,9 @@ namespace parlab::detail {
 /// One measured run as parlab.result/1 writes it (docs/json-schema.md), records and events
 /// included when the run kept them.
 [[nodiscard]] nlohmann::ordered_json run_to_json(const measured_run& run);
+
+/// A sweep as parlab.sweep/1 writes it (the advice document carries one too).
+[[nodiscard]] nlohmann::ordered_json sweep_to_json(const machine_info& machine,
+                                                   const sweep_result& result);
 
 }  // namespace parlab::detail

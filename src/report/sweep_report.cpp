@@ -239,7 +239,8 @@ std::string model_table_html(const sweep_model& m) {
 
 }  // namespace
 
-std::string to_sweep_json(const machine_info& machine, const sweep_result& r, int indent) {
+namespace detail {
+nlohmann::ordered_json sweep_to_json(const machine_info& machine, const sweep_result& r) {
   json models = json::array();
   for (const auto& m : r.models) {
     json points = json::array();
@@ -259,7 +260,7 @@ std::string to_sweep_json(const machine_info& machine, const sweep_result& r, in
   json parameters = json::object();
   for (const auto& [name, value] : workload_parameters(r.spec.workload)) parameters[name] = value;
   workload["parameters"] = std::move(parameters);
-  const json doc = {
+  return {
       {"schema", kSchema},
       {"parlab_version", PARLAB_VERSION},
       {"machine", detail::machine_to_json(machine)},
@@ -273,7 +274,13 @@ std::string to_sweep_json(const machine_info& machine, const sweep_result& r, in
       {"models", std::move(models)},
       {"findings", r.findings},
   };
-  return doc.dump(indent, ' ', false, json::error_handler_t::replace) + "\n";
+}
+}  // namespace detail
+
+std::string to_sweep_json(const machine_info& machine, const sweep_result& r, int indent) {
+  return detail::sweep_to_json(machine, r)
+             .dump(indent, ' ', false, json::error_handler_t::replace) +
+         "\n";
 }
 
 std::string to_sweep_csv(const sweep_result& r) {
