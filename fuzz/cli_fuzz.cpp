@@ -1,5 +1,6 @@
 // Fuzz target: the command line as far as it goes before measuring - CLI11 parsing into the
-// command structs and every range check of `parlab run` (parlab::cli::run_spec). The input is
+// command structs and every range check of `parlab run` and `parlab sweep`
+// (parlab::cli::run_spec, parlab::cli::sweep_spec_from: worker lists and ranges). The input is
 // the arguments, one per line. Every input must parse or be refused with usage_error /
 // std::invalid_argument (exit 2), never crash or throw anything else.
 
@@ -34,6 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (parsed.which == parlab::cli::command_line::command::run) {
       (void)parlab::cli::run_spec(parsed.run);
+    }
+    if (parsed.which == parlab::cli::command_line::command::sweep) {
+      (void)parlab::cli::sweep_spec_from(parsed.sweep, stdout);
     }
   } catch (const std::invalid_argument&) {
     // refused in one line

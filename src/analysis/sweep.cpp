@@ -178,6 +178,26 @@ void recommend(sweep_model& m) {
   std::string more;
   if (pick->workers == m.points.back().workers) {
     more = "the largest W measured: more workers may give more (sweep further)";
+    // Where the fitted curve is good, say what it expects further on (up to its peak, or four
+    // times the largest W): a prediction, named as one.
+    if (m.usl && m.usl->r_squared >= kGoodFit) {
+      const double largest = static_cast<double>(pick->workers);
+      const double reach = std::min(4.0 * largest, m.usl->peak_concurrency.value_or(4.0 * largest));
+      std::vector<double> further;
+      for (double n = largest + 1; n <= reach && further.size() < 10'000; n += 1) {
+        further.push_back(n);
+      }
+      if (!further.empty()) {
+        const double n = smallest_reaching(*m.usl, further, kReach);
+        const double x = m.usl->throughput_at(n);
+        if (x >= kNothingGained * best->throughput) {
+          more = fmt::format(
+              "the largest W measured, and the fitted USL (R² {:.2f}) predicts {:.4g} tasks/s "
+              "at W = {:.0f}, {:.0f}% more: sweep further to measure it",
+              m.usl->r_squared, x, n, (x / best->throughput - 1.0) * 100.0);
+        }
+      }
+    }
   } else if (best == pick) {
     more = fmt::format("more workers give less (W = {}: {:.2f}x)", m.points.back().workers,
                        m.points.back().speedup.value_or(0.0));

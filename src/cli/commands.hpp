@@ -6,6 +6,9 @@
 #include "cli/options.hpp"
 
 #include <parlab/experiment.hpp>
+#include <parlab/sweep.hpp>
+
+#include <cstdio>
 
 namespace parlab::cli {
 
@@ -20,6 +23,11 @@ int command_overhead(const overhead_command& c);
 int command_report(const report_command& c);
 int command_example(const example_command& c);
 int command_fit(const fit_command& c);
+/// The sweep `parlab sweep` options describe, checked like run_spec (and every W against the
+/// machine's limits); without -j, the default worker counts, saying on `notes` which the machine
+/// cannot take. Throws usage_error / std::invalid_argument. Runs nothing.
+[[nodiscard]] sweep_spec sweep_spec_from(const sweep_command& c, std::FILE* notes);
+
 int command_sweep(const sweep_command& c);
 int command_advise(const advise_command& c);
 

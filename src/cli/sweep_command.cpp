@@ -16,7 +16,30 @@
 namespace parlab::cli {
 namespace {
 
-sweep_spec sweep_spec_from(const sweep_command& c, std::FILE* human) {
+struct sweep_outputs {
+  output_target json, csv, svg, report;
+
+  void write(const machine_info& machine, const sweep_result& result) const {
+    std::string failed;
+    const auto one = [&](const output_target& t, const auto& make) {
+      if (!t.requested()) return;
+      try {
+        t.write(make());
+      } catch (const std::runtime_error& e) {
+        failed += (failed.empty() ? "" : "; ") + std::string(e.what());
+      }
+    };
+    one(json, [&] { return to_sweep_json(machine, result); });
+    one(csv, [&] { return to_sweep_csv(result); });
+    one(svg, [&] { return to_sweep_svg(result); });
+    one(report, [&] { return to_sweep_html(machine, result); });
+    if (!failed.empty()) throw std::runtime_error(failed);
+  }
+};
+
+}  // namespace
+
+sweep_spec sweep_spec_from(const sweep_command& c, std::FILE* notes) {
   run_command r = c.run;
   r.workers.reset();
   if (!r.executors) r.executors = "threads,thread-pool,processes,gil-threads";
@@ -47,12 +70,12 @@ sweep_spec sweep_spec_from(const sweep_command& c, std::FILE* human) {
         allowed(w);
         spec.workers.push_back(w);
       } catch (const std::invalid_argument& e) {
-        print_to(human, fmt::format("W = {} and above left out: {}\n", w, e.what()));
+        print_to(notes, fmt::format("W = {} and above left out: {}\n", w, e.what()));
         break;
       }
     }
     if (spec.workers.size() < 6) {
-      print_to(human, fmt::format("only {} worker counts fit this machine (6 wanted)\n",
+      print_to(notes, fmt::format("only {} worker counts fit this machine (6 wanted)\n",
                                   spec.workers.size()));
     }
   }
@@ -63,29 +86,6 @@ sweep_spec sweep_spec_from(const sweep_command& c, std::FILE* human) {
   }
   return spec;
 }
-
-struct sweep_outputs {
-  output_target json, csv, svg, report;
-
-  void write(const machine_info& machine, const sweep_result& result) const {
-    std::string failed;
-    const auto one = [&](const output_target& t, const auto& make) {
-      if (!t.requested()) return;
-      try {
-        t.write(make());
-      } catch (const std::runtime_error& e) {
-        failed += (failed.empty() ? "" : "; ") + std::string(e.what());
-      }
-    };
-    one(json, [&] { return to_sweep_json(machine, result); });
-    one(csv, [&] { return to_sweep_csv(result); });
-    one(svg, [&] { return to_sweep_svg(result); });
-    one(report, [&] { return to_sweep_html(machine, result); });
-    if (!failed.empty()) throw std::runtime_error(failed);
-  }
-};
-
-}  // namespace
 
 int command_sweep(const sweep_command& c) {
   const outputs checked(c.run.outputs);  // paths checked, at most one on standard output
