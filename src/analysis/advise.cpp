@@ -172,22 +172,13 @@ advice advise_from_rows(const std::vector<measured_run>& rows, const advise_opti
   out.waits = out.cpu_share < kWaits;
   const double base_x = base->wall_median > 0 ? double(base->tasks) / base->wall_median : 0.0;
 
+  // Each model at the W the sweep recommends (the smallest within 5% of its best).
   for (const auto& m : out.sweep.models) {
-    const sweep_point* best = nullptr;
-    for (const auto& p : m.points) {
-      if (!failed(p.run) && p.throughput > 0 &&
-          (best == nullptr || p.throughput > best->throughput)) {
-        best = &p;
-      }
-    }
-    if (best == nullptr) continue;
-    const sweep_point* pick = best;
-    for (const auto& p : m.points) {
-      if (!failed(p.run) && p.throughput >= 0.95 * best->throughput) {
-        pick = &p;
-        break;
-      }
-    }
+    if (!m.recommended) continue;
+    const auto at = std::find_if(m.points.begin(), m.points.end(),
+                                 [&](const sweep_point& p) { return p.workers == *m.recommended; });
+    if (at == m.points.end()) continue;
+    const sweep_point* pick = &*at;
     model_advice a;
     a.executor = m.executor;
     a.workers = pick->workers;
