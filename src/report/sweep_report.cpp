@@ -22,6 +22,31 @@ using detail::xml_escape;
 
 constexpr const char* kSchema = "parlab.sweep/1";
 
+// Checks the page rendered: every model's group in the picture holds as many drawn points as it
+// says, and the picture has a size. The browser test reads <body data-rendered>, and any script
+// error from <body data-errors>.
+constexpr const char* kSweepScript = R"(
+window.addEventListener('error', function (e) {
+  document.body.dataset.errors = (document.body.dataset.errors || '') + e.message + ';';
+});
+window.addEventListener('load', function () {
+  var svg = document.querySelector('svg.sweep');
+  var models = document.querySelectorAll('svg.sweep g.model');
+  var complete = 0, points = 0;
+  models.forEach(function (g) {
+    var drawn = g.querySelectorAll('circle.point').length;
+    points += drawn;
+    if (drawn === Number(g.dataset.points)) complete += 1;
+  });
+  var box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+  document.body.dataset.models = String(models.length);
+  document.body.dataset.points = String(points);
+  document.body.dataset.rendered =
+      (models.length > 0 && complete === models.length && box.width > 0 && box.height > 0)
+          ? 'ok' : 'incomplete';
+});
+)";
+
 json optional_number(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
 json fit_to_json(const std::optional<usl_fit>& fit, const std::string& refused) {
@@ -507,7 +532,7 @@ std::string to_sweep_html(const machine_info& machine, const sweep_result& r) {
     for (const auto& w : m.warnings) out += "<p class=\"warning\">" + xml_escape(w) + "</p>\n";
     out += "</section>\n";
   }
-  return out + "</body></html>\n";
+  return out + fmt::format("<script>{}</script>\n</body></html>\n", kSweepScript);
 }
 
 }  // namespace parlab

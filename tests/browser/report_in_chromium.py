@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Browser test: `parlab demo` writes its HTML report; headless Chromium opens it.
+"""Browser test: parlab writes an HTML page; headless Chromium opens it.
 
-Checks that the page logs no console message and raises no script error, that every run's
-timeline and the summary table rendered (the page's own check, read from <body data-*>), and
-saves a screenshot next to the report. Exit 0 pass, 1 fail, 77 skipped (no Chromium).
+demo:  `parlab demo` writes its report: every run's timeline and the summary table must render.
+sweep: `parlab sweep --report` writes its page: every model's points must be drawn.
 
-usage: report_in_chromium.py PARLAB_BINARY WORK_DIR
+Checks that the page logs no console message and raises no script error, that it rendered
+(the page's own check, read from <body data-*>), and saves a screenshot next to the page.
+Exit 0 pass, 1 fail, 77 skipped (no Chromium).
+
+usage: report_in_chromium.py PARLAB_BINARY WORK_DIR [demo|sweep]
 """
 import os
 import re
@@ -22,24 +25,32 @@ def fail(message):
 
 def main():
     parlab, work = sys.argv[1], sys.argv[2]
+    page = sys.argv[3] if len(sys.argv) > 3 else "demo"
     browser = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")
                     if shutil.which(b)), None)
     if browser is None:
         print("SKIP: no chromium on this machine (scripts/setup.sh installs Debian's)")
         return 77
     os.makedirs(work, exist_ok=True)
-    report = os.path.join(work, "parlab-report.html")
-    screenshot = os.path.join(work, "parlab-report.png")
+    # The demo writes ./parlab-report.html unasked; the sweep where it is told.
+    report = os.path.join(work, "parlab-report.html" if page == "demo" else "parlab-sweep.html")
+    screenshot = os.path.join(work, f"parlab-{page}.png")
     for stale in (report, screenshot):
         if os.path.exists(stale):
             os.remove(stale)
 
-    demo = subprocess.run([parlab, "demo", "-r", "1"], cwd=work, capture_output=True, text=True,
-                          timeout=600)
-    if demo.returncode != 0:
-        fail(f"parlab demo exited {demo.returncode}: {demo.stderr.strip()}")
-    if "HTML report: " not in demo.stdout or not os.path.exists(report):
-        fail("parlab demo did not say where its report is, or did not write it")
+    if page == "demo":
+        command = [parlab, "demo", "-r", "1"]
+    else:
+        command = [parlab, "sweep", "-w", "cpu", "-t", "4", "-s", "200", "-r", "2", "-e",
+                   "threads,gil-threads,process-pool", "-j", "1..4", "--report", report]
+    made = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=600)
+    if made.returncode != 0:
+        fail(f"parlab {page} exited {made.returncode}: {made.stderr.strip()}")
+    if not os.path.exists(report):
+        fail(f"parlab {page} did not write {report}")
+    if page == "demo" and "HTML report: " not in made.stdout:
+        fail("parlab demo did not say where its report is")
 
     profile = tempfile.mkdtemp(prefix="parlab-chromium-")
     try:
@@ -62,9 +73,16 @@ def main():
             fail(f"script errors: {attrs['errors']}")
         if attrs.get("rendered") != "ok":
             fail(f"the page did not render completely: {attrs}")
-        runs, drawn, rows = int(attrs["runs"]), int(attrs["drawn"]), int(attrs["rows"])
-        if runs < 4 or drawn != runs or rows < runs:
-            fail(f"expected every timeline and table row drawn: {attrs}")
+        if page == "demo":
+            runs, drawn, rows = int(attrs["runs"]), int(attrs["drawn"]), int(attrs["rows"])
+            if runs < 4 or drawn != runs or rows < runs:
+                fail(f"expected every timeline and table row drawn: {attrs}")
+            what = f"{runs} timelines and {rows} table rows"
+        else:
+            models, points = int(attrs["models"]), int(attrs["points"])
+            if models != 3 or points != 12:
+                fail(f"expected 3 models with 4 points each drawn: {attrs}")
+            what = f"{models} models and {points} points"
 
         shot = subprocess.run(common + ["--window-size=1100,4000", f"--screenshot={screenshot}",
                                         url], capture_output=True, text=True, timeout=120)
@@ -72,8 +90,7 @@ def main():
             fail(f"no screenshot (chromium exited {shot.returncode})")
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-    print(f"PASS: {runs} timelines and {rows} table rows rendered with no console message; "
-          f"screenshot {screenshot}")
+    print(f"PASS: {what} rendered with no console message; screenshot {screenshot}")
     return 0
 
 
