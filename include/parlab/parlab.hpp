@@ -4,6 +4,7 @@
 #include <parlab/advise.hpp>
 #include <parlab/classic.hpp>
 #include <parlab/clock.hpp>
+#include <parlab/clock_alignment.hpp>
 #include <parlab/cpython.hpp>
 #include <parlab/example_registry.hpp>
 #include <parlab/executor.hpp>
