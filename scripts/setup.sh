@@ -8,6 +8,7 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libtbb-dev
+  openmpi-bin libopenmpi-dev
   python3
   chromium fonts-dejavu-core
 )

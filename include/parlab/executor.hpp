@@ -19,6 +19,17 @@
 namespace parlab {
 
 /// How to run a batch.
+/// How the mpi model hands out tasks.
+enum class mpi_schedule {
+  dynamic,  ///< rank 0 manages: a worker rank asks for the next task when it is free
+  fixed,    ///< every rank works: rank r takes tasks r, r + W, r + 2W, ... ("static")
+};
+
+/// "dynamic", "static".
+[[nodiscard]] std::string_view to_string(mpi_schedule schedule) noexcept;
+/// The schedule spelled `name`; throws std::invalid_argument naming the allowed ones.
+[[nodiscard]] mpi_schedule mpi_schedule_from_string(std::string_view name);
+
 struct run_options {
   std::size_t workers = 1;  ///< W: at most this many tasks run at once
   /// Emulated GIL only: how long a thread waits for the lock before forcing a hand-off
@@ -28,6 +39,7 @@ struct run_options {
   /// Costs under 1% of wall time on the cpu workload (docs/timelines.md has the measurement).
   bool record = true;
   std::size_t lane_capacity = default_lane_capacity;  ///< events kept per worker
+  mpi_schedule schedule = mpi_schedule::dynamic;      ///< the mpi model only
 };
 
 /// How a task failed: what the CLI, the JSON and the conclusions read (never the message text).
@@ -73,7 +85,10 @@ struct run_result {
   std::size_t workers = 0;
   std::int64_t start_ns = 0;
   std::int64_t end_ns = 0;
-  kernel_figures kernel;                  ///< this process and its children, during the run
+  kernel_figures kernel;  ///< this process and its children, during the run
+  /// What processes this process's getrusage cannot see did during the run (the mpi model's
+  /// ranks, reaped only when the job ends): reported by them, and already added to `kernel`.
+  kernel_figures outside;
   std::vector<task_record> records;       ///< one per task, ordered by task id
   std::vector<lock_hold> lock_holds;      ///< gil-threads only: every hold of the lock
   std::uint64_t gil_forced_switches = 0;  ///< gil-threads only: hand-offs forced by a waiter
@@ -129,6 +144,9 @@ struct executor_info {
   bool isolates_tasks = false;
   /// Makes a fresh executor; empty for a model not built here (available = false).
   std::function<std::unique_ptr<executor>()> factory;
+  /// It runs make_task callables too. False for mpi: its ranks rebuild tasks from their steps
+  /// (a workload's tasks), as code does not travel.
+  bool runs_callables = true;
 };
 
 /// The registry entry of `name`; throws std::invalid_argument like make_executor.

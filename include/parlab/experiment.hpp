@@ -25,6 +25,7 @@ struct experiment_spec {
   bool baseline = true;       ///< also measure `sequential` and compute speedups
   bool keep_records = false;  ///< keep the representative run's task records and timeline
   std::chrono::nanoseconds gil_switch_interval = std::chrono::milliseconds(5);
+  mpi_schedule schedule = mpi_schedule::dynamic;  ///< the mpi model only
 };
 
 /// One failed task of a representative run.

@@ -38,6 +38,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   run_options options;
   options.workers = workers;
   options.gil_switch_interval = spec.gil_switch_interval;
+  options.schedule = spec.schedule;
 
   // A task that kills its process would kill parlab too under a model whose tasks share one
   // process: such runs happen in a supervised child, and the row shows how the whole run died.
@@ -62,7 +63,8 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   const std::int64_t measured_from = monotonic_ns();
   for (std::size_t r = 0; r < spec.repeat; ++r) runs.push_back(run_once());
   const double measured_wall = to_seconds(monotonic_ns() - measured_from);
-  const double own_cpu = difference(own_before, rusage_snapshot::now()).cpu_seconds();
+  double own_cpu = difference(own_before, rusage_snapshot::now()).cpu_seconds();
+  for (const auto& r : runs) own_cpu += r.outside.cpu_seconds();  // e.g. MPI ranks
   const std::optional<double> busy_after = busy_cpu_seconds();
 
   measured_run m;

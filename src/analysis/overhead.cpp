@@ -14,11 +14,15 @@
 namespace parlab {
 namespace {
 
-std::vector<task> empty_tasks(std::size_t n) {
+/// Tasks that do nothing: callables, or for a model that runs only step tasks (mpi) a program
+/// of one empty compute step.
+std::vector<task> empty_tasks(std::size_t n, bool callables) {
   std::vector<task> tasks;
   tasks.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
-    tasks.push_back(make_task(i, "empty", [](task_context&) -> std::uint64_t { return 1; }));
+    tasks.push_back(callables
+                        ? make_task(i, "empty", [](task_context&) -> std::uint64_t { return 1; })
+                        : make_step_task(i, "empty", i, {{step_kind::compute, 0}}));
   }
   return tasks;
 }
@@ -30,8 +34,9 @@ overhead_figures measure_overhead(const std::string& executor, std::size_t tasks
   if (tasks < 2) throw std::invalid_argument("overhead: tasks must be at least 2");
   if (repeat < 1) throw std::invalid_argument("overhead: repeat must be at least 1");
   const auto model = make_executor(executor);  // unknown or unbuilt: invalid_argument
-  const auto one = empty_tasks(1);
-  const auto many = empty_tasks(tasks);
+  const bool callables = find_executor(executor).runs_callables;
+  const auto one = empty_tasks(1, callables);
+  const auto many = empty_tasks(tasks, callables);
   run_options options;
   options.workers = 1;
   options.record = false;

@@ -33,6 +33,8 @@ int dispatch(const command_line& c) {
       return command_sweep(c.sweep);
     case command::advise:
       return command_advise(c.advise);
+    case command::mpi_rank:
+      return command_mpi_rank(c.mpi_rank);
     case command::demo:
       break;
   }

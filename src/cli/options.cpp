@@ -155,6 +155,8 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   run->add_flag("--records", r.records, "Include every task's record in the JSON");
   run->add_flag("--timeline", r.outputs.timeline, "Print each run's timeline in the terminal");
   run->add_option("--report", r.outputs.report, "Write a self-contained HTML report to PATH or -");
+  run->add_option("--mpi-schedule", r.mpi_schedule,
+                  "mpi: dynamic (rank 0 hands out tasks) or static (rank r takes r, r+W, ...)");
   run->add_flag("--python", r.python,
                 "Also run the same cpu or io tasks in CPython (threading, multiprocessing, "
                 "asyncio) when python3 is on PATH");
@@ -252,6 +254,22 @@ written to the files asked for (the JSON says "interrupted": true); exit 130.)")
 
 Ctrl-C keeps what was measured: the advice those points support is printed and written.)");
 
+  mpi_rank_command& m = out.mpi_rank;
+  auto* mpi_rank = app.add_subcommand(
+      "mpi-rank",
+      "One rank of an MPI job: what the mpi model starts, or run it by hand with mpirun");
+  mpi_rank->add_option("--connect", m.connect, "The mpi model's socket (set by parlab)");
+  mpi_rank->add_option("--schedule", m.schedule, "dynamic or static")->capture_default_str();
+  mpi_rank->add_option("-w,--workload", m.workload, "Workload, when started by hand")
+      ->capture_default_str();
+  mpi_rank->add_option("-t,--tasks", m.tasks, "Number of tasks (default: the workload's)");
+  mpi_rank->add_option("-s,--size", m.size, "Size of each task");
+  mpi_rank->add_option("--seed", m.seed, "Seed of the workload generator (42)");
+  mpi_rank->footer(R"(Example (as root, Open MPI also wants OMPI_ALLOW_RUN_AS_ROOT=1 and
+OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
+  mpirun --oversubscribe -np 3 parlab mpi-rank -w cpu -t 8     rank 0 manages, 2 ranks work
+  mpirun -np 2 parlab mpi-rank -w cpu -t 8 --schedule static  both ranks work)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& err) {
@@ -273,6 +291,7 @@ Ctrl-C keeps what was measured: the advice those points support is printed and w
   if (*fit) out.which = command::fit;
   if (*sweep) out.which = command::sweep;
   if (*advise) out.which = command::advise;
+  if (*mpi_rank) out.which = command::mpi_rank;
   if (*example) {
     out.which = command::example;
     e.args = example->remaining();

@@ -37,8 +37,17 @@ struct run_command {
   std::optional<std::string> switch_interval_ms, http_latency_ms, http_bandwidth_mib, cpu_fraction,
       serial_fraction;
   std::optional<std::string> fault, fault_task;
+  std::optional<std::string> mpi_schedule;
   bool python = false;
   output_options outputs;
+};
+
+/// `parlab mpi-rank`: one rank of an MPI job (started by the mpi model, or by hand).
+struct mpi_rank_command {
+  std::optional<std::string> connect;  // the parent's socket; nullopt: run the workload once
+  std::string schedule = "dynamic";
+  std::string workload = "cpu";
+  std::optional<std::string> tasks, size, seed;
 };
 
 /// `parlab sweep`: run's workload options (run.workers unused), W as a list, weak scaling.
@@ -94,7 +103,8 @@ struct command_line {
     example,
     fit,
     sweep,
-    advise
+    advise,
+    mpi_rank
   } which = command::demo;
   run_command run;
   demo_command demo;
@@ -104,6 +114,7 @@ struct command_line {
   fit_command fit;
   sweep_command sweep;
   advise_command advise;
+  mpi_rank_command mpi_rank;
 };
 
 /// Parses argv. Returns the exit code when parsing already answered (--help, --version, a

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace parlab::cli {
 
 experiment_spec run_spec(const run_command& o) {
@@ -71,6 +73,19 @@ experiment_spec run_spec(const run_command& o) {
     if (!o.fault) throw usage_error("--fault-task needs --fault (throw, abort, segv or exit)");
     spec.workload.fault_task =
         parse_count(*o.fault_task, "--fault-task", 0, spec.workload.tasks - 1);
+  }
+  if (o.mpi_schedule) {
+    try {
+      spec.schedule = mpi_schedule_from_string(*o.mpi_schedule);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(std::string("--mpi-schedule: ") + e.what());
+    }
+  }
+  if (o.fault &&
+      std::find(spec.executors.begin(), spec.executors.end(), "mpi") != spec.executors.end()) {
+    throw usage_error(
+        "--fault: not with -e mpi yet (an injected fault is code, and MPI ranks rebuild tasks "
+        "from their steps)");
   }
   if (o.python && spec.workload.name != "cpu" && spec.workload.name != "io") {
     throw usage_error(fmt::format(

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -221,12 +222,28 @@ child_process::child_process(std::string_view who, const child_channels& channel
 }
 
 child_process child_process::exec(std::string_view who, const child_channels& channels,
-                                  const std::vector<std::string>& argv) {
+                                  const std::vector<std::string>& argv,
+                                  const std::vector<std::string>& environment) {
   if (argv.empty()) throw std::invalid_argument(std::string(who) + ": no program to start");
   std::vector<std::string> storage = argv;
   std::vector<char*> args;
   for (auto& a : storage) args.push_back(a.data());
   args.push_back(nullptr);
+  // The child's environment, built before the fork: this process's, with `environment` set on
+  // top (an entry replaces one of the same name).
+  std::vector<std::string> env_storage;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const auto name = entry.substr(0, entry.find('=') + 1);
+    const bool replaced = std::any_of(environment.begin(), environment.end(), [&](const auto& x) {
+      return std::string_view(x).substr(0, x.find('=') + 1) == name;
+    });
+    if (!replaced) env_storage.emplace_back(entry);
+  }
+  env_storage.insert(env_storage.end(), environment.begin(), environment.end());
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
   channel_fds fds(who, channels);
   int exec_error[2];  // close-on-exec: end of file means the exec happened
   if (::pipe2(exec_error, O_CLOEXEC) != 0) fail_system(errno, who, "pipe");
@@ -239,11 +256,12 @@ child_process child_process::exec(std::string_view who, const child_channels& ch
       // Only async-signal-safe calls from here to exec: other threads may hold locks.
       become_child(parent);
       if (channels.reports) ::dup2(fds.reports[1], STDOUT_FILENO);
+      if (channels.reports && channels.errors) ::dup2(fds.reports[1], STDERR_FILENO);
       if (channels.commands) ::dup2(fds.commands[1], STDIN_FILENO);
       move_fd(::fcntl(exec_error[1], F_DUPFD_CLOEXEC, 16), kReportsFd, true);
       close_from(kReportsFd + 1);
       ::pthread_sigmask(SIG_SETMASK, &held.previous(), nullptr);
-      ::execv(args[0], args.data());
+      ::execve(args[0], args.data(), envp.data());
       const int err = errno;
       (void)write_all(kReportsFd, reinterpret_cast<const char*>(&err), sizeof err);
       ::_exit(127);

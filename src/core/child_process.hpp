@@ -42,6 +42,7 @@ struct child_exit {
 struct child_channels {
   bool reports = true;    ///< a pipe the child writes and the parent reads
   bool commands = false;  ///< a socket the parent writes and the child reads (no SIGPIPE)
+  bool errors = false;    ///< exec only: standard error goes to the report channel too
 };
 
 class child_process {
@@ -65,8 +66,10 @@ class child_process {
   /// output goes to the report channel when channels.reports. No fork-time thread check (only
   /// async-signal-safe calls run between fork and exec). Throws std::system_error, naming the
   /// program, when it cannot be started.
+  /// `environment`: "NAME=value" entries set for the child only, on top of this process's own.
   [[nodiscard]] static child_process exec(std::string_view who, const child_channels& channels,
-                                          const std::vector<std::string>& argv);
+                                          const std::vector<std::string>& argv,
+                                          const std::vector<std::string>& environment = {});
 
   /// Kills (SIGKILL) and reaps the child if it is still there. Never throws.
   ~child_process();

@@ -54,6 +54,10 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
   result.end_ns = monotonic_ns();
   throw_if_interrupted();  // a run cut short measures nothing: it is not returned
   result.kernel = difference(before, rusage_snapshot::now());
+  result.kernel.user_seconds += result.outside.user_seconds;
+  result.kernel.system_seconds += result.outside.system_seconds;
+  result.kernel.voluntary_switches += result.outside.voluntary_switches;
+  result.kernel.involuntary_switches += result.outside.involuntary_switches;
   result.kernel.peak_rss_bytes = detail::peak_rss_since_reset();
   if (recorder_) {
     // The whole batch is handed over at once, when the run starts.
@@ -82,6 +86,10 @@ event_lane* executor::lane(std::size_t worker) {
 namespace {
 
 /// The one list of execution models: the built-in ones in teaching order, then the users'.
+constexpr const char* kMpiDescription =
+    "Open MPI ranks on this host, started once per model (mpirun): rank 0 hands out tasks "
+    "(--mpi-schedule dynamic) or rank r takes r, r+W, ... (static)";
+
 detail::named_registry<executor_info>& the_registry() {
   const auto built = [](auto make) { return std::function<std::unique_ptr<executor>()>(make); };
   static detail::named_registry<executor_info> registry("executor", {
@@ -115,6 +123,11 @@ detail::named_registry<executor_info>& the_registry() {
          built(detail::make_tbb)},
 #else
         {"tbb", "oneTBB work stealing in a task_arena of W threads", false, false, {}},
+#endif
+#if PARLAB_HAVE_MPI
+        {"mpi", kMpiDescription, true, false, built(detail::make_mpi), false},
+#else
+        {"mpi", kMpiDescription, false, false, {}, false},
 #endif
   });
   return registry;

@@ -15,4 +15,5 @@ std::unique_ptr<executor> make_gil_threads();
 std::unique_ptr<executor> make_async();
 std::unique_ptr<executor> make_openmp();  // only when built with OpenMP
 std::unique_ptr<executor> make_tbb();     // only when built with oneTBB
+std::unique_ptr<executor> make_mpi();     // only when built with Open MPI
 }  // namespace parlab::detail
