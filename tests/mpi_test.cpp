@@ -349,5 +349,27 @@ TEST_F(MpiJob, ARankKilledFromOutsideEndsTheBatchAsLostAndTheNextRunStartsAFresh
   EXPECT_EQ(again.failed_tasks(), 0U) << again.records[0].message;
 }
 
+TEST_F(MpiJob, MessagesAreTimedFromEightBytesToFourMebibytes) {
+  const auto costs = measure_mpi_messages();
+  ASSERT_EQ(costs.size(), 8U);
+  EXPECT_EQ(costs.front().bytes, 8U);
+  EXPECT_EQ(costs.back().bytes, std::size_t{4} << 20U);
+  for (std::size_t i = 0; i < costs.size(); ++i) {
+    EXPECT_GT(costs[i].round_trip_seconds, 0.0) << costs[i].bytes;
+    EXPECT_GE(costs[i].exchanges, 20U);
+    if (i > 0) {
+      EXPECT_GT(costs[i].bytes, costs[i - 1].bytes);
+    }
+  }
+  // Bigger messages move more bytes per second than 8-byte ones (latency dominates those): a
+  // claim about the same run, robust to any machine's speed.
+  EXPECT_GT(costs.back().bandwidth(), 10 * costs.front().bandwidth());
+  const std::string parlab = PARLAB_BINARY;
+  const auto o = cli::run(parlab + " overhead -e mpi -t 20 -r 1 --json -");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.err.find("Messages between two MPI ranks"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("\"mpi_messages\""), std::string::npos) << o.out;
+}
+
 }  // namespace
 }  // namespace parlab

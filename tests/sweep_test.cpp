@@ -380,9 +380,17 @@ TEST(Advice, MeasuresYourOwnTasksWithinTheBudgetAndSaysWhatItLeftOut) {
   EXPECT_TRUE(a.waits);
   ASSERT_EQ(a.ranked.size(), 2U) << a.answer;
   EXPECT_EQ(a.sweep.spec.workload.name, "mine");
-  EXPECT_EQ(a.sweep.spec.workers, (std::vector<std::size_t>{2, 4, 8}))
-      << "doubling from 2 up to the 8 tasks";
-  EXPECT_EQ(seen, 1U + 2U * 3U) << "the baseline and every point reached progress";
+  // Doubling from 2 up to the 8 tasks; a model stops early past the cores when a doubling
+  // gains less than 5% (a loaded machine can make W = 8 look no better than 4).
+  const auto& ws = a.sweep.spec.workers;
+  ASSERT_GE(ws.size(), 2U);
+  EXPECT_EQ(ws[0], 2U);
+  EXPECT_EQ(ws[1], 4U);
+  EXPECT_LE(ws.back(), 8U);
+  std::size_t points = 0;
+  for (const auto& m : a.sweep.models) points += m.points.size();
+  EXPECT_GE(points, 4U);
+  EXPECT_EQ(seen, 1U + points) << "the baseline and every point reached progress";
   EXPECT_TRUE(a.skipped.empty());
   EXPECT_LT(a.seconds, 30.0);
 

@@ -9,8 +9,10 @@
 #include <parlab/executor.hpp>
 #include <parlab/workload.hpp>
 
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace parlab {
 
@@ -24,7 +26,26 @@ struct mpi_rank_options {
   std::optional<std::string> connect;
   workload_spec workload;  ///< the hand-started form's tasks, built on every rank
   mpi_schedule schedule = mpi_schedule::dynamic;
+  /// Instead of tasks: ranks 0 and 1 ping-pong messages of 8 B to 4 MiB and rank 0 prints one
+  /// "pingpong BYTES ROUND_TRIP_NS" line per size (the median round trip).
+  bool pingpong = false;
 };
+
+/// What a message costs between two ranks of one job on this host.
+struct message_cost {
+  std::size_t bytes = 0;
+  double round_trip_seconds = 0.0;  ///< median of the timed exchanges, there and back
+  std::size_t exchanges = 0;        ///< how many were timed (after 10 untimed)
+  /// bytes / one way (half the round trip), per second.
+  [[nodiscard]] double bandwidth() const noexcept {
+    return round_trip_seconds > 0 ? static_cast<double>(bytes) / (round_trip_seconds / 2) : 0.0;
+  }
+};
+
+/// Starts a 2-rank job (`mpi-rank --pingpong`) and returns the costs of 8 B, 64 B, ..., 2 MiB
+/// (powers of 8) and 4 MiB messages. Throws std::runtime_error (naming mpirun's last line) when the job
+/// fails, std::invalid_argument when this build has no MPI, parlab::interrupted on a signal.
+[[nodiscard]] std::vector<message_cost> measure_mpi_messages();
 
 /// The rank program: MPI_Init, the batches, MPI_Finalize. Returns the exit code (0, 1 when a
 /// task failed in the hand-started form, 2 for bad input, 3 for an MPI or socket error), the

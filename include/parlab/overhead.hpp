@@ -5,6 +5,7 @@
 /// reaping the workers).
 
 #include <parlab/machine.hpp>
+#include <parlab/mpi.hpp>
 
 #include <cstddef>
 #include <string>
@@ -37,8 +38,14 @@ struct overhead_figures {
 /// The document {"schema": "parlab.overhead/1", "machine": ..., "interrupted": false,
 /// "models": [...]} (see docs/json-schema.md); `interrupted`: only the rows finished before a
 /// signal stopped the command.
+/// `messages` (the mpi model's ping-pong, measure_mpi_messages) go under "mpi_messages" when
+/// measured.
 [[nodiscard]] std::string overhead_to_json(const machine_info& machine,
                                            const std::vector<overhead_figures>& rows,
-                                           int indent = 2, bool interrupted = false);
+                                           int indent = 2, bool interrupted = false,
+                                           const std::vector<message_cost>& messages = {});
+
+/// The ping-pong table: size, round trip, one way, bandwidth.
+[[nodiscard]] std::string format_message_costs(const std::vector<message_cost>& messages);
 
 }  // namespace parlab

@@ -13,6 +13,7 @@ namespace parlab::cli {
 int command_mpi_rank(const mpi_rank_command& c) {
   mpi_rank_options options;
   options.connect = c.connect;
+  options.pingpong = c.pingpong;
   try {
     options.schedule = mpi_schedule_from_string(c.schedule);
   } catch (const std::invalid_argument& e) {

@@ -265,6 +265,8 @@ Ctrl-C keeps what was measured: the advice those points support is printed and w
   mpi_rank->add_option("-t,--tasks", m.tasks, "Number of tasks (default: the workload's)");
   mpi_rank->add_option("-s,--size", m.size, "Size of each task");
   mpi_rank->add_option("--seed", m.seed, "Seed of the workload generator (42)");
+  mpi_rank->add_flag("--pingpong", m.pingpong,
+                     "Instead: ranks 0 and 1 time messages of 8 B to 4 MiB (median round trips)");
   mpi_rank->footer(R"(Example (as root, Open MPI also wants OMPI_ALLOW_RUN_AS_ROOT=1 and
 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
   mpirun --oversubscribe -np 3 parlab mpi-rank -w cpu -t 8     rank 0 manages, 2 ranks work

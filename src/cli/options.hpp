@@ -48,6 +48,7 @@ struct mpi_rank_command {
   std::string schedule = "dynamic";
   std::string workload = "cpu";
   std::optional<std::string> tasks, size, seed;
+  bool pingpong = false;
 };
 
 /// `parlab sweep`: run's workload options (run.workers unused), W as a list, weak scaling.

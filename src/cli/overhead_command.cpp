@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace parlab::cli {
 
 int command_overhead(const overhead_command& o) {
@@ -36,17 +38,23 @@ int command_overhead(const overhead_command& o) {
   try {
     for (const auto& m : models) rows.push_back(measure_overhead(m, tasks, repeat));
   } catch (const interrupted& e) {
-    json.write(overhead_to_json(machine, rows, 2, true));  // the models measured so far
+    json.write(overhead_to_json(machine, rows, 2, true, {}));  // the models measured so far
     if (!rows.empty()) print_to(human, format_overhead_table(rows));
     throw;
   }
-  json.write(overhead_to_json(machine, rows));
+  // The mpi model's messages: what a byte costs to send between two ranks here.
+  std::vector<message_cost> messages;
+  if (std::find(models.begin(), models.end(), "mpi") != models.end()) {
+    messages = measure_mpi_messages();
+  }
+  json.write(overhead_to_json(machine, rows, 2, false, messages));
   print_to(human, format_overhead_table(rows));
   print_to(human,
            "\nfirst task: run start until the first task starts (creating the worker);\n"
            "per task: each further task (dispatch + result back; a thread or process per task "
            "also pays its creation and join);\nfinish: last task's end until the run returns "
            "(join, reap).\n");
+  if (!messages.empty()) print_to(human, fmt::format("\n{}", format_message_costs(messages)));
   return 0;
 }
 

@@ -102,6 +102,10 @@ std::string rank_program() {
 
 bool mpi_built() noexcept { return false; }
 
+std::vector<message_cost> measure_mpi_messages() {
+  throw std::invalid_argument("mpi: this parlab was built without Open MPI");
+}
+
 int mpi_rank_main(const mpi_rank_options& /*options*/) {
   std::fprintf(stderr,
                "parlab: mpi-rank: this parlab was built without Open MPI (install openmpi-bin "
@@ -318,6 +322,43 @@ std::vector<char> gather(const rank_context& c, std::vector<char> mine) {
   return all;
 }
 
+/// Ranks 0 and 1 bounce messages of 8 B to 4 MiB (powers of 8, then 4 MiB): 10 untimed exchanges,
+/// then timed ones (fewer for big messages); rank 0 prints each size's median round trip.
+void ping_pong(const rank_context& c) {
+  if (c.size < 2) {
+    if (c.rank == 0) std::fprintf(stderr, "parlab: mpi-rank --pingpong needs 2 ranks\n");
+    return;
+  }
+  std::vector<char> buffer(std::size_t{4} << 20U);
+  std::vector<std::size_t> sizes;
+  for (std::size_t bytes = 8; bytes < buffer.size(); bytes *= 8) sizes.push_back(bytes);
+  sizes.push_back(buffer.size());  // 8 B, 64 B, ..., 2 MiB, then 4 MiB
+  for (const std::size_t bytes : sizes) {
+    const int n = static_cast<int>(bytes);
+    const int timed = bytes >= (std::size_t{1} << 20U) ? 20 : 200;
+    std::vector<double> trips;
+    for (int i = 0; i < 10 + timed; ++i) {
+      if (c.rank == 0) {
+        const std::int64_t t0 = monotonic_ns();
+        MPI_Send(buffer.data(), n, MPI_CHAR, 1, 7, MPI_COMM_WORLD);
+        MPI_Recv(buffer.data(), n, MPI_CHAR, 1, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (i >= 10) trips.push_back(static_cast<double>(monotonic_ns() - t0));
+      } else if (c.rank == 1) {
+        MPI_Recv(buffer.data(), n, MPI_CHAR, 0, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Send(buffer.data(), n, MPI_CHAR, 0, 7, MPI_COMM_WORLD);
+      }
+    }
+    if (c.rank == 0) {
+      std::sort(trips.begin(), trips.end());
+      const double mid = trips.size() % 2 == 1
+                             ? trips[trips.size() / 2]
+                             : (trips[trips.size() / 2 - 1] + trips[trips.size() / 2]) / 2;
+      std::printf("pingpong %zu %.0f %zu\n", bytes, mid, trips.size());
+    }
+  }
+  std::fflush(stdout);
+}
+
 int connect_to(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
@@ -349,6 +390,11 @@ int mpi_rank_main(const mpi_rank_options& options) {
     }
     MPI_Finalize();
     return 2;
+  }
+  if (options.pingpong) {
+    ping_pong(c);
+    MPI_Finalize();
+    return 0;
   }
   int parent = -1;
   if (c.rank == 0 && options.connect) {
@@ -491,6 +537,44 @@ std::string last_line(const std::string& text) {
   return "it printed nothing";
 }
 
+/// mpirun starting `ranks` of parlab's rank program with `rank_args`: one host (shared memory
+/// between ranks), more ranks than cores allowed, no pinning, ranks that yield while they wait.
+/// PARLAB_MPIRUN names another mpirun.
+std::vector<std::string> mpirun_command(int ranks, const std::vector<std::string>& rank_args) {
+  std::vector<std::string> argv = {"/usr/bin/mpirun",
+                                   "--oversubscribe",
+                                   "--bind-to",
+                                   "none",
+                                   "-np",
+                                   std::to_string(ranks),
+                                   "--mca",
+                                   "btl",
+                                   "self,vader",
+                                   "--mca",
+                                   "mpi_yield_when_idle",
+                                   "1",
+                                   rank_program(),
+                                   "mpi-rank"};
+  if (const char* mpirun = std::getenv("PARLAB_MPIRUN"); mpirun != nullptr && *mpirun != '\0') {
+    argv[0] = mpirun;
+  }
+  argv.insert(argv.end(), rank_args.begin(), rank_args.end());
+  return argv;
+}
+
+/// What mpirun gets on top of parlab's environment.
+std::vector<std::string> job_environment() {
+  std::vector<std::string> env;
+  if (::geteuid() == 0) {  // Open MPI refuses root unless told twice; only this child is told
+    env = {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"};
+  }
+#if defined(__SANITIZE_ADDRESS__)
+  // Open MPI keeps memory until exit; the ranks' leak check would fail every job.
+  env.emplace_back("ASAN_OPTIONS=detect_leaks=0");
+#endif
+  return env;
+}
+
 class mpi_executor final : public executor {
  public:
   mpi_executor() = default;
@@ -629,35 +713,9 @@ class mpi_executor final : public executor {
       if (listener >= 0) ::close(listener);
       throw std::system_error(err, std::generic_category(), "mpi: the socket for rank 0");
     }
-    std::vector<std::string> argv = {"/usr/bin/mpirun",
-                                     "--oversubscribe",
-                                     "--bind-to",
-                                     "none",
-                                     "-np",
-                                     std::to_string(ranks_),
-                                     "--mca",
-                                     "btl",
-                                     "self,vader",
-                                     "--mca",
-                                     "mpi_yield_when_idle",
-                                     "1",
-                                     rank_program(),
-                                     "mpi-rank",
-                                     "--connect",
-                                     path,
-                                     "--schedule",
-                                     std::string(to_string(schedule))};
-    if (const char* mpirun = std::getenv("PARLAB_MPIRUN"); mpirun != nullptr && *mpirun != '\0') {
-      argv[0] = mpirun;
-    }
-    std::vector<std::string> env;
-    if (::geteuid() == 0) {  // Open MPI refuses root unless told twice; only this child is told
-      env = {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"};
-    }
-#if defined(__SANITIZE_ADDRESS__)
-    // Open MPI keeps memory until exit; the ranks' leak check would fail every job.
-    env.emplace_back("ASAN_OPTIONS=detect_leaks=0");
-#endif
+    const std::vector<std::string> argv =
+        mpirun_command(ranks_, {"--connect", path, "--schedule", std::string(to_string(schedule))});
+    const std::vector<std::string> env = job_environment();
     output_.clear();
     try {
       job_ = child_process::exec("mpirun", {.reports = true, .commands = false, .errors = true},
@@ -730,6 +788,39 @@ class mpi_executor final : public executor {
 namespace detail {
 std::unique_ptr<executor> make_mpi() { return std::make_unique<mpi_executor>(); }
 }  // namespace detail
+
+std::vector<message_cost> measure_mpi_messages() {
+  const std::vector<std::string> argv = mpirun_command(2, {"--pingpong"});
+  child_process job = child_process::exec(
+      "mpirun", {.reports = true, .commands = false, .errors = true}, argv, job_environment());
+  std::string output;
+  for (;;) {
+    std::vector<pollfd> fds = {{job.reports_fd(), POLLIN, 0}};
+    (void)detail::poll_or_interrupt(fds, -1);
+    char buffer[4096];
+    const ssize_t n = ::read(job.reports_fd(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    output.append(buffer, static_cast<std::size_t>(n));
+  }
+  const child_exit how = job.wait();
+  std::vector<message_cost> out;
+  std::size_t at = 0;
+  while ((at = output.find("pingpong ", at)) != std::string::npos) {
+    unsigned long long bytes = 0;
+    double ns = 0;
+    unsigned long long timed = 0;
+    if (std::sscanf(output.c_str() + at, "pingpong %llu %lf %llu", &bytes, &ns, &timed) == 3) {
+      out.push_back({static_cast<std::size_t>(bytes), ns * 1e-9, static_cast<std::size_t>(timed)});
+    }
+    at += 9;
+  }
+  if (!how.exited() || how.exit_status() != 0 || out.empty()) {
+    throw std::runtime_error(fmt::format("mpi: the ping-pong job failed (mpirun {}: {})",
+                                         how.describe(), last_line(output)));
+  }
+  return out;
+}
 
 #endif
 

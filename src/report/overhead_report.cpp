@@ -22,8 +22,22 @@ std::string format_overhead_table(const std::vector<overhead_figures>& rows) {
   return out;
 }
 
+std::string format_message_costs(const std::vector<message_cost>& messages) {
+  std::string out = fmt::format(
+      "Messages between two MPI ranks on this host (ping-pong, median round trip):\n{:>10} "
+      "{:>14} {:>12} {:>14} {:>7}\n",
+      "bytes", "round trip us", "one way us", "bandwidth MB/s", "timed");
+  for (const auto& m : messages) {
+    out += fmt::format("{:>10} {:>14.2f} {:>12.2f} {:>14.1f} {:>7}\n", m.bytes,
+                       m.round_trip_seconds * 1e6, m.round_trip_seconds * 0.5e6,
+                       m.bandwidth() / 1e6, m.exchanges);
+  }
+  return out;
+}
+
 std::string overhead_to_json(const machine_info& machine, const std::vector<overhead_figures>& rows,
-                             int indent, bool interrupted) {
+                             int indent, bool interrupted,
+                             const std::vector<message_cost>& messages) {
   using json = nlohmann::ordered_json;
   json models = json::array();
   for (const auto& r : rows) {
@@ -36,11 +50,21 @@ std::string overhead_to_json(const machine_info& machine, const std::vector<over
                       {"finish_seconds", r.finish_ns * 1e-9},
                       {"single_task_run_seconds", r.single_task_run_ns * 1e-9}});
   }
-  const json doc = {{"schema", "parlab.overhead/1"},
-                    {"parlab_version", PARLAB_VERSION},
-                    {"machine", detail::machine_to_json(machine)},
-                    {"interrupted", interrupted},
-                    {"models", std::move(models)}};
+  json doc = {{"schema", "parlab.overhead/1"},
+              {"parlab_version", PARLAB_VERSION},
+              {"machine", detail::machine_to_json(machine)},
+              {"interrupted", interrupted},
+              {"models", std::move(models)}};
+  if (!messages.empty()) {
+    json costs = json::array();
+    for (const auto& m : messages) {
+      costs.push_back({{"bytes", m.bytes},
+                       {"round_trip_seconds", m.round_trip_seconds},
+                       {"bandwidth_bytes_per_second", m.bandwidth()},
+                       {"exchanges", m.exchanges}});
+    }
+    doc["mpi_messages"] = std::move(costs);
+  }
   return doc.dump(indent) + "\n";
 }
 
