@@ -72,6 +72,13 @@ struct measured_run {
   std::vector<task_failure> warm_up_failures;
   std::uint64_t gil_forced_switches = 0;
   run_result representative;  ///< records and timeline events kept only when spec.keep_records
+
+  /// A task failed in the representative run.
+  [[nodiscard]] bool any_failed() const noexcept { return failed_tasks != 0 || !failures.empty(); }
+  /// Tasks per second at the median wall time (0 without one).
+  [[nodiscard]] double throughput() const noexcept {
+    return wall_median > 0 ? static_cast<double>(tasks) / wall_median : 0.0;
+  }
 };
 
 /// Median of the values (mean of the two middle ones for an even count); 0 for none.

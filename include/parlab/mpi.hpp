@@ -43,8 +43,8 @@ struct message_cost {
 };
 
 /// Starts a 2-rank job (`mpi-rank --pingpong`) and returns the costs of 8 B, 64 B, ..., 2 MiB
-/// (powers of 8) and 4 MiB messages. Throws std::runtime_error (naming mpirun's last line) when the job
-/// fails, std::invalid_argument when this build has no MPI, parlab::interrupted on a signal.
+/// (powers of 8) and 4 MiB messages. Throws std::runtime_error (naming mpirun's last line) when the
+/// job fails, std::invalid_argument when this build has no MPI, parlab::interrupted on a signal.
 [[nodiscard]] std::vector<message_cost> measure_mpi_messages();
 
 /// The rank program: MPI_Init, the batches, MPI_Finalize. Returns the exit code (0, 1 when a

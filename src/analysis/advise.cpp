@@ -48,8 +48,6 @@ std::vector<std::string> models_of(const advise_options& o) {
   return out;
 }
 
-bool failed(const measured_run& r) { return r.failed_tasks != 0 || !r.failures.empty(); }
-
 std::string percent(double share) { return fmt::format("{:.0f}%", share * 100.0); }
 
 }  // namespace
@@ -124,8 +122,8 @@ advice advise(const std::vector<task>& tasks, const advise_options& o) {
       spec.baseline = false;
       const auto measured = measure_tasks(tasks, spec, keep);
       const measured_run& r = measured.front();
-      const double x = r.wall_median > 0 ? static_cast<double>(r.tasks) / r.wall_median : 0.0;
-      if (failed(r)) m.active = false;  // a model that fails tasks is not advised further
+      const double x = r.throughput();
+      if (r.any_failed()) m.active = false;  // a model that fails tasks is not advised further
       // Past the cores, a doubling that gains less than 5% ends the model's climb.
       if (m.throughput > 0 && w >= cores && x < kStillRising * m.throughput) m.active = false;
       m.throughput = std::max(m.throughput, x);
@@ -170,7 +168,7 @@ advice advise_from_rows(const std::vector<measured_run>& rows, const advise_opti
   }
   out.cpu_share = base->cpu_utilisation;
   out.waits = out.cpu_share < kWaits;
-  const double base_x = base->wall_median > 0 ? double(base->tasks) / base->wall_median : 0.0;
+  const double base_x = base->throughput();
 
   // Each model at the W the sweep recommends (the smallest within 5% of its best).
   for (const auto& m : out.sweep.models) {

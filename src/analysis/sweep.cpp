@@ -51,26 +51,20 @@ std::string name_workers(const std::vector<std::size_t>& ws) {
   return out;
 }
 
-bool failed(const measured_run& r) { return r.failed_tasks != 0 || !r.failures.empty(); }
-
-double throughput_of(const measured_run& r) {
-  return r.wall_median > 0 ? static_cast<double>(r.tasks) / r.wall_median : 0.0;
-}
-
 sweep_point make_point(const measured_run& r) {
   sweep_point p;
   p.workers = r.workers;
   p.run = r;
   p.wall_interval = interval95(r.wall_samples);
   p.spread = r.wall_median > 0 ? (r.wall_max - r.wall_min) / r.wall_median : 0.0;
-  p.throughput = throughput_of(r);
+  p.throughput = r.throughput();
   return p;
 }
 
 std::vector<scaling_point> median_points(const std::vector<sweep_point>& points) {
   std::vector<scaling_point> out;
   for (const auto& p : points) {
-    if (!failed(p.run) && p.throughput > 0) {
+    if (!p.run.any_failed() && p.throughput > 0) {
       out.push_back({static_cast<double>(p.workers), p.throughput});
     }
   }
@@ -85,7 +79,7 @@ std::optional<double> bootstrap_sigma_error(const std::vector<sweep_point>& poin
   std::vector<const sweep_point*> usable;
   bool repeated = false;
   for (const auto& p : points) {
-    if (failed(p.run) || p.run.wall_samples.empty()) continue;
+    if (p.run.any_failed() || p.run.wall_samples.empty()) continue;
     usable.push_back(&p);
     repeated = repeated || p.run.wall_samples.size() > 1;
   }
@@ -141,7 +135,7 @@ void fit_model(sweep_model& m) {
 void recommend(sweep_model& m) {
   const sweep_point* best = nullptr;
   for (const auto& p : m.points) {
-    if (failed(p.run) || p.throughput <= 0) continue;
+    if (p.run.any_failed() || p.throughput <= 0) continue;
     if (best == nullptr || p.throughput > best->throughput) best = &p;
   }
   if (best == nullptr) {
@@ -150,7 +144,7 @@ void recommend(sweep_model& m) {
   }
   const sweep_point* pick = best;
   for (const auto& p : m.points) {
-    if (!failed(p.run) && p.throughput >= kReach * best->throughput) {
+    if (!p.run.any_failed() && p.throughput >= kReach * best->throughput) {
       pick = &p;
       break;
     }
@@ -228,7 +222,7 @@ void warn(sweep_model& m, std::size_t cores, const sweep_spec& spec) {
       others = *p.run.others_cores;
       others_at = p.workers;
     }
-    if (failed(p.run)) {
+    if (p.run.any_failed()) {
       m.warnings.push_back(fmt::format(
           "W = {}: {} task{} failed; the point is left out of the fits and the recommendation",
           p.workers, std::max<std::size_t>(p.run.failed_tasks, p.run.failures.size()),
@@ -448,7 +442,8 @@ sweep_result analyse_sweep(const sweep_spec& spec, const std::vector<measured_ru
   for (const auto& r : rows) {
     if (r.is_baseline && !out.baseline) out.baseline = r;
   }
-  const double base_x = out.baseline && !failed(*out.baseline) ? throughput_of(*out.baseline) : 0.0;
+  const double base_x =
+      out.baseline && !out.baseline->any_failed() ? out.baseline->throughput() : 0.0;
   for (const auto& e : spec.executors) {
     sweep_model m;
     m.executor = e;
@@ -463,7 +458,7 @@ sweep_result analyse_sweep(const sweep_spec& spec, const std::vector<measured_ru
       continue;
     }
     const sweep_point& first = m.points.front();
-    const double one = first.workers == 1 && !failed(first.run) ? first.throughput : 0.0;
+    const double one = first.workers == 1 && !first.run.any_failed() ? first.throughput : 0.0;
     for (auto& p : m.points) {
       const double w = static_cast<double>(p.workers);
       if (one > 0 && p.throughput > 0) {

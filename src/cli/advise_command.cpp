@@ -99,17 +99,10 @@ int command_advise(const advise_command& c) {
                          fmt::format("interrupted: only the {} points measured before the signal "
                                      "are used",
                                      rows.size()));
-    std::string kept;
-    try {
-      write(partial);
-      kept = fmt::format("the advice from the {} point{} measured so far kept", rows.size(),
-                         rows.size() == 1 ? "" : "s");
-    } catch (const std::runtime_error& failed) {
-      kept = failed.what();
-    }
-    std::fprintf(stderr, "\nparlab: interrupted by %s: every child process ended; %s\n",
-                 signal_name(e.signal()).c_str(), kept.c_str());
-    throw interrupted_and_kept(e.signal());
+    stop_keeping(
+        e, [&] { write(partial); },
+        fmt::format("the advice from the {} point{} measured so far kept", rows.size(),
+                    rows.size() == 1 ? "" : "s"));
   }
   write(result);
   return report_failures(rows);

@@ -48,19 +48,28 @@ void session::stop(const interrupted& e) {
     print_to(human_, "\n");
     print_to(human_, format_table(done_));
   }
-  std::string kept;
+  stop_keeping(
+      e,
+      [&] {
+        out_.write(machine_, done_,
+                   {fmt::format("This command was interrupted ({}): only the {} rows measured "
+                                "before it are shown.",
+                                signal_name(e.signal()), done_.size())},
+                   true);
+      },
+      fmt::format("{} row{} measured so far kept", done_.size(), done_.size() == 1 ? "" : "s"));
+}
+
+void stop_keeping(const interrupted& e, const std::function<void()>& write,
+                  const std::string& kept) {
+  std::string said = kept;
   try {
-    out_.write(machine_, done_,
-               {fmt::format("This command was interrupted ({}): only the {} rows measured before "
-                            "it are shown.",
-                            signal_name(e.signal()), done_.size())},
-               true);
-    kept = fmt::format("{} row{} measured so far kept", done_.size(), done_.size() == 1 ? "" : "s");
+    write();
   } catch (const std::runtime_error& failed) {
-    kept = failed.what();
+    said = failed.what();
   }
   std::fprintf(stderr, "\nparlab: interrupted by %s: every child process ended; %s\n",
-               signal_name(e.signal()).c_str(), kept.c_str());
+               signal_name(e.signal()).c_str(), said.c_str());
   throw interrupted_and_kept(e.signal());
 }
 

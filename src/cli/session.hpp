@@ -11,6 +11,7 @@
 #include <parlab/machine.hpp>
 
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,12 @@ class session {
   bool looked_for_python_ = false;  // python3 is looked up once, when first needed
   std::optional<std::string> python_;
 };
+
+/// What every command does after a signal: runs `write` (the outputs of what was measured), then
+/// says in one line that every child ended and what was kept - `kept` when the write worked,
+/// else why it did not - and throws interrupted_and_kept for main to map to the exit code.
+[[noreturn]] void stop_keeping(const interrupted& e, const std::function<void()>& write,
+                               const std::string& kept);
 
 /// Prints each failed task once (the tasks lost with a whole run that died, in one line) and
 /// returns the exit code the runs deserve.

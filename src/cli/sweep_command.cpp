@@ -126,17 +126,10 @@ int command_sweep(const sweep_command& c) {
   } catch (const std::invalid_argument&) {
     throw;  // bad input is found before anything runs
   } catch (const interrupted& e) {
-    std::string kept;
-    try {
-      (void)keep(true);
-      kept = fmt::format("the {} point{} measured so far kept", rows.size(),
-                         rows.size() == 1 ? "" : "s");
-    } catch (const std::runtime_error& failed) {
-      kept = failed.what();
-    }
-    std::fprintf(stderr, "\nparlab: interrupted by %s: every child process ended; %s\n",
-                 signal_name(e.signal()).c_str(), kept.c_str());
-    throw interrupted_and_kept(e.signal());
+    stop_keeping(
+        e, [&] { (void)keep(true); },
+        fmt::format("the {} point{} measured so far kept", rows.size(),
+                    rows.size() == 1 ? "" : "s"));
   } catch (...) {
     if (!rows.empty()) {
       try {

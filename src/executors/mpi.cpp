@@ -213,6 +213,51 @@ void put_record(writer& w, std::size_t index, const task_record& rec,
   for (const auto& e : events) w.put(e);
 }
 
+/// One task's outcome as put_record wrote it.
+struct ran_task {
+  std::size_t index = 0;  ///< in the batch
+  task_record record;
+  std::vector<event> events;
+};
+
+/// One rank's block of a reply, as run_batch wrote it (put_usage, then put_record per task).
+struct rank_block {
+  kernel_figures usage;
+  std::uint64_t dropped = 0;  ///< events its lane could not keep
+  std::vector<ran_task> tasks;
+};
+
+rank_block get_block(reader& r) {
+  rank_block b;
+  b.usage.user_seconds = r.get<double>();
+  b.usage.system_seconds = r.get<double>();
+  b.usage.voluntary_switches = r.get<std::int64_t>();
+  b.usage.involuntary_switches = r.get<std::int64_t>();
+  b.dropped = r.get<std::uint64_t>();
+  const auto n = r.get<std::uint64_t>();
+  for (std::uint64_t k = 0; k < n; ++k) {
+    ran_task t;
+    t.index = static_cast<std::size_t>(r.get<std::uint64_t>());
+    task_record& rec = t.record;
+    rec.task_id = static_cast<std::size_t>(r.get<std::uint64_t>());
+    rec.worker = static_cast<std::size_t>(r.get<std::uint64_t>());
+    rec.pid = r.get<std::int64_t>();
+    rec.tid = r.get<std::int64_t>();
+    rec.start_ns = r.get<std::int64_t>();
+    rec.end_ns = r.get<std::int64_t>();
+    rec.cpu_ns = r.get<std::int64_t>();
+    rec.ok = r.get<std::uint8_t>() != 0;
+    rec.failure = static_cast<failure_kind>(r.get<std::uint32_t>());
+    rec.failure_code = r.get<std::int32_t>();
+    rec.result = r.get<std::uint64_t>();
+    rec.message = r.get_string();
+    const auto events = r.get<std::uint32_t>();
+    for (std::uint32_t e = 0; e < events; ++e) t.events.push_back(r.get<event>());
+    b.tasks.push_back(std::move(t));
+  }
+  return b;
+}
+
 // --- the ranks -------------------------------------------------------------------------------
 
 constexpr int kAsk = 1;
@@ -456,25 +501,12 @@ int mpi_rank_main(const mpi_rank_options& options) {
       std::size_t failed = 0;
       reader blocks(all);
       for (int rank = 0; rank < c.size; ++rank) {
-        for (int skip = 0; skip < 5; ++skip) (void)blocks.get<std::int64_t>();  // usage
-        const auto n = blocks.get<std::uint64_t>();
-        for (std::uint64_t k = 0; k < n; ++k) {
-          (void)blocks.get<std::uint64_t>();  // index
-          const auto id = blocks.get<std::uint64_t>();
-          const auto worker = blocks.get<std::uint64_t>();
-          for (int skip = 0; skip < 5; ++skip) (void)blocks.get<std::int64_t>();
-          const bool ok = blocks.get<std::uint8_t>() != 0;
-          (void)blocks.get<std::uint32_t>();
-          (void)blocks.get<std::int32_t>();
-          (void)blocks.get<std::uint64_t>();
-          const std::string message = blocks.get_string();
-          const auto events = blocks.get<std::uint32_t>();
-          for (std::uint32_t e = 0; e < events; ++e) (void)blocks.get<event>();
-          if (worker < per_worker.size()) ++per_worker[static_cast<std::size_t>(worker)];
-          if (!ok) {
+        for (const auto& t : get_block(blocks).tasks) {
+          if (t.record.worker < per_worker.size()) ++per_worker[t.record.worker];
+          if (!t.record.ok) {
             ++failed;
-            std::fprintf(stderr, "parlab: mpi-rank: task %llu failed: %s\n",
-                         static_cast<unsigned long long>(id), message.c_str());
+            std::fprintf(stderr, "parlab: mpi-rank: task %zu failed: %s\n", t.record.task_id,
+                         t.record.message.c_str());
           }
         }
       }
@@ -610,40 +642,21 @@ class mpi_executor final : public executor {
     }
     reader r(reply);
     for (int rank = 0; rank < ranks_; ++rank) {
-      result.outside.user_seconds += r.get<double>();
-      result.outside.system_seconds += r.get<double>();
-      result.outside.voluntary_switches += r.get<std::int64_t>();
-      result.outside.involuntary_switches += r.get<std::int64_t>();
-      const auto dropped = r.get<std::uint64_t>();
-      const auto n = r.get<std::uint64_t>();
-      if (dropped != 0 && n != 0) {  // the rank's lane overflowed: the timeline is incomplete
-        if (event_lane* l =
-                lane(std::min<std::size_t>(static_cast<std::size_t>(rank), options.workers - 1))) {
-          l->count_dropped(dropped);
+      rank_block b = get_block(r);
+      result.outside.user_seconds += b.usage.user_seconds;
+      result.outside.system_seconds += b.usage.system_seconds;
+      result.outside.voluntary_switches += b.usage.voluntary_switches;
+      result.outside.involuntary_switches += b.usage.involuntary_switches;
+      if (b.dropped != 0 && !b.tasks.empty()) {  // its lane overflowed: the timeline is partial
+        if (event_lane* l = lane(std::min(b.tasks.front().record.worker, options.workers - 1))) {
+          l->count_dropped(b.dropped);
         }
       }
-      for (std::uint64_t k = 0; k < n; ++k) {
-        const auto index = static_cast<std::size_t>(r.get<std::uint64_t>());
-        task_record rec;
-        rec.task_id = static_cast<std::size_t>(r.get<std::uint64_t>());
-        rec.worker = static_cast<std::size_t>(r.get<std::uint64_t>());
-        rec.pid = r.get<std::int64_t>();
-        rec.tid = r.get<std::int64_t>();
-        rec.start_ns = r.get<std::int64_t>();
-        rec.end_ns = r.get<std::int64_t>();
-        rec.cpu_ns = r.get<std::int64_t>();
-        rec.ok = r.get<std::uint8_t>() != 0;
-        rec.failure = static_cast<failure_kind>(r.get<std::uint32_t>());
-        rec.failure_code = r.get<std::int32_t>();
-        rec.result = r.get<std::uint64_t>();
-        rec.message = r.get_string();
-        const auto events = r.get<std::uint32_t>();
-        event_lane* l = rec.worker < options.workers ? lane(rec.worker) : nullptr;
-        for (std::uint32_t e = 0; e < events; ++e) {
-          const event ev = r.get<event>();
-          if (l != nullptr) l->add(ev);
+      for (auto& t : b.tasks) {
+        if (event_lane* l = t.record.worker < options.workers ? lane(t.record.worker) : nullptr) {
+          for (const auto& ev : t.events) l->add(ev);
         }
-        if (index < result.records.size()) result.records[index] = std::move(rec);
+        if (t.index < result.records.size()) result.records[t.index] = std::move(t.record);
       }
     }
   }

@@ -88,6 +88,25 @@ std::string opt(const std::optional<double>& v, const char* format) {
   return v ? fmt::format(fmt::runtime(format), *v) : std::string("-");
 }
 
+/// A point's figures as the terminal table and the HTML table both show them; `dash` joins the
+/// ends of a range.
+struct point_cells {
+  std::string wall, range, interval, speedup, efficiency, vs_baseline, karp_flatt;
+};
+
+point_cells cells_of(const sweep_point& p, std::string_view dash) {
+  return {
+      detail::millis(p.run.wall_median),
+      fmt::format("{}{}{}", detail::millis(p.run.wall_min), dash, detail::millis(p.run.wall_max)),
+      p.wall_interval ? fmt::format("{}{}{}", detail::millis(p.wall_interval->first), dash,
+                                    detail::millis(p.wall_interval->second))
+                      : std::string("-"),
+      opt(p.speedup, "{:.2f}x"),
+      p.efficiency ? fmt::format("{:.0f}%", *p.efficiency * 100) : "-",
+      opt(p.speedup_vs_baseline, "{:.2f}x"),
+      opt(p.karp_flatt, "{:.3f}")};
+}
+
 // The terminal plot of one model: throughput against W.
 std::string plot_model(const sweep_model& m, std::size_t width) {
   constexpr std::size_t kRows = 10;
@@ -246,18 +265,12 @@ std::string model_table_html(const sweep_model& m) {
       "<th>vs sequential</th><th>Karp–Flatt</th><th class=\"name\">verdict</th></tr></thead>"
       "<tbody>\n";
   for (const auto& p : m.points) {
+    const point_cells c = cells_of(p, " – ");
     out += fmt::format(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} – {}</td><td>{}</td><td>{:.4g}</td>"
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.4g}</td>"
         "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"name\">{}</td></tr>\n",
-        p.workers, p.run.tasks, detail::millis(p.run.wall_median), detail::millis(p.run.wall_min),
-        detail::millis(p.run.wall_max),
-        p.wall_interval ? detail::millis(p.wall_interval->first) + " – " +
-                              detail::millis(p.wall_interval->second)
-                        : std::string("-"),
-        p.throughput, opt(p.speedup, "{:.2f}x"),
-        p.efficiency ? fmt::format("{:.0f}%", *p.efficiency * 100) : "-",
-        opt(p.speedup_vs_baseline, "{:.2f}x"), opt(p.karp_flatt, "{:.3f}"),
-        to_string(p.run.concurrency.result));
+        p.workers, p.run.tasks, c.wall, c.range, c.interval, p.throughput, c.speedup, c.efficiency,
+        c.vs_baseline, c.karp_flatt, to_string(p.run.concurrency.result));
   }
   return out + "</tbody></table>\n";
 }
@@ -334,10 +347,9 @@ std::string to_sweep_csv(const sweep_result& r) {
 std::string format_sweep(const sweep_result& r, std::size_t width) {
   std::string out;
   if (r.baseline) {
-    out += fmt::format(
-        "sequential baseline: {} tasks in {} (median of {}), {:.4g} tasks/s\n", r.baseline->tasks,
-        detail::millis(r.baseline->wall_median), r.baseline->wall_samples.size(),
-        r.baseline->wall_median > 0 ? double(r.baseline->tasks) / r.baseline->wall_median : 0.0);
+    out += fmt::format("sequential baseline: {} tasks in {} (median of {}), {:.4g} tasks/s\n",
+                       r.baseline->tasks, detail::millis(r.baseline->wall_median),
+                       r.baseline->wall_samples.size(), r.baseline->throughput());
   }
   for (const auto& m : r.models) {
     out += fmt::format("\n{} ({} scaling)\n", m.executor, r.spec.weak ? "weak" : "strong");
@@ -349,17 +361,11 @@ std::string format_sweep(const sweep_result& r, std::size_t width) {
                        "W", "tasks", "wall", "min-max", "95% interval", "tasks/s", "speedup",
                        "eff.", "vs seq.", "K-F", "verdict");
     for (const auto& p : m.points) {
+      const point_cells c = cells_of(p, "-");
       out += fmt::format(
           "  {:>4} {:>6} {:>10} {:>21} {:>21} {:>10.4g} {:>8} {:>6} {:>8} {:>7}  {}{}\n", p.workers,
-          p.run.tasks, detail::millis(p.run.wall_median),
-          detail::millis(p.run.wall_min) + "-" + detail::millis(p.run.wall_max),
-          p.wall_interval ? detail::millis(p.wall_interval->first) + "-" +
-                                detail::millis(p.wall_interval->second)
-                          : std::string("-"),
-          p.throughput, opt(p.speedup, "{:.2f}x"),
-          p.efficiency ? fmt::format("{:.0f}%", *p.efficiency * 100) : "-",
-          opt(p.speedup_vs_baseline, "{:.2f}x"), opt(p.karp_flatt, "{:.3f}"),
-          to_string(p.run.concurrency.result),
+          p.run.tasks, c.wall, c.range, c.interval, p.throughput, c.speedup, c.efficiency,
+          c.vs_baseline, c.karp_flatt, to_string(p.run.concurrency.result),
           p.run.failed_tasks != 0 ? fmt::format(" ({} failed)", p.run.failed_tasks) : "");
     }
     out += fmt::format("\n{}\n{}", plot_model(m, width), fit_lines(m));
