@@ -69,7 +69,7 @@ detail::named_registry<workload_info>& the_registry() {
            }},
           {"amdahl",
            "known serial share: --serial-fraction of each task's compute runs alone (a global "
-           "lock), the rest beside the others (16 rounds)",
+           "lock), the rest beside the others (4 rounds)",
            "compute units per task", 8000, 8, 100'000'000,
            [](const workload_spec& s, std::uint64_t size) {
              return detail::make_amdahl_tasks(s.tasks, size, s.seed, s.serial_fraction);
