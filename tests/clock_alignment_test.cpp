@@ -100,6 +100,21 @@ TEST(ClockAlignment, OneHostIsItsOwnReference) {
   EXPECT_LE(std::abs(double(m.to_reference(123'456'789) - 123'456'789)), m.uncertainty_ns + 1);
 }
 
+TEST(ClockAlignment, ADriftWithinTheNoiseIsNotFitted) {
+  // Offsets of 100 and 130 ns, each good to +-50 ns, a second apart: the 30 ns change could be
+  // noise, so no drift; the mean holds within the larger uncertainty and half the change.
+  const clock_model flat =
+      align_clocks(offset_estimate{100, 100, 50, 0}, offset_estimate{130, 100, 50, 1e9});
+  EXPECT_EQ(flat.drift, 0.0);
+  EXPECT_DOUBLE_EQ(flat.offset_ns, 115.0);
+  EXPECT_DOUBLE_EQ(flat.uncertainty_ns, 65.0);
+  // 1,000 ns apart it is a drift of 0.9 us per second.
+  const clock_model drifting =
+      align_clocks(offset_estimate{100, 100, 50, 0}, offset_estimate{1'000, 100, 50, 1e9});
+  EXPECT_DOUBLE_EQ(drifting.drift, 900e-9);
+  EXPECT_DOUBLE_EQ(drifting.uncertainty_ns, 50.0);
+}
+
 TEST(ClockAlignment, ImpossibleMessagesAreCountedNotMoved) {
   // Sends and receives on two hosts; merged with the right model none ends before it began,
   // merged naively (remote times taken as they are) the 3.7 ms skew makes some impossible.

@@ -1,5 +1,6 @@
 // The fault matrix: each fault mode under each model - who survives, what is reported, and that
-// nothing is left behind. Processes isolate faults; threads share their process's fate.
+// nothing is left behind. Processes isolate faults; threads share their process's fate; MPI ranks
+// share their job's.
 
 #include <parlab/executor.hpp>
 #include <parlab/experiment.hpp>
@@ -139,12 +140,12 @@ TEST_P(FaultMatrix, ProcessesIsolateTheFaultThreadsShareItsFate) {
   EXPECT_EQ(children_in_proc(), 0U) << "a child (or zombie) is left in /proc";
 }
 
-/// Models that run an injected fault: it is code (a callable), which mpi's ranks cannot run
-/// (parlab run refuses --fault with mpi).
+/// Every model built here: an injected fault is a step of the task's program (data), so MPI
+/// ranks run it too; a rank that dies ends the job, and parlab says which rank and how.
 std::vector<std::string> available_models() {
   std::vector<std::string> names;
   for (const auto& info : executors()) {
-    if (info.available && info.runs_callables) names.push_back(info.name);
+    if (info.available) names.push_back(info.name);
   }
   return names;
 }

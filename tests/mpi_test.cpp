@@ -3,10 +3,12 @@
 // tasks (its ranks rebuild tasks from their steps; callables are refused), for both schedules;
 // the job kept between runs and ended with the executor, leaving no process behind.
 
+#include <parlab/clock.hpp>
 #include <parlab/executor.hpp>
 #include <parlab/mpi.hpp>
 #include <parlab/workload.hpp>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -97,6 +100,27 @@ TEST_P(Mpi, EveryTaskRunsOnceWithTheSequentialResultOnARank) {
     }
     EXPECT_EQ(spans, tasks.size()) << workload;
     EXPECT_GT(r.kernel.cpu_seconds(), 0.0) << "the ranks' CPU time is counted";
+    // One host: its clock is the reference, every rank on a worker lane but the dynamic manager,
+    // and on one clock no message can arrive before it left.
+    ASSERT_TRUE(r.cluster.has_value());
+    const mpi_cluster& c = *r.cluster;
+    ASSERT_EQ(c.hosts.size(), 1U);
+    EXPECT_TRUE(c.hosts[0].reference);
+    EXPECT_EQ(c.hosts[0].uncertainty_ns, 0.0);
+    const bool dynamic = std::get<0>(GetParam()) == mpi_schedule::dynamic;
+    ASSERT_EQ(c.ranks.size(), options().workers + (dynamic ? 1 : 0));
+    EXPECT_EQ(c.ranks[0].worker.has_value(), !dynamic);
+    for (std::size_t w = 0; w < options().workers; ++w) {
+      ASSERT_NE(c.rank_on_lane(w), nullptr) << "lane " << w;
+    }
+    // The batch to every other rank and the results back; dynamic: an ask and an answer per task
+    // and one more per worker (told to stop).
+    const std::size_t others = c.ranks.size() - 1;
+    const std::size_t expected_messages =
+        2 * others + (dynamic ? 2 * (tasks.size() + options().workers) : 0);
+    EXPECT_EQ(c.message_count, expected_messages) << workload;
+    EXPECT_EQ(c.messages.size(), expected_messages) << workload;
+    EXPECT_EQ(c.impossible_messages, 0U) << workload;
   }
 }
 
@@ -227,8 +251,115 @@ TEST_F(MpiJob, RunShowsMpiInTheTableWithASpeedupAndAVerdict) {
   EXPECT_NE(static_run.out.find("mpi "), std::string::npos) << static_run.out;
   for (const auto& [args, mention] : std::vector<std::pair<std::string, std::string>>{
            {" run -e mpi --mpi-schedule guided", "--mpi-schedule"},
-           {" run -e mpi --fault throw", "--fault"},
            {" mpi-rank --schedule guided", "--schedule"}}) {
+    const auto bad = cli::run(parlab + args);
+    EXPECT_EQ(bad.code, 2) << args << "\n" << bad.err;
+    EXPECT_EQ(cli::lines(bad.err), 1U) << args << "\n" << bad.err;
+    EXPECT_NE(bad.err.find(mention), std::string::npos) << args << "\n" << bad.err;
+  }
+}
+
+TEST_F(MpiJob, ASkewedClockIsTakenOutWhenTheRanksTimesAreMerged) {
+  // The test hook: rank 1 reports every time as if its clock were OFFSET ahead and drifting, and
+  // names its host "<host>~skewed", so it is aligned as a remote host would be. The merge must
+  // take the skew out within the uncertainty it reports: uncorrected, rank 1's messages would
+  // arrive 3.7 ms before they left, or leave 3.7 ms after they arrived.
+  struct skew {
+    long long offset_ns;
+    double ppm;
+  };
+  // The merged times must lie within the reported uncertainty whatever it is; that it is small
+  // (a round trip on one host takes microseconds) holds only when the machine is not swamped, so
+  // up to three attempts, and a skip when none was precise enough to see the skew at all.
+  bool all_precise = true;
+  for (const skew k : {skew{3'700'000, 20.0}, skew{-3'700'000, -50.0}}) {
+    bool precise = false;
+    for (int attempt = 1; attempt <= 3 && !precise; ++attempt) {
+      ::setenv("PARLAB_MPI_CLOCK_SKEW", fmt::format("1:{}:{}", k.offset_ns, k.ppm).c_str(), 1);
+      const auto tasks = tasks_of("cpu", 6, 200);
+      const auto model = make_executor("mpi");
+      run_options o;
+      o.workers = 2;
+      const std::int64_t started = monotonic_ns();
+      run_result r = model->run(tasks, o);
+      r = model->run(tasks, o);  // the drift is measured from the job's first burst on
+      const double elapsed_ns = static_cast<double>(monotonic_ns() - started);
+      ::unsetenv("PARLAB_MPI_CLOCK_SKEW");
+      ASSERT_TRUE(r.cluster.has_value());
+      const mpi_cluster& c = *r.cluster;
+      ASSERT_EQ(c.hosts.size(), 2U);
+      const mpi_host& h = c.hosts[1];
+      EXPECT_EQ(h.name, c.hosts[0].name + "~skewed");
+      EXPECT_EQ(h.ranks, std::vector<int>{1});
+      EXPECT_FALSE(h.reference);
+      // The skew grows from the rank's start: during the job it was between these two.
+      const double drifted = static_cast<double>(k.offset_ns) + k.ppm * 1e-6 * elapsed_ns;
+      const double low = std::min(static_cast<double>(k.offset_ns), drifted);
+      const double high = std::max(static_cast<double>(k.offset_ns), drifted);
+      const double u = h.uncertainty_ns + 1000.0;  // and a microsecond of rounding
+      EXPECT_GE(h.offset_ns, low - u) << "offset " << k.offset_ns;
+      EXPECT_LE(h.offset_ns, high + u) << "offset " << k.offset_ns;
+      std::size_t checked = 0;
+      for (const auto& m : c.messages) {
+        if (m.from != 1 && m.to != 1) continue;
+        ++checked;
+        EXPECT_GE(static_cast<double>(m.receive_ended_ns - m.send_started_ns), -u)
+            << m.kind << " from rank " << m.from << " to rank " << m.to;
+      }
+      EXPECT_GE(checked, 4U);
+      for (const auto& rec : r.records) {
+        const mpi_rank* rank = c.rank_on_lane(rec.worker);
+        ASSERT_NE(rank, nullptr);
+        if (rank->rank != 1) continue;
+        EXPECT_GE(static_cast<double>(rec.start_ns - r.start_ns), -u) << "task " << rec.task_id;
+        EXPECT_LE(static_cast<double>(rec.end_ns - r.end_ns), u) << "task " << rec.task_id;
+      }
+      EXPECT_EQ(c.lane_uncertainty(2).at(c.ranks[1].worker.value()),
+                static_cast<std::int64_t>(std::ceil(h.uncertainty_ns)));
+      precise = h.uncertainty_ns < std::abs(static_cast<double>(k.offset_ns)) / 2;
+    }
+    all_precise = all_precise && precise;
+  }
+  const auto bad_skew = make_executor("mpi");
+  run_options one;
+  one.workers = 1;
+  ::setenv("PARLAB_MPI_CLOCK_SKEW", "0:5:5", 1);  // rank 0 is the reference: refused
+  EXPECT_THROW((void)bad_skew->run(tasks_of("cpu", 2, 20), one), std::runtime_error);
+  ::unsetenv("PARLAB_MPI_CLOCK_SKEW");
+  if (!all_precise) GTEST_SKIP() << "the machine was too busy to align clocks within half the skew";
+}
+
+TEST_F(MpiJob, HostsAreNamedOnEveryPictureAndMessagesAreFlowsInTheTrace) {
+  const std::string parlab = PARLAB_BINARY;
+  const std::string base = "/tmp/parlab-mpi-pictures-" + std::to_string(::getpid());
+  const auto o = cli::run(parlab + " run -w cpu -t 4 -s 100 -r 1 --no-baseline -e mpi -j 2 " +
+                          "--hosts localhost:3 --timeline --records --json " + base +
+                          ".json --trace " + base + ".trace --svg " + base + ".svg");
+  ASSERT_EQ(o.code, 0) << o.err;
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  const std::string lane = std::string(host) + " · rank 1";
+  EXPECT_NE(o.out.find(lane), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("1 host: "), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("none received before it was sent"), std::string::npos) << o.out;
+  const std::string trace = cli::slurp(base + ".trace");
+  EXPECT_NE(trace.find("\"" + lane + "\""), std::string::npos);
+  EXPECT_NE(trace.find("rank 0 (manager)"), std::string::npos);
+  EXPECT_NE(trace.find("\"ph\": \"s\""), std::string::npos) << "flow starts";
+  EXPECT_NE(trace.find("\"ph\": \"f\""), std::string::npos) << "flow ends";
+  const std::string json = cli::slurp(base + ".json");
+  EXPECT_NE(json.find("\"impossible_messages\": 0"), std::string::npos);
+  // A saved result draws the same lanes.
+  const auto redrawn = cli::run(parlab + " report " + base + ".json --timeline");
+  EXPECT_EQ(redrawn.code, 0) << redrawn.err;
+  EXPECT_NE(redrawn.out.find(lane), std::string::npos) << redrawn.out;
+  EXPECT_NE(cli::slurp(base + ".svg").find("rank 1"), std::string::npos);
+  for (const char* ext : {".json", ".trace", ".svg"}) std::remove((base + ext).c_str());
+  for (const auto& [args, mention] : std::vector<std::pair<std::string, std::string>>{
+           {" run -e mpi --hosts a::2", "--hosts"},
+           {" run -e threads --hosts localhost", "--hosts"},
+           {" run -e mpi --hostfile /no/such/file", "--hostfile"},
+           {" run -e mpi --hosts localhost --hostfile /etc/hostname", "not both"}}) {
     const auto bad = cli::run(parlab + args);
     EXPECT_EQ(bad.code, 2) << args << "\n" << bad.err;
     EXPECT_EQ(cli::lines(bad.err), 1U) << args << "\n" << bad.err;
@@ -345,8 +476,63 @@ TEST_F(MpiJob, ARankKilledFromOutsideEndsTheBatchAsLostAndTheNextRunStartsAFresh
     EXPECT_NE(rec.message.find("the MPI job ended"), std::string::npos) << rec.message;
     EXPECT_EQ(rec.message.find("---"), std::string::npos) << "a banner line: " << rec.message;
   }
+  // Which rank died and how, as mpirun saw it.
+  ASSERT_TRUE(r.death.has_value());
+  EXPECT_EQ(r.death->kind, failure_kind::killed_by_signal) << r.death->what;
+  EXPECT_EQ(r.death->code, SIGKILL) << r.death->what;
+  EXPECT_NE(r.death->what.find("rank 2 on "), std::string::npos) << r.death->what;
   const auto again = model->run(tasks_of("cpu", 4, 10), o);
   EXPECT_EQ(again.failed_tasks(), 0U) << again.records[0].message;
+}
+
+TEST_F(MpiJob, ABatchThatOutlivesTheTimeoutEndsTheJobInOneLineAndLeavesNoRank) {
+  // A task that waits 20 s stands for a hung rank: with --mpi-timeout 1 the job is ended after a
+  // second and its tasks are lost with the run, saying why.
+  const auto model = make_executor("mpi");
+  run_options o;
+  o.workers = 2;
+  o.mpi_timeout = std::chrono::seconds(1);
+  const auto started = std::chrono::steady_clock::now();
+  const run_result r = model->run(tasks_of("io", 2, 20'000), o);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15));
+  EXPECT_EQ(r.failed_tasks(), 2U);
+  for (const auto& rec : r.records) {
+    EXPECT_EQ(rec.failure, failure_kind::lost_with_run);
+    EXPECT_NE(rec.message.find("did not answer within 1 s (--mpi-timeout)"), std::string::npos)
+        << rec.message;
+  }
+  EXPECT_TRUE(proc::children_of(::getpid()).empty()) << "mpirun or a rank is left";
+  const auto again = model->run(tasks_of("cpu", 2, 10), o);  // a fresh job
+  EXPECT_EQ(again.failed_tasks(), 0U) << again.records[0].message;
+}
+
+TEST_F(MpiJob, AFaultInARankNamesTheRankAndLeavesNoProcessBehind) {
+  // From outside: parlab run with task 1 ending its rank (_exit(3): the same status under a
+  // sanitizer, which turns a segfault into its own exit; the fault matrix has the signals);
+  // afterwards no process runs with the job's socket directory (in a TMPDIR of this test's own)
+  // on its command line.
+  std::string tmp = "/tmp/parlab-mpi-fault-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmp.data()), nullptr);
+  const std::string parlab = PARLAB_BINARY;
+  const auto o = cli::run("TMPDIR=" + tmp + " " + parlab +
+                          " run -w cpu -t 4 -s 100 -r 1 --no-baseline -e mpi -j 2 --fault exit "
+                          "--fault-task 1");
+  EXPECT_EQ(o.code, 1) << o.out << o.err;
+  EXPECT_NE(o.err.find("task 1 failed: the whole run died: rank "), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("exited with status 3"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("mpi "), std::string::npos) << "the row is kept: " << o.out;
+  std::size_t left = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::FILE* f = std::fopen((e.path() / "cmdline").c_str(), "r");
+    if (f == nullptr) continue;
+    std::string cmd(4096, '\0');
+    cmd.resize(std::fread(cmd.data(), 1, cmd.size(), f));
+    std::fclose(f);
+    if (cmd.find(tmp) != std::string::npos) ++left;
+  }
+  EXPECT_EQ(left, 0U) << "a rank or mpirun outlived parlab";
+  EXPECT_EQ(entries(tmp), 0U) << "the socket's directory is removed";
+  std::filesystem::remove_all(tmp);
 }
 
 TEST_F(MpiJob, MessagesAreTimedFromEightBytesToFourMebibytes) {

@@ -210,6 +210,27 @@ TEST(TimelineAnalysis, InterleavedSlicesOnOneCpuAreConcurrent) {
   EXPECT_NEAR(s.preempted_seconds, 0.040, 1e-9);
 }
 
+TEST(TimelineAnalysis, AnOverlapAcrossHostsCountsOnlyBeyondTheClockUncertainty) {
+  // Task 0 on this host (lane 0, the reference clock), task 1 on another (lane 1) whose times
+  // are good to +-2 ms. Overlapping by 1.5 ms, they may not have overlapped at all: never two in
+  // flight or running at once; by 30 ms they are simultaneous whatever the clocks did.
+  const std::vector<std::int64_t> uncertain = {0, 2 * ms};
+  for (const auto& [overlap, together] :
+       std::vector<std::pair<std::int64_t, std::size_t>>{{3 * ms / 2, 1U}, {30 * ms, 2U}}) {
+    const std::int64_t b = 40 * ms - overlap;
+    const std::vector<event> t = {
+        ev(event_kind::task, 0, 0, 0, 40 * ms), ev(event_kind::slice, 0, 0, 0, 40 * ms),
+        ev(event_kind::task, 1, 1, b, b + 40 * ms), ev(event_kind::slice, 1, 1, b, b + 40 * ms)};
+    const auto s = summarize(t, 2, 4, uncertain);
+    EXPECT_EQ(s.peak_in_flight, together) << overlap;
+    EXPECT_EQ(s.peak_running, together) << overlap;
+    // Durations are what they are: 80 ms of running, whatever the alignment.
+    EXPECT_NEAR(s.running_seconds, 0.080, 1e-9);
+    const auto same_clock = summarize(t, 2, 4);
+    EXPECT_EQ(same_clock.peak_in_flight, 2U) << "on one clock any overlap counts";
+  }
+}
+
 TEST(TimelineAnalysis, SimultaneousSlicesOnTwoCpusAreParallel) {
   const std::vector<event> t = {
       ev(event_kind::task, 0, 0, 0, 10 * ms), ev(event_kind::slice, 0, 0, 0, 10 * ms, 0),

@@ -54,8 +54,10 @@ struct clock_model {
 [[nodiscard]] clock_model align_clocks(const offset_estimate& start);
 
 /// The model from a burst at the start and one at the end: the drift is the change of offset
-/// over the remote time between them. Throws std::invalid_argument when the end burst is not
-/// later than the start one.
+/// over the remote time between them. When the change is within the two bursts' uncertainties
+/// together, no drift can be told from the noise: the model is their mean offset without drift,
+/// uncertain by the larger uncertainty plus half the change. Throws std::invalid_argument when
+/// the end burst is not later than the start one.
 [[nodiscard]] clock_model align_clocks(const offset_estimate& start, const offset_estimate& end);
 
 /// One message as merged: when its send began (sender, reference clock) and when its receive

@@ -40,6 +40,14 @@ struct run_options {
   bool record = true;
   std::size_t lane_capacity = default_lane_capacity;  ///< events kept per worker
   mpi_schedule schedule = mpi_schedule::dynamic;      ///< the mpi model only
+  /// The mpi model only: where its ranks run, as mpirun's --host takes it ("h1:2,h2:2"; the first
+  /// host must be this one, rank 0 talks to parlab through a local socket), or a hostfile's path.
+  /// Both empty: every rank on this host.
+  std::string mpi_hosts;
+  std::string mpi_hostfile;
+  /// The mpi model only: how long a batch may go without an answer before the job is taken for
+  /// hung and ended (its tasks reported lost with the run, saying so).
+  std::chrono::seconds mpi_timeout{3600};
 };
 
 /// How a task failed: what the CLI, the JSON and the conclusions read (never the message text).
@@ -79,6 +87,65 @@ struct lock_hold {
   std::int64_t end_ns = 0;
 };
 
+/// One host of an MPI job and how its clock was aligned with the reference (rank 0's host, the
+/// host parlab runs on). Times of its ranks are already corrected in the run's records and
+/// events: remote time t became t - (offset_ns + drift * (t - at_remote_ns)).
+struct mpi_host {
+  std::string name;
+  std::size_t cores = 0;        ///< usable cores the host reported
+  std::vector<int> ranks;       ///< its ranks, ascending; the first one is its leader
+  bool reference = false;       ///< rank 0's host: its clock is the run's clock
+  double offset_ns = 0.0;       ///< its clock minus the reference's, at at_remote_ns
+  double drift = 0.0;           ///< change of that offset per second of its clock (1e-6: 1 us/s)
+  double at_remote_ns = 0.0;    ///< where offset_ns holds (its clock)
+  double uncertainty_ns = 0.0;  ///< its corrected times are right within +- this
+  double round_trip_ns = 0.0;   ///< the shortest ping-pong round trip with rank 0
+};
+
+/// One rank of an MPI job.
+struct mpi_rank {
+  int rank = 0;
+  std::size_t host = 0;               ///< index into mpi_cluster::hosts
+  std::optional<std::size_t> worker;  ///< its worker lane; nullopt for the dynamic manager
+  kernel_figures usage;               ///< what it used during the run (its own getrusage)
+};
+
+/// One message between ranks, both ends on the reference clock.
+struct mpi_message {
+  std::string kind;  ///< "batch" (the tasks, broadcast), "ask", "task" (dynamic), "results"
+  int from = 0;      ///< sending rank
+  int to = 0;        ///< receiving rank
+  std::int64_t send_started_ns = 0;
+  std::int64_t receive_ended_ns = 0;
+  std::uint32_t task = no_id;  ///< "task": the task handed out, else no_id
+};
+
+/// What an MPI run adds: where its ranks ran, the clocks, the messages.
+struct mpi_cluster {
+  std::vector<mpi_host> hosts;        ///< the reference first
+  std::vector<mpi_rank> ranks;        ///< by rank
+  std::vector<mpi_message> messages;  ///< kept with the records (run_options::record)
+  /// Messages whose receive appears to end before their send began: clock errors beyond the
+  /// alignment's claim. Counted over every message, never moved.
+  std::size_t impossible_messages = 0;
+  std::size_t message_count = 0;  ///< messages checked
+
+  /// The rank on worker lane `worker`, or nullptr.
+  [[nodiscard]] const mpi_rank* rank_on_lane(std::size_t worker) const noexcept;
+  /// Usable cores over every host.
+  [[nodiscard]] std::size_t cores() const noexcept;
+  /// Per worker lane (0..workers-1), how far its times may be off the reference clock.
+  [[nodiscard]] std::vector<std::int64_t> lane_uncertainty(std::size_t workers) const;
+};
+
+/// A process that died during a run and took the run's tasks with it (the mpi model: a rank,
+/// which ends the whole job), as the model learned it.
+struct run_death {
+  failure_kind kind = failure_kind::vanished;  ///< killed_by_signal, exited, or vanished (unknown)
+  int code = 0;                                ///< the signal or exit status
+  std::string what;                            ///< "rank 1 on vm was killed by SIGSEGV"
+};
+
 /// Everything one run of one executor produced.
 struct run_result {
   std::string executor;
@@ -93,6 +160,8 @@ struct run_result {
   std::vector<lock_hold> lock_holds;      ///< gil-threads only: every hold of the lock
   std::uint64_t gil_forced_switches = 0;  ///< gil-threads only: hand-offs forced by a waiter
   timeline recorded;                      ///< what ran when (empty when not recording)
+  std::optional<mpi_cluster> cluster;     ///< the mpi model only
+  std::optional<run_death> death;         ///< the mpi model only: the rank that ended the job
 
   [[nodiscard]] double wall_seconds() const noexcept;
   [[nodiscard]] std::size_t failed_tasks() const noexcept;
@@ -147,6 +216,10 @@ struct executor_info {
   /// It runs make_task callables too. False for mpi: its ranks rebuild tasks from their steps
   /// (a workload's tasks), as code does not travel.
   bool runs_callables = true;
+  /// Its tasks run in processes apart from parlab's, so a task that kills its process cannot
+  /// take parlab with it, even when it takes the other tasks (mpi: a dead rank ends the job).
+  /// Models that neither isolate tasks nor do this run such tasks in a supervised child.
+  bool tasks_outside_parlab = false;
 };
 
 /// The registry entry of `name`; throws std::invalid_argument like make_executor.

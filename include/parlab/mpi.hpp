@@ -29,6 +29,9 @@ struct mpi_rank_options {
   /// Instead of tasks: ranks 0 and 1 ping-pong messages of 8 B to 4 MiB and rank 0 prints one
   /// "pingpong BYTES ROUND_TRIP_NS" line per size (the median round trip).
   bool pingpong = false;
+  /// Instead of tasks: rank 0 writes 42 into its own `value`, rank 1 reads its own (still 0),
+  /// then rank 0 sends it and rank 1 reads again; rank 1 prints "visibility BEFORE AFTER".
+  bool visibility = false;
 };
 
 /// What a message costs between two ranks of one job on this host.
@@ -46,6 +49,20 @@ struct message_cost {
 /// (powers of 8) and 4 MiB messages. Throws std::runtime_error (naming mpirun's last line) when the
 /// job fails, std::invalid_argument when this build has no MPI, parlab::interrupted on a signal.
 [[nodiscard]] std::vector<message_cost> measure_mpi_messages();
+
+/// Checks where an MPI job is asked to run (run_options::mpi_hosts, mpi_hostfile): hosts as
+/// "HOST[:SLOTS],..." or a readable hostfile, not both. Throws std::invalid_argument naming what
+/// was wrong and what is allowed.
+void check_mpi_placement(const std::string& hosts, const std::string& hostfile);
+
+/// What distributed memory looks like from rank 1 of a 2-rank job (`mpi-rank --visibility`).
+struct memory_visibility {
+  int before_message = -1;  ///< rank 1's own copy, read after rank 0 wrote 42 into its copy
+  int after_message = -1;   ///< rank 1's copy after rank 0 sent the value
+};
+
+/// Starts the 2-rank job and returns what rank 1 saw. Throws as measure_mpi_messages does.
+[[nodiscard]] memory_visibility measure_mpi_visibility();
 
 /// The rank program: MPI_Init, the batches, MPI_Finalize. Returns the exit code (0, 1 when a
 /// task failed in the hand-started form, 2 for bad input, 3 for an MPI or socket error), the

@@ -30,9 +30,11 @@ enum class step_kind {
              ///< meanwhile, in any process (the amdahl workload's handler)
   parallel,  ///< compute `amount` units beside the others, stepping aside (every few units)
              ///< while a serial step runs (the amdahl workload's handler)
+  fault,     ///< fail on purpose (--fault): amount = task id << 8 | fault_mode; as data, so the
+             ///< injected fault travels to MPI ranks like any step
 };
 
-/// "compute", "wait", "download", "touch", "serial", "parallel".
+/// "compute", "wait", "download", "touch", "serial", "parallel", "fault".
 [[nodiscard]] std::string_view to_string(step_kind kind) noexcept;
 
 /// One step of a built-in task.

@@ -41,7 +41,14 @@ inline constexpr std::int64_t running_overlap_min_ns = gap_min_ns;
 /// slices / span of tasks), the verdict (same rule as classify), queue latency, preemptions, waits,
 /// and (when the timeline has GIL events) the share of the workers' time spent waiting for the
 /// lock. Pure.
+///
+/// `lane_uncertainty_ns` (optional, per worker lane): how far a lane's times may be off the run's
+/// clock (an MPI rank on another host, after clock alignment). The peaks count an overlap only
+/// where it holds with every event of such a lane shrunk by its uncertainty at both ends, so no
+/// verdict calls two hosts' intervals simultaneous when the clocks cannot vouch for it; sums
+/// (running, waiting, average parallelism) are durations and stay as measured.
 [[nodiscard]] concurrency_summary summarize(std::span<const event> events, std::size_t workers,
-                                            std::size_t cores);
+                                            std::size_t cores,
+                                            std::span<const std::int64_t> lane_uncertainty_ns = {});
 
 }  // namespace parlab

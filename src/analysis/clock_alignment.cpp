@@ -65,7 +65,15 @@ clock_model align_clocks(const offset_estimate& start, const offset_estimate& en
                     end.at_remote_ns, start.at_remote_ns));
   }
   clock_model m = align_clocks(start);
-  m.drift = (end.offset_ns - start.offset_ns) / span;
+  const double change = end.offset_ns - start.offset_ns;
+  if (std::abs(change) <= start.uncertainty_ns + end.uncertainty_ns) {
+    // The two offsets agree within their uncertainties: no drift can be told from the noise.
+    // Their mean holds at both ends within the larger uncertainty and half the change.
+    m.offset_ns = (start.offset_ns + end.offset_ns) / 2.0;
+    m.uncertainty_ns = std::max(start.uncertainty_ns, end.uncertainty_ns) + std::abs(change) / 2.0;
+    return m;
+  }
+  m.drift = change / span;
   m.uncertainty_ns = std::max(start.uncertainty_ns, end.uncertainty_ns);
   return m;
 }

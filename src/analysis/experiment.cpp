@@ -5,10 +5,13 @@
 #include <parlab/machine.hpp>
 #include <parlab/timeline_analysis.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace parlab {
 
@@ -32,6 +35,21 @@ std::vector<task_interval> intervals_of(const run_result& r) {
   return out;
 }
 
+/// The run died with a process (r.death); task `culprit` killed it: its record says how, and
+/// the tasks lost with it say so.
+void blame(run_result& r, std::size_t culprit) {
+  for (auto& rec : r.records) {
+    if (rec.ok) continue;
+    if (rec.task_id == culprit) {
+      rec.failure = r.death->kind;
+      rec.failure_code = r.death->code;
+      rec.message = fmt::format("the whole run died: {} in task {}", r.death->what, culprit);
+    } else if (rec.failure == failure_kind::lost_with_run) {
+      rec.message = fmt::format("lost with the whole run: {} in task {}", r.death->what, culprit);
+    }
+  }
+}
+
 measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks,
                      const std::string& name, std::size_t workers, std::size_t cores) {
   auto model = make_executor(name);
@@ -39,15 +57,25 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   options.workers = workers;
   options.gil_switch_interval = spec.gil_switch_interval;
   options.schedule = spec.schedule;
+  options.mpi_hosts = spec.mpi_hosts;
+  options.mpi_hostfile = spec.mpi_hostfile;
+  options.mpi_timeout = spec.mpi_timeout;
 
   // A task that kills its process would kill parlab too under a model whose tasks share one
   // process: such runs happen in a supervised child, and the row shows how the whole run died.
+  const executor_info& info = find_executor(name);
   const bool shared_fate =
-      kills_process(spec.workload.fault) && !find_executor(name).isolates_tasks;
+      kills_process(spec.workload.fault) && !info.isolates_tasks && !info.tasks_outside_parlab;
   const std::string culprit = "task " + std::to_string(spec.workload.fault_task);
   auto run_once = [&] {
-    return shared_fate ? run_supervised(*model, tasks, options, culprit)
-                       : model->run(tasks, options);
+    if (!shared_fate) {
+      run_result r = model->run(tasks, options);
+      // A process outside parlab died and took the run with it (an MPI rank): the injected
+      // fault's task is the one that killed it, as under run_supervised.
+      if (r.death && kills_process(spec.workload.fault)) blame(r, spec.workload.fault_task);
+      return r;
+    }
+    return run_supervised(*model, tasks, options, culprit);
   };
 
   // Warm-up: page in code and data, start the CPU's clocks. Not measured, but what failed in it
@@ -97,7 +125,13 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   // The recorded timeline is the better witness (it sees time slices); the task intervals are
   // the fallback when nothing was recorded or a lane overflowed.
   if (!rep.recorded.events.empty() && rep.recorded.dropped == 0) {
-    m.concurrency = summarize(rep.recorded.events, workers, cores);
+    // An MPI job across hosts: the cores of every host, and the remote lanes' clock uncertainty.
+    const std::size_t all_cores = rep.cluster && rep.cluster->hosts.size() > 1
+                                      ? std::max(cores, rep.cluster->cores())
+                                      : cores;
+    const std::vector<std::int64_t> uncertain =
+        rep.cluster ? rep.cluster->lane_uncertainty(workers) : std::vector<std::int64_t>{};
+    m.concurrency = summarize(rep.recorded.events, workers, all_cores, uncertain);
   } else {
     m.concurrency = classify(intervals_of(rep), cores);
   }
@@ -114,6 +148,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
     rep.records.clear();
     rep.lock_holds.clear();
     rep.recorded.events.clear();
+    if (rep.cluster) rep.cluster->messages.clear();
   }
   m.representative = std::move(rep);
   return m;

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <utility>
+#include <vector>
 
 namespace parlab {
 namespace {
@@ -85,8 +86,8 @@ std::size_t peak(std::span<const step_point> steps, std::int64_t min_hold_ns) no
   return p;
 }
 
-concurrency_summary summarize(std::span<const event> events, std::size_t workers,
-                              std::size_t cores) {
+concurrency_summary summarize(std::span<const event> events, std::size_t workers, std::size_t cores,
+                              std::span<const std::int64_t> lane_uncertainty_ns) {
   concurrency_summary s;
   s.from_timeline = true;
   std::int64_t first = std::numeric_limits<std::int64_t>::max();
@@ -125,9 +126,29 @@ concurrency_summary summarize(std::span<const event> events, std::size_t workers
         break;
     }
   }
-  s.peak_in_flight = peak(tasks_in_flight(events));
+  // Lanes whose clock is uncertain count in the peaks only with that uncertainty taken off both
+  // ends of their events.
+  std::vector<event> shrunk;
+  std::span<const event> for_peaks = events;
+  if (std::any_of(lane_uncertainty_ns.begin(), lane_uncertainty_ns.end(),
+                  [](std::int64_t u) { return u > 0; })) {
+    shrunk.reserve(events.size());
+    for (event e : events) {
+      const std::int64_t u = e.worker < lane_uncertainty_ns.size()
+                                 ? std::max<std::int64_t>(lane_uncertainty_ns[e.worker], 0)
+                                 : 0;
+      if (u > 0 && e.kind != event_kind::queued) {
+        if (e.end_ns - e.start_ns <= 2 * u) continue;  // too short to place against the others
+        e.start_ns += u;
+        e.end_ns -= u;
+      }
+      shrunk.push_back(e);
+    }
+    for_peaks = shrunk;
+  }
+  s.peak_in_flight = peak(tasks_in_flight(for_peaks));
   // Overlaps shorter than running_overlap_min_ns may be edge noise; one task running is not.
-  const auto running_steps = tasks_running(events);
+  const auto running_steps = tasks_running(for_peaks);
   s.peak_running = std::max(peak(running_steps, running_overlap_min_ns),
                             std::min<std::size_t>(peak(running_steps), 1));
   const std::int64_t span = first <= last ? last - first : 0;

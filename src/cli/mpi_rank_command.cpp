@@ -14,6 +14,7 @@ int command_mpi_rank(const mpi_rank_command& c) {
   mpi_rank_options options;
   options.connect = c.connect;
   options.pingpong = c.pingpong;
+  options.visibility = c.visibility;
   try {
     options.schedule = mpi_schedule_from_string(c.schedule);
   } catch (const std::invalid_argument& e) {

@@ -157,6 +157,13 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   run->add_option("--report", r.outputs.report, "Write a self-contained HTML report to PATH or -");
   run->add_option("--mpi-schedule", r.mpi_schedule,
                   "mpi: dynamic (rank 0 hands out tasks) or static (rank r takes r, r+W, ...)");
+  run->add_option("--hosts", r.hosts,
+                  "mpi: where the ranks run, HOST[:SLOTS],... with this host first (mpirun's "
+                  "--host); every rank's host gets a lane and its clock is aligned");
+  run->add_option("--hostfile", r.hostfile, "mpi: where the ranks run, as an Open MPI hostfile");
+  run->add_option("--mpi-timeout", r.mpi_timeout,
+                  "mpi: seconds a batch may go without an answer before the job is taken for "
+                  "hung and ended (3600)");
   run->add_flag("--python", r.python,
                 "Also run the same cpu or io tasks in CPython (threading, multiprocessing, "
                 "asyncio) when python3 is on PATH");
@@ -267,6 +274,8 @@ Ctrl-C keeps what was measured: the advice those points support is printed and w
   mpi_rank->add_option("--seed", m.seed, "Seed of the workload generator (42)");
   mpi_rank->add_flag("--pingpong", m.pingpong,
                      "Instead: ranks 0 and 1 time messages of 8 B to 4 MiB (median round trips)");
+  mpi_rank->add_flag("--visibility", m.visibility,
+                     "Ranks 0 and 1 show that a write on one is invisible to the other until sent");
   mpi_rank->footer(R"(Example (as root, Open MPI also wants OMPI_ALLOW_RUN_AS_ROOT=1 and
 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
   mpirun --oversubscribe -np 3 parlab mpi-rank -w cpu -t 8     rank 0 manages, 2 ranks work

@@ -37,7 +37,7 @@ struct run_command {
   std::optional<std::string> switch_interval_ms, http_latency_ms, http_bandwidth_mib, cpu_fraction,
       serial_fraction;
   std::optional<std::string> fault, fault_task;
-  std::optional<std::string> mpi_schedule;
+  std::optional<std::string> mpi_schedule, hosts, hostfile, mpi_timeout;
   bool python = false;
   output_options outputs;
 };
@@ -49,6 +49,7 @@ struct mpi_rank_command {
   std::string workload = "cpu";
   std::optional<std::string> tasks, size, seed;
   bool pingpong = false;
+  bool visibility = false;
 };
 
 /// `parlab sweep`: run's workload options (run.workers unused), W as a list, weak scaling.

@@ -1,9 +1,11 @@
 // parlab run: a workload under the models asked for, with the sequential baseline.
 
 #include "cli/commands.hpp"
+
 #include "cli/session.hpp"
 
 #include <parlab/limits.hpp>
+#include <parlab/mpi.hpp>
 #include <parlab/pictures.hpp>
 #include <parlab/report.hpp>
 
@@ -81,11 +83,24 @@ experiment_spec run_spec(const run_command& o) {
       throw usage_error(std::string("--mpi-schedule: ") + e.what());
     }
   }
-  if (o.fault &&
-      std::find(spec.executors.begin(), spec.executors.end(), "mpi") != spec.executors.end()) {
-    throw usage_error(
-        "--fault: not with -e mpi yet (an injected fault is code, and MPI ranks rebuild tasks "
-        "from their steps)");
+  const bool has_mpi =
+      std::find(spec.executors.begin(), spec.executors.end(), "mpi") != spec.executors.end();
+  if (o.mpi_timeout) {
+    if (!has_mpi) throw usage_error("--mpi-timeout: only the mpi model has one (add -e mpi)");
+    spec.mpi_timeout =
+        std::chrono::seconds(parse_count(*o.mpi_timeout, "--mpi-timeout (seconds)", 1, 86'400 * 7));
+  }
+  if (o.hosts || o.hostfile) {
+    const char* option = o.hosts ? "--hosts" : "--hostfile";
+    if (!has_mpi)
+      throw usage_error(fmt::format("{}: only the mpi model runs on hosts (add -e mpi)", option));
+    try {
+      check_mpi_placement(o.hosts.value_or(""), o.hostfile.value_or(""));
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(fmt::format("{}: {}", option, e.what()));
+    }
+    spec.mpi_hosts = o.hosts.value_or("");
+    spec.mpi_hostfile = o.hostfile.value_or("");
   }
   if (o.python && spec.workload.name != "cpu" && spec.workload.name != "io") {
     throw usage_error(fmt::format(

@@ -149,9 +149,11 @@ std::string_view to_string(step_kind kind) noexcept {
     case step_kind::serial:
       return "serial";
     case step_kind::parallel:
+      return "parallel";
+    case step_kind::fault:
       break;
   }
-  return "parallel";
+  return "fault";
 }
 
 void register_step_handler(step_kind kind, step_handler handler, bool waits) {

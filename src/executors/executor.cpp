@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -21,6 +22,29 @@ double run_result::wall_seconds() const noexcept { return to_seconds(end_ns - st
 std::size_t run_result::failed_tasks() const noexcept {
   return static_cast<std::size_t>(
       std::count_if(records.begin(), records.end(), [](const task_record& r) { return !r.ok; }));
+}
+
+const mpi_rank* mpi_cluster::rank_on_lane(std::size_t worker) const noexcept {
+  for (const auto& r : ranks) {
+    if (r.worker == worker) return &r;
+  }
+  return nullptr;
+}
+
+std::size_t mpi_cluster::cores() const noexcept {
+  std::size_t n = 0;
+  for (const auto& h : hosts) n += h.cores;
+  return n;
+}
+
+std::vector<std::int64_t> mpi_cluster::lane_uncertainty(std::size_t workers) const {
+  std::vector<std::int64_t> out(workers, 0);
+  for (const auto& r : ranks) {
+    if (r.worker && *r.worker < workers && r.host < hosts.size()) {
+      out[*r.worker] = static_cast<std::int64_t>(std::ceil(hosts[r.host].uncertainty_ns));
+    }
+  }
+  return out;
 }
 
 run_result executor::run(std::span<const task> tasks, const run_options& options) {
@@ -87,8 +111,8 @@ namespace {
 
 /// The one list of execution models: the built-in ones in teaching order, then the users'.
 constexpr const char* kMpiDescription =
-    "Open MPI ranks on this host, started once per model (mpirun): rank 0 hands out tasks "
-    "(--mpi-schedule dynamic) or rank r takes r, r+W, ... (static)";
+    "Open MPI ranks on this host or --hosts, started once per model (mpirun): rank 0 hands out "
+    "tasks (--mpi-schedule dynamic) or rank r takes r, r+W, ... (static)";
 
 detail::named_registry<executor_info>& the_registry() {
   const auto built = [](auto make) { return std::function<std::unique_ptr<executor>()>(make); };
@@ -125,9 +149,9 @@ detail::named_registry<executor_info>& the_registry() {
         {"tbb", "oneTBB work stealing in a task_arena of W threads", false, false, {}},
 #endif
 #if PARLAB_HAVE_MPI
-        {"mpi", kMpiDescription, true, false, built(detail::make_mpi), false},
+        {"mpi", kMpiDescription, true, false, built(detail::make_mpi), false, true},
 #else
-        {"mpi", kMpiDescription, false, false, {}, false},
+        {"mpi", kMpiDescription, false, false, {}, false, true},
 #endif
   });
   return registry;

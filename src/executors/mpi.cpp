@@ -17,8 +17,10 @@
 #include "executors/run_task.hpp"
 
 #include <parlab/clock.hpp>
+#include <parlab/clock_alignment.hpp>
 #include <parlab/interrupt.hpp>
 #include <parlab/kernel_figures.hpp>
+#include <parlab/machine.hpp>
 
 #include <fmt/format.h>
 
@@ -39,6 +41,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -98,11 +101,57 @@ std::string rank_program() {
       "mpi: no parlab binary to run as the ranks (set PARLAB_BINARY or put parlab on PATH)");
 }
 
+void check_mpi_placement(const std::string& hosts, const std::string& hostfile) {
+  if (!hosts.empty() && !hostfile.empty()) {
+    throw std::invalid_argument("give the hosts (--hosts) or a hostfile (--hostfile), not both");
+  }
+  if (!hostfile.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(hostfile, ec) || ::access(hostfile.c_str(), R_OK) != 0) {
+      throw std::invalid_argument(
+          fmt::format("hostfile '{}' is not a readable file (allowed: a file of lines such as "
+                      "'node1 slots=2')",
+                      hostfile));
+    }
+  }
+  if (hosts.empty()) return;
+  std::string_view rest(hosts);
+  for (;;) {
+    const auto comma = rest.find(',');
+    const std::string_view entry = rest.substr(0, comma);
+    const auto colon = entry.find(':');
+    const std::string_view name = entry.substr(0, colon);
+    bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '.' || ch == '-' ||
+             ch == '_';
+    });
+    if (ok && colon != std::string_view::npos) {
+      const std::string_view slots = entry.substr(colon + 1);
+      ok = !slots.empty() && slots.size() <= 4 &&
+           std::all_of(slots.begin(), slots.end(),
+                       [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) != 0; }) &&
+           std::stoi(std::string(slots)) >= 1;
+    }
+    if (!ok) {
+      throw std::invalid_argument(
+          fmt::format("host '{}' is not HOST or HOST:SLOTS (allowed: names of letters, digits, "
+                      "'.', '-' and '_', slots 1-9999, comma-separated, e.g. node1:2,node2:2)",
+                      entry));
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
 #if !PARLAB_HAVE_MPI
 
 bool mpi_built() noexcept { return false; }
 
 std::vector<message_cost> measure_mpi_messages() {
+  throw std::invalid_argument("mpi: this parlab was built without Open MPI");
+}
+
+memory_visibility measure_mpi_visibility() {
   throw std::invalid_argument("mpi: this parlab was built without Open MPI");
 }
 
@@ -164,6 +213,99 @@ class reader {
 
 constexpr std::uint64_t kQuit = ~std::uint64_t{0};
 
+// --- messages, clocks and hosts ----------------------------------------------------------------
+
+/// What a message carried.
+enum class message_kind : std::uint8_t { batch, ask, task, results };
+
+std::string_view kind_name(message_kind k) {
+  switch (k) {
+    case message_kind::batch:
+      return "batch";
+    case message_kind::ask:
+      return "ask";
+    case message_kind::task:
+      return "task";
+    case message_kind::results:
+      return "results";
+  }
+  return "?";
+}
+
+/// One end of a message as a rank saw it, on its own clock: a send began or a receive ended.
+/// Sender, receiver, kind and the sequence number of that kind between the two pair the ends.
+struct endpoint {
+  std::int64_t t_ns = 0;
+  std::int32_t from = 0;
+  std::int32_t to = 0;
+  std::uint32_t seq = 0;
+  std::uint32_t task = no_id;
+  message_kind kind = message_kind::batch;
+  std::uint8_t receive = 0;  ///< 0: the send began at t_ns; 1: the receive ended at t_ns
+};
+
+void put_endpoints(writer& w, const std::vector<endpoint>& ends) {
+  w.put(static_cast<std::uint64_t>(ends.size()));
+  for (const auto& e : ends) w.put(e);
+}
+
+std::vector<endpoint> get_endpoints(reader& r) {
+  const auto n = r.get<std::uint64_t>();
+  std::vector<endpoint> out;
+  for (std::uint64_t i = 0; i < n; ++i) out.push_back(r.get<endpoint>());
+  return out;
+}
+
+/// A test hook: PARLAB_MPI_CLOCK_SKEW="RANK:OFFSET_NS:DRIFT_PPM" makes that rank (not 0) report
+/// every time as if its clock were OFFSET_NS ahead and drifted DRIFT_PPM microseconds per second,
+/// and name its host "<host>~skewed": a host of its own, aligned as a remote one is. The merge
+/// must take the skew out again, within the uncertainty it reports.
+struct rank_clock {
+  bool skewed = false;
+  std::int64_t offset_ns = 0;
+  double drift = 0.0;
+  std::int64_t base_ns = 0;
+  [[nodiscard]] std::int64_t operator()(std::int64_t t) const noexcept {
+    if (!skewed) return t;
+    return t + offset_ns + static_cast<std::int64_t>(drift * static_cast<double>(t - base_ns));
+  }
+  [[nodiscard]] std::int64_t now() const noexcept { return (*this)(monotonic_ns()); }
+};
+
+rank_clock clock_of(int rank) {
+  rank_clock c;
+  const char* env = std::getenv("PARLAB_MPI_CLOCK_SKEW");
+  if (env == nullptr || *env == '\0') return c;
+  int skewed_rank = -1;
+  long long offset = 0;
+  double ppm = 0.0;
+  if (std::sscanf(env, "%d:%lld:%lf", &skewed_rank, &offset, &ppm) != 3 || skewed_rank < 1) {
+    throw std::invalid_argument(fmt::format(
+        "PARLAB_MPI_CLOCK_SKEW='{}' is not RANK:OFFSET_NS:DRIFT_PPM with RANK >= 1", env));
+  }
+  if (skewed_rank != rank) return c;
+  c.skewed = true;
+  c.offset_ns = offset;
+  c.drift = ppm * 1e-6;
+  c.base_ns = monotonic_ns();
+  return c;
+}
+
+/// Where the ranks run: every rank's host (in order of first appearance, rank 0's first) and
+/// usable cores. A host's leader (its lowest rank) exchanges the clock bursts with rank 0.
+struct job_layout {
+  std::vector<std::string> hosts;
+  std::vector<std::uint32_t> cores;         ///< per host
+  std::vector<std::size_t> host_of_rank;    ///< index into hosts
+  std::vector<std::vector<int> > ranks_of;  ///< per host, ascending
+  [[nodiscard]] int leader(std::size_t host) const { return ranks_of[host].front(); }
+};
+
+/// ping-pongs per burst: the shortest round trip of these gives the offset
+constexpr int kBurst = 15;
+constexpr int kPing = 3;
+constexpr int kPong = 4;
+
 void put_tasks(writer& w, std::span<const task> tasks) {
   w.put(static_cast<std::uint64_t>(tasks.size()));
   for (const auto& t : tasks) {
@@ -193,16 +335,18 @@ std::vector<task> get_tasks(reader& r, std::uint64_t count) {
   return out;
 }
 
-// One task's outcome as ranks send it: the record, then its events.
-void put_record(writer& w, std::size_t index, const task_record& rec,
-                std::span<const event> events) {
+// One task's outcome as ranks send it: the record, then its events, times on the rank's clock
+// (`clock`: the identity but under the test hook, see rank_clock).
+template <class Clock>
+void put_record(writer& w, std::size_t index, const task_record& rec, std::span<const event> events,
+                const Clock& clock) {
   w.put(static_cast<std::uint64_t>(index));
   w.put(static_cast<std::uint64_t>(rec.task_id));
   w.put(static_cast<std::uint64_t>(rec.worker));
   w.put(rec.pid);
   w.put(rec.tid);
-  w.put(rec.start_ns);
-  w.put(rec.end_ns);
+  w.put(clock(rec.start_ns));
+  w.put(clock(rec.end_ns));
   w.put(rec.cpu_ns);
   w.put(static_cast<std::uint8_t>(rec.ok));
   w.put(static_cast<std::uint32_t>(rec.failure));
@@ -210,7 +354,11 @@ void put_record(writer& w, std::size_t index, const task_record& rec,
   w.put(rec.result);
   w.put_string(rec.message);
   w.put(static_cast<std::uint32_t>(events.size()));
-  for (const auto& e : events) w.put(e);
+  for (event e : events) {
+    e.start_ns = clock(e.start_ns);
+    e.end_ns = clock(e.end_ns);
+    w.put(e);
+  }
 }
 
 /// One task's outcome as put_record wrote it.
@@ -220,11 +368,13 @@ struct ran_task {
   std::vector<event> events;
 };
 
-/// One rank's block of a reply, as run_batch wrote it (put_usage, then put_record per task).
+/// One rank's block of a reply, as run_batch wrote it (put_usage, put_record per task, then the
+/// ends of the messages it saw).
 struct rank_block {
   kernel_figures usage;
   std::uint64_t dropped = 0;  ///< events its lane could not keep
   std::vector<ran_task> tasks;
+  std::vector<endpoint> ends;
 };
 
 rank_block get_block(reader& r) {
@@ -255,6 +405,7 @@ rank_block get_block(reader& r) {
     for (std::uint32_t e = 0; e < events; ++e) t.events.push_back(r.get<event>());
     b.tasks.push_back(std::move(t));
   }
+  b.ends = get_endpoints(r);
   return b;
 }
 
@@ -267,6 +418,8 @@ struct rank_context {
   int rank = 0;
   int size = 1;
   mpi_schedule schedule = mpi_schedule::dynamic;
+  rank_clock clock;
+  job_layout layout;
   [[nodiscard]] int workers() const { return schedule == mpi_schedule::dynamic ? size - 1 : size; }
   /// This rank's worker slot, or -1 for the manager.
   [[nodiscard]] int worker() const { return schedule == mpi_schedule::dynamic ? rank - 1 : rank; }
@@ -287,10 +440,13 @@ void put_usage(writer& w, const kernel_figures& before, std::uint64_t dropped) {
 }
 
 /// Runs the batch on this rank; returns what it ran, serialized.
-std::vector<char> run_batch(const rank_context& c, const std::vector<task>& tasks) {
+std::vector<char> run_batch(const rank_context& c, const std::vector<task>& tasks,
+                            std::vector<endpoint>& ends) {
   writer out;
   const kernel_figures before = own_usage();
   const int me = c.worker();
+  std::uint32_t asks = 0;  // this worker's requests so far, and the answers to them
+  std::vector<std::uint32_t> answered(static_cast<std::size_t>(c.size), 0);  // the manager's
   if (me < 0) {
     // The manager: answer requests until every worker was told to stop. Polls with short
     // sleeps instead of a blocking receive, which would spin on a core.
@@ -306,10 +462,17 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
         continue;
       }
       int unused = 0;
-      MPI_Recv(&unused, 1, MPI_INT, status.MPI_SOURCE, kAsk, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      const int from = status.MPI_SOURCE;
+      MPI_Recv(&unused, 1, MPI_INT, from, kAsk, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      std::uint32_t& seq = answered[static_cast<std::size_t>(from)];
+      ends.push_back({c.clock.now(), from, 0, seq, no_id, message_kind::ask, 1});
       std::int64_t answer = next < static_cast<std::int64_t>(tasks.size()) ? next++ : -1;
       if (answer < 0) ++stopped;
-      MPI_Send(&answer, 1, MPI_INT64_T, status.MPI_SOURCE, kAnswer, MPI_COMM_WORLD);
+      const std::uint32_t id =
+          answer < 0 ? no_id
+                     : static_cast<std::uint32_t>(tasks[static_cast<std::size_t>(answer)].id);
+      ends.push_back({c.clock.now(), 0, from, seq++, id, message_kind::task, 0});
+      MPI_Send(&answer, 1, MPI_INT64_T, from, kAnswer, MPI_COMM_WORLD);
     }
     put_usage(out, before, 0);
     out.put(std::uint64_t{0});
@@ -328,8 +491,13 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
     for (;;) {
       int ask = 0;
       std::int64_t answer = -1;
+      ends.push_back({c.clock.now(), c.rank, 0, asks, no_id, message_kind::ask, 0});
       MPI_Send(&ask, 1, MPI_INT, 0, kAsk, MPI_COMM_WORLD);
       MPI_Recv(&answer, 1, MPI_INT64_T, 0, kAnswer, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      const std::uint32_t id =
+          answer < 0 ? no_id
+                     : static_cast<std::uint32_t>(tasks[static_cast<std::size_t>(answer)].id);
+      ends.push_back({c.clock.now(), 0, c.rank, asks++, id, message_kind::task, 1});
       if (answer < 0) break;
       run_one(static_cast<std::size_t>(answer));
     }
@@ -345,9 +513,122 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
   put_usage(out, before, lane.dropped());
   out.put(static_cast<std::uint64_t>(done.size()));
   for (const auto& [index, rec] : done) {
-    put_record(out, index, rec, by_task[static_cast<std::uint32_t>(rec.task_id)]);
+    put_record(out, index, rec, by_task[static_cast<std::uint32_t>(rec.task_id)], c.clock);
   }
   return out.bytes();
+}
+
+/// Every rank learns where every rank runs (its host name and usable cores).
+job_layout discover_layout(const rank_context& c) {
+  constexpr std::size_t kName = 256;
+  std::vector<char> mine(kName, '\0');
+  std::string name(kName, '\0');
+  if (::gethostname(name.data(), kName - 1) != 0) name = "unknown";
+  name.resize(std::strlen(name.c_str()));
+  if (c.clock.skewed) name += "~skewed";
+  std::memcpy(mine.data(), name.data(), std::min(name.size(), kName - 1));
+  std::vector<char> names(kName * static_cast<std::size_t>(c.size));
+  MPI_Allgather(mine.data(), static_cast<int>(kName), MPI_CHAR, names.data(),
+                static_cast<int>(kName), MPI_CHAR, MPI_COMM_WORLD);
+  auto cores = static_cast<std::uint32_t>(usable_cores());
+  std::vector<std::uint32_t> all_cores(static_cast<std::size_t>(c.size));
+  MPI_Allgather(&cores, 1, MPI_UINT32_T, all_cores.data(), 1, MPI_UINT32_T, MPI_COMM_WORLD);
+  job_layout l;
+  for (int r = 0; r < c.size; ++r) {
+    const std::string host(names.data() + kName * static_cast<std::size_t>(r));
+    auto at = std::find(l.hosts.begin(), l.hosts.end(), host);
+    if (at == l.hosts.end()) {
+      l.hosts.push_back(host);
+      l.cores.push_back(all_cores[static_cast<std::size_t>(r)]);
+      l.ranks_of.emplace_back();
+      at = l.hosts.end() - 1;
+    }
+    const auto h = static_cast<std::size_t>(at - l.hosts.begin());
+    l.host_of_rank.push_back(h);
+    l.ranks_of[h].push_back(r);
+  }
+  return l;
+}
+
+/// Rank 0 and every other host's leader ping-pong kBurst times; rank 0 returns the exchanges per
+/// host (none for its own), the others nothing. Nothing happens on a single host.
+std::vector<std::vector<ping_exchange> > clock_burst(const rank_context& c) {
+  std::vector<std::vector<ping_exchange> > out(c.layout.hosts.size());
+  for (std::size_t h = 1; h < c.layout.hosts.size(); ++h) {
+    const int leader = c.layout.leader(h);
+    for (int i = 0; i < kBurst; ++i) {
+      std::int64_t times[2] = {0, 0};
+      if (c.rank == 0) {
+        ping_exchange x;
+        x.sent_ns = c.clock.now();
+        MPI_Send(&i, 1, MPI_INT, leader, kPing, MPI_COMM_WORLD);
+        MPI_Recv(times, 2, MPI_INT64_T, leader, kPong, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        x.received_ns = c.clock.now();
+        x.remote_received_ns = times[0];
+        x.remote_replied_ns = times[1];
+        out[h].push_back(x);
+      } else if (c.rank == leader) {
+        int ping = 0;
+        MPI_Recv(&ping, 1, MPI_INT, 0, kPing, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        times[0] = c.clock.now();
+        times[1] = c.clock.now();
+        MPI_Send(times, 2, MPI_INT64_T, 0, kPong, MPI_COMM_WORLD);
+      }
+    }
+  }
+  return out;
+}
+
+/// What rank 0 adds after the blocks: the hosts, the clock bursts, and its own receive ends of
+/// the results.
+void put_trailer(writer& w, const job_layout& l,
+                 const std::vector<std::vector<ping_exchange> >& start,
+                 const std::vector<std::vector<ping_exchange> >& end,
+                 const std::vector<endpoint>& ends) {
+  w.put(static_cast<std::uint32_t>(l.hosts.size()));
+  for (std::size_t h = 0; h < l.hosts.size(); ++h) {
+    w.put_string(l.hosts[h]);
+    w.put(l.cores[h]);
+    w.put(static_cast<std::uint32_t>(l.ranks_of[h].size()));
+    for (const int r : l.ranks_of[h]) w.put(static_cast<std::int32_t>(r));
+    for (const auto* burst : {&start, &end}) {
+      const auto& xs = h < burst->size() ? (*burst)[h] : std::vector<ping_exchange>{};
+      w.put(static_cast<std::uint32_t>(xs.size()));
+      for (const auto& x : xs) w.put(x);
+    }
+  }
+  put_endpoints(w, ends);
+}
+
+/// The trailer as the parent reads it.
+struct job_trailer {
+  struct host {
+    std::string name;
+    std::uint32_t cores = 0;
+    std::vector<int> ranks;
+    std::vector<ping_exchange> start, end;
+  };
+  std::vector<host> hosts;
+  std::vector<endpoint> ends;
+};
+
+job_trailer get_trailer(reader& r) {
+  job_trailer t;
+  const auto n = r.get<std::uint32_t>();
+  for (std::uint32_t h = 0; h < n; ++h) {
+    job_trailer::host host;
+    host.name = r.get_string();
+    host.cores = r.get<std::uint32_t>();
+    const auto ranks = r.get<std::uint32_t>();
+    for (std::uint32_t k = 0; k < ranks; ++k) host.ranks.push_back(r.get<std::int32_t>());
+    for (auto* burst : {&host.start, &host.end}) {
+      const auto xs = r.get<std::uint32_t>();
+      for (std::uint32_t k = 0; k < xs; ++k) burst->push_back(r.get<ping_exchange>());
+    }
+    t.hosts.push_back(std::move(host));
+  }
+  t.ends = get_endpoints(r);
+  return t;
 }
 
 /// Rank 0 gathers every rank's bytes; returns them concatenated (other ranks: empty).
@@ -404,6 +685,27 @@ void ping_pong(const rank_context& c) {
   std::fflush(stdout);
 }
 
+/// Ranks 0 and 1 each have their own `value`: rank 0 writes 42 into its copy; after a barrier
+/// rank 1 reads its copy (still 0: nothing is shared); then rank 0 sends the value and rank 1
+/// reads again (42). Rank 1 prints both.
+void show_visibility(const rank_context& c) {
+  if (c.size < 2) {
+    if (c.rank == 0) std::fprintf(stderr, "parlab: mpi-rank --visibility needs 2 ranks\n");
+    return;
+  }
+  int value = 0;
+  if (c.rank == 0) value = 42;
+  MPI_Barrier(MPI_COMM_WORLD);  // rank 0's write is done
+  const int before = value;
+  if (c.rank == 0) {
+    MPI_Send(&value, 1, MPI_INT, 1, 9, MPI_COMM_WORLD);
+  } else if (c.rank == 1) {
+    MPI_Recv(&value, 1, MPI_INT, 0, 9, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    std::printf("visibility %d %d\n", before, value);
+    std::fflush(stdout);
+  }
+}
+
 int connect_to(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
@@ -426,6 +728,14 @@ int mpi_rank_main(const mpi_rank_options& options) {
   MPI_Comm_rank(MPI_COMM_WORLD, &c.rank);
   MPI_Comm_size(MPI_COMM_WORLD, &c.size);
   c.schedule = options.schedule;
+  try {
+    c.clock = clock_of(c.rank);
+  } catch (const std::invalid_argument& e) {
+    if (c.rank == 0) std::fprintf(stderr, "parlab: mpi-rank: %s\n", e.what());
+    MPI_Finalize();
+    return 2;
+  }
+  c.layout = discover_layout(c);
   (void)workloads();  // the workloads' step handlers (touch, download, serial, parallel)
   int code = 0;
   if (c.workers() < 1) {
@@ -441,12 +751,31 @@ int mpi_rank_main(const mpi_rank_options& options) {
     MPI_Finalize();
     return 0;
   }
+  if (options.visibility) {
+    show_visibility(c);
+    MPI_Finalize();
+    return 0;
+  }
   int parent = -1;
   if (c.rank == 0 && options.connect) {
     parent = connect_to(*options.connect);
     if (parent < 0) {
-      std::fprintf(stderr, "parlab: mpi-rank: cannot connect to '%s': %s\n",
+      std::fprintf(stderr,
+                   "parlab: mpi-rank: cannot connect to '%s': %s (rank 0 runs on the first host, "
+                   "which must be the one parlab runs on)\n",
                    options.connect->c_str(), std::strerror(errno));
+      MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+  }
+  if (parent >= 0) {
+    // First where every rank runs, so parlab can name a rank's host even if the job dies in its
+    // first batch: the trailer's layout, without bursts or messages.
+    writer hello;
+    put_trailer(hello, c.layout, {}, {}, {});
+    const auto bytes = static_cast<std::uint64_t>(hello.bytes().size());
+    if (!detail::write_all(parent, reinterpret_cast<const char*>(&bytes), sizeof bytes) ||
+        !detail::write_all(parent, hello.bytes().data(), hello.bytes().size())) {
+      std::fprintf(stderr, "parlab: mpi-rank: the parent stopped listening\n");
       MPI_Abort(MPI_COMM_WORLD, 3);
     }
   }
@@ -477,6 +806,7 @@ int mpi_rank_main(const mpi_rank_options& options) {
           batch = w.bytes();
         }
       }
+      const std::int64_t batch_sent = c.clock.now();
       auto size = static_cast<std::uint64_t>(batch.size());
       MPI_Bcast(&size, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
       batch.resize(static_cast<std::size_t>(size));
@@ -484,11 +814,36 @@ int mpi_rank_main(const mpi_rank_options& options) {
       reader r(batch);
       const auto count = r.get<std::uint64_t>();
       if (count == kQuit) break;
+      std::vector<endpoint> ends;
+      if (c.rank == 0) {
+        for (int to = 1; to < c.size; ++to) {
+          ends.push_back({batch_sent, 0, to, 0, no_id, message_kind::batch, 0});
+        }
+      } else {
+        ends.push_back({c.clock.now(), 0, c.rank, 0, no_id, message_kind::batch, 1});
+      }
       const std::vector<task> tasks = get_tasks(r, count);
       const std::int64_t started = monotonic_ns();
-      const std::vector<char> all = gather(c, run_batch(c, tasks));
+      const auto start_burst = clock_burst(c);
+      std::vector<char> mine = run_batch(c, tasks, ends);
+      const auto end_burst = clock_burst(c);
+      // The results leave next (gather): the send begins now.
+      if (c.rank != 0)
+        ends.push_back({c.clock.now(), c.rank, 0, 0, no_id, message_kind::results, 0});
+      writer tail;
+      put_endpoints(tail, ends);
+      mine.insert(mine.end(), tail.bytes().begin(), tail.bytes().end());
+      std::vector<char> all = gather(c, std::move(mine));
       if (c.rank != 0) continue;
       if (parent >= 0) {
+        std::vector<endpoint> received;
+        const std::int64_t gathered = c.clock.now();
+        for (int from = 1; from < c.size; ++from) {
+          received.push_back({gathered, from, 0, 0, no_id, message_kind::results, 1});
+        }
+        writer trailer;
+        put_trailer(trailer, c.layout, start_burst, end_burst, received);
+        all.insert(all.end(), trailer.bytes().begin(), trailer.bytes().end());
         const auto bytes = static_cast<std::uint64_t>(all.size());
         if (!detail::write_all(parent, reinterpret_cast<const char*>(&bytes), sizeof bytes) ||
             !detail::write_all(parent, all.data(), all.size())) {
@@ -569,10 +924,14 @@ std::string last_line(const std::string& text) {
   return "it printed nothing";
 }
 
-/// mpirun starting `ranks` of parlab's rank program with `rank_args`: one host (shared memory
-/// between ranks), more ranks than cores allowed, no pinning, ranks that yield while they wait.
-/// PARLAB_MPIRUN names another mpirun.
-std::vector<std::string> mpirun_command(int ranks, const std::vector<std::string>& rank_args) {
+/// mpirun starting `ranks` of parlab's rank program with `rank_args`: on this host (shared memory
+/// between ranks) unless `hosts` or `hostfile` say where (then TCP between hosts too), more ranks
+/// than slots allowed, no pinning, ranks that yield while they wait. PARLAB_MPIRUN names another
+/// mpirun.
+std::vector<std::string> mpirun_command(int ranks, const std::vector<std::string>& rank_args,
+                                        const std::string& hosts = {},
+                                        const std::string& hostfile = {}) {
+  const bool across = !hosts.empty() || !hostfile.empty();
   std::vector<std::string> argv = {"/usr/bin/mpirun",
                                    "--oversubscribe",
                                    "--bind-to",
@@ -581,12 +940,13 @@ std::vector<std::string> mpirun_command(int ranks, const std::vector<std::string
                                    std::to_string(ranks),
                                    "--mca",
                                    "btl",
-                                   "self,vader",
+                                   across ? "self,vader,tcp" : "self,vader",
                                    "--mca",
                                    "mpi_yield_when_idle",
-                                   "1",
-                                   rank_program(),
-                                   "mpi-rank"};
+                                   "1"};
+  if (!hosts.empty()) argv.insert(argv.end(), {"--host", hosts});
+  if (!hostfile.empty()) argv.insert(argv.end(), {"--hostfile", hostfile});
+  argv.insert(argv.end(), {rank_program(), "mpi-rank"});
   if (const char* mpirun = std::getenv("PARLAB_MPIRUN"); mpirun != nullptr && *mpirun != '\0') {
     argv[0] = mpirun;
   }
@@ -605,6 +965,55 @@ std::vector<std::string> job_environment() {
   env.emplace_back("ASAN_OPTIONS=detect_leaks=0");
 #endif
   return env;
+}
+
+/// The job's hosts with their clock models, and where each rank ran: rank 0's host is the
+/// reference; another host's offset and drift come from its start and end bursts.
+mpi_cluster place_and_align(const job_trailer& t, mpi_schedule schedule,
+                            std::unordered_map<std::string, offset_estimate>& first_start) {
+  mpi_cluster c;
+  std::size_t ranks = 0;
+  for (const auto& h : t.hosts) ranks += h.ranks.size();
+  c.ranks.resize(ranks);
+  for (std::size_t i = 0; i < t.hosts.size(); ++i) {
+    const auto& th = t.hosts[i];
+    mpi_host h;
+    h.name = th.name;
+    h.cores = th.cores;
+    h.ranks = th.ranks;
+    h.reference = i == 0;
+    if (!h.reference && !th.start.empty()) {
+      // The drift is measured from the job's first burst: the longer the baseline, the finer.
+      const offset_estimate start =
+          first_start.try_emplace(th.name, estimate_offset(th.start)).first->second;
+      clock_model m = align_clocks(start);
+      if (!th.end.empty()) {
+        const offset_estimate end = estimate_offset(th.end);
+        if (end.at_remote_ns > start.at_remote_ns) m = align_clocks(start, end);
+      }
+      h.offset_ns = m.offset_ns;
+      h.drift = m.drift;
+      h.at_remote_ns = m.at_remote_ns;
+      h.uncertainty_ns = m.uncertainty_ns;
+      h.round_trip_ns = estimate_offset(th.start).round_trip_ns;
+      if (!th.end.empty()) {
+        h.round_trip_ns = std::min(h.round_trip_ns, estimate_offset(th.end).round_trip_ns);
+      }
+    }
+    for (const int r : th.ranks) {
+      if (r < 0 || static_cast<std::size_t>(r) >= ranks) continue;
+      mpi_rank& place = c.ranks[static_cast<std::size_t>(r)];
+      place.rank = r;
+      place.host = i;
+      if (schedule == mpi_schedule::fixed) {
+        place.worker = static_cast<std::size_t>(r);
+      } else if (r > 0) {
+        place.worker = static_cast<std::size_t>(r - 1);
+      }
+    }
+    c.hosts.push_back(std::move(h));
+  }
+  return c;
 }
 
 class mpi_executor final : public executor {
@@ -628,7 +1037,7 @@ class mpi_executor final : public executor {
       }
     }
     if (tasks.empty()) return;
-    ensure_job(options.workers, options.schedule);
+    ensure_job(options);
     writer w;
     put_tasks(w, tasks);
     const auto bytes = static_cast<std::uint64_t>(w.bytes().size());
@@ -636,13 +1045,24 @@ class mpi_executor final : public executor {
     const bool sent =
         detail::write_all(conn_, reinterpret_cast<const char*>(&bytes), sizeof bytes) &&
         detail::write_all(conn_, w.bytes().data(), w.bytes().size());
-    if (!sent || !receive(reply)) {
-      job_died(result);
+    if (!sent || !receive(reply, options.mpi_timeout)) {
+      job_died(result, options.mpi_timeout);
       return;
     }
     reader r(reply);
+    std::vector<rank_block> blocks;
+    for (int rank = 0; rank < ranks_; ++rank) blocks.push_back(get_block(r));
+    const job_trailer trailer = get_trailer(r);
+    mpi_cluster cluster = place_and_align(trailer, options.schedule, first_start_);
     for (int rank = 0; rank < ranks_; ++rank) {
-      rank_block b = get_block(r);
+      rank_block& b = blocks[static_cast<std::size_t>(rank)];
+      mpi_rank& place = cluster.ranks.at(static_cast<std::size_t>(rank));
+      const mpi_host& host = cluster.hosts.at(place.host);
+      const clock_model clock{host.offset_ns, host.drift, host.at_remote_ns, host.uncertainty_ns};
+      const auto to_reference = [&](std::int64_t t) {
+        return host.reference ? t : clock.to_reference(t);
+      };
+      place.usage = b.usage;
       result.outside.user_seconds += b.usage.user_seconds;
       result.outside.system_seconds += b.usage.system_seconds;
       result.outside.voluntary_switches += b.usage.voluntary_switches;
@@ -653,29 +1073,75 @@ class mpi_executor final : public executor {
         }
       }
       for (auto& t : b.tasks) {
+        t.record.start_ns = to_reference(t.record.start_ns);
+        t.record.end_ns = to_reference(t.record.end_ns);
         if (event_lane* l = t.record.worker < options.workers ? lane(t.record.worker) : nullptr) {
-          for (const auto& ev : t.events) l->add(ev);
+          for (event ev : t.events) {
+            ev.start_ns = to_reference(ev.start_ns);
+            ev.end_ns = to_reference(ev.end_ns);
+            if (!host.reference) ev.cpu = -1;  // another host's CPU numbers are not this one's
+            l->add(ev);
+          }
         }
         if (t.index < result.records.size()) result.records[t.index] = std::move(t.record);
       }
+      for (auto& e : b.ends) e.t_ns = to_reference(e.t_ns);
     }
+    // Pair the ends of every message: sender, receiver, kind and sequence number.
+    std::vector<endpoint> ends = trailer.ends;  // rank 0's: on the reference clock already
+    for (const auto& b : blocks) ends.insert(ends.end(), b.ends.begin(), b.ends.end());
+    std::sort(ends.begin(), ends.end(), [](const endpoint& a, const endpoint& b) {
+      return std::tuple(a.kind, a.from, a.to, a.seq, a.receive) <
+             std::tuple(b.kind, b.from, b.to, b.seq, b.receive);
+    });
+    std::vector<message_times> times;
+    for (std::size_t i = 0; i + 1 < ends.size(); ++i) {
+      const endpoint& a = ends[i];
+      const endpoint& b = ends[i + 1];
+      if (a.receive != 0 || b.receive == 0 || a.kind != b.kind || a.from != b.from ||
+          a.to != b.to || a.seq != b.seq) {
+        continue;
+      }
+      times.push_back({a.t_ns, b.t_ns});
+      if (options.record) {
+        cluster.messages.push_back({std::string(kind_name(a.kind)), a.from, a.to, a.t_ns, b.t_ns,
+                                    a.task != no_id ? a.task : b.task});
+      }
+      ++i;
+    }
+    cluster.message_count = times.size();
+    cluster.impossible_messages = count_impossible_messages(times);
+    std::sort(cluster.messages.begin(), cluster.messages.end(),
+              [](const mpi_message& a, const mpi_message& b) {
+                return a.send_started_ns < b.send_started_ns;
+              });
+    result.cluster = std::move(cluster);
   }
 
  private:
-  /// Reads one reply, watching mpirun's output and the interrupt pipe meanwhile. False when the
-  /// job ended first.
-  bool receive(std::vector<char>& reply) {
+  /// Reads one reply (a size, then that many bytes), watching mpirun's output and the interrupt
+  /// pipe meanwhile. False when the job ended first, or when `limit` passed (timed_out_ set).
+  bool receive(std::vector<char>& reply, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     std::uint64_t bytes = 0;
-    if (!read_watching(reinterpret_cast<char*>(&bytes), sizeof bytes)) return false;
+    if (!read_watching(reinterpret_cast<char*>(&bytes), sizeof bytes, deadline)) return false;
     reply.resize(static_cast<std::size_t>(bytes));
-    return read_watching(reply.data(), reply.size());
+    return read_watching(reply.data(), reply.size(), deadline);
   }
 
-  bool read_watching(char* into, std::size_t size) {
+  bool read_watching(char* into, std::size_t size, std::chrono::steady_clock::time_point deadline) {
+    timed_out_ = false;
     std::size_t got = 0;
     while (got < size) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        timed_out_ = true;
+        return false;
+      }
       std::vector<pollfd> fds = {{conn_, POLLIN, 0}, {job_.reports_fd(), POLLIN, 0}};
-      (void)detail::poll_or_interrupt(fds, -1);
+      (void)detail::poll_or_interrupt(fds,
+                                      static_cast<int>(std::min<std::int64_t>(left.count(), 1000)));
       if ((fds[1].revents & (POLLIN | POLLHUP)) != 0) drain(job_.reports_fd(), output_);
       if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       const ssize_t n = ::read(conn_, into + got, size - got);
@@ -686,13 +1152,36 @@ class mpi_executor final : public executor {
     return true;
   }
 
-  void job_died(run_result& result) {
+  /// The job ended (or timed out, then it is ended here): every task not reported is lost with
+  /// it, and the message says which rank on which host died and how, as mpirun told.
+  void job_died(run_result& result, std::chrono::seconds limit) {
+    const bool timed_out = timed_out_;
     ::close(conn_);
     conn_ = -1;
-    const child_exit how = job_.stop(std::chrono::milliseconds(2000));
+    if (!timed_out) {
+      // mpirun is ending the job and will say why: let it (a signal now would cut it short).
+      // Its output closes when it exits.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (job_.reports_fd() >= 0 && std::chrono::steady_clock::now() < until) {
+        pollfd p{job_.reports_fd(), POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0 || (p.revents & (POLLIN | POLLHUP)) == 0) continue;
+        const std::size_t before = output_.size();
+        drain(job_.reports_fd(), output_);
+        if (output_.size() == before && (p.revents & POLLHUP) != 0) break;  // it ended
+      }
+    }
+    const child_exit how = job_.stop(std::chrono::milliseconds(3000));
     drain(job_.reports_fd(), output_);
-    const std::string why =
-        fmt::format("the MPI job ended (mpirun {}: {})", how.describe(), last_line(output_));
+    std::string why;
+    if (timed_out) {
+      why = fmt::format(
+          "the MPI job did not answer within {} s (--mpi-timeout): a rank hung or the batch "
+          "takes longer; the job was ended",
+          limit.count());
+    } else {
+      result.death = who_died(how);
+      why = fmt::format("the MPI job ended: {}", result.death->what);
+    }
     for (auto& rec : result.records) {
       if (rec.ok || rec.failure != failure_kind::never_ran) continue;
       rec.failure = failure_kind::lost_with_run;
@@ -701,11 +1190,55 @@ class mpi_executor final : public executor {
     stop_job();
   }
 
-  void ensure_job(std::size_t workers, mpi_schedule schedule) {
-    if (job_.started() && conn_ >= 0 && workers == workers_ && schedule == schedule_) return;
+  /// "rank 1 on vm was killed by SIGSEGV", "rank 2 on vm exited with status 3", from what mpirun
+  /// printed; else mpirun's own end and last line (vanished: how the rank died is unknown).
+  [[nodiscard]] run_death who_died(const child_exit& how) const {
+    const auto host_of = [&](int rank) {
+      return rank >= 0 && static_cast<std::size_t>(rank) < rank_hosts_.size()
+                 ? rank_hosts_[static_cast<std::size_t>(rank)]
+                 : std::string("its host");
+    };
+    int rank = -1;
+    int code = 0;
+    char node[256] = {};
+    char name[128] = {};
+    for (std::size_t at = 0; (at = output_.find("process rank ", at)) != std::string::npos; ++at) {
+      unsigned long long pid = 0;
+      if (std::sscanf(output_.c_str() + at,
+                      "process rank %d with PID %llu on node %255s exited on signal %d (%127[^)])",
+                      &rank, &pid, node, &code, name) == 5) {
+        return {failure_kind::killed_by_signal, code,
+                fmt::format("rank {} on {} was killed by {} ({})", rank, node, signal_name(code),
+                            name)};
+      }
+    }
+    if (const auto at = output_.find("Process name: [["); at != std::string::npos) {
+      const auto close = output_.find("],", at);
+      const auto code_at = output_.find("Exit code:", at);
+      if (close != std::string::npos && code_at != std::string::npos &&
+          std::sscanf(output_.c_str() + close + 2, "%d", &rank) == 1 &&
+          std::sscanf(output_.c_str() + code_at, "Exit code: %d", &code) == 1) {
+        return {failure_kind::exited, code,
+                fmt::format("rank {} on {} exited with status {}", rank, host_of(rank), code)};
+      }
+    }
+    return {failure_kind::vanished, 0,
+            fmt::format("mpirun {}: {}", how.describe(), last_line(output_))};
+  }
+
+  void ensure_job(const run_options& options) {
+    const std::size_t workers = options.workers;
+    const mpi_schedule schedule = options.schedule;
+    if (job_.started() && conn_ >= 0 && workers == workers_ && schedule == schedule_ &&
+        options.mpi_hosts == hosts_ && options.mpi_hostfile == hostfile_) {
+      return;
+    }
     stop_job();
+    check_mpi_placement(options.mpi_hosts, options.mpi_hostfile);
     workers_ = workers;
     schedule_ = schedule;
+    hosts_ = options.mpi_hosts;
+    hostfile_ = options.mpi_hostfile;
     ranks_ = static_cast<int>(schedule == mpi_schedule::dynamic ? workers + 1 : workers);
     // In TMPDIR, unless its path is too long for a socket's address (108 bytes): then /tmp.
     std::string pattern = (std::filesystem::temp_directory_path() / "parlab-mpi-XXXXXX").string();
@@ -727,7 +1260,8 @@ class mpi_executor final : public executor {
       throw std::system_error(err, std::generic_category(), "mpi: the socket for rank 0");
     }
     const std::vector<std::string> argv =
-        mpirun_command(ranks_, {"--connect", path, "--schedule", std::string(to_string(schedule))});
+        mpirun_command(ranks_, {"--connect", path, "--schedule", std::string(to_string(schedule))},
+                       hosts_, hostfile_);
     const std::vector<std::string> env = job_environment();
     output_.clear();
     try {
@@ -751,6 +1285,19 @@ class mpi_executor final : public executor {
         if (conn_ < 0 && std::chrono::steady_clock::now() > deadline) {
           throw std::runtime_error(fmt::format("mpi: rank 0 did not connect within {} s ({})",
                                                kStartTimeout.count(), last_line(output_)));
+        }
+      }
+      // Rank 0 says first where every rank runs.
+      std::vector<char> hello;
+      if (!receive(hello, kStartTimeout)) {
+        throw std::runtime_error(
+            fmt::format("mpi: the job ended before its ranks reported ({})", last_line(output_)));
+      }
+      reader r(hello);
+      rank_hosts_.assign(static_cast<std::size_t>(ranks_), std::string());
+      for (const auto& h : get_trailer(r).hosts) {
+        for (const int rank : h.ranks) {
+          if (rank >= 0 && rank < ranks_) rank_hosts_[static_cast<std::size_t>(rank)] = h.name;
         }
       }
     } catch (...) {
@@ -780,6 +1327,7 @@ class mpi_executor final : public executor {
       }
     }
     if (job_.started()) (void)job_.stop(std::chrono::milliseconds(5000));
+    first_start_.clear();
     if (!dir_.empty()) {
       std::error_code ignored;
       std::filesystem::remove_all(dir_, ignored);
@@ -792,6 +1340,12 @@ class mpi_executor final : public executor {
   int ranks_ = 0;
   std::size_t workers_ = 0;
   mpi_schedule schedule_ = mpi_schedule::dynamic;
+  std::string hosts_;
+  std::string hostfile_;
+  std::vector<std::string> rank_hosts_;  // by rank, from rank 0's first message
+  bool timed_out_ = false;               // the last read_watching ran out of time
+  /// Per host, the job's first clock burst: every batch's drift is measured from it.
+  std::unordered_map<std::string, offset_estimate> first_start_;
   std::string dir_;
   std::string output_;  // what mpirun printed (the tail)
 };
@@ -802,8 +1356,13 @@ namespace detail {
 std::unique_ptr<executor> make_mpi() { return std::make_unique<mpi_executor>(); }
 }  // namespace detail
 
-std::vector<message_cost> measure_mpi_messages() {
-  const std::vector<std::string> argv = mpirun_command(2, {"--pingpong"});
+namespace {
+
+/// Runs a 2-rank job of `mode` (--pingpong, --visibility) to its end; returns what it printed.
+/// Throws std::runtime_error naming `what` and mpirun's last line when it failed or printed no
+/// line starting with `expect`.
+std::string run_two_ranks(const std::string& mode, const char* what, const char* expect) {
+  const std::vector<std::string> argv = mpirun_command(2, {mode});
   child_process job = child_process::exec(
       "mpirun", {.reports = true, .commands = false, .errors = true}, argv, job_environment());
   std::string output;
@@ -817,6 +1376,25 @@ std::vector<message_cost> measure_mpi_messages() {
     output.append(buffer, static_cast<std::size_t>(n));
   }
   const child_exit how = job.wait();
+  if (!how.exited() || how.exit_status() != 0 || output.find(expect) == std::string::npos) {
+    throw std::runtime_error(fmt::format("mpi: the {} job failed (mpirun {}: {})", what,
+                                         how.describe(), last_line(output)));
+  }
+  return output;
+}
+
+}  // namespace
+
+memory_visibility measure_mpi_visibility() {
+  const std::string output = run_two_ranks("--visibility", "visibility", "visibility ");
+  memory_visibility v;
+  (void)std::sscanf(output.c_str() + output.find("visibility "), "visibility %d %d",
+                    &v.before_message, &v.after_message);
+  return v;
+}
+
+std::vector<message_cost> measure_mpi_messages() {
+  const std::string output = run_two_ranks("--pingpong", "ping-pong", "pingpong ");
   std::vector<message_cost> out;
   std::size_t at = 0;
   while ((at = output.find("pingpong ", at)) != std::string::npos) {
@@ -827,10 +1405,6 @@ std::vector<message_cost> measure_mpi_messages() {
       out.push_back({static_cast<std::size_t>(bytes), ns * 1e-9, static_cast<std::size_t>(timed)});
     }
     at += 9;
-  }
-  if (!how.exited() || how.exit_status() != 0 || out.empty()) {
-    throw std::runtime_error(fmt::format("mpi: the ping-pong job failed (mpirun {}: {})",
-                                         how.describe(), last_line(output)));
   }
   return out;
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 
 namespace parlab {
@@ -20,6 +21,7 @@ using json = nlohmann::ordered_json;
 // Track ids inside a run's process: workers are 0..W-1; GIL holds and the queue get their own.
 constexpr std::int64_t kGilTrackBase = 1000;
 constexpr std::int64_t kQueueTrack = 999;
+constexpr std::int64_t kManagerTrack = 998;  // the mpi model's dynamic manager (rank 0)
 
 double micros(std::int64_t ns) { return static_cast<double>(ns) * 1e-3; }
 
@@ -43,11 +45,62 @@ std::string event_name(const event& e) {
   return "?";
 }
 
+/// An MPI run's messages: a zero-length slice where each send began and where its receive
+/// ended, joined by a flow arrow; the dynamic manager (rank 0, no worker lane) gets a track.
+void add_messages(json& trace_events, const mpi_cluster& cluster, std::int64_t pid,
+                  std::int64_t origin, std::int64_t& flow_id) {
+  const auto track_of = [&](int rank) -> std::optional<std::int64_t> {
+    if (rank < 0 || static_cast<std::size_t>(rank) >= cluster.ranks.size()) return std::nullopt;
+    const auto& r = cluster.ranks[static_cast<std::size_t>(rank)];
+    return r.worker ? static_cast<std::int64_t>(*r.worker) : kManagerTrack;
+  };
+  for (const auto& r : cluster.ranks) {
+    if (r.worker || r.host >= cluster.hosts.size()) continue;
+    trace_events.push_back(
+        {{"ph", "M"},
+         {"name", "thread_name"},
+         {"pid", pid},
+         {"tid", kManagerTrack},
+         {"args",
+          {{"name", fmt::format("{} · rank {} (manager)", cluster.hosts[r.host].name, r.rank)}}}});
+  }
+  for (const auto& m : cluster.messages) {
+    const auto from = track_of(m.from);
+    const auto to = track_of(m.to);
+    if (!from || !to) continue;
+    ++flow_id;
+    json args = {{"from rank", m.from}, {"to rank", m.to}};
+    if (m.task != no_id) args["task"] = m.task;
+    const std::string what = m.task != no_id ? fmt::format("{} {}", m.kind, m.task) : m.kind;
+    for (const bool send : {true, false}) {
+      const double ts = micros((send ? m.send_started_ns : m.receive_ended_ns) - origin);
+      const std::int64_t tid = send ? *from : *to;
+      trace_events.push_back({{"ph", "X"},
+                              {"name", fmt::format("{} {}", send ? "send" : "receive", what)},
+                              {"cat", "message"},
+                              {"pid", pid},
+                              {"tid", tid},
+                              {"ts", ts},
+                              {"dur", 0},
+                              {"args", args}});
+      trace_events.push_back({{"ph", send ? "s" : "f"},
+                              {"name", m.kind},
+                              {"cat", "message"},
+                              {"id", flow_id},
+                              {"pid", pid},
+                              {"tid", tid},
+                              {"ts", ts},
+                              {"bp", "e"}});
+    }
+  }
+}
+
 }  // namespace
 
 std::string to_chrome_trace(const machine_info& machine, const std::vector<measured_run>& runs) {
   json trace_events = json::array();
   std::int64_t pid = 0;
+  std::int64_t flow_id = 0;
   for (const auto& run : runs) {
     if (!detail::has_timeline(run)) continue;
     ++pid;
@@ -70,7 +123,7 @@ std::string to_chrome_trace(const machine_info& machine, const std::vector<measu
                               {"name", "thread_name"},
                               {"pid", pid},
                               {"tid", tid},
-                              {"args", {{"name", fmt::format("worker {}", w)}}}});
+                              {"args", {{"name", detail::lane_label(run, w)}}}});
       trace_events.push_back({{"ph", "M"},
                               {"name", "thread_sort_index"},
                               {"pid", pid},
@@ -81,7 +134,7 @@ std::string to_chrome_trace(const machine_info& machine, const std::vector<measu
                                 {"name", "thread_name"},
                                 {"pid", pid},
                                 {"tid", kGilTrackBase + tid},
-                                {"args", {{"name", fmt::format("worker {} GIL", w)}}}});
+                                {"args", {{"name", detail::lane_label(run, w) + " GIL"}}}});
       }
     }
     trace_events.push_back({{"ph", "M"},
@@ -126,6 +179,8 @@ std::string to_chrome_trace(const machine_info& machine, const std::vector<measu
                               {"dur", micros(std::max<std::int64_t>(e.end_ns - e.start_ns, 0))},
                               {"args", std::move(args)}});
     }
+
+    if (rep.cluster) add_messages(trace_events, *rep.cluster, pid, origin, flow_id);
 
     // Counter tracks: tasks in flight and tasks running.
     const auto counter = [&](const char* name, const std::vector<step_point>& steps) {

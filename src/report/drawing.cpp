@@ -29,6 +29,55 @@ std::string_view lane_noun(const measured_run& run) noexcept {
   return run.executor.find("process") != std::string::npos ? "slot" : "worker";
 }
 
+std::string lane_label(const measured_run& run, std::size_t worker, std::size_t host_chars) {
+  const auto& cluster = run.representative.cluster;
+  const mpi_rank* rank = cluster ? cluster->rank_on_lane(worker) : nullptr;
+  if (rank == nullptr || rank->host >= cluster->hosts.size()) {
+    return fmt::format("{} {}", lane_noun(run), worker);
+  }
+  std::string host = cluster->hosts[rank->host].name;
+  if (host.size() > host_chars) host = host.substr(0, host_chars > 0 ? host_chars - 1 : 0) + "…";
+  return fmt::format("{} · rank {}", host, rank->rank);
+}
+
+std::string cluster_caption(const measured_run& run) {
+  const auto& cluster = run.representative.cluster;
+  if (!cluster) return {};
+  std::string hosts;
+  for (const auto& h : cluster->hosts) {
+    std::string ranks;
+    for (std::size_t i = 0; i < h.ranks.size(); ++i) {
+      ranks += fmt::format("{}{}", i == 0 ? "" : ",", h.ranks[i]);
+    }
+    hosts += fmt::format("{}{} (rank{} {}", hosts.empty() ? "" : "; ", h.name,
+                         h.ranks.size() == 1 ? "" : "s", ranks);
+    if (h.reference) {
+      hosts += cluster->hosts.size() > 1 ? ", the reference clock)" : ")";
+    } else {
+      const double u = h.uncertainty_ns;
+      hosts += fmt::format(", clock {:+.3f} ms ± {}, drift {:+.1f} µs/s)", h.offset_ns * 1e-6,
+                           u < 1e3 ? fmt::format("{:.0f} ns", u)
+                                   : (u < 1e6 ? fmt::format("{:.1f} µs", u * 1e-3)
+                                              : millis(u * 1e-9)),
+                           h.drift * 1e6);
+    }
+  }
+  std::string s = fmt::format("{} host{}: {}", cluster->hosts.size(),
+                              cluster->hosts.size() == 1 ? "" : "s", hosts);
+  for (const auto& r : cluster->ranks) {
+    if (r.worker) continue;
+    const double wall = run.representative.wall_seconds();
+    s += fmt::format("; rank {} managed, using {} of CPU", r.rank, millis(r.usage.cpu_seconds()));
+    if (wall > 0) s += fmt::format(" ({:.1f}% of a core)", 100.0 * r.usage.cpu_seconds() / wall);
+  }
+  s += fmt::format("; {} messages, ", cluster->message_count);
+  s += cluster->impossible_messages == 0
+           ? std::string("none received before it was sent")
+           : fmt::format("{} received before they were sent (clock error beyond the alignment)",
+                         cluster->impossible_messages);
+  return s;
+}
+
 std::vector<int> cpus_used(const measured_run& run) {
   std::set<int> cpus;
   for (const auto& e : run.representative.recorded.events) {

@@ -23,6 +23,16 @@ namespace parlab::detail {
 /// What a lane is called: "slot" for process models (a process at a time), else "worker".
 [[nodiscard]] std::string_view lane_noun(const measured_run& run) noexcept;
 
+/// What lane `worker` is called in pictures: "worker 3" / "slot 3", or for an MPI run
+/// "host · rank 4" (the host name cut to `host_chars` characters, with an ellipsis).
+[[nodiscard]] std::string lane_label(const measured_run& run, std::size_t worker,
+                                     std::size_t host_chars = 24);
+
+/// For an MPI run, one sentence on its hosts and clocks, the manager rank and the messages:
+/// "1 host (vm: ranks 0-2); rank 0 managed, using 2.4 ms of CPU (0.5% of a core); 20 messages,
+/// none received before it was sent". Empty for other runs.
+[[nodiscard]] std::string cluster_caption(const measured_run& run);
+
 /// CPU ids the run's slices ran on, ascending.
 [[nodiscard]] std::vector<int> cpus_used(const measured_run& run);
 

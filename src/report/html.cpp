@@ -137,10 +137,13 @@ std::string to_html_report(const machine_info& machine, const std::vector<measur
     if (!detail::has_timeline(r)) continue;
     out += fmt::format(
         "<section class=\"run\" data-verdict=\"{}\"><h2>{}</h2>\n<p class=\"figures\">{}</p>\n"
-        "<p class=\"explain {}\">{}</p>\n{}</section>\n",
+        "{}<p class=\"explain {}\">{}</p>\n{}</section>\n",
         to_string(r.concurrency.result), xml_escape(detail::run_name(r)),
-        xml_escape(detail::run_figures(r)), verdict_class(r.concurrency.result),
-        xml_escape(detail::verdict_explanation(r)),
+        xml_escape(detail::run_figures(r)),
+        detail::cluster_caption(r).empty()
+            ? std::string()
+            : "<p class=\"figures cluster\">" + xml_escape(detail::cluster_caption(r)) + "</p>\n",
+        verdict_class(r.concurrency.result), xml_escape(detail::verdict_explanation(r)),
         detail::svg_run(r, fmt::format("run{}", n++), 0.0));
   }
   if (n == 0) out += "<p>No run in this result kept its timeline.</p>\n";

@@ -30,6 +30,43 @@ json failure_kinds(const std::vector<task_failure>& failures) {
   return out;
 }
 
+json cluster_to_json(const mpi_cluster& c, std::int64_t origin) {
+  json hosts = json::array();
+  for (const auto& h : c.hosts) {
+    hosts.push_back({{"name", h.name},
+                     {"cores", h.cores},
+                     {"ranks", h.ranks},
+                     {"reference", h.reference},
+                     {"offset_ns", h.offset_ns},
+                     {"drift", h.drift},
+                     {"at_remote_ns", h.at_remote_ns},
+                     {"uncertainty_ns", h.uncertainty_ns},
+                     {"round_trip_ns", h.round_trip_ns}});
+  }
+  json ranks = json::array();
+  for (const auto& r : c.ranks) {
+    ranks.push_back({{"rank", r.rank},
+                     {"host", r.host},
+                     {"worker", r.worker ? json(*r.worker) : json(nullptr)},
+                     {"cpu_user_seconds", r.usage.user_seconds},
+                     {"cpu_system_seconds", r.usage.system_seconds}});
+  }
+  json messages = json::array();
+  for (const auto& m : c.messages) {
+    messages.push_back({{"kind", m.kind},
+                        {"from", m.from},
+                        {"to", m.to},
+                        {"task", m.task == no_id ? json(nullptr) : json(m.task)},
+                        {"send_seconds", to_seconds(m.send_started_ns - origin)},
+                        {"receive_seconds", to_seconds(m.receive_ended_ns - origin)}});
+  }
+  return {{"hosts", std::move(hosts)},
+          {"ranks", std::move(ranks)},
+          {"message_count", c.message_count},
+          {"impossible_messages", c.impossible_messages},
+          {"messages", std::move(messages)}};
+}
+
 }  // namespace
 
 namespace detail {
@@ -126,6 +163,7 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
     }
     j["events"] = std::move(events);
   }
+  if (rep.cluster) j["cluster"] = cluster_to_json(*rep.cluster, rep.start_ns);
   return j;
 }
 

@@ -111,6 +111,54 @@ std::vector<task_failure> read_failures(const json& j, const char* texts_key,
   return out;
 }
 
+/// An MPI run's hosts, ranks and messages. Every index is checked against what it indexes.
+mpi_cluster read_cluster(const json& j, std::size_t workers) {
+  constexpr std::uint64_t kMaxRanks = limits::max_workers + 1;
+  mpi_cluster c;
+  for (const auto& h : j.value("hosts", json::array())) {
+    if (c.hosts.size() >= kMaxRanks) throw std::invalid_argument("more hosts than ranks");
+    mpi_host host;
+    host.name = h.value("name", std::string());
+    host.cores = whole(h, "cores", 65536, 0);
+    for (const auto& r : h.value("ranks", json::array())) {
+      host.ranks.push_back(static_cast<int>(whole(r, "ranks", kMaxRanks - 1)));
+    }
+    host.reference = h.value("reference", false);
+    host.offset_ns = real(h, "offset_ns", -kMaxSeconds * 1e9, kMaxSeconds * 1e9, 0.0);
+    host.drift = real(h, "drift", -1.0, 1.0, 0.0);
+    host.at_remote_ns = real(h, "at_remote_ns", -kMaxSeconds * 1e9, kMaxSeconds * 1e9, 0.0);
+    host.uncertainty_ns = real(h, "uncertainty_ns", 0.0, kMaxSeconds * 1e9, 0.0);
+    host.round_trip_ns = real(h, "round_trip_ns", 0.0, kMaxSeconds * 1e9, 0.0);
+    c.hosts.push_back(std::move(host));
+  }
+  for (const auto& r : j.value("ranks", json::array())) {
+    if (c.ranks.size() >= kMaxRanks) throw std::invalid_argument("too many ranks");
+    mpi_rank rank;
+    rank.rank = static_cast<int>(whole(r.at("rank"), "rank", kMaxRanks - 1));
+    rank.host = whole(r.at("host"), "host", c.hosts.empty() ? 0 : c.hosts.size() - 1);
+    if (c.hosts.empty()) throw std::invalid_argument("a rank on no host");
+    if (r.contains("worker") && !r.at("worker").is_null()) {
+      rank.worker = whole(r.at("worker"), "worker", workers == 0 ? 0 : workers - 1);
+    }
+    rank.usage.user_seconds = real(r, "cpu_user_seconds", 0.0, kMaxSeconds, 0.0);
+    rank.usage.system_seconds = real(r, "cpu_system_seconds", 0.0, kMaxSeconds, 0.0);
+    c.ranks.push_back(rank);
+  }
+  for (const auto& m : j.value("messages", json::array())) {
+    mpi_message msg;
+    msg.kind = m.value("kind", std::string());
+    msg.from = static_cast<int>(whole(m.at("from"), "from", kMaxRanks - 1));
+    msg.to = static_cast<int>(whole(m.at("to"), "to", kMaxRanks - 1));
+    msg.task = m.contains("task") ? id_of(m.at("task"), "task", limits::max_tasks) : no_id;
+    msg.send_started_ns = nanos(m.at("send_seconds"), "send_seconds");
+    msg.receive_ended_ns = nanos(m.at("receive_seconds"), "receive_seconds");
+    c.messages.push_back(std::move(msg));
+  }
+  c.message_count = whole(j, "message_count", UINT64_MAX, c.messages.size());
+  c.impossible_messages = whole(j, "impossible_messages", UINT64_MAX, 0);
+  return c;
+}
+
 measured_run read_run(const json& j) {
   measured_run r;
   r.workload = j.at("workload").get<std::string>();
@@ -224,6 +272,9 @@ measured_run read_run(const json& j) {
     ev.end_ns = nanos(e.at("end_seconds"), "end_seconds");
     rep.end_ns = std::max(rep.end_ns, ev.end_ns);
     rep.recorded.events.push_back(ev);
+  }
+  if (const auto cl = j.find("cluster"); cl != j.end() && cl->is_object()) {
+    rep.cluster = read_cluster(*cl, r.workers);
   }
   return r;
 }

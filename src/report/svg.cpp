@@ -76,7 +76,7 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
   const double height = svg_run_height(run);
   const std::size_t lanes = lane_count(run);
   const std::vector<int> cpus = cpus_used(run);
-  const std::string_view noun = lane_noun(run);
+  const bool cluster = run.representative.cluster.has_value();
 
   std::string out = fmt::format(
       "<svg class=\"run-timeline\" id=\"{0}\" x=\"0\" y=\"{1:.1f}\" width=\"{2:.0f}\" "
@@ -103,9 +103,10 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
   for (std::size_t w = 0; w < lanes; ++w) {
     out += fmt::format(
         "<g class=\"lane worker\" data-worker=\"{0}\"><text x=\"4\" y=\"{1:.1f}\" "
-        "font-family=\"sans-serif\" font-size=\"11\">{2} {0}</text><rect x=\"{3:.1f}\" "
-        "y=\"{4:.1f}\" width=\"{5:.1f}\" height=\"{6:.0f}\" fill=\"#f6f6f6\"/>\n",
-        w, lane_y + 14.0, noun, kLeft, lane_y, plot, kLane);
+        "font-family=\"sans-serif\" font-size=\"{7}\"><title>{8}</title>{2}</text><rect "
+        "x=\"{3:.1f}\" y=\"{4:.1f}\" width=\"{5:.1f}\" height=\"{6:.0f}\" fill=\"#f6f6f6\"/>\n",
+        w, lane_y + 14.0, xml_escape(lane_label(run, w, cluster ? 7 : 24)), kLeft, lane_y, plot,
+        kLane, cluster ? 9 : 11, xml_escape(lane_label(run, w, 200)));
     for (const auto& e : events) {
       if (e.worker != w) continue;
       const double x = x_of(e.start_ns);
@@ -116,8 +117,9 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
         case event_kind::task:  // lifetime: a thin line under the lane
           out += fmt::format(
               "<rect class=\"task\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"2\" "
-              "fill=\"{}\"><title>task {} on {} {}: {:.2f} ms from {:.2f} ms</title></rect>\n",
-              x, lane_y + kLane - 2.0, wd, colour(e.task, 35), e.task, noun, w, ms_len, ms_start);
+              "fill=\"{}\"><title>task {} on {}: {:.2f} ms from {:.2f} ms</title></rect>\n",
+              x, lane_y + kLane - 2.0, wd, colour(e.task, 35), e.task,
+              xml_escape(lane_label(run, w, 200)), ms_len, ms_start);
           break;
         case event_kind::slice:
           out += fmt::format(

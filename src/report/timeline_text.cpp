@@ -142,18 +142,35 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
   }
 
   std::string out = title + "\n  " + detail::run_figures(run) + "\n";
+  if (const std::string caption = detail::cluster_caption(run); !caption.empty()) {
+    out += "  " + caption + "\n";
+  }
   const std::string_view noun = detail::lane_noun(run);
+  // Lane labels: at least 10 columns, wider for an MPI run's "host · rank r".
+  std::vector<std::string> labels;
+  std::size_t label_w = 10;
   for (std::size_t w = 0; w < lanes; ++w) {
-    out += fmt::format("{:<10}|", fmt::format("{} {}", noun, w));
+    labels.push_back(detail::lane_label(run, w, 16));
+    const std::string& l = labels.back();
+    label_w = std::max<std::size_t>(
+        label_w, static_cast<std::size_t>(std::count_if(l.begin(), l.end(),
+                                                        [](char ch) {
+                                                          return (static_cast<unsigned char>(ch) &
+                                                                  0xC0U) != 0x80U;  // code points
+                                                        })) +
+                     1);
+  }
+  for (std::size_t w = 0; w < lanes; ++w) {
+    out += fmt::format("{:<{}}|", labels[w], label_w);
     for (const auto& col : workers[w]) out += draw(col, column_ns, style.colour);
     out += "|\n";
   }
   for (std::size_t k = 0; k < cpus.size(); ++k) {
-    out += fmt::format("{:<10}|", fmt::format("cpu {}", cpus[k]));
+    out += fmt::format("{:<{}}|", fmt::format("cpu {}", cpus[k]), label_w);
     for (const auto& col : cores[k]) out += draw(col, column_ns, style.colour);
     out += "|\n";
   }
-  out += fmt::format("{:<10}|", "running");
+  out += fmt::format("{:<{}}|", "running", label_w);
   for (double r : running) {
     const long n = std::lround(r);
     out += n <= 0 ? ' ' : (n > 9 ? '+' : static_cast<char>('0' + n));
@@ -161,20 +178,20 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
   out += "|\n";
 
   // Time axis: labels at the quarters.
-  std::string axis(width + 12, ' ');
+  std::string axis(width + label_w + 2, ' ');
   for (std::size_t q = 0; q <= 4; ++q) {
-    const std::size_t at = 10 + q * (width - 1) / 4;
+    const std::size_t at = label_w + q * (width - 1) / 4;
     const std::string label =
         detail::millis(static_cast<double>(q) * (static_cast<double>(end - origin) * 1e-9) / 4.0);
     const std::size_t from = q == 4 ? at + 1 - std::min(label.size(), at + 1) : at;
     axis.replace(from, label.size(), label);
-    axis.resize(std::max(axis.size(), width + 12));
+    axis.resize(std::max(axis.size(), width + label_w + 2));
   }
   while (!axis.empty() && axis.back() == ' ') axis.pop_back();
   out += axis + "\n";
   out += fmt::format(
-      "{:<10} {} task running (glyph = task id)  . preempted  ~ waiting  ! waiting for the GIL\n",
-      "", noun == "slot" ? "slot = a process at a time;" : "");
+      "{:<{}} {} task running (glyph = task id)  . preempted  ~ waiting  ! waiting for the GIL\n",
+      "", label_w, noun == "slot" ? "slot = a process at a time;" : "");
   return out;
 }
 

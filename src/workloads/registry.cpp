@@ -24,6 +24,14 @@ detail::named_registry<workload_info>& the_registry() {
     detail::install_touch_step();
     detail::install_download_step();
     detail::install_amdahl_steps();
+    register_step_handler(
+        step_kind::fault,
+        [](task_context& /*ctx*/, const step& s, std::uint64_t /*seed*/) -> std::uint64_t {
+          detail::inject_fault(static_cast<fault_mode>(s.amount & 0xFFU),
+                               static_cast<std::size_t>(s.amount >> 8U));
+          return 0;
+        },
+        false);
     return true;
   }();
   (void)steps_installed;
@@ -145,13 +153,12 @@ std::vector<task> make_workload(const workload_spec& spec) {
   }
   if (spec.fault != fault_mode::none) {
     task& victim = tasks.at(spec.fault_task);
-    // Its work is no longer a program of steps but a callable (a task is one or the other).
-    victim.work =
-        task_body([id = victim.id, mode = spec.fault](task_context& ctx) -> std::uint64_t {
-          (void)ctx.compute(1);  // it starts like any task, then fails
-          detail::inject_fault(mode, id);
-          return 0;
-        });
+    // It starts like any task, then fails: a program of steps still (data, not code), so every
+    // model runs it, MPI ranks included.
+    const auto fault =
+        static_cast<std::uint64_t>(victim.id) << 8U | static_cast<std::uint64_t>(spec.fault);
+    victim = make_step_task(victim.id, victim.label, victim.seed,
+                            {{step_kind::compute, 1}, {step_kind::fault, fault}});
   }
   return tasks;
 }
