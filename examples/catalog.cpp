@@ -23,6 +23,7 @@ int shared_memory_vs_pipe(int argc, char** argv);
 int producer_consumer(int argc, char** argv);
 int creation_cost(int argc, char** argv);
 int fault_isolation(int argc, char** argv);
+int distributed_memory(int argc, char** argv);
 int custom_task(int argc, char** argv);
 
 const std::vector<example>& catalog() {
@@ -50,6 +51,8 @@ const std::vector<example>& catalog() {
        producer_consumer},
       {"creation_cost", "pool reuse vs a new thread vs a new process, measured", creation_cost},
       {"fault_isolation", "a crashing process vs a crashing thread", fault_isolation},
+      {"distributed_memory", "MPI ranks share nothing: a write travels only as a message",
+       distributed_memory},
       {"custom_task", "measure your own task under every model with the parlab library",
        custom_task},
   };

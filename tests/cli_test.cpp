@@ -434,10 +434,11 @@ TEST_F(Cli, HelpShowsExamplesAndExitsZero) {
 TEST_F(Cli, ExampleListNamesTheCatalog) {
   const auto o = parlab("example --list");
   EXPECT_EQ(o.code, 0) << o.err;
-  for (const char* name : {"multitasking", "multithreading", "multiprocessing", "concurrency",
-                           "parallelism", "concurrency_and_parallelism", "cpu_bound", "io_bound",
-                           "race_condition", "shared_memory_vs_pipe", "producer_consumer",
-                           "creation_cost", "fault_isolation", "custom_task"}) {
+  for (const char* name :
+       {"multitasking", "multithreading", "multiprocessing", "concurrency", "parallelism",
+        "concurrency_and_parallelism", "cpu_bound", "io_bound", "race_condition",
+        "shared_memory_vs_pipe", "producer_consumer", "creation_cost", "fault_isolation",
+        "distributed_memory", "custom_task"}) {
     EXPECT_NE(o.out.find(std::string("  ") + name + " "), std::string::npos) << name;
   }
 }
