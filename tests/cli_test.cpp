@@ -510,6 +510,49 @@ TEST_F(Cli, FitPrintsTheScalingLawsOfAnyCsvAndRefusesBadInputInOneLine) {
   }
 }
 
+TEST_F(Cli, CompareFlagsASlowdownMadeOnPurposeAndPassesTheSameConfigurationTwice) {
+  // Two runs of one configuration, and one pinned to a single core: two threads then take turns,
+  // about 2x slower. The threshold is generous (40%) so that a busy moment cannot fail the
+  // first comparison; the second is far beyond it.
+  const std::string run = "run -w cpu -t 4 -s 1500 -e threads -j 2 -r 5 --no-baseline --json ";
+  const auto a = parlab(run + (dir_ / "a.json").string());
+  const auto b = parlab(run + (dir_ / "b.json").string());
+  const auto pinned = parlab(run + (dir_ / "pinned.json").string() + " --pin-cores 0");
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  ASSERT_EQ(pinned.code, 0) << pinned.err;
+  const std::string files = (dir_ / "a.json").string() + " ";
+  const auto same = parlab("compare " + files + (dir_ / "b.json").string() + " --threshold 40");
+  EXPECT_EQ(same.code, 0) << same.out << same.err;
+  EXPECT_NE(same.out.find("nothing got slower beyond 40%"), std::string::npos) << same.out;
+  const auto slower = parlab("compare " + files + (dir_ / "pinned.json").string() +
+                             " --threshold 40 --json " + (dir_ / "cmp.json").string());
+  EXPECT_EQ(slower.code, 1) << slower.out << slower.err;
+  EXPECT_NE(slower.out.find("SLOWER"), std::string::npos) << slower.out;
+  EXPECT_NE(slower.out.find("cpu · threads · W=2"), std::string::npos) << slower.out;
+  EXPECT_NE(slurp(dir_ / "cmp.json").find("\"any_slower\": true"), std::string::npos);
+
+  std::ofstream(dir_ / "foreign.json") << R"({"schema": "parlab.sweep/1"})";
+  std::ofstream(dir_ / "broken.json") << "{";
+  const auto other =
+      parlab("run -w io -t 2 -s 1 -e async -j 2 -r 1 --json " + (dir_ / "other.json").string());
+  ASSERT_EQ(other.code, 0) << other.err;
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"compare " + files + (dir_ / "missing.json").string(), "cannot read"},
+      {"compare " + files + (dir_ / "foreign.json").string(), "parlab.sweep/1"},
+      {"compare " + files + (dir_ / "broken.json").string(), "not a JSON document"},
+      {"compare " + files + (dir_ / "other.json").string(), "no row"},
+      {"compare " + files + (dir_ / "b.json").string() + " --threshold -3", "--threshold"},
+      {"compare " + files, "b"},
+  };
+  for (const auto& [command, mention] : bad) {
+    const auto r = parlab(command);
+    EXPECT_EQ(r.code, 2) << command << "\n" << r.err;
+    EXPECT_EQ(lines(r.err), 1U) << r.err;
+    EXPECT_NE(r.err.find(mention), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(Cli, PythonIsRefusedForWorkloadsWithoutACpythonReference) {
   const auto o = parlab("run -w file --python" + kQuick);
   EXPECT_EQ(o.code, 2);

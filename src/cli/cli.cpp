@@ -29,6 +29,8 @@ int dispatch(const command_line& c) {
       return command_report(c.report);
     case command::fit:
       return command_fit(c.fit);
+    case command::compare:
+      return command_compare(c.compare);
     case command::sweep:
       return command_sweep(c.sweep);
     case command::advise:

@@ -23,6 +23,7 @@ int command_overhead(const overhead_command& c);
 int command_report(const report_command& c);
 int command_example(const example_command& c);
 int command_fit(const fit_command& c);
+int command_compare(const compare_command& c);
 /// The sweep `parlab sweep` options describe, checked like run_spec (and every W against the
 /// machine's limits); without -j, the default worker counts, saying on `notes` which the machine
 /// cannot take. Throws usage_error / std::invalid_argument. Runs nothing.

@@ -223,6 +223,21 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   parlab fit load-test.csv                       sigma, kappa, lambda, peak, regime, advice
   parlab fit load-test.csv 10 50 100             ... and the throughput predicted at those N)");
 
+  compare_command& cmp = out.compare;
+  auto* compare = app.add_subcommand(
+      "compare", "Compare two saved results row by row: B's wall times against A's, tested");
+  compare->add_option("a", cmp.a, "The result to compare against (parlab run --json)")->required();
+  compare->add_option("b", cmp.b, "The result compared")->required();
+  compare->add_option("--threshold", cmp.threshold,
+                      "Percent slower that counts, when the test finds it significant (5)");
+  compare->add_option("--json", cmp.json, "Write the comparison (parlab.compare/1) to PATH or -");
+  compare->footer(
+      R"(Exit 0 when no row got slower beyond the threshold, 1 when one did, 2 for bad input.
+Examples:
+  parlab run -w cpu -e threads,processes -j 2 -r 5 --json before.json
+  parlab run -w cpu -e threads,processes -j 2 -r 5 --json after.json
+  parlab compare before.json after.json --threshold 10)");
+
   sweep_command& w = out.sweep;
   auto* sweep = app.add_subcommand(
       "sweep", "How a workload scales: W from 1 up, per model speedups, fitted laws, the W to use");
@@ -300,6 +315,7 @@ OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
   if (*overhead) out.which = command::overhead;
   if (*report) out.which = command::report;
   if (*fit) out.which = command::fit;
+  if (*compare) out.which = command::compare;
   if (*sweep) out.which = command::sweep;
   if (*advise) out.which = command::advise;
   if (*mpi_rank) out.which = command::mpi_rank;

@@ -88,6 +88,13 @@ struct fit_command {
   std::vector<std::string> predict;  // N to predict the throughput at
 };
 
+/// `parlab compare A.json B.json`: B's rows against A's.
+struct compare_command {
+  std::string a, b;                      // the two result documents
+  std::optional<std::string> threshold;  // percent
+  std::optional<std::string> json;       // parlab.compare/1 to PATH or -
+};
+
 struct example_command {
   bool list = false;
   std::string name;
@@ -106,6 +113,7 @@ struct command_line {
     fit,
     sweep,
     advise,
+    compare,
     mpi_rank
   } which = command::demo;
   run_command run;
@@ -116,6 +124,7 @@ struct command_line {
   fit_command fit;
   sweep_command sweep;
   advise_command advise;
+  compare_command compare;
   mpi_rank_command mpi_rank;
 };
 
