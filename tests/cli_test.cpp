@@ -512,25 +512,43 @@ TEST_F(Cli, FitPrintsTheScalingLawsOfAnyCsvAndRefusesBadInputInOneLine) {
 
 TEST_F(Cli, CompareFlagsASlowdownMadeOnPurposeAndPassesTheSameConfigurationTwice) {
   // Two runs of one configuration, and one pinned to a single core: two threads then take turns,
-  // about 2x slower. The threshold is generous (40%) so that a busy moment cannot fail the
-  // first comparison; the second is far beyond it.
-  const std::string run = "run -w cpu -t 4 -s 1500 -e threads -j 2 -r 5 --no-baseline --json ";
-  const auto a = parlab(run + (dir_ / "a.json").string());
-  const auto b = parlab(run + (dir_ / "b.json").string());
-  const auto pinned = parlab(run + (dir_ / "pinned.json").string() + " --pin-cores 0");
-  ASSERT_EQ(a.code, 0) << a.err;
-  ASSERT_EQ(b.code, 0) << b.err;
-  ASSERT_EQ(pinned.code, 0) << pinned.err;
+  // about 2x slower. The threshold is generous (30%) so that a busy moment cannot fail the
+  // first comparison; the second is far beyond it - when the machine gave the first run its two
+  // cores (CPU use 170% or more: beside another test, it had 130%). Three attempts; a skip when
+  // no attempt had two free cores.
+  const std::string run = "run -w cpu -t 4 -s 3000 -e threads -j 2 -r 5 --no-baseline --json ";
   const std::string files = (dir_ / "a.json").string() + " ";
-  const auto same = parlab("compare " + files + (dir_ / "b.json").string() + " --threshold 40");
-  EXPECT_EQ(same.code, 0) << same.out << same.err;
-  EXPECT_NE(same.out.find("nothing got slower beyond 40%"), std::string::npos) << same.out;
-  const auto slower = parlab("compare " + files + (dir_ / "pinned.json").string() +
-                             " --threshold 40 --json " + (dir_ / "cmp.json").string());
-  EXPECT_EQ(slower.code, 1) << slower.out << slower.err;
-  EXPECT_NE(slower.out.find("SLOWER"), std::string::npos) << slower.out;
-  EXPECT_NE(slower.out.find("cpu · threads · W=2"), std::string::npos) << slower.out;
-  EXPECT_NE(slurp(dir_ / "cmp.json").find("\"any_slower\": true"), std::string::npos);
+  std::string why;
+  bool had_cores = false;
+  bool shown = false;
+  for (int attempt = 1; attempt <= 3 && !shown; ++attempt) {
+    const auto a = parlab(run + (dir_ / "a.json").string());
+    const auto b = parlab(run + (dir_ / "b.json").string());
+    const auto pinned = parlab(run + (dir_ / "pinned.json").string() + " --pin-cores 0");
+    ASSERT_EQ(a.code, 0) << a.err;
+    ASSERT_EQ(b.code, 0) << b.err;
+    ASSERT_EQ(pinned.code, 0) << pinned.err;
+    const bool parallel =
+        slurp(dir_ / "a.json").find("\"verdict\": \"parallel\"") != std::string::npos;
+    had_cores = had_cores || parallel;
+    const auto same = parlab("compare " + files + (dir_ / "b.json").string() + " --threshold 30");
+    const auto slower = parlab("compare " + files + (dir_ / "pinned.json").string() +
+                               " --threshold 30 --json " + (dir_ / "cmp.json").string());
+    shown = parallel && same.code == 0 && slower.code == 1;
+    if (!shown) {
+      why += "attempt " + std::to_string(attempt) + ": A " +
+             (parallel ? "had two cores" : "had not two cores (busy)") +
+             "; same configuration exit " + std::to_string(same.code) + ", pinned exit " +
+             std::to_string(slower.code) + ":\n" + same.out + slower.out + "\n";
+      continue;
+    }
+    EXPECT_NE(same.out.find("nothing got slower beyond 30%"), std::string::npos) << same.out;
+    EXPECT_NE(slower.out.find("SLOWER"), std::string::npos) << slower.out;
+    EXPECT_NE(slower.out.find("cpu · threads · W=2"), std::string::npos) << slower.out;
+    EXPECT_NE(slurp(dir_ / "cmp.json").find("\"any_slower\": true"), std::string::npos);
+  }
+  if (!shown && !had_cores) GTEST_SKIP() << "others held the cores in every attempt:\n" << why;
+  EXPECT_TRUE(shown) << why;
 
   std::ofstream(dir_ / "foreign.json") << R"({"schema": "parlab.sweep/1"})";
   std::ofstream(dir_ / "broken.json") << "{";

@@ -57,6 +57,8 @@ measured_run sample_run() {
   r.wall_median = r.wall_min = r.wall_max = 0.060;
   r.wall_samples = {0.060};
   r.concurrency = summarize(events, 2, 1);
+  r.cores_busy = cores_busy_shares(events, t0, t0 + 60 * ms);
+  r.busy = bands_of(r.cores_busy, 1);
   r.representative.executor = "threads";
   r.representative.workers = 2;
   r.representative.start_ns = t0;
@@ -245,6 +247,11 @@ TEST(HtmlReport, IsSelfContainedAndHasEveryRun) {
   EXPECT_EQ(html.find("src=\"http"), std::string::npos);
   EXPECT_EQ(html.find("href=\"http"), std::string::npos);
   EXPECT_EQ(html.find("@import"), std::string::npos);
+  // Where the cores went: a CPU ran a task 42 of the 60 ms (ideal on one core: tasks 0 and 1
+  // taking turns, then task 2's last 2 ms), none during task 2's 18 ms wait.
+  EXPECT_EQ(count(html, "<div class=\"busy\""), 1U);
+  EXPECT_NE(html.find(">ideal 70%<"), std::string::npos) << html;
+  EXPECT_NE(html.find(">idle 30%<"), std::string::npos);
 }
 
 TEST(SavedResult, ReadsBackWhatToJsonWrote) {
@@ -274,6 +281,10 @@ TEST(SavedResult, ReadsBackWhatToJsonWrote) {
     EXPECT_EQ(a.end_ns, b.end_ns - t0);
   }
   EXPECT_EQ(r.representative.records.size(), 3U);
+  EXPECT_EQ(r.cores_busy, original.cores_busy);
+  ASSERT_TRUE(r.busy.has_value());
+  EXPECT_DOUBLE_EQ(r.busy->ideal, original.busy->ideal);
+  EXPECT_DOUBLE_EQ(r.busy->idle, original.busy->idle);
   // The same pictures come out of the saved run (up to the clock origin).
   EXPECT_EQ(format_timeline(r, {60, false}), format_timeline(original, {60, false}));
 }

@@ -231,6 +231,33 @@ TEST(TimelineAnalysis, AnOverlapAcrossHostsCountsOnlyBeyondTheClockUncertainty) 
   }
 }
 
+TEST(TimelineAnalysis, CoresBusyIsTheWallTimeByHowManyCpusRanTasks) {
+  // CPU 0 runs [0, 10 ms), CPU 1 [5, 15 ms), both slices of CPU 0 overlapping count once;
+  // the run's wall is [0, 20 ms): one CPU for 10 ms, two for 5, none for 5.
+  const std::vector<event> t = {ev(event_kind::slice, 0, 0, 0, 10 * ms, 0),
+                                ev(event_kind::slice, 2, 0, 2 * ms, 4 * ms, 0),
+                                ev(event_kind::slice, 1, 1, 5 * ms, 15 * ms, 1),
+                                ev(event_kind::wait, 1, 1, 15 * ms, 18 * ms)};
+  const auto shares = cores_busy_shares(t, 0, 20 * ms);
+  ASSERT_EQ(shares.size(), 3U);
+  EXPECT_NEAR(shares[0], 0.25, 1e-12);
+  EXPECT_NEAR(shares[1], 0.50, 1e-12);
+  EXPECT_NEAR(shares[2], 0.25, 1e-12);
+  const busy_bands two = bands_of(shares, 2);  // one of two cores is half: poor
+  EXPECT_NEAR(two.idle, 0.25, 1e-12);
+  EXPECT_NEAR(two.poor, 0.50, 1e-12);
+  EXPECT_NEAR(two.ok, 0.0, 1e-12);
+  EXPECT_NEAR(two.ideal, 0.25, 1e-12);
+  const busy_bands three = bands_of(shares, 3);  // two of three: ok
+  EXPECT_NEAR(three.ok, 0.25, 1e-12);
+  EXPECT_NEAR(three.ideal, 0.0, 1e-12);
+  EXPECT_TRUE(cores_busy_shares(t, 5, 5).empty());
+  // A window the events do not reach is all idle.
+  const auto later = cores_busy_shares(t, 30 * ms, 40 * ms);
+  ASSERT_EQ(later.size(), 1U);
+  EXPECT_NEAR(later[0], 1.0, 1e-12);
+}
+
 TEST(TimelineAnalysis, SimultaneousSlicesOnTwoCpusAreParallel) {
   const std::vector<event> t = {
       ev(event_kind::task, 0, 0, 0, 10 * ms), ev(event_kind::slice, 0, 0, 0, 10 * ms, 0),

@@ -3,6 +3,7 @@
 
 #include <parlab/executor.hpp>
 #include <parlab/limits.hpp>
+#include <parlab/timeline_analysis.hpp>
 #include <parlab/verdict.hpp>
 #include <parlab/workload.hpp>
 
@@ -67,7 +68,11 @@ struct measured_run {
   /// (±0.02 s of ticks per CPU over it). usable_cores() minus it is what the runs had free.
   /// nullopt when /proc/stat cannot be read.
   std::optional<double> others_cores;
-  concurrency_summary concurrency;     ///< of the representative run
+  concurrency_summary concurrency;  ///< of the representative run
+  /// The representative run's wall time by how many CPUs ran its tasks (index 0, 1, 2, ...;
+  /// shares summing to 1), from its timeline; empty without one (cores_busy_shares).
+  std::vector<double> cores_busy;
+  std::optional<busy_bands> busy;      ///< those shares in VTune's bands for the usable cores
   std::size_t failed_tasks = 0;        ///< of the representative run
   std::vector<task_failure> failures;  ///< of the representative run, by task id
   /// Tasks that failed in the unmeasured warm-up run (a worker killed from outside, a flaky

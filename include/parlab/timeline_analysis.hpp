@@ -27,6 +27,21 @@ struct step_point {
 /// slices of one CPU count once: at most one task runs per busy CPU. Pure.
 [[nodiscard]] std::vector<step_point> tasks_running(std::span<const event> events);
 
+/// The share of [from, to) during which 0, 1, 2, ... CPUs ran the run's tasks (index = count of
+/// CPUs; the shares sum to 1; a CPU counts once however many slices it ran at an instant). Empty
+/// when to <= from. Pure.
+[[nodiscard]] std::vector<double> cores_busy_shares(std::span<const event> events,
+                                                    std::int64_t from, std::int64_t to);
+
+/// How busy the cores were, in the bands VTune draws, relative to the usable cores: idle (no CPU
+/// ran a task), poor (up to half of them), ok (up to 85%), ideal (more). Shares of the wall time.
+struct busy_bands {
+  double idle = 0.0, poor = 0.0, ok = 0.0, ideal = 0.0;
+};
+
+/// The bands of cores_busy_shares' output for `cores` usable cores. Pure.
+[[nodiscard]] busy_bands bands_of(std::span<const double> shares, std::size_t cores) noexcept;
+
 /// Largest count a step function holds for at least `min_hold_ns` (0: any instant; the last
 /// point holds forever). Pure.
 [[nodiscard]] std::size_t peak(std::span<const step_point> steps,

@@ -132,6 +132,8 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
     const std::vector<std::int64_t> uncertain =
         rep.cluster ? rep.cluster->lane_uncertainty(workers) : std::vector<std::int64_t>{};
     m.concurrency = summarize(rep.recorded.events, workers, all_cores, uncertain);
+    m.cores_busy = cores_busy_shares(rep.recorded.events, rep.start_ns, rep.end_ns);
+    if (!m.cores_busy.empty()) m.busy = bands_of(m.cores_busy, all_cores);
   } else {
     m.concurrency = classify(intervals_of(rep), cores);
   }

@@ -77,6 +77,49 @@ std::vector<step_point> tasks_running(std::span<const event> events) {
   return count_over_time(busy);
 }
 
+std::vector<double> cores_busy_shares(std::span<const event> events, std::int64_t from,
+                                      std::int64_t to) {
+  if (to <= from) return {};
+  const auto steps = tasks_running(events);
+  std::vector<double> time;  // nanoseconds at each count
+  const auto add = [&](std::size_t count, std::int64_t a, std::int64_t b) {
+    a = std::max(a, from);
+    b = std::min(b, to);
+    if (b <= a) return;
+    if (time.size() <= count) time.resize(count + 1, 0.0);
+    time[count] += static_cast<double>(b - a);
+  };
+  std::int64_t at = from;
+  std::size_t count = 0;
+  for (const auto& p : steps) {
+    add(count, at, p.t_ns);
+    at = std::max(at, p.t_ns);
+    count = p.count;
+  }
+  add(count, at, to);
+  const double wall = static_cast<double>(to - from);
+  for (double& t : time) t /= wall;
+  return time;
+}
+
+busy_bands bands_of(std::span<const double> shares, std::size_t cores) noexcept {
+  busy_bands b;
+  const double n = static_cast<double>(std::max<std::size_t>(cores, 1));
+  for (std::size_t k = 0; k < shares.size(); ++k) {
+    const double used = static_cast<double>(k) / n;
+    if (k == 0) {
+      b.idle += shares[k];
+    } else if (used <= 0.5) {
+      b.poor += shares[k];
+    } else if (used <= 0.85) {
+      b.ok += shares[k];
+    } else {
+      b.ideal += shares[k];
+    }
+  }
+  return b;
+}
+
 std::size_t peak(std::span<const step_point> steps, std::int64_t min_hold_ns) noexcept {
   std::size_t p = 0;
   for (std::size_t i = 0; i < steps.size(); ++i) {

@@ -55,11 +55,11 @@ std::string cluster_caption(const measured_run& run) {
       hosts += cluster->hosts.size() > 1 ? ", the reference clock)" : ")";
     } else {
       const double u = h.uncertainty_ns;
-      hosts += fmt::format(", clock {:+.3f} ms ± {}, drift {:+.1f} µs/s)", h.offset_ns * 1e-6,
-                           u < 1e3 ? fmt::format("{:.0f} ns", u)
-                                   : (u < 1e6 ? fmt::format("{:.1f} µs", u * 1e-3)
-                                              : millis(u * 1e-9)),
-                           h.drift * 1e6);
+      hosts +=
+          fmt::format(", clock {:+.3f} ms ± {}, drift {:+.1f} µs/s)", h.offset_ns * 1e-6,
+                      u < 1e3 ? fmt::format("{:.0f} ns", u)
+                              : (u < 1e6 ? fmt::format("{:.1f} µs", u * 1e-3) : millis(u * 1e-9)),
+                      h.drift * 1e6);
     }
   }
   std::string s = fmt::format("{} host{}: {}", cluster->hosts.size(),
@@ -108,7 +108,13 @@ std::string run_figures(const measured_run& run) {
   }
   if (c.gil_wait_fraction) s += fmt::format(", GIL wait {:.0f}%", *c.gil_wait_fraction * 100.0);
   if (run.speedup) s += fmt::format(", speedup {:.2f}x", *run.speedup);
+  if (run.busy) s += ", cores busy: " + busy_in_words(*run.busy);
   return s;
+}
+
+std::string busy_in_words(const busy_bands& b) {
+  return fmt::format("ideal {:.0f}% · ok {:.0f}% · poor {:.0f}% · idle {:.0f}%", b.ideal * 100.0,
+                     b.ok * 100.0, b.poor * 100.0, b.idle * 100.0);
 }
 
 std::string verdict_explanation(const measured_run& run) {

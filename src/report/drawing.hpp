@@ -42,6 +42,9 @@ namespace parlab::detail {
 /// "parallel: avg parallelism 1.96, peak 2 running / 2 in flight, 8 tasks, wall 217.2 ms".
 [[nodiscard]] std::string run_figures(const measured_run& run);
 
+/// "ideal 94% · ok 0% · poor 5% · idle 1%": the share of the wall time in each band.
+[[nodiscard]] std::string busy_in_words(const busy_bands& b);
+
 /// One sentence on what the verdict means in the picture.
 [[nodiscard]] std::string verdict_explanation(const measured_run& run);
 

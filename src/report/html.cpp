@@ -28,7 +28,26 @@ th { background: #f0f0f0; } td.name, th.name { text-align: left; }
 .verdict-parallel { color: #1a7f37; } .verdict-concurrent_parallel { color: #0b5cad; }
 section.run { border-top: 1px solid #ddd; }
 svg { display: block; max-width: 100%; height: auto; }
+.busy { display: flex; max-width: 640px; height: 1.2em; margin: 0.3em 0; font-size: 0.75em;
+        border: 1px solid #ccc; }
+.busy span { overflow: hidden; white-space: nowrap; padding-left: 0.3em; line-height: 1.6em; }
+.busy .ideal { background: #2e7d32; color: #fff; } .busy .ok { background: #9ccc65; }
+.busy .poor { background: #ffb300; } .busy .idle { background: #ddd; }
 )";
+
+/// The wall time by how busy the cores were (VTune's bands): one stacked bar.
+std::string busy_bar(const busy_bands& b) {
+  std::string out = "<div class=\"busy\" title=\"share of the wall time with the usable cores ";
+  out += "running this run's tasks: ideal (more than 85%), ok (up to 85%), poor (up to half), ";
+  out += "idle (none)\">";
+  for (const auto& [name, share] : {std::pair{"ideal", b.ideal}, std::pair{"ok", b.ok},
+                                    std::pair{"poor", b.poor}, std::pair{"idle", b.idle}}) {
+    if (share <= 0.0) continue;
+    out += fmt::format("<span class=\"{0}\" style=\"width: {1:.1f}%\">{0} {1:.0f}%</span>", name,
+                       share * 100.0);
+  }
+  return out + "</div>\n";
+}
 
 // Checks the page rendered: every run section has its timeline with lanes and marks. The browser
 // test reads the result from <body data-rendered> and any script error from <body data-errors>.
@@ -137,13 +156,14 @@ std::string to_html_report(const machine_info& machine, const std::vector<measur
     if (!detail::has_timeline(r)) continue;
     out += fmt::format(
         "<section class=\"run\" data-verdict=\"{}\"><h2>{}</h2>\n<p class=\"figures\">{}</p>\n"
-        "{}<p class=\"explain {}\">{}</p>\n{}</section>\n",
+        "{}{}<p class=\"explain {}\">{}</p>\n{}</section>\n",
         to_string(r.concurrency.result), xml_escape(detail::run_name(r)),
         xml_escape(detail::run_figures(r)),
         detail::cluster_caption(r).empty()
             ? std::string()
             : "<p class=\"figures cluster\">" + xml_escape(detail::cluster_caption(r)) + "</p>\n",
-        verdict_class(r.concurrency.result), xml_escape(detail::verdict_explanation(r)),
+        r.busy ? busy_bar(*r.busy) : std::string(), verdict_class(r.concurrency.result),
+        xml_escape(detail::verdict_explanation(r)),
         detail::svg_run(r, fmt::format("run{}", n++), 0.0));
   }
   if (n == 0) out += "<p>No run in this result kept its timeline.</p>\n";

@@ -116,6 +116,13 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
       {"warm_up_failure_kinds", failure_kinds(r.warm_up_failures)},
   };
   if (r.concurrency.gil_wait_fraction) j["gil_wait_fraction"] = *r.concurrency.gil_wait_fraction;
+  if (!r.cores_busy.empty()) j["cores_busy"] = r.cores_busy;
+  if (r.busy) {
+    j["cores_busy_bands"] = {{"idle", r.busy->idle},
+                             {"poor", r.busy->poor},
+                             {"ok", r.busy->ok},
+                             {"ideal", r.busy->ideal}};
+  }
   if (r.executor == "gil-threads") j["gil_forced_switches"] = r.gil_forced_switches;
 
   const run_result& rep = r.representative;

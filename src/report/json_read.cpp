@@ -210,6 +210,18 @@ measured_run read_run(const json& j) {
     c.queue_latency_seconds.max = real(q, "max", 0.0, kMaxSeconds, 0.0);
   }
   c.gil_wait_fraction = optional_number(j, "gil_wait_fraction");
+  if (const auto busy = j.find("cores_busy"); busy != j.end() && busy->is_array()) {
+    if (busy->size() > 65537) throw std::invalid_argument("cores_busy has more entries than CPUs");
+    for (const auto& share : *busy) r.cores_busy.push_back(real(share, "cores_busy", 0.0, 1.0));
+  }
+  if (const auto bands = j.find("cores_busy_bands"); bands != j.end() && bands->is_object()) {
+    busy_bands b;
+    b.idle = real(*bands, "idle", 0.0, 1.0, 0.0);
+    b.poor = real(*bands, "poor", 0.0, 1.0, 0.0);
+    b.ok = real(*bands, "ok", 0.0, 1.0, 0.0);
+    b.ideal = real(*bands, "ideal", 0.0, 1.0, 0.0);
+    r.busy = b;
+  }
   c.running_seconds = real(j, "running_seconds", 0.0, kMaxSeconds, 0.0);
   c.waiting_seconds = real(j, "waiting_seconds", 0.0, kMaxSeconds, 0.0);
   c.preemptions = whole(j, "preemptions", UINT64_MAX, 0);

@@ -45,6 +45,18 @@ std::string format_table(const std::vector<measured_run>& runs) {
                        name_width, r.workers, wall, speedup, efficiency, r.cpu_utilisation * 100.0,
                        switches, peaks, verdict);
   }
+  // Where the cores went, from the timelines: the share of each row's wall time with no CPU, up
+  // to half, up to 85% or more of the usable cores running its tasks (VTune's bands).
+  std::string busy_rows;
+  for (const auto& r : runs) {
+    if (!r.busy || r.is_baseline) continue;
+    busy_rows += fmt::format("{}{} {:.0f}/{:.0f}/{:.0f}/{:.0f}%", busy_rows.empty() ? "" : ", ",
+                             r.executor, r.busy->ideal * 100.0, r.busy->ok * 100.0,
+                             r.busy->poor * 100.0, r.busy->idle * 100.0);
+  }
+  if (!busy_rows.empty()) {
+    out += fmt::format("cores busy, share of wall time ideal/ok/poor/idle: {}\n", busy_rows);
+  }
   // Rows measured while others held the cores (measured in the same runs) are not comparable.
   std::string busy;
   for (const auto& r : runs) {
