@@ -3,10 +3,10 @@
 
 #include "cli/commands.hpp"
 
-#include <parlab/limits.hpp>
 #include <parlab/mpi.hpp>
 
-#include <fmt/format.h>
+#include <stdexcept>
+#include <string>
 
 namespace parlab::cli {
 
@@ -20,15 +20,8 @@ int command_mpi_rank(const mpi_rank_command& c) {
   } catch (const std::invalid_argument& e) {
     throw usage_error(std::string("--schedule: ") + e.what());
   }
-  const workload_info& info = find_workload(c.workload);
   options.workload.name = c.workload;
-  options.workload.tasks =
-      c.tasks ? parse_count(*c.tasks, "--tasks", 1, limits::max_tasks) : info.default_tasks;
-  if (c.size) {
-    options.workload.size =
-        parse_count(*c.size, fmt::format("--size for workload '{}'", info.name), 0, info.max_size);
-  }
-  if (c.seed) options.workload.seed = parse_count(*c.seed, "--seed", 0, UINT64_MAX);
+  parse_workload_counts(c.tasks, c.size, c.seed, options.workload);
   return mpi_rank_main(options);
 }
 

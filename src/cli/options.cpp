@@ -2,6 +2,8 @@
 
 #include "cli/cli.hpp"
 
+#include <parlab/limits.hpp>
+
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -83,6 +85,18 @@ void add_workload_options(CLI::App* app, run_command& r) {
 }
 
 }  // namespace
+
+void parse_workload_counts(const std::optional<std::string>& tasks,
+                           const std::optional<std::string>& size,
+                           const std::optional<std::string>& seed, workload_spec& spec) {
+  const workload_info& info = find_workload(spec.name);  // unknown name: invalid_argument
+  spec.tasks = tasks ? parse_count(*tasks, "--tasks", 1, limits::max_tasks) : info.default_tasks;
+  if (size) {
+    spec.size =
+        parse_count(*size, fmt::format("--size for workload '{}'", info.name), 0, info.max_size);
+  }
+  if (seed) spec.seed = parse_count(*seed, "--seed", 0, UINT64_MAX);
+}
 
 std::uint64_t parse_count(const std::string& text, std::string_view option, std::uint64_t low,
                           std::uint64_t high) {

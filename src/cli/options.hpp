@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <parlab/workload.hpp>
+
 namespace parlab::cli {
 
 /// Bad input found after parsing; maps to exit_usage.
@@ -136,6 +138,12 @@ struct command_line {
 /// throws usage_error "OPTION must be a whole number in [low, high] (got 'text')".
 [[nodiscard]] std::uint64_t parse_count(const std::string& text, std::string_view option,
                                         std::uint64_t low, std::uint64_t high);
+
+/// The counts every workload takes: --tasks (else the workload's default), --size (within its
+/// maximum) and --seed, parsed into `spec` (whose name is set); throws usage_error.
+void parse_workload_counts(const std::optional<std::string>& tasks,
+                           const std::optional<std::string>& size,
+                           const std::optional<std::string>& seed, workload_spec& spec);
 
 /// A finite number in [low, high] (or (low, high] when `low_open`); throws usage_error.
 [[nodiscard]] double parse_number(const std::string& text, std::string_view option, double low,

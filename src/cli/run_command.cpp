@@ -20,19 +20,13 @@ experiment_spec run_spec(const run_command& o) {
   const std::vector<std::string> executors =
       o.executors ? split_names(*o.executors, "--executor")
                   : std::vector<std::string>{"threads", "thread-pool", "processes", "gil-threads"};
-  const workload_info& info = find_workload(o.workload);  // unknown name: invalid_argument
+  (void)find_workload(o.workload);  // unknown name: invalid_argument, before the models
   for (const auto& e : executors) (void)make_executor(e);
   spec.workload.name = o.workload;
   spec.executors = executors;
   spec.workers =
       o.workers ? parse_count(*o.workers, "--workers", 1, limits::max_workers) : usable_cores();
-  spec.workload.tasks =
-      o.tasks ? parse_count(*o.tasks, "--tasks", 1, limits::max_tasks) : info.default_tasks;
-  if (o.size) {
-    spec.workload.size =
-        parse_count(*o.size, fmt::format("--size for workload '{}'", info.name), 0, info.max_size);
-  }
-  if (o.seed) spec.workload.seed = parse_count(*o.seed, "--seed", 0, UINT64_MAX);
+  parse_workload_counts(o.tasks, o.size, o.seed, spec.workload);
   spec.repeat = repeat_option(o.repeat);
   spec.baseline = !o.no_baseline;
   spec.keep_records = o.records || o.outputs.wants_timelines();

@@ -296,7 +296,6 @@ rank_clock clock_of(int rank) {
 struct job_layout {
   std::vector<std::string> hosts;
   std::vector<std::uint32_t> cores;         ///< per host
-  std::vector<std::size_t> host_of_rank;    ///< index into hosts
   std::vector<std::vector<int> > ranks_of;  ///< per host, ascending
   [[nodiscard]] int leader(std::size_t host) const { return ranks_of[host].front(); }
 };
@@ -544,7 +543,6 @@ job_layout discover_layout(const rank_context& c) {
       at = l.hosts.end() - 1;
     }
     const auto h = static_cast<std::size_t>(at - l.hosts.begin());
-    l.host_of_rank.push_back(h);
     l.ranks_of[h].push_back(r);
   }
   return l;
@@ -893,13 +891,15 @@ namespace {
 constexpr std::chrono::seconds kStartTimeout{60};
 
 /// Reads what mpirun printed so far (its output and errors share one pipe) without blocking.
-void drain(int fd, std::string& into) {
+/// True when the pipe reached its end: mpirun exited.
+bool drain(int fd, std::string& into) {
   char buffer[4096];
   for (;;) {
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0 || (p.revents & (POLLIN | POLLHUP)) == 0) return;
+    if (::poll(&p, 1, 0) <= 0 || (p.revents & (POLLIN | POLLHUP)) == 0) return false;
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) return;
+    if (n < 0) return false;
+    if (n == 0) return true;
     into.append(buffer, static_cast<std::size_t>(n));
     if (into.size() > 65536) into.erase(0, into.size() - 65536);  // keep the tail
   }
@@ -984,21 +984,19 @@ mpi_cluster place_and_align(const job_trailer& t, mpi_schedule schedule,
     h.reference = i == 0;
     if (!h.reference && !th.start.empty()) {
       // The drift is measured from the job's first burst: the longer the baseline, the finer.
-      const offset_estimate start =
-          first_start.try_emplace(th.name, estimate_offset(th.start)).first->second;
+      const offset_estimate this_start = estimate_offset(th.start);
+      const offset_estimate start = first_start.try_emplace(th.name, this_start).first->second;
       clock_model m = align_clocks(start);
+      h.round_trip_ns = this_start.round_trip_ns;
       if (!th.end.empty()) {
         const offset_estimate end = estimate_offset(th.end);
         if (end.at_remote_ns > start.at_remote_ns) m = align_clocks(start, end);
+        h.round_trip_ns = std::min(h.round_trip_ns, end.round_trip_ns);
       }
       h.offset_ns = m.offset_ns;
       h.drift = m.drift;
       h.at_remote_ns = m.at_remote_ns;
       h.uncertainty_ns = m.uncertainty_ns;
-      h.round_trip_ns = estimate_offset(th.start).round_trip_ns;
-      if (!th.end.empty()) {
-        h.round_trip_ns = std::min(h.round_trip_ns, estimate_offset(th.end).round_trip_ns);
-      }
     }
     for (const int r : th.ranks) {
       if (r < 0 || static_cast<std::size_t>(r) >= ranks) continue;
@@ -1142,7 +1140,7 @@ class mpi_executor final : public executor {
       std::vector<pollfd> fds = {{conn_, POLLIN, 0}, {job_.reports_fd(), POLLIN, 0}};
       (void)detail::poll_or_interrupt(fds,
                                       static_cast<int>(std::min<std::int64_t>(left.count(), 1000)));
-      if ((fds[1].revents & (POLLIN | POLLHUP)) != 0) drain(job_.reports_fd(), output_);
+      if ((fds[1].revents & (POLLIN | POLLHUP)) != 0) (void)drain(job_.reports_fd(), output_);
       if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       const ssize_t n = ::read(conn_, into + got, size - got);
       if (n < 0 && errno == EINTR) continue;
@@ -1158,20 +1156,10 @@ class mpi_executor final : public executor {
     const bool timed_out = timed_out_;
     ::close(conn_);
     conn_ = -1;
-    if (!timed_out) {
-      // mpirun is ending the job and will say why: let it (a signal now would cut it short).
-      // Its output closes when it exits.
-      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      while (job_.reports_fd() >= 0 && std::chrono::steady_clock::now() < until) {
-        pollfd p{job_.reports_fd(), POLLIN, 0};
-        if (::poll(&p, 1, 50) <= 0 || (p.revents & (POLLIN | POLLHUP)) == 0) continue;
-        const std::size_t before = output_.size();
-        drain(job_.reports_fd(), output_);
-        if (output_.size() == before && (p.revents & POLLHUP) != 0) break;  // it ended
-      }
-    }
+    // mpirun is ending the job and will say why: let it (a signal now would cut it short).
+    if (!timed_out) (void)await_exit(std::chrono::seconds(10));
     const child_exit how = job_.stop(std::chrono::milliseconds(3000));
-    drain(job_.reports_fd(), output_);
+    (void)drain(job_.reports_fd(), output_);
     std::string why;
     if (timed_out) {
       why = fmt::format(
@@ -1272,9 +1260,7 @@ class mpi_executor final : public executor {
         std::vector<pollfd> fds = {{listener, POLLIN, 0}, {job_.reports_fd(), POLLIN, 0}};
         (void)detail::poll_or_interrupt(fds, 100);
         if ((fds[1].revents & (POLLIN | POLLHUP)) != 0) {
-          const std::size_t before = output_.size();
-          drain(job_.reports_fd(), output_);
-          if (output_.size() == before && (fds[1].revents & POLLHUP) != 0) {
+          if (drain(job_.reports_fd(), output_)) {
             const child_exit how = job_.wait();
             throw std::runtime_error(fmt::format("mpi: mpirun {} before its ranks started: {}",
                                                  how.describe(), last_line(output_)));
@@ -1308,21 +1294,28 @@ class mpi_executor final : public executor {
     ::close(listener);
   }
 
+  /// Waits up to `limit` for mpirun to exit by itself (its output closes then), keeping what it
+  /// prints. True when it did.
+  bool await_exit(std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (job_.started() && job_.reports_fd() >= 0 && std::chrono::steady_clock::now() < until) {
+      pollfd p{job_.reports_fd(), POLLIN, 0};
+      if (::poll(&p, 1, 50) > 0 && drain(job_.reports_fd(), output_)) return true;
+    }
+    return false;
+  }
+
   void stop_job() noexcept {
     if (conn_ >= 0) {
       ::close(conn_);  // rank 0 reads the end: every rank finalizes, mpirun ends
       conn_ = -1;
       // Give the job a moment to end by itself (a signal would make Open MPI abort the ranks,
-      // which takes seconds): mpirun's output closes when it exits.
-      // Interrupted, the ranks are mid-batch: no waiting, mpirun is told to end them at once.
-      const auto until =
-          std::chrono::steady_clock::now() +
-          (interrupt_requested() ? std::chrono::seconds(0) : std::chrono::seconds(5));
-      while (job_.started() && job_.reports_fd() >= 0 && std::chrono::steady_clock::now() < until) {
-        pollfd p{job_.reports_fd(), POLLIN, 0};
-        if (::poll(&p, 1, 50) > 0) {
-          char buffer[4096];
-          if (::read(job_.reports_fd(), buffer, sizeof buffer) <= 0) break;  // closed: it ended
+      // which takes seconds). Interrupted, the ranks are mid-batch: no waiting, mpirun is told
+      // to end them at once.
+      if (!interrupt_requested()) {
+        try {
+          (void)await_exit(std::chrono::seconds(5));
+        } catch (...) {  // keeping mpirun's words ran out of memory: stop it all the same
         }
       }
     }

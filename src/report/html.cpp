@@ -154,14 +154,14 @@ std::string to_html_report(const machine_info& machine, const std::vector<measur
   std::size_t n = 0;
   for (const auto& r : runs) {
     if (!detail::has_timeline(r)) continue;
+    const std::string cluster = detail::cluster_caption(r);
     out += fmt::format(
         "<section class=\"run\" data-verdict=\"{}\"><h2>{}</h2>\n<p class=\"figures\">{}</p>\n"
         "{}{}<p class=\"explain {}\">{}</p>\n{}</section>\n",
         to_string(r.concurrency.result), xml_escape(detail::run_name(r)),
         xml_escape(detail::run_figures(r)),
-        detail::cluster_caption(r).empty()
-            ? std::string()
-            : "<p class=\"figures cluster\">" + xml_escape(detail::cluster_caption(r)) + "</p>\n",
+        cluster.empty() ? std::string()
+                        : "<p class=\"figures cluster\">" + xml_escape(cluster) + "</p>\n",
         r.busy ? busy_bar(*r.busy) : std::string(), verdict_class(r.concurrency.result),
         xml_escape(detail::verdict_explanation(r)),
         detail::svg_run(r, fmt::format("run{}", n++), 0.0));
