@@ -59,6 +59,7 @@ measured_run sample_run() {
   r.concurrency = summarize(events, 2, 1);
   r.cores_busy = cores_busy_shares(events, t0, t0 + 60 * ms);
   r.busy = bands_of(r.cores_busy, 1);
+  r.worker_time = worker_time_split(events, 2, t0, t0 + 60 * ms);
   r.representative.executor = "threads";
   r.representative.workers = 2;
   r.representative.start_ns = t0;
@@ -106,6 +107,10 @@ TEST(TerminalTimeline, DrawsALanePerWorkerAndPerCpuWithTheVerdictAsTitle) {
   }
   ASSERT_EQ(workers.size(), 2U);
   ASSERT_EQ(cpus.size(), 2U);  // CPUs 0 and 1 ran slices
+  // Under the lanes, where each one's time went (worker 0: 22 ms running, 20 preempted, 18 in
+  // a blocking call).
+  EXPECT_NE(text.find("where each lane's time went"), std::string::npos) << text;
+  EXPECT_NE(text.find("running 37% · preempted 33% · io 30%"), std::string::npos) << text;
   // Worker 0: task 0 runs a quarter, is preempted a quarter, ... then task 2 waits.
   const std::string w0 = workers[0].substr(workers[0].find('|') + 1, 60);
   EXPECT_EQ(w0.substr(0, 10), std::string(10, '0'));
@@ -228,6 +233,9 @@ TEST(Svg, IsWellFormedWithOneLanePerWorkerAndOnePerCpu) {
   EXPECT_EQ(count(svg, "class=\"preempted\""), 2U * 4U);
   EXPECT_EQ(count(svg, "class=\"wait\""), 2U * 1U);
   EXPECT_EQ(count(svg, "<path class=\"in-flight\""), 2U) << "a count chart per run";
+  // Where each worker's time went: a stacked bar per worker of the run that has the split.
+  EXPECT_EQ(count(svg, "class=\"worker-split\""), 2U * 2U);
+  EXPECT_NE(svg.find("worker 1: preempted 20.0 ms (33.3%)"), std::string::npos) << svg;
   EXPECT_EQ(count(svg, "<path class=\"running\""), 2U);
   EXPECT_NE(svg.find("— concurrent"), std::string::npos);
   EXPECT_NE(svg.find("-hatch)"), std::string::npos) << "waits are hatched";
@@ -252,6 +260,7 @@ TEST(HtmlReport, IsSelfContainedAndHasEveryRun) {
   EXPECT_EQ(count(html, "<div class=\"busy\""), 1U);
   EXPECT_NE(html.find(">ideal 70%<"), std::string::npos) << html;
   EXPECT_NE(html.find(">idle 30%<"), std::string::npos);
+  EXPECT_EQ(count(html, "class=\"worker-split\""), 2U) << "a bar per worker";
 }
 
 TEST(SavedResult, ReadsBackWhatToJsonWrote) {
@@ -282,6 +291,10 @@ TEST(SavedResult, ReadsBackWhatToJsonWrote) {
   }
   EXPECT_EQ(r.representative.records.size(), 3U);
   EXPECT_EQ(r.cores_busy, original.cores_busy);
+  ASSERT_EQ(r.worker_time.size(), original.worker_time.size());
+  for (std::size_t w = 0; w < r.worker_time.size(); ++w) {
+    EXPECT_EQ(r.worker_time[w].ns, original.worker_time[w].ns) << "worker " << w;
+  }
   ASSERT_TRUE(r.busy.has_value());
   EXPECT_DOUBLE_EQ(r.busy->ideal, original.busy->ideal);
   EXPECT_DOUBLE_EQ(r.busy->idle, original.busy->idle);

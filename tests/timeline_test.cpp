@@ -10,8 +10,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -27,7 +32,8 @@ event ev(event_kind kind, std::uint32_t task, std::uint32_t worker, std::int64_t
 
 TEST(EventKind, NamesRoundTrip) {
   for (auto k : {event_kind::queued, event_kind::task, event_kind::slice, event_kind::preempted,
-                 event_kind::wait, event_kind::gil_wait, event_kind::gil_hold}) {
+                 event_kind::wait, event_kind::gil_wait, event_kind::gil_hold, event_kind::ready,
+                 event_kind::lock_wait, event_kind::lock_hold}) {
     EXPECT_EQ(event_kind_from_string(to_string(k)), k);
   }
   EXPECT_FALSE(event_kind_from_string("nap").has_value());
@@ -256,6 +262,137 @@ TEST(TimelineAnalysis, CoresBusyIsTheWallTimeByHowManyCpusRanTasks) {
   const auto later = cores_busy_shares(t, 30 * ms, 40 * ms);
   ASSERT_EQ(later.size(), 1U);
   EXPECT_NEAR(later[0], 1.0, 1e-12);
+}
+
+TEST(TimelineAnalysis, EachWorkersTimeIsSplitByReasonAndSumsToTheWallSpan) {
+  // Worker 0: task 0 runs 0-4 ms, is preempted 4-5, sleeps 5-8, is ready 8-9, runs 9-10; then
+  // no task 10-12 (idle), task 1 waits for a lock 12-14 and for the GIL 14-15 (both recorded:
+  // the lock comes first), blocks in I/O 15-17, leaves 17-18 unrecorded (other), idle to 20.
+  // Worker 1 has no event at all; worker 2 only a GIL wait outside any task (0-5 ms).
+  event sleep = ev(event_kind::wait, 0, 0, 5 * ms, 8 * ms);
+  sleep.wait = wait_kind::sleep;
+  event io = ev(event_kind::wait, 1, 0, 15 * ms, 17 * ms);
+  io.wait = wait_kind::blocking;
+  event lock = ev(event_kind::lock_wait, 1, 0, 12 * ms, 14 * ms);
+  lock.object = 3;
+  const std::vector<event> t = {ev(event_kind::queued, 0, no_id, 0, 0),
+                                ev(event_kind::queued, 1, no_id, 0, 0),
+                                ev(event_kind::task, 0, 0, 0, 10 * ms),
+                                ev(event_kind::slice, 0, 0, 0, 4 * ms, 0),
+                                ev(event_kind::preempted, 0, 0, 4 * ms, 5 * ms),
+                                sleep,
+                                ev(event_kind::ready, 0, 0, 8 * ms, 9 * ms),
+                                ev(event_kind::slice, 0, 0, 9 * ms, 10 * ms, 1),
+                                ev(event_kind::task, 1, 0, 12 * ms, 18 * ms),
+                                lock,
+                                ev(event_kind::gil_wait, 1, 0, 13 * ms, 15 * ms),
+                                io,
+                                ev(event_kind::gil_wait, no_id, 2, 0, 5 * ms)};
+  const auto split = worker_time_split(t, 2, 0, 20 * ms);
+  ASSERT_EQ(split.size(), 3U) << "worker 2 appears in the events";
+  const time_split& w0 = split[0];
+  EXPECT_EQ(w0[time_reason::running], 5 * ms);
+  EXPECT_EQ(w0[time_reason::preempted], 1 * ms);
+  EXPECT_EQ(w0[time_reason::sleep], 3 * ms);
+  EXPECT_EQ(w0[time_reason::ready], 1 * ms);
+  EXPECT_EQ(w0[time_reason::lock], 2 * ms);
+  EXPECT_EQ(w0[time_reason::gil], 1 * ms) << "the instant the lock also claims is the lock's";
+  EXPECT_EQ(w0[time_reason::io], 2 * ms);
+  EXPECT_EQ(w0[time_reason::other], 1 * ms);
+  EXPECT_EQ(w0[time_reason::idle], 4 * ms);
+  for (const auto& w : split) EXPECT_EQ(w.total(), 20 * ms);
+  EXPECT_EQ(split[1][time_reason::idle], 20 * ms);
+  EXPECT_EQ(split[2][time_reason::gil], 5 * ms) << "a worker waiting for the GIL is not idle";
+  // A window cuts events at its edges.
+  const auto late = worker_time_split(t, 1, 9 * ms, 13 * ms);
+  EXPECT_EQ(late[0][time_reason::running], 1 * ms);
+  EXPECT_EQ(late[0][time_reason::idle], 2 * ms);
+  EXPECT_EQ(late[0][time_reason::lock], 1 * ms);
+  EXPECT_EQ(late[0].total(), 4 * ms);
+
+  // Per task: from queued to finished, the time before it started is idle (queued).
+  const auto tasks = task_time_split(t);
+  ASSERT_EQ(tasks.size(), 2U);
+  EXPECT_EQ(tasks[0].first, 0U);
+  EXPECT_EQ(tasks[0].second.total(), 10 * ms);
+  EXPECT_EQ(tasks[0].second[time_reason::idle], 0);
+  EXPECT_EQ(tasks[1].first, 1U);
+  EXPECT_EQ(tasks[1].second[time_reason::idle], 12 * ms);
+  EXPECT_EQ(tasks[1].second[time_reason::other], 1 * ms);
+  EXPECT_EQ(tasks[1].second.total(), 18 * ms);
+  for (std::size_t i = 0; i < time_reason_count; ++i) {
+    EXPECT_FALSE(to_string(static_cast<time_reason>(i)).empty());
+  }
+}
+
+TEST(ThreadRunDelay, GrowsWhileTheThreadWaitsForACpuAnotherHoldsAndIsAChildsOwnAfterFork) {
+  if (thread_run_delay_ns() < 0) GTEST_SKIP() << "the kernel keeps no schedstat here";
+  // This thread and another spin on one CPU for 75 ms of CPU each: each waits on the run queue
+  // while the other runs, so its run delay grows by a large share of that (at least 20 ms).
+  const int cpu = affinity().front();
+  const auto spin_on = [cpu]() -> std::int64_t {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(static_cast<std::size_t>(cpu), &one);
+    if (::sched_setaffinity(0, sizeof one, &one) != 0) return -1;
+    const std::int64_t before = thread_run_delay_ns();
+    const std::int64_t until = thread_cpu_ns() + 75 * ms;
+    while (thread_cpu_ns() < until) {
+    }
+    return thread_run_delay_ns() - before;
+  };
+  const scoped_cpu_pin restore(affinity());
+  std::int64_t other = -1;
+  std::int64_t mine = -1;
+  {
+    std::jthread helper([&] { other = spin_on(); });
+    mine = spin_on();
+  }
+  EXPECT_GE(std::max(mine, other), 20 * ms) << mine << " " << other;
+  EXPECT_GE(std::min(mine, other), 0);
+  // A forked child reads its own thread's figures (a new task starts at 0), not this thread's
+  // through the descriptor it inherited.
+  const std::int64_t parent = thread_run_delay_ns();
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::int64_t own = thread_run_delay_ns();
+    (void)!::write(fds[1], &own, sizeof own);
+    ::_exit(0);
+  }
+  std::int64_t own = -2;
+  EXPECT_EQ(::read(fds[0], &own, sizeof own), static_cast<ssize_t>(sizeof own));
+  ::waitpid(child, nullptr, 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_GE(own, 0);
+  if (parent >= 20 * ms) {
+    EXPECT_LT(own, parent / 2) << "the child read its parent's thread";
+  }
+}
+
+TEST(EventLane, AWaitKeepsItsSpanWhenTheReadyPartIsSplitOff) {
+  event_lane lane(0, 16);
+  const auto mark = event_lane::mark_wait(monotonic_ns());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const std::int64_t end = monotonic_ns();
+  event e{};
+  e.task = 7;
+  e.kind = event_kind::wait;
+  e.wait = wait_kind::sleep;
+  lane.add_wait(e, mark, end);
+  ASSERT_FALSE(lane.events().empty());
+  ASSERT_LE(lane.events().size(), 2U);
+  EXPECT_EQ(lane.events().front().start_ns, mark.wall_ns);
+  EXPECT_EQ(lane.events().back().end_ns, end);
+  if (lane.events().size() == 2) {
+    EXPECT_EQ(lane.events()[0].kind, event_kind::wait);
+    EXPECT_EQ(lane.events()[0].end_ns, lane.events()[1].start_ns);
+    EXPECT_EQ(lane.events()[1].kind, event_kind::ready);
+    EXPECT_EQ(lane.events()[1].task, 7U);
+  }
 }
 
 TEST(TimelineAnalysis, SimultaneousSlicesOnTwoCpusAreParallel) {

@@ -72,7 +72,11 @@ struct measured_run {
   /// The representative run's wall time by how many CPUs ran its tasks (index 0, 1, 2, ...;
   /// shares summing to 1), from its timeline; empty without one (cores_busy_shares).
   std::vector<double> cores_busy;
-  std::optional<busy_bands> busy;      ///< those shares in VTune's bands for the usable cores
+  std::optional<busy_bands> busy;  ///< those shares in VTune's bands for the usable cores
+  /// Where each worker lane's time went over the representative run's wall span (running,
+  /// preempted, ready, lock, GIL, sleep, I/O, other, idle: worker_time_split); empty without a
+  /// complete timeline.
+  std::vector<time_split> worker_time;
   std::size_t failed_tasks = 0;        ///< of the representative run
   std::vector<task_failure> failures;  ///< of the representative run, by task id
   /// Tasks that failed in the unmeasured warm-up run (a worker killed from outside, a flaky

@@ -103,7 +103,7 @@ class task_context {
     struct guard {
       task_context& ctx;
       wait_kind kind;
-      std::int64_t started;
+      event_lane::wait_mark started;
       guard(task_context& c, wait_kind k) : ctx(c), kind(k), started(c.enter_wait()) {}
       ~guard() { ctx.leave_wait(started, kind); }
       guard(const guard&) = delete;
@@ -111,8 +111,8 @@ class task_context {
     } g(*this, kind);
     return std::forward<F>(fn)();
   }
-  std::int64_t enter_wait();
-  void leave_wait(std::int64_t started, wait_kind kind);
+  event_lane::wait_mark enter_wait();
+  void leave_wait(const event_lane::wait_mark& started, wait_kind kind);
 
   execution_hooks* hooks_;
   event_lane* lane_;

@@ -24,9 +24,14 @@ enum class event_kind : std::uint8_t {
   wait,       ///< the task blocked (ctx.wait / ctx.blocking) without using the CPU
   gil_wait,   ///< gil-threads: the worker asked for the emulated GIL and waited to get it
   gil_hold,   ///< gil-threads: the worker held the emulated GIL
+  ready,      ///< the task was runnable but waited on the kernel's run queue for a CPU after a
+              ///< wait, the GIL or a lock let it go (from /proc/thread-self/schedstat's run delay)
+  lock_wait,  ///< the task waited to take the named lock `object` (a lock step, contended)
+  lock_hold,  ///< the task held the named lock `object` (a lock step's critical section)
 };
 
-/// "queued", "task", "slice", "preempted", "wait", "gil_wait", "gil_hold".
+/// "queued", "task", "slice", "preempted", "wait", "gil_wait", "gil_hold", "ready", "lock_wait",
+/// "lock_hold".
 [[nodiscard]] std::string_view to_string(event_kind kind) noexcept;
 /// The kind spelled `name` (as to_string spells it), or nullopt.
 [[nodiscard]] std::optional<event_kind> event_kind_from_string(std::string_view name) noexcept;
@@ -56,6 +61,7 @@ struct event {
   std::int16_t cpu = -1;         ///< slices: the CPU it ran on (sched_getcpu), else -1
   event_kind kind = event_kind::slice;
   wait_kind wait = wait_kind::none;  ///< `wait` events: what the task waited in
+  std::uint32_t object = no_id;      ///< lock_wait / lock_hold: the lock's number, else no_id
 };
 
 /// Events in one lane by default: enough for ~10 minutes of a worker being preempted every 10 ms.
@@ -98,6 +104,18 @@ class alignas(64) event_lane {
   void pause(std::int64_t now) noexcept;
   /// The task runs again from `now`: opens a slice.
   void resume(std::int64_t now) noexcept;
+  /// Where a wait began: the wall clock and the thread's run-queue delay so far.
+  struct wait_mark {
+    std::int64_t wall_ns = 0;
+    std::int64_t run_delay_ns = -1;  ///< -1: the kernel does not say (no schedstat)
+  };
+  /// Marks the start of a wait at `now` (reads the thread's run-queue delay: ~0.6 us).
+  [[nodiscard]] static wait_mark mark_wait(std::int64_t now) noexcept;
+  /// Records the wait `e` (kind, task, wait, object set by the caller) from `mark` to `now`,
+  /// split in two where the kernel says so: the time the thread spent runnable on the run queue
+  /// meanwhile (woken, waiting for a CPU: its schedstat run-delay grew) becomes a `ready` event
+  /// at the wait's end, where a woken thread waits for a CPU; the rest stays `e`.
+  void add_wait(event e, const wait_mark& mark, std::int64_t now) noexcept;
   /// Called after each compute chunk: every chunks_per_check chunks, detects the kernel taking
   /// the core away since the last check and, if it did, splits the slice around a `preempted`
   /// gap. Cheap (a counter; one vDSO clock read per check) unless the stretch was slow.

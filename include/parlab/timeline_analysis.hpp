@@ -5,9 +5,12 @@
 #include <parlab/timeline.hpp>
 #include <parlab/verdict.hpp>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace parlab {
@@ -41,6 +44,51 @@ struct busy_bands {
 
 /// The bands of cores_busy_shares' output for `cores` usable cores. Pure.
 [[nodiscard]] busy_bands bands_of(std::span<const double> shares, std::size_t cores) noexcept;
+
+/// Why a worker (or a task) was or was not running at an instant: the wait reasons. An instant
+/// goes to the first reason that holds there, in this order, so the reasons partition the time.
+enum class time_reason : std::uint8_t {
+  running,    ///< on a CPU (a slice)
+  preempted,  ///< runnable, but the kernel gave its core to something else mid-compute
+  ready,      ///< woken (after a wait, the GIL or a lock), waiting on the run queue for a CPU
+  lock,       ///< waiting to take a named lock (a lock step)
+  gil,        ///< waiting for the emulated GIL
+  sleep,      ///< in a timed wait (ctx.wait: the io and mixed workloads' "I/O")
+  io,         ///< in a blocking call (a download, a file) or an awaited asynchronous operation
+  other,      ///< inside a task but none of the above (the recorder's own edges, a callable's
+              ///< unrecorded waits)
+  idle,       ///< a worker: no task on it; a task: queued, not on a worker yet
+};
+inline constexpr std::size_t time_reason_count = 9;
+
+/// "running", "preempted", "ready", "lock", "gil", "sleep", "io", "other", "idle".
+[[nodiscard]] std::string_view to_string(time_reason reason) noexcept;
+
+/// Nanoseconds per reason (index = time_reason); they sum to the span split.
+struct time_split {
+  std::array<std::int64_t, time_reason_count> ns{};
+  [[nodiscard]] std::int64_t& operator[](time_reason r) noexcept {
+    return ns[static_cast<std::size_t>(r)];
+  }
+  [[nodiscard]] std::int64_t operator[](time_reason r) const noexcept {
+    return ns[static_cast<std::size_t>(r)];
+  }
+  /// The span split (the sum of every reason).
+  [[nodiscard]] std::int64_t total() const noexcept;
+  /// Adds another split reason by reason.
+  time_split& operator+=(const time_split& other) noexcept;
+};
+
+/// Where each worker lane's time went over [from, to): index = worker (at least `workers` lanes,
+/// more if events name higher ones), each summing to to - from exactly. Pure.
+[[nodiscard]] std::vector<time_split> worker_time_split(std::span<const event> events,
+                                                        std::size_t workers, std::int64_t from,
+                                                        std::int64_t to);
+
+/// Where each task's time went, from when it was queued (idle: not on a worker yet; without a
+/// queued event, from its start) to when it finished; tasks in id order. Pure.
+[[nodiscard]] std::vector<std::pair<std::uint32_t, time_split>> task_time_split(
+    std::span<const event> events);
 
 /// Largest count a step function holds for at least `min_hold_ns` (0: any instant; the last
 /// point holds forever). Pure.

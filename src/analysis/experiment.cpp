@@ -134,6 +134,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
     m.concurrency = summarize(rep.recorded.events, workers, all_cores, uncertain);
     m.cores_busy = cores_busy_shares(rep.recorded.events, rep.start_ns, rep.end_ns);
     if (!m.cores_busy.empty()) m.busy = bands_of(m.cores_busy, all_cores);
+    m.worker_time = worker_time_split(rep.recorded.events, workers, rep.start_ns, rep.end_ns);
   } else {
     m.concurrency = classify(intervals_of(rep), cores);
   }

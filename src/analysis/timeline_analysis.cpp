@@ -3,8 +3,10 @@
 #include <parlab/timeline_analysis.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -39,7 +41,134 @@ std::vector<step_point> count_over_time(const std::vector<interval>& intervals) 
 
 double seconds_of(std::int64_t ns) { return to_seconds(std::max<std::int64_t>(ns, 0)); }
 
+/// The reason an event gives the time it covers, or nullopt (queued instants, holds).
+std::optional<time_reason> reason_of(const event& e) noexcept {
+  switch (e.kind) {
+    case event_kind::slice:
+      return time_reason::running;
+    case event_kind::preempted:
+      return time_reason::preempted;
+    case event_kind::ready:
+      return time_reason::ready;
+    case event_kind::lock_wait:
+      return time_reason::lock;
+    case event_kind::gil_wait:
+      return time_reason::gil;
+    case event_kind::wait:
+      return e.wait == wait_kind::sleep ? time_reason::sleep : time_reason::io;
+    case event_kind::task:
+      return time_reason::other;
+    case event_kind::queued:
+    case event_kind::gil_hold:
+    case event_kind::lock_hold:
+      break;
+  }
+  return std::nullopt;
+}
+
+/// Splits [from, to) by the reasons of `events`: at each instant the first reason (in
+/// time_reason's order) that some event gives it, else `rest`. Sums to to - from.
+time_split split_window(std::span<const event* const> events, std::int64_t from, std::int64_t to,
+                        time_reason rest) {
+  time_split out;
+  if (to <= from) return out;
+  std::vector<std::pair<std::int64_t, int>> edges;  // (time, +-(reason + 1))
+  edges.reserve(events.size() * 2);
+  for (const event* e : events) {
+    const auto reason = reason_of(*e);
+    const std::int64_t a = std::max(e->start_ns, from);
+    const std::int64_t b = std::min(e->end_ns, to);
+    if (!reason || b <= a) continue;
+    const int r = static_cast<int>(*reason) + 1;
+    edges.emplace_back(a, r);
+    edges.emplace_back(b, -r);
+  }
+  std::sort(edges.begin(), edges.end());
+  std::array<int, time_reason_count> open{};
+  const auto current = [&] {
+    for (std::size_t i = 0; i < open.size(); ++i) {
+      if (open[i] > 0) return static_cast<time_reason>(i);
+    }
+    return rest;
+  };
+  std::int64_t at = from;
+  for (const auto& [t, change] : edges) {
+    if (t > at) {
+      out[current()] += t - at;
+      at = t;
+    }
+    open[static_cast<std::size_t>(std::abs(change) - 1)] += change > 0 ? 1 : -1;
+  }
+  out[current()] += to - at;
+  return out;
+}
+
+// Worker ids above this in a timeline (from a file) are not lanes anyone can draw.
+constexpr std::uint32_t kMaxLanes = 1U << 16U;
+
 }  // namespace
+
+std::string_view to_string(time_reason reason) noexcept {
+  constexpr std::array<std::string_view, time_reason_count> names = {
+      "running", "preempted", "ready", "lock", "gil", "sleep", "io", "other", "idle"};
+  const auto i = static_cast<std::size_t>(reason);
+  return i < names.size() ? names[i] : "unknown";
+}
+
+std::int64_t time_split::total() const noexcept {
+  std::int64_t sum = 0;
+  for (const std::int64_t v : ns) sum += v;
+  return sum;
+}
+
+time_split& time_split::operator+=(const time_split& other) noexcept {
+  for (std::size_t i = 0; i < ns.size(); ++i) ns[i] += other.ns[i];
+  return *this;
+}
+
+std::vector<time_split> worker_time_split(std::span<const event> events, std::size_t workers,
+                                          std::int64_t from, std::int64_t to) {
+  std::vector<std::vector<const event*>> by_worker(std::min<std::size_t>(workers, kMaxLanes));
+  for (const auto& e : events) {
+    if (e.worker == no_id || e.worker >= kMaxLanes) continue;
+    if (e.worker >= by_worker.size()) by_worker.resize(e.worker + std::size_t{1});
+    by_worker[e.worker].push_back(&e);
+  }
+  std::vector<time_split> out;
+  out.reserve(by_worker.size());
+  for (const auto& mine : by_worker) out.push_back(split_window(mine, from, to, time_reason::idle));
+  return out;
+}
+
+std::vector<std::pair<std::uint32_t, time_split>> task_time_split(std::span<const event> events) {
+  struct one_task {
+    std::optional<std::int64_t> queued;
+    std::optional<std::pair<std::int64_t, std::int64_t>> life;
+    std::vector<const event*> events;
+  };
+  std::map<std::uint32_t, one_task> tasks;
+  for (const auto& e : events) {
+    if (e.task == no_id) continue;
+    one_task& t = tasks[e.task];
+    if (e.kind == event_kind::queued) {
+      t.queued = e.start_ns;
+    } else if (e.kind == event_kind::task) {
+      t.life = std::pair{e.start_ns, e.end_ns};
+    } else {
+      t.events.push_back(&e);
+    }
+  }
+  std::vector<std::pair<std::uint32_t, time_split>> out;
+  out.reserve(tasks.size());
+  for (const auto& [id, t] : tasks) {
+    if (!t.life) continue;  // never started (a run cut short)
+    time_split split = split_window(t.events, t.life->first, t.life->second, time_reason::other);
+    if (t.queued && *t.queued < t.life->first)
+      split[time_reason::idle] += t.life->first - *t.queued;
+    out.emplace_back(id, split);
+  }
+  return out;
+}
 
 std::vector<step_point> tasks_in_flight(std::span<const event> events) {
   std::vector<interval> tasks;
@@ -166,6 +295,10 @@ concurrency_summary summarize(std::span<const event> events, std::size_t workers
         break;
       case event_kind::gil_hold:
         has_gil = true;
+        break;
+      case event_kind::ready:
+      case event_kind::lock_wait:
+      case event_kind::lock_hold:
         break;
     }
   }

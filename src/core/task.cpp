@@ -86,20 +86,22 @@ void task_context::chunk_done() {
   hooks_->between_chunks();
 }
 
-std::int64_t task_context::enter_wait() {
-  std::int64_t now = 0;
+event_lane::wait_mark task_context::enter_wait() {
+  event_lane::wait_mark mark;
   if (lane_ != nullptr) {
-    now = monotonic_ns();
+    const std::int64_t now = monotonic_ns();
     lane_->pause(now);
+    mark = event_lane::mark_wait(now);
   }
   hooks_->before_wait();
-  return now;
+  return mark;
 }
 
-void task_context::leave_wait(std::int64_t started, wait_kind kind) {
+void task_context::leave_wait(const event_lane::wait_mark& started, wait_kind kind) {
   if (lane_ != nullptr) {
-    lane_->add({started, monotonic_ns(), lane_->current_task(), lane_->worker(), -1,
-                event_kind::wait, kind});
+    // The run-queue delay after the wake-up (if any) is split off as a `ready` event.
+    lane_->add_wait({0, 0, lane_->current_task(), lane_->worker(), -1, event_kind::wait, kind},
+                    started, monotonic_ns());
   }
   hooks_->after_wait();  // may block (the GIL): recorded by the model's hooks
   if (lane_ != nullptr) lane_->resume(monotonic_ns());

@@ -14,8 +14,9 @@ static_assert(sizeof(event) == 32, "events cross a pipe and fill lanes: keep the
 
 namespace {
 
-constexpr std::array<std::string_view, 7> kKindNames = {
-    "queued", "task", "slice", "preempted", "wait", "gil_wait", "gil_hold"};
+constexpr std::array<std::string_view, 10> kKindNames = {
+    "queued",   "task",     "slice", "preempted", "wait",
+    "gil_wait", "gil_hold", "ready", "lock_wait", "lock_hold"};
 constexpr std::array<std::string_view, 4> kWaitNames = {"none", "sleep", "blocking", "async"};
 
 template <class Enum, std::size_t N>
@@ -74,6 +75,32 @@ void event_lane::end_task(std::int64_t started, std::int64_t now) noexcept {
   close_slice(now);
   add({started, now, task_, worker_, -1, event_kind::task});
   task_ = no_id;
+}
+
+event_lane::wait_mark event_lane::mark_wait(std::int64_t now) noexcept {
+  return {now, thread_run_delay_ns()};
+}
+
+void event_lane::add_wait(event e, const wait_mark& mark, std::int64_t now) noexcept {
+  e.start_ns = mark.wall_ns;
+  e.end_ns = now;
+  std::int64_t ready = 0;
+  if (mark.run_delay_ns >= 0) {
+    const std::int64_t delay = thread_run_delay_ns();
+    if (delay >= mark.run_delay_ns) ready = std::min(delay - mark.run_delay_ns, now - mark.wall_ns);
+  }
+  if (ready <= 0) {
+    add(e);
+    return;
+  }
+  event r = e;
+  e.end_ns = now - ready;
+  r.start_ns = e.end_ns;
+  r.kind = event_kind::ready;
+  r.wait = wait_kind::none;
+  r.object = no_id;
+  if (e.end_ns > e.start_ns) add(e);
+  add(r);
 }
 
 void event_lane::pause(std::int64_t now) noexcept { close_slice(now); }

@@ -102,8 +102,11 @@ class gil_hooks final : public execution_hooks {
       : gil_(gil), worker_(worker), lane_(lane) {}
   void between_chunks() override {
     if (!gil_.drop_requested()) return;
-    const std::int64_t asked = lane_ != nullptr ? monotonic_ns() : 0;
-    if (lane_ != nullptr) lane_->pause(asked);
+    event_lane::wait_mark asked;
+    if (lane_ != nullptr) {
+      asked = event_lane::mark_wait(monotonic_ns());
+      lane_->pause(asked.wall_ns);
+    }
     gil_.yield_if_requested(worker_);
     if (lane_ != nullptr) record_wait(asked, true);
   }
@@ -112,15 +115,18 @@ class gil_hooks final : public execution_hooks {
 
   /// Takes the lock, recording how long that took.
   void acquire() {
-    const std::int64_t asked = lane_ != nullptr ? monotonic_ns() : 0;
+    event_lane::wait_mark asked;
+    if (lane_ != nullptr) asked = event_lane::mark_wait(monotonic_ns());
     gil_.acquire(worker_);
     if (lane_ != nullptr) record_wait(asked, false);
   }
 
  private:
-  void record_wait(std::int64_t asked, bool resume) {
+  /// The wait for the lock, with the run-queue delay after the wake-up split off as `ready`.
+  void record_wait(const event_lane::wait_mark& asked, bool resume) {
     const std::int64_t got = monotonic_ns();
-    lane_->add({asked, got, lane_->current_task(), lane_->worker(), -1, event_kind::gil_wait});
+    lane_->add_wait({0, 0, lane_->current_task(), lane_->worker(), -1, event_kind::gil_wait}, asked,
+                    got);
     if (resume) lane_->resume(got);
   }
 

@@ -21,7 +21,9 @@ using json = nlohmann::ordered_json;
 // Track ids inside a run's process: workers are 0..W-1; GIL holds and the queue get their own.
 constexpr std::int64_t kGilTrackBase = 1000;
 constexpr std::int64_t kQueueTrack = 999;
-constexpr std::int64_t kManagerTrack = 998;  // the mpi model's dynamic manager (rank 0)
+constexpr std::int64_t kManagerTrack = 998;
+constexpr std::int64_t kLockTrackBase =
+    2000;  // named locks' holds, per worker  // the mpi model's dynamic manager (rank 0)
 
 double micros(std::int64_t ns) { return static_cast<double>(ns) * 1e-3; }
 
@@ -39,6 +41,12 @@ std::string event_name(const event& e) {
       return "waiting for the GIL";
     case event_kind::gil_hold:
       return "holding the GIL";
+    case event_kind::ready:
+      return "ready (woken, waiting for a CPU)";
+    case event_kind::lock_wait:
+      return fmt::format("waiting for lock {}", e.object);
+    case event_kind::lock_hold:
+      return fmt::format("holding lock {}", e.object);
     case event_kind::queued:
       return fmt::format("task {} queued", e.task);
   }
@@ -117,6 +125,8 @@ std::string to_chrome_trace(const machine_info& machine, const std::vector<measu
                             {"tid", 0},
                             {"args", {{"sort_index", pid}}}});
     const bool gil = run.concurrency.gil_wait_fraction.has_value();
+    const bool locks = std::any_of(rep.recorded.events.begin(), rep.recorded.events.end(),
+                                   [](const event& e) { return e.kind == event_kind::lock_hold; });
     for (std::size_t w = 0; w < detail::lane_count(run); ++w) {
       const auto tid = static_cast<std::int64_t>(w);
       trace_events.push_back({{"ph", "M"},
@@ -135,6 +145,13 @@ std::string to_chrome_trace(const machine_info& machine, const std::vector<measu
                                 {"pid", pid},
                                 {"tid", kGilTrackBase + tid},
                                 {"args", {{"name", detail::lane_label(run, w) + " GIL"}}}});
+      }
+      if (locks) {
+        trace_events.push_back({{"ph", "M"},
+                                {"name", "thread_name"},
+                                {"pid", pid},
+                                {"tid", kLockTrackBase + tid},
+                                {"args", {{"name", detail::lane_label(run, w) + " locks"}}}});
       }
     }
     trace_events.push_back({{"ph", "M"},
@@ -164,12 +181,15 @@ std::string to_chrome_trace(const machine_info& machine, const std::vector<measu
         continue;
       }
       if (e.worker == no_id) continue;
-      const std::int64_t tid =
-          (e.kind == event_kind::gil_hold ? kGilTrackBase : 0) + std::int64_t{e.worker};
+      const std::int64_t track = e.kind == event_kind::gil_hold    ? kGilTrackBase
+                                 : e.kind == event_kind::lock_hold ? kLockTrackBase
+                                                                   : 0;
+      const std::int64_t tid = track + std::int64_t{e.worker};
       json args = json::object();
       if (e.task != no_id) args["task"] = e.task;
       if (e.kind == event_kind::slice) args["cpu"] = e.cpu;
       if (e.wait != wait_kind::none) args["wait"] = std::string(to_string(e.wait));
+      if (e.object != no_id) args["lock"] = e.object;
       trace_events.push_back({{"ph", "X"},
                               {"name", event_name(e)},
                               {"cat", kind},

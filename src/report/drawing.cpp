@@ -117,6 +117,54 @@ std::string busy_in_words(const busy_bands& b) {
                      b.ok * 100.0, b.poor * 100.0, b.idle * 100.0);
 }
 
+std::optional<time_split> all_workers_time(const measured_run& run) {
+  if (run.worker_time.empty()) return std::nullopt;
+  time_split all;
+  for (const auto& w : run.worker_time) all += w;
+  return all;
+}
+
+std::string time_split_in_words(const time_split& split) {
+  const double total = static_cast<double>(std::max<std::int64_t>(split.total(), 1));
+  std::vector<std::pair<std::int64_t, time_reason>> order;
+  for (std::size_t i = 0; i < time_reason_count; ++i) {
+    order.emplace_back(split.ns[i], static_cast<time_reason>(i));
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::string out;
+  for (const auto& [ns, reason] : order) {
+    const double share = static_cast<double>(ns) / total * 100.0;
+    if (share < 0.5) continue;
+    out += fmt::format("{}{} {:.0f}%", out.empty() ? "" : " · ", to_string(reason), share);
+  }
+  return out;
+}
+
+std::string_view reason_colour(time_reason reason) noexcept {
+  switch (reason) {
+    case time_reason::running:
+      return "#2e7d32";
+    case time_reason::preempted:
+      return "#9e9e9e";
+    case time_reason::ready:
+      return "#fbc02d";
+    case time_reason::lock:
+      return "#ef6c00";
+    case time_reason::gil:
+      return "#d62728";
+    case time_reason::sleep:
+      return "#90caf9";
+    case time_reason::io:
+      return "#1565c0";
+    case time_reason::other:
+      return "#ce93d8";
+    case time_reason::idle:
+      break;
+  }
+  return "#eeeeee";
+}
+
 std::string verdict_explanation(const measured_run& run) {
   switch (run.concurrency.result) {
     case verdict::serial:

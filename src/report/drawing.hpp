@@ -5,6 +5,7 @@
 #include <parlab/experiment.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,16 @@ namespace parlab::detail {
 
 /// "ideal 94% · ok 0% · poor 5% · idle 1%": the share of the wall time in each band.
 [[nodiscard]] std::string busy_in_words(const busy_bands& b);
+
+/// The workers' time summed over every lane, or nullopt when the run has no split.
+[[nodiscard]] std::optional<time_split> all_workers_time(const measured_run& run);
+
+/// "running 52% · sleep 31% · preempted 9% · idle 6%": reasons by share of `split`, largest
+/// first, those under half a percent left out.
+[[nodiscard]] std::string time_split_in_words(const time_split& split);
+
+/// The colour a wait reason is drawn with in the SVG and HTML pictures.
+[[nodiscard]] std::string_view reason_colour(time_reason reason) noexcept;
 
 /// One sentence on what the verdict means in the picture.
 [[nodiscard]] std::string verdict_explanation(const measured_run& run);

@@ -148,8 +148,10 @@ std::string to_html_report(const machine_info& machine, const std::vector<measur
       "to something else (time slicing); hatched bars are waits that use no CPU; red marks "
       "are waits for the emulated GIL. The CPU lanes below show which task each core ran: "
       "two CPU lanes busy at the same instant is parallelism; one core switching between "
-      "tasks is concurrency without parallelism.</p>\n<svg width=\"1000\" height=\"16\" "
-      "viewBox=\"0 0 1000 16\">" +
+      "tasks is concurrency without parallelism. Under each timeline, one bar per lane says where "
+      "its wall time went: running, preempted, ready (woken but waiting on the run queue for a "
+      "CPU), waiting for a lock or the GIL, sleeping, in I/O, other, idle.</p>\n<svg "
+      "width=\"1000\" height=\"30\" viewBox=\"0 0 1000 30\">" +
       detail::svg_legend(2.0) + "</svg>\n";
   std::size_t n = 0;
   for (const auto& r : runs) {

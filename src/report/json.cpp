@@ -1,5 +1,6 @@
 #include <parlab/clock.hpp>
 #include <parlab/report.hpp>
+#include <parlab/timeline_analysis.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -67,6 +68,15 @@ json cluster_to_json(const mpi_cluster& c, std::int64_t origin) {
           {"messages", std::move(messages)}};
 }
 
+/// A split of time by reason, in seconds: {"running": s, "preempted": s, ...}.
+json split_to_json(const time_split& split) {
+  json j = json::object();
+  for (std::size_t i = 0; i < time_reason_count; ++i) {
+    j[std::string(to_string(static_cast<time_reason>(i)))] = to_seconds(split.ns[i]);
+  }
+  return j;
+}
+
 }  // namespace
 
 namespace detail {
@@ -124,6 +134,15 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
                              {"ideal", r.busy->ideal}};
   }
   if (r.executor == "gil-threads") j["gil_forced_switches"] = r.gil_forced_switches;
+  if (!r.worker_time.empty()) {
+    json workers = json::array();
+    for (std::size_t w = 0; w < r.worker_time.size(); ++w) {
+      json one = {{"worker", w}};
+      one.update(split_to_json(r.worker_time[w]));
+      workers.push_back(std::move(one));
+    }
+    j["worker_time_seconds"] = std::move(workers);
+  }
 
   const run_result& rep = r.representative;
   if (!rep.records.empty()) {
@@ -166,9 +185,17 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
                   {"start_seconds", to_seconds(e.start_ns - rep.start_ns)},
                   {"end_seconds", to_seconds(e.end_ns - rep.start_ns)}};
       if (e.wait != wait_kind::none) one["wait"] = std::string(to_string(e.wait));
+      if (e.object != no_id) one["lock"] = e.object;
       events.push_back(std::move(one));
     }
     j["events"] = std::move(events);
+    json tasks = json::array();
+    for (const auto& [task, split] : task_time_split(rep.recorded.events)) {
+      json one = {{"task", task}};
+      one.update(split_to_json(split));
+      tasks.push_back(std::move(one));
+    }
+    j["task_time_seconds"] = std::move(tasks);
   }
   if (rep.cluster) j["cluster"] = cluster_to_json(*rep.cluster, rep.start_ns);
   return j;

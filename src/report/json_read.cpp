@@ -222,6 +222,17 @@ measured_run read_run(const json& j) {
     b.ideal = real(*bands, "ideal", 0.0, 1.0, 0.0);
     r.busy = b;
   }
+  for (const auto& w : j.value("worker_time_seconds", json::array())) {
+    if (r.worker_time.size() >= limits::max_workers) {
+      throw std::invalid_argument("worker_time_seconds has more entries than workers");
+    }
+    time_split split;
+    for (std::size_t i = 0; i < time_reason_count; ++i) {
+      const std::string name(to_string(static_cast<time_reason>(i)));
+      split.ns[i] = std::llround(real(w, name.c_str(), 0.0, kMaxSeconds, 0.0) * 1e9);
+    }
+    r.worker_time.push_back(split);
+  }
   c.running_seconds = real(j, "running_seconds", 0.0, kMaxSeconds, 0.0);
   c.waiting_seconds = real(j, "waiting_seconds", 0.0, kMaxSeconds, 0.0);
   c.preemptions = whole(j, "preemptions", UINT64_MAX, 0);
@@ -280,6 +291,7 @@ measured_run read_run(const json& j) {
       if (!w) throw std::invalid_argument("unknown wait kind '" + wait + "'");
       ev.wait = *w;
     }
+    if (e.contains("lock")) ev.object = id_of(e.at("lock"), "lock", limits::max_tasks);
     ev.start_ns = nanos(e.at("start_seconds"), "start_seconds");
     ev.end_ns = nanos(e.at("end_seconds"), "end_seconds");
     rep.end_ns = std::max(rep.end_ns, ev.end_ns);

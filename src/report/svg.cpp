@@ -1,6 +1,7 @@
 // The SVG timeline: per run, a lane per worker and a lane per CPU over a time axis, with the
 // verdict and key figures as the title. Also used inline by the HTML report.
 
+#include <parlab/clock.hpp>
 #include <parlab/pictures.hpp>
 #include <parlab/timeline_analysis.hpp>
 
@@ -23,7 +24,9 @@ constexpr double kCpuLane = 12.0;
 constexpr double kGapBetween = 4.0;
 constexpr double kHeader = 44.0;
 constexpr double kAxis = 26.0;
-constexpr double kCounts = 30.0;  // tasks in flight / running over time
+constexpr double kCounts = 30.0;      // tasks in flight / running over time
+constexpr double kSplitTitle = 18.0;  // "where each worker's time went"
+constexpr double kSplitBar = 12.0;    // one worker's stacked bar
 
 std::string colour(std::uint32_t task, int lightness = 55) {
   return fmt::format("hsl({},65%,{}%)", task_hue(task), lightness);
@@ -58,9 +61,50 @@ std::string xml_escape(std::string_view text) {
 double svg_run_height(const measured_run& run) {
   const double lanes = static_cast<double>(lane_count(run));
   const double cpus = static_cast<double>(cpus_used(run).size());
+  const double split = run.worker_time.empty()
+                           ? 0.0
+                           : kSplitTitle + static_cast<double>(run.worker_time.size()) * kSplitBar;
   return kHeader + lanes * (kLane + kGapBetween) + 6.0 + cpus * (kCpuLane + 2.0) + 4.0 + kCounts +
-         kAxis;
+         kAxis + split;
 }
+
+namespace {
+/// One stacked bar per lane: where its wall time went (wait reasons), under the time axis.
+std::string svg_time_split(const measured_run& run, double y) {
+  const double plot = kWidth - kLeft - kRight;
+  std::string out = fmt::format(
+      "<g class=\"time-split\"><text x=\"4\" y=\"{:.1f}\" font-family=\"sans-serif\" "
+      "font-size=\"11\" fill=\"#444\">where each {}'s {} went: running, preempted, ready (woken, "
+      "waiting for a CPU), lock, GIL, sleep, I/O, other, idle</text>\n",
+      y + 12.0, lane_noun(run), millis(run.representative.wall_seconds()));
+  y += kSplitTitle;
+  for (std::size_t w = 0; w < run.worker_time.size(); ++w) {
+    const time_split& split = run.worker_time[w];
+    const double total = static_cast<double>(std::max<std::int64_t>(split.total(), 1));
+    out += fmt::format(
+        "<g class=\"worker-split\" data-worker=\"{}\"><text x=\"4\" y=\"{:.1f}\" "
+        "font-family=\"sans-serif\" font-size=\"9\">{}</text>",
+        w, y + 8.0, xml_escape(lane_label(run, w, 7)));
+    double x = kLeft;
+    for (std::size_t i = 0; i < time_reason_count; ++i) {
+      if (split.ns[i] <= 0) continue;
+      const auto reason = static_cast<time_reason>(i);
+      const double share = static_cast<double>(split.ns[i]) / total;
+      const double width = plot * share;
+      out += fmt::format(
+          "<rect class=\"reason-{}\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.0f}\" "
+          "fill=\"{}\"><title>{}: {} {} ({:.1f}%)</title></rect>",
+          to_string(reason), x, y, width, kSplitBar - 3.0, reason_colour(reason),
+          xml_escape(lane_label(run, w, 200)), to_string(reason), millis(to_seconds(split.ns[i])),
+          share * 100.0);
+      x += width;
+    }
+    out += "</g>\n";
+    y += kSplitBar;
+  }
+  return out + "</g>\n";
+}
+}  // namespace
 
 std::string svg_run(const measured_run& run, const std::string& id, double y) {
   const run_result& rep = run.representative;
@@ -156,6 +200,27 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
               "fill=\"#222\"><title>holding the GIL for {:.3f} ms</title></rect>\n",
               x, lane_y, wd, ms_len);
           break;
+        case event_kind::ready:
+          out += fmt::format(
+              "<rect class=\"ready\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"6\" "
+              "fill=\"{}\"><title>task {} ready: woken, waiting {:.3f} ms for a CPU</title>"
+              "</rect>\n",
+              x, lane_y + 8.0, wd, reason_colour(time_reason::ready), e.task, ms_len);
+          break;
+        case event_kind::lock_wait:
+          out += fmt::format(
+              "<rect class=\"lock-wait\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" "
+              "height=\"6\" fill=\"{}\"><title>task {} waiting {:.3f} ms for lock {}</title>"
+              "</rect>\n",
+              x, lane_y + 8.0, wd, reason_colour(time_reason::lock), e.task, ms_len, e.object);
+          break;
+        case event_kind::lock_hold:
+          out += fmt::format(
+              "<rect class=\"lock-hold\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" "
+              "height=\"2\" fill=\"hsl({},80%,35%)\"><title>task {} holding lock {} for "
+              "{:.3f} ms</title></rect>\n",
+              x, lane_y, wd, task_hue(e.object + 7), e.task, e.object, ms_len);
+          break;
         case event_kind::queued:
           break;
       }
@@ -230,7 +295,9 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
         x, axis_y, axis_y + 4.0, axis_y + 15.0, q == 0 ? "start" : (q == 4 ? "end" : "middle"),
         millis(span * 1e-9 * q / 4.0));
   }
-  out += "</g>\n</svg>\n";
+  out += "</g>\n";
+  if (!run.worker_time.empty()) out += svg_time_split(run, axis_y + kAxis - 4.0);
+  out += "</svg>\n";
   return out;
 }
 
@@ -246,15 +313,20 @@ std::string svg_legend(double y) {
       "stroke=\"#666\" stroke-dasharray=\"2,2\"/><text x=\"418\" y=\"9\">waiting (hatched, no "
       "CPU)</text><rect x=\"580\" y=\"2\" width=\"14\" height=\"6\" fill=\"#d62728\"/>"
       "<text x=\"598\" y=\"9\">waiting for the GIL</text><rect x=\"730\" y=\"0\" width=\"14\" "
-      "height=\"2\" fill=\"#222\"/><text x=\"748\" y=\"9\">holding the GIL</text></g>\n",
-      y);
+      "height=\"2\" fill=\"#222\"/><text x=\"748\" y=\"9\">holding the GIL</text>"
+      "<rect x=\"0\" y=\"16\" width=\"14\" height=\"6\" fill=\"{}\"/><text x=\"18\" "
+      "y=\"24\">ready (woken, waiting for a CPU)</text><rect x=\"240\" y=\"16\" width=\"14\" "
+      "height=\"6\" fill=\"{}\"/><text x=\"258\" y=\"24\">waiting for a lock</text>"
+      "<rect x=\"400\" y=\"15\" width=\"14\" height=\"2\" fill=\"hsl(40,80%,35%)\"/>"
+      "<text x=\"418\" y=\"24\">holding a lock (a colour per lock)</text></g>\n",
+      y, reason_colour(time_reason::ready), reason_colour(time_reason::lock));
 }
 
 }  // namespace detail
 
 std::string to_svg(const std::vector<measured_run>& runs) {
   std::string body;
-  double y = 24.0;
+  double y = 38.0;  // below the legend's two rows
   std::size_t n = 0;
   for (const auto& run : runs) {
     if (!detail::has_timeline(run)) continue;

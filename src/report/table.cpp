@@ -1,5 +1,7 @@
 #include <parlab/report.hpp>
 
+#include "report/drawing.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -56,6 +58,14 @@ std::string format_table(const std::vector<measured_run>& runs) {
   }
   if (!busy_rows.empty()) {
     out += fmt::format("cores busy, share of wall time ideal/ok/poor/idle: {}\n", busy_rows);
+  }
+  // Where the workers' time went (wait reasons, summed over the workers of each row).
+  for (const auto& r : runs) {
+    if (r.is_baseline) continue;
+    if (const auto all = detail::all_workers_time(r)) {
+      out += fmt::format("where the time went, {} W={}: {}\n", r.executor, r.workers,
+                         detail::time_split_in_words(*all));
+    }
   }
   // Rows measured while others held the cores (measured in the same runs) are not comparable.
   std::string busy;

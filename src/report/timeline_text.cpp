@@ -23,6 +23,8 @@ struct column {
   std::int64_t preempted = 0;
   std::int64_t wait = 0;
   std::int64_t gil_wait = 0;
+  std::int64_t ready = 0;
+  std::int64_t lock_wait = 0;
 
   void add_running(std::uint32_t task, std::int64_t ns) {
     for (auto& [t, total] : running) {
@@ -70,13 +72,16 @@ std::string draw(const column& col, double column_ns, bool colour) {
     run_total += r.second;
     if (r.second > best.second) best = r;
   }
-  const std::int64_t most = std::max({run_total, col.preempted, col.wait, col.gil_wait});
+  const std::int64_t most =
+      std::max({run_total, col.preempted, col.wait, col.gil_wait, col.ready, col.lock_wait});
   if (static_cast<double>(most) < 0.05 * column_ns) return " ";
   if (most == run_total) {
     return paint(task_glyph(best.first), kTaskColours[best.first % kTaskColours.size()], colour);
   }
   if (most == col.gil_wait) return paint('!', 196, colour);
+  if (most == col.lock_wait) return paint('=', 208, colour);
   if (most == col.preempted) return paint('.', 244, colour);
+  if (most == col.ready) return paint(',', 178, colour);
   return paint('~', 33, colour);
 }
 
@@ -124,6 +129,14 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
       case event_kind::gil_wait:
         spread(e.start_ns, e.end_ns, origin, column_ns, width,
                [&](std::size_t c, std::int64_t ns) { lane[c].gil_wait += ns; });
+        break;
+      case event_kind::ready:
+        spread(e.start_ns, e.end_ns, origin, column_ns, width,
+               [&](std::size_t c, std::int64_t ns) { lane[c].ready += ns; });
+        break;
+      case event_kind::lock_wait:
+        spread(e.start_ns, e.end_ns, origin, column_ns, width,
+               [&](std::size_t c, std::int64_t ns) { lane[c].lock_wait += ns; });
         break;
       default:
         break;
@@ -190,8 +203,14 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
   while (!axis.empty() && axis.back() == ' ') axis.pop_back();
   out += axis + "\n";
   out += fmt::format(
-      "{:<{}} {} task running (glyph = task id)  . preempted  ~ waiting  ! waiting for the GIL\n",
+      "{:<{}} {} task running (glyph = task id)  . preempted  , ready (woken, waiting for a CPU)  "
+      "~ waiting  ! waiting for the GIL  = waiting for a lock\n",
       "", label_w, noun == "slot" ? "slot = a process at a time;" : "");
+  if (!run.worker_time.empty()) out += "  where each lane's time went:\n";
+  for (std::size_t w = 0; w < run.worker_time.size(); ++w) {
+    out += fmt::format("    {:<{}} {}\n", labels.size() > w ? labels[w] : std::to_string(w),
+                       label_w, detail::time_split_in_words(run.worker_time[w]));
+  }
   return out;
 }
 
