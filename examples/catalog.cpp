@@ -24,6 +24,7 @@ int producer_consumer(int argc, char** argv);
 int creation_cost(int argc, char** argv);
 int fault_isolation(int argc, char** argv);
 int distributed_memory(int argc, char** argv);
+int lock_contention(int argc, char** argv);
 int custom_task(int argc, char** argv);
 
 const std::vector<example>& catalog() {
@@ -53,6 +54,8 @@ const std::vector<example>& catalog() {
       {"fault_isolation", "a crashing process vs a crashing thread", fault_isolation},
       {"distributed_memory", "MPI ranks share nothing: a write travels only as a message",
        distributed_memory},
+      {"lock_contention", "one hot lock stops workers scaling; the same work on 8 locks scales",
+       lock_contention},
       {"custom_task", "measure your own task under every model with the parlab library",
        custom_task},
   };

@@ -637,6 +637,9 @@ TEST_F(Cli, NumbersAndNamesOutOfRangeExitTwoWithTheAllowedRange) {
       {"run --fault ''", "--fault: the value is empty"},
       {"run --json ''", "--json: the value is empty"},
       {"run --fault-task 3", "--fault-task needs --fault"},
+      {"run -w locks --locks 0", "--locks must be a whole number in [1, 256] (got '0')"},
+      {"run -w locks --locks 257", "--locks must be a whole number in [1, 256]"},
+      {"run -w locks --critical-fraction 1.5", "--critical-fraction"},
       {"run --csv /proc/version", "/proc/version"},
       {"run --json " + (dir_ / "a-directory").string(), "a-directory"},
       {"overhead -t 1000000", "--tasks"},
@@ -650,6 +653,30 @@ TEST_F(Cli, NumbersAndNamesOutOfRangeExitTwoWithTheAllowedRange) {
     EXPECT_EQ(o.code, 2) << c.args << "\n" << o.err;
     EXPECT_EQ(lines(o.err), 1U) << c.args << "\n" << o.err;
     EXPECT_NE(o.err.find(c.must_mention), std::string::npos) << c.args << "\n" << o.err;
+  }
+}
+
+TEST_F(Cli, LocksShowTheHotLockAndItsWaiters) {
+  const auto json_path = dir_ / "locks.json";
+  const auto o = parlab(
+      "run -w locks --tasks 4 --size 800 --critical-fraction 0.9 -e "
+      "threads,processes -j 2 -r 1 --timeline --json " +
+      json_path.string());
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("hottest lock, threads W=2: lock 0: taken 64 times"), std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("hottest lock, processes W=2: lock 0: taken 64 times"), std::string::npos)
+      << o.out;
+  const auto doc = nlohmann::json::parse(slurp(json_path));
+  for (const auto& run : doc["runs"]) {
+    ASSERT_TRUE(run.contains("locks")) << run["executor"];
+    const auto& hot = run["locks"][0];
+    EXPECT_EQ(hot["name"], "lock 0");
+    EXPECT_EQ(hot["acquisitions"], 64);
+    EXPECT_EQ(run["parameters"]["locks"], 1.0);
+    if (run["executor"] != "sequential") {
+      EXPECT_GT(hot["contended"], 0) << run["executor"];
+    }
   }
 }
 

@@ -1,10 +1,18 @@
 // What the [insight] measurements say about real runs: where every worker's time went (wait
-// reasons) sums to the run's wall span, with what the recorder saw accounting for it.
+// reasons) sums to the run's wall span, with what the recorder saw accounting for it; shared
+// locks exclude under every model and survive a holder's death.
 
 #include <parlab/experiment.hpp>
 #include <parlab/timeline_analysis.hpp>
 
+#include <parlab/clock.hpp>
+#include <parlab/executor.hpp>
+#include <parlab/task.hpp>
+
 #include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -104,6 +112,70 @@ TEST(WaitReasons, EveryWorkersTimeSumsToTheWallSpanAndTheRecorderAccountsForIt) 
       EXPECT_GT(split[time_reason::running], 0) << "task " << id;
     }
   }
+}
+
+TEST(LockContention, EveryModelHoldsALockOneTaskAtATimeAndCountsEveryAcquisition) {
+  experiment_spec spec;
+  spec.workload.name = "locks";
+  spec.workload.tasks = 4;
+  spec.workload.size = 320;  // 16 critical sections of 20 units (~0.1 ms) per task
+  spec.workload.critical_fraction = 1.0;
+  spec.workload.locks = 1;
+  spec.workers = 2;
+  spec.repeat = 1;
+  spec.keep_records = true;
+  for (const auto& info : executors()) {
+    if (!info.available || info.name == "mpi") continue;
+    spec.executors.push_back(info.name);
+  }
+  const auto runs = run_experiment(spec);
+  const std::uint64_t sequential_result = runs.front().representative.records.front().result;
+  for (const auto& run : runs) {
+    SCOPED_TRACE(run.executor);
+    ASSERT_EQ(run.failed_tasks, 0U);
+    ASSERT_EQ(run.locks.size(), 1U);
+    EXPECT_EQ(run.locks[0].acquisitions, 4U * 16U) << "every critical section, once";
+    EXPECT_EQ(run.locks[0].name, "lock 0");
+    EXPECT_EQ(run.representative.records.front().result, sequential_result);
+    // Mutual exclusion, threads and processes alike: no two holds of the lock overlap.
+    std::vector<std::pair<std::int64_t, std::int64_t>> holds;
+    for (const auto& e : run.representative.recorded.events) {
+      if (e.kind == event_kind::lock_hold) holds.emplace_back(e.start_ns, e.end_ns);
+    }
+    std::sort(holds.begin(), holds.end());
+    ASSERT_EQ(holds.size(), 64U);
+    for (std::size_t k = 1; k < holds.size(); ++k) {
+      EXPECT_LE(holds[k - 1].second, holds[k].first) << "hold " << k << " began before the "
+                                                     << "one before it ended";
+    }
+  }
+}
+
+TEST(LockContention, AProcessThatDiesHoldingALockLeavesItToTheNextTaker) {
+  // The child takes the lock and dies inside its critical section (its hook ends the process
+  // after the first unit); the parent then takes the same lock at once: a robust mutex tells it
+  // the holder died, and it goes on.
+  struct dying_hooks final : execution_hooks {
+    void between_chunks() override { ::_exit(0); }
+  };
+  const task critical = make_step_task(0, "c", 1, {lock_step("test: robust", 4)});
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    dying_hooks hooks;
+    task_context ctx(hooks, 1, 0);
+    (void)run_to_end(critical, ctx);
+    ::_exit(1);  // not reached: the hook ended the process holding the lock
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "the child died inside the critical section";
+  execution_hooks plain;
+  task_context ctx(plain, 1, 0);
+  const std::int64_t before = monotonic_ns();
+  EXPECT_NO_THROW((void)run_to_end(critical, ctx));
+  EXPECT_LT(monotonic_ns() - before, 5'000'000'000) << "taken over, not timed out";
 }
 
 }  // namespace

@@ -60,6 +60,18 @@ measured_run sample_run() {
   r.cores_busy = cores_busy_shares(events, t0, t0 + 60 * ms);
   r.busy = bands_of(r.cores_busy, 1);
   r.worker_time = worker_time_split(events, 2, t0, t0 + 60 * ms);
+  lock_stats hot;
+  hot.lock = 3;
+  hot.name = "accounts";
+  hot.acquisitions = 40;
+  hot.contended = 12;
+  hot.wait_total_ns = 9 * ms;
+  hot.wait_median_ns = ms / 2;
+  hot.wait_max_ns = 2 * ms;
+  hot.hold_total_ns = 20 * ms;
+  hot.hold_median_ns = ms / 2;
+  hot.hold_max_ns = ms;
+  r.locks = {hot};
   r.representative.executor = "threads";
   r.representative.workers = 2;
   r.representative.start_ns = t0;
@@ -261,6 +273,10 @@ TEST(HtmlReport, IsSelfContainedAndHasEveryRun) {
   EXPECT_NE(html.find(">ideal 70%<"), std::string::npos) << html;
   EXPECT_NE(html.find(">idle 30%<"), std::string::npos);
   EXPECT_EQ(count(html, "class=\"worker-split\""), 2U) << "a bar per worker";
+  EXPECT_NE(html.find("<li>accounts: taken 40 times, 30% contended, waited 9.0 ms (median 0.50 "
+                      "ms, max 2.0 ms), held 20.0 ms (median 0.50 ms)</li>"),
+            std::string::npos)
+      << "the locks, each in a line";
 }
 
 TEST(SavedResult, ReadsBackWhatToJsonWrote) {
@@ -295,6 +311,13 @@ TEST(SavedResult, ReadsBackWhatToJsonWrote) {
   for (std::size_t w = 0; w < r.worker_time.size(); ++w) {
     EXPECT_EQ(r.worker_time[w].ns, original.worker_time[w].ns) << "worker " << w;
   }
+  ASSERT_EQ(r.locks.size(), 1U);
+  EXPECT_EQ(r.locks[0].name, "accounts");
+  EXPECT_EQ(r.locks[0].lock, 3U);
+  EXPECT_EQ(r.locks[0].acquisitions, 40U);
+  EXPECT_EQ(r.locks[0].contended, 12U);
+  EXPECT_EQ(r.locks[0].wait_total_ns, 9 * ms);
+  EXPECT_EQ(r.locks[0].hold_median_ns, ms / 2);
   ASSERT_TRUE(r.busy.has_value());
   EXPECT_DOUBLE_EQ(r.busy->ideal, original.busy->ideal);
   EXPECT_DOUBLE_EQ(r.busy->idle, original.busy->idle);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -148,6 +149,46 @@ TEST(StepHandlers, KindsOutsideCoreRunThroughTheirInstalledHandlers) {
   task_context again(hooks, t.seed, 1);
   EXPECT_EQ(run_to_end(t, again), first) << "the same handler, the same result";
   EXPECT_EQ(to_string(step_kind::download), "download");
+  EXPECT_THROW(
+      register_step_handler(
+          step_kind::lock, [](task_context&, const step&, std::uint64_t) { return 0ULL; }, false),
+      std::invalid_argument)
+      << "lock steps are the interpreter's own";
+}
+
+TEST(LockSteps, NamesGetNumbersInOrderOfFirstUseAndTheSectionComputesHoldingTheLock) {
+  const std::uint16_t a = lock_number("test: accounts");
+  const std::uint16_t b = lock_number("test: ledger");
+  EXPECT_NE(a, b);
+  EXPECT_EQ(lock_number("test: accounts"), a) << "the same name, the same lock";
+  EXPECT_EQ(lock_name(a), "test: accounts");
+  EXPECT_EQ(lock_name(max_locks - 1), "lock 255") << "a number nobody named";
+  EXPECT_THROW((void)lock_number(""), std::invalid_argument);
+  const step s = lock_step("test: ledger", 3);
+  EXPECT_EQ(s.kind, step_kind::lock);
+  EXPECT_EQ(s.port, b);
+  EXPECT_EQ(s.amount, 3U);
+  EXPECT_EQ(to_string(step_kind::lock), "lock");
+  // A critical section counts the same primes as the same compute outside any lock, and its
+  // hold is recorded on the lane (uncontended: no wait).
+  const task locked = make_step_task(0, "l", 9, {s});
+  const task plain = make_step_task(0, "p", 9, {{step_kind::compute, 3}});
+  counting_hooks hooks;
+  event_lane lane(0, 16);
+  lane.begin_task(0, monotonic_ns());
+  task_context ctx(hooks, 9, 0, &lane);
+  const std::uint64_t with_lock = run_to_end(locked, ctx);
+  task_context ctx2(hooks, 9, 0);
+  EXPECT_EQ(with_lock, run_to_end(plain, ctx2));
+  EXPECT_EQ(hooks.waits_started, 0) << "a free lock is taken without waiting";
+  const auto holds = std::count_if(lane.events().begin(), lane.events().end(), [&](const event& e) {
+    return e.kind == event_kind::lock_hold && e.object == b;
+  });
+  EXPECT_EQ(holds, 1);
+  step bad = s;
+  bad.port = max_locks;
+  const task out_of_range = make_step_task(0, "bad", 9, {bad});
+  EXPECT_THROW((void)run_to_end(out_of_range, ctx2), std::invalid_argument);
 }
 
 }  // namespace

@@ -325,6 +325,40 @@ TEST(TimelineAnalysis, EachWorkersTimeIsSplitByReasonAndSumsToTheWallSpan) {
   }
 }
 
+TEST(TimelineAnalysis, LockStatisticsCountAcquisitionsWaitsAndHoldsPerLock) {
+  // Lock 2: worker 0 holds it 0-4 ms and 6-7 ms; worker 1 asks at 1 ms, is woken at 4 and gets
+  // a CPU at 5 (ready 4-5), holds it 5-6; worker 0 asks again at 5, gets it at 6. Lock 1: one
+  // free take. A lock wait's ready time counts in its wait.
+  const auto lk = [](event_kind kind, std::uint32_t worker, std::int64_t a, std::int64_t b,
+                     std::uint32_t lock) {
+    event e = ev(kind, worker, worker, a, b);
+    e.object = lock;
+    return e;
+  };
+  const std::vector<event> t = {lk(event_kind::lock_hold, 0, 0, 4 * ms, 2),
+                                lk(event_kind::lock_wait, 1, 1 * ms, 4 * ms, 2),
+                                ev(event_kind::ready, 1, 1, 4 * ms, 5 * ms),
+                                lk(event_kind::lock_hold, 1, 5 * ms, 6 * ms, 2),
+                                lk(event_kind::lock_wait, 0, 5 * ms, 6 * ms, 2),
+                                lk(event_kind::lock_hold, 0, 6 * ms, 7 * ms, 2),
+                                lk(event_kind::lock_hold, 1, 8 * ms, 9 * ms, 1)};
+  const auto locks = lock_statistics(t);
+  ASSERT_EQ(locks.size(), 2U);
+  EXPECT_EQ(locks[0].lock, 2U) << "the most waited-for first";
+  EXPECT_EQ(locks[0].acquisitions, 3U);
+  EXPECT_EQ(locks[0].contended, 2U);
+  EXPECT_EQ(locks[0].wait_total_ns, 5 * ms);
+  EXPECT_EQ(locks[0].wait_max_ns, 4 * ms);
+  EXPECT_EQ(locks[0].wait_median_ns, 1 * ms);
+  EXPECT_EQ(locks[0].hold_total_ns, 6 * ms);
+  EXPECT_EQ(locks[0].hold_median_ns, 1 * ms);
+  EXPECT_EQ(locks[0].hold_max_ns, 4 * ms);
+  EXPECT_EQ(locks[1].lock, 1U);
+  EXPECT_EQ(locks[1].contended, 0U);
+  EXPECT_EQ(locks[1].wait_total_ns, 0);
+  EXPECT_TRUE(lock_statistics(std::vector<event>{}).empty());
+}
+
 TEST(ThreadRunDelay, GrowsWhileTheThreadWaitsForACpuAnotherHoldsAndIsAChildsOwnAfterFork) {
   if (thread_run_delay_ns() < 0) GTEST_SKIP() << "the kernel keeps no schedstat here";
   // This thread and another spin on one CPU for 75 ms of CPU each: each waits on the run queue

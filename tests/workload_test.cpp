@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -108,6 +110,48 @@ TEST(Workloads, AmdahlTasksSplitTheirComputeIntoSerialAndParallelRounds) {
   EXPECT_THROW((void)make_workload(spec), std::invalid_argument);
 }
 
+TEST(Workloads, LockTasksHoldTheirCriticalShareOnTheChosenLocks) {
+  workload_spec spec;
+  spec.name = "locks";
+  spec.tasks = 6;
+  spec.size = 1000;
+  spec.critical_fraction = 0.3;
+  spec.locks = 1;
+  const auto one = make_workload(spec);
+  std::uint64_t inside = 0, outside = 0;
+  std::size_t sections = 0;
+  for (const auto& st : *one[0].steps()) {
+    ASSERT_TRUE(st.kind == step_kind::lock || st.kind == step_kind::compute);
+    if (st.kind == step_kind::lock) {
+      inside += st.amount;
+      ++sections;
+      EXPECT_EQ(lock_name(st.port), "lock 0") << "one lock: every section takes it";
+    } else {
+      outside += st.amount;
+    }
+  }
+  EXPECT_EQ(sections, 16U);
+  EXPECT_EQ(inside, 300U);
+  EXPECT_EQ(outside, 700U);
+  // With 4 locks the sections spread over them (drawn from the seed: the same every time).
+  spec.locks = 4;
+  const auto four = make_workload(spec);
+  std::set<std::string> used;
+  for (const auto& t : four) {
+    for (const auto& st : *t.steps()) {
+      if (st.kind == step_kind::lock) used.insert(lock_name(st.port));
+    }
+  }
+  EXPECT_EQ(used, (std::set<std::string>{"lock 0", "lock 1", "lock 2", "lock 3"}));
+  EXPECT_EQ(make_workload(spec)[2].steps()->at(1).port, four[2].steps()->at(1).port);
+  EXPECT_EQ(workload_parameters(spec).at(1).first, "locks");
+  spec.locks = 0;
+  EXPECT_THROW((void)make_workload(spec), std::invalid_argument);
+  spec.locks = 1;
+  spec.critical_fraction = 1.5;
+  EXPECT_THROW((void)make_workload(spec), std::invalid_argument);
+}
+
 TEST(Workloads, AmdahlTasksGiveTheSameResultUnderEveryModelProcessesIncluded) {
   // The serial section is one lock shared by threads and forked processes alike; the results
   // are the primes counted, whoever ran them.
@@ -209,8 +253,8 @@ TEST(Workloads, DefaultsComeFromTheRegistry) {
     EXPECT_GE(w.max_size, w.default_size) << w.name;
     EXPECT_GT(w.default_tasks, 0U) << w.name;
   }
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"cpu", "io", "http", "file", "mem", "mixed", "amdahl"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"cpu", "io", "http", "file", "mem", "mixed", "amdahl",
+                                             "locks"}));
 }
 
 TEST(Workloads, UnknownNameNamesTheAllowedOnes) {

@@ -77,6 +77,9 @@ struct measured_run {
   /// preempted, ready, lock, GIL, sleep, I/O, other, idle: worker_time_split); empty without a
   /// complete timeline.
   std::vector<time_split> worker_time;
+  /// The representative run's shared locks (lock steps), the most waited-for first; empty when
+  /// it took none or kept no complete timeline.
+  std::vector<lock_stats> locks;
   std::size_t failed_tasks = 0;        ///< of the representative run
   std::vector<task_failure> failures;  ///< of the representative run, by task id
   /// Tasks that failed in the unmeasured warm-up run (a worker killed from outside, a flaky

@@ -17,7 +17,7 @@
 
 namespace parlab {
 
-/// What one step of a built-in task does. compute and wait are the interpreter's own; the
+/// What one step of a built-in task does. compute, wait and lock are the interpreter's own; the
 /// others are carried out by handlers their workloads install (register_step_handler).
 enum class step_kind {
   compute,   ///< burn CPU in a real kernel (prime counting by trial division); amount = units
@@ -32,9 +32,12 @@ enum class step_kind {
              ///< while a serial step runs (the amdahl workload's handler)
   fault,     ///< fail on purpose (--fault): amount = task id << 8 | fault_mode; as data, so the
              ///< injected fault travels to MPI ranks like any step
+  lock,      ///< a critical section: take shared lock number `port` (lock_step; one lock for
+             ///< every thread and every process forked after the program made it), compute
+             ///< `amount` units holding it, let it go (the interpreter's own, like compute)
 };
 
-/// "compute", "wait", "download", "touch", "serial", "parallel", "fault".
+/// "compute", "wait", "download", "touch", "serial", "parallel", "fault", "lock".
 [[nodiscard]] std::string_view to_string(step_kind kind) noexcept;
 
 /// One step of a built-in task.
@@ -94,25 +97,38 @@ class task_context {
     return run_as_wait(wait_kind::blocking, std::forward<F>(fn));
   }
 
+  /// Runs `take` - a call that blocks until lock `lock` is this task's - as a wait recorded as
+  /// `lock_wait` on that lock (the model's hooks run around it: the emulated GIL is let go, as
+  /// CPython's Lock.acquire does); returns its result.
+  template <class F>
+  decltype(auto) waiting_for_lock(std::uint32_t lock, F&& take) {
+    return run_as_wait(wait_kind::none, std::forward<F>(take), event_kind::lock_wait, lock);
+  }
+
+  /// Records that this task held lock `lock` from `since` (monotonic_ns) until now.
+  void held_lock(std::uint32_t lock, std::int64_t since) noexcept;
+
   /// Index of the worker running this task, in [0, workers).
   [[nodiscard]] std::size_t worker() const noexcept { return worker_; }
 
  private:
   template <class F>
-  decltype(auto) run_as_wait(wait_kind kind, F&& fn) {
+  decltype(auto) run_as_wait(wait_kind kind, F&& fn, event_kind recorded = event_kind::wait,
+                             std::uint32_t object = no_id) {
     struct guard {
       task_context& ctx;
-      wait_kind kind;
+      event what;
       event_lane::wait_mark started;
-      guard(task_context& c, wait_kind k) : ctx(c), kind(k), started(c.enter_wait()) {}
-      ~guard() { ctx.leave_wait(started, kind); }
+      guard(task_context& c, const event& w) : ctx(c), what(w), started(c.enter_wait()) {}
+      ~guard() { ctx.leave_wait(started, what); }
       guard(const guard&) = delete;
       guard& operator=(const guard&) = delete;
-    } g(*this, kind);
+    } g(*this, event{0, 0, no_id, no_id, -1, recorded, kind, object});
     return std::forward<F>(fn)();
   }
   event_lane::wait_mark enter_wait();
-  void leave_wait(const event_lane::wait_mark& started, wait_kind kind);
+  /// Records the wait `what` (its kind, wait kind and object; the rest filled in here).
+  void leave_wait(const event_lane::wait_mark& started, event what);
 
   execution_hooks* hooks_;
   event_lane* lane_;
@@ -148,9 +164,26 @@ using step_handler =
 
 /// Installs (or replaces) the handler of `kind`; `waits`: the step waits rather than computes, so
 /// each model carries it out its own way (blocking models inside ctx.blocking; the event loop
-/// asynchronously when it knows how, else inline). Throws std::invalid_argument for compute and
-/// wait (the interpreter's own) and for an empty handler. Thread-safe.
+/// asynchronously when it knows how, else inline). Throws std::invalid_argument for compute, lock
+/// and wait (the interpreter's own) and for an empty handler. Thread-safe.
 void register_step_handler(step_kind kind, step_handler handler, bool waits);
+
+/// Shared locks for lock steps: at most this many, numbered 0..max_locks-1.
+inline constexpr std::size_t max_locks = 256;
+
+/// The number of the shared lock called `name`, given in order of first use in this process (so
+/// the same in every process forked after); std::invalid_argument for an empty name or a 257th.
+/// Makes the table of locks (shared memory, one page per 64 locks) if it does not exist yet: call
+/// it (or lock_step) before the model forks, as building the tasks does. Thread-safe.
+[[nodiscard]] std::uint16_t lock_number(std::string_view name);
+
+/// The name lock `number` was given in this process ("lock N" when none was).
+[[nodiscard]] std::string lock_name(std::uint32_t number);
+
+/// A critical section on the shared lock `name`: take it, compute `units` units, let it go.
+/// Under thread models it is a mutex between threads; under process models the same robust,
+/// process-shared mutex in a shared page (a holder that dies leaves it to the next taker).
+[[nodiscard]] step lock_step(std::string_view name, std::uint64_t units);
 
 /// Runs the installed handler of s.kind; std::invalid_argument when there is none.
 std::uint64_t run_step_handler(task_context& ctx, const step& s, std::uint64_t seed);

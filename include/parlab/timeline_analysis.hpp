@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -89,6 +90,21 @@ struct time_split {
 /// queued event, from its start) to when it finished; tasks in id order. Pure.
 [[nodiscard]] std::vector<std::pair<std::uint32_t, time_split>> task_time_split(
     std::span<const event> events);
+
+/// One shared lock's contention over a run, from its lock_wait / lock_hold events.
+struct lock_stats {
+  std::uint32_t lock = 0;          ///< its number (lock_number)
+  std::string name;                ///< its name (lock_name; filled by the experiment)
+  std::uint64_t acquisitions = 0;  ///< times it was taken (holds recorded)
+  std::uint64_t contended = 0;     ///< of those, the ones that had to wait for it
+  /// Waits of the contended acquisitions, from asking to holding (the run-queue delay after the
+  /// wake-up included): sum, median, largest.
+  std::int64_t wait_total_ns = 0, wait_median_ns = 0, wait_max_ns = 0;
+  std::int64_t hold_total_ns = 0, hold_median_ns = 0, hold_max_ns = 0;  ///< critical sections
+};
+
+/// Every lock the events name, the most waited-for first (by total wait, then by number). Pure.
+[[nodiscard]] std::vector<lock_stats> lock_statistics(std::span<const event> events);
 
 /// Largest count a step function holds for at least `min_hold_ns` (0: any instant; the last
 /// point holds forever). Pure.

@@ -47,6 +47,10 @@ struct workload_spec {
   double cpu_fraction = 0.5;
   /// amdahl only: the share of each task's compute that runs alone (serial), in [0, 1].
   double serial_fraction = 0.3;
+  /// locks only: the share of each task's compute inside critical sections, in [0, 1].
+  double critical_fraction = 0.5;
+  /// locks only: how many shared locks the critical sections spread over, in [1, max_locks].
+  std::size_t locks = 1;
 };
 
 /// A registry entry: what `parlab list` prints and how to generate the tasks.

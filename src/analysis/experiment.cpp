@@ -135,6 +135,8 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
     m.cores_busy = cores_busy_shares(rep.recorded.events, rep.start_ns, rep.end_ns);
     if (!m.cores_busy.empty()) m.busy = bands_of(m.cores_busy, all_cores);
     m.worker_time = worker_time_split(rep.recorded.events, workers, rep.start_ns, rep.end_ns);
+    m.locks = lock_statistics(rep.recorded.events);
+    for (auto& l : m.locks) l.name = lock_name(l.lock);
   } else {
     m.concurrency = classify(intervals_of(rep), cores);
   }

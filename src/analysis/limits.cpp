@@ -76,6 +76,14 @@ void check_spec(const experiment_spec& spec) {
   if (!(spec.workload.cpu_fraction >= 0.0 && spec.workload.cpu_fraction <= 1.0)) {
     out_of_range("the cpu fraction", "in [0, 1]", fmt::format("{}", spec.workload.cpu_fraction));
   }
+  if (!(spec.workload.critical_fraction >= 0.0 && spec.workload.critical_fraction <= 1.0)) {
+    out_of_range("the critical fraction", "in [0, 1]",
+                 fmt::format("{}", spec.workload.critical_fraction));
+  }
+  if (spec.workload.locks == 0 || spec.workload.locks > max_locks) {
+    out_of_range("the number of locks", fmt::format("in [1, {}]", max_locks),
+                 std::to_string(spec.workload.locks));
+  }
   if (spec.workload.fault != fault_mode::none && spec.workload.fault_task >= spec.workload.tasks) {
     throw std::invalid_argument(fmt::format("fault task {} does not exist (tasks are 0..{})",
                                             spec.workload.fault_task, spec.workload.tasks - 1));

@@ -249,6 +249,51 @@ busy_bands bands_of(std::span<const double> shares, std::size_t cores) noexcept 
   return b;
 }
 
+std::vector<lock_stats> lock_statistics(std::span<const event> events) {
+  // A lock wait's run-queue delay after the wake-up is the `ready` event that starts where the
+  // wait ended, on the same lane.
+  std::map<std::pair<std::uint32_t, std::int64_t>, std::int64_t> ready_at;  // (worker, start)
+  for (const auto& e : events) {
+    if (e.kind == event_kind::ready) ready_at[{e.worker, e.start_ns}] = e.end_ns - e.start_ns;
+  }
+  struct samples {
+    std::vector<std::int64_t> waits, holds;
+  };
+  std::map<std::uint32_t, samples> by_lock;
+  for (const auto& e : events) {
+    if (e.object == no_id) continue;
+    const std::int64_t d = std::max<std::int64_t>(e.end_ns - e.start_ns, 0);
+    if (e.kind == event_kind::lock_hold) {
+      by_lock[e.object].holds.push_back(d);
+    } else if (e.kind == event_kind::lock_wait) {
+      const auto r = ready_at.find({e.worker, e.end_ns});
+      by_lock[e.object].waits.push_back(d + (r != ready_at.end() ? r->second : 0));
+    }
+  }
+  const auto summarise = [](std::vector<std::int64_t>& v, std::int64_t& total, std::int64_t& middle,
+                            std::int64_t& largest) {
+    if (v.empty()) return;
+    std::sort(v.begin(), v.end());
+    for (const std::int64_t x : v) total += x;
+    middle = v[(v.size() - 1) / 2];
+    largest = v.back();
+  };
+  std::vector<lock_stats> out;
+  for (auto& [lock, s] : by_lock) {
+    lock_stats l;
+    l.lock = lock;
+    l.acquisitions = s.holds.size();
+    l.contended = s.waits.size();
+    summarise(s.waits, l.wait_total_ns, l.wait_median_ns, l.wait_max_ns);
+    summarise(s.holds, l.hold_total_ns, l.hold_median_ns, l.hold_max_ns);
+    out.push_back(std::move(l));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const lock_stats& a, const lock_stats& b) {
+    return a.wait_total_ns > b.wait_total_ns;
+  });
+  return out;
+}
+
 std::size_t peak(std::span<const step_point> steps, std::int64_t min_hold_ns) noexcept {
   std::size_t p = 0;
   for (std::size_t i = 0; i < steps.size(); ++i) {

@@ -55,7 +55,7 @@ void add_outputs(CLI::App* app, output_options& o, bool results) {
 // list).
 void add_workload_options(CLI::App* app, run_command& r) {
   app->add_option("-w,--workload", r.workload,
-                  "Workload: cpu, io, http, file, mem, mixed or amdahl (see 'parlab list')")
+                  "Workload: cpu, io, http, file, mem, mixed, amdahl or locks (see 'parlab list')")
       ->capture_default_str();
   app->add_option("-e,--executor", r.executors,
                   "Execution models, comma-separated (see 'parlab list'; default: threads,"
@@ -73,6 +73,9 @@ void add_workload_options(CLI::App* app, run_command& r) {
                   "mixed: share of each task's time spent computing, 0..1 (0.5)");
   app->add_option("--serial-fraction", r.serial_fraction,
                   "amdahl: share of each task's compute that runs alone, 0..1 (0.3)");
+  app->add_option("--critical-fraction", r.critical_fraction,
+                  "locks: share of each task's compute inside critical sections, 0..1 (0.5)");
+  app->add_option("--locks", r.locks, "locks: shared locks the critical sections use, 1..256 (1)");
   app->add_option("--http-latency", r.http_latency_ms,
                   "http: milliseconds the loopback server waits before each response (20)");
   app->add_option("--http-bandwidth", r.http_bandwidth_mib,

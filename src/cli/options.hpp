@@ -37,7 +37,7 @@ struct run_command {
   bool no_baseline = false;
   bool records = false;
   std::optional<std::string> switch_interval_ms, http_latency_ms, http_bandwidth_mib, cpu_fraction,
-      serial_fraction;
+      serial_fraction, critical_fraction, locks;
   std::optional<std::string> fault, fault_task;
   std::optional<std::string> mpi_schedule, hosts, hostfile, mpi_timeout;
   bool python = false;

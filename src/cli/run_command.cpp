@@ -57,6 +57,13 @@ experiment_spec run_spec(const run_command& o) {
   if (o.cpu_fraction) {
     spec.workload.cpu_fraction = parse_number(*o.cpu_fraction, "--cpu-fraction", 0.0, 1.0);
   }
+  if (o.critical_fraction) {
+    spec.workload.critical_fraction =
+        parse_number(*o.critical_fraction, "--critical-fraction", 0.0, 1.0);
+  }
+  if (o.locks) {
+    spec.workload.locks = static_cast<std::size_t>(parse_count(*o.locks, "--locks", 1, max_locks));
+  }
   if (o.fault) {
     require_value(o.fault, "--fault", "throw, abort, segv or exit");
     try {

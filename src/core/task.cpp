@@ -4,6 +4,7 @@
 #include <parlab/timeline.hpp>
 
 #include "core/child_process.hpp"
+#include "core/shared_locks.hpp"
 #include "core/splitmix.hpp"
 #include "core/steps.hpp"
 
@@ -97,14 +98,21 @@ event_lane::wait_mark task_context::enter_wait() {
   return mark;
 }
 
-void task_context::leave_wait(const event_lane::wait_mark& started, wait_kind kind) {
+void task_context::leave_wait(const event_lane::wait_mark& started, event what) {
   if (lane_ != nullptr) {
     // The run-queue delay after the wake-up (if any) is split off as a `ready` event.
-    lane_->add_wait({0, 0, lane_->current_task(), lane_->worker(), -1, event_kind::wait, kind},
-                    started, monotonic_ns());
+    what.task = lane_->current_task();
+    what.worker = lane_->worker();
+    lane_->add_wait(what, started, monotonic_ns());
   }
   hooks_->after_wait();  // may block (the GIL): recorded by the model's hooks
   if (lane_ != nullptr) lane_->resume(monotonic_ns());
+}
+
+void task_context::held_lock(std::uint32_t lock, std::int64_t since) noexcept {
+  if (lane_ == nullptr) return;
+  lane_->add({since, monotonic_ns(), lane_->current_task(), lane_->worker(), -1,
+              event_kind::lock_hold, wait_kind::none, lock});
 }
 
 void task_context::wait(std::chrono::nanoseconds duration) {
@@ -152,6 +160,8 @@ std::string_view to_string(step_kind kind) noexcept {
       return "serial";
     case step_kind::parallel:
       return "parallel";
+    case step_kind::lock:
+      return "lock";
     case step_kind::fault:
       break;
   }
@@ -159,7 +169,7 @@ std::string_view to_string(step_kind kind) noexcept {
 }
 
 void register_step_handler(step_kind kind, step_handler handler, bool waits) {
-  if (kind == step_kind::compute || kind == step_kind::wait) {
+  if (kind == step_kind::compute || kind == step_kind::wait || kind == step_kind::lock) {
     throw std::invalid_argument("register_step_handler: '" + std::string(to_string(kind)) +
                                 "' steps are the interpreter's own");
   }
@@ -192,6 +202,10 @@ bool run_steps(std::span<const step> steps, std::uint64_t seed, task_context& ct
     const step& s = steps[state.next];
     if (s.kind == step_kind::compute) {
       state.checksum = detail::checksum_fold(state.checksum, ctx.compute(s.amount));
+      continue;
+    }
+    if (s.kind == step_kind::lock) {
+      state.checksum = detail::checksum_fold(state.checksum, detail::run_lock_step(ctx, s));
       continue;
     }
     if (s.kind != step_kind::wait) {
@@ -232,6 +246,11 @@ task make_step_task(std::size_t id, std::string label, std::uint64_t seed,
   t.id = id;
   t.label = std::move(label);
   t.seed = seed;
+  // A program with lock steps needs the shared locks made here, before any model forks.
+  if (std::any_of(steps.begin(), steps.end(),
+                  [](const step& x) { return x.kind == step_kind::lock; })) {
+    detail::make_shared_locks();
+  }
   t.work = std::move(steps);
   return t;
 }

@@ -1,5 +1,7 @@
 #include "report/drawing.hpp"
 
+#include <parlab/clock.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -139,6 +141,20 @@ std::string time_split_in_words(const time_split& split) {
     out += fmt::format("{}{} {:.0f}%", out.empty() ? "" : " · ", to_string(reason), share);
   }
   return out;
+}
+
+std::string lock_in_words(const lock_stats& l) {
+  const auto ms = [](std::int64_t ns) { return millis(to_seconds(ns)); };
+  const double contended = l.acquisitions > 0 ? 100.0 * static_cast<double>(l.contended) /
+                                                    static_cast<double>(l.acquisitions)
+                                              : 0.0;
+  std::string out =
+      fmt::format("{}: taken {} times, {:.0f}% contended", l.name, l.acquisitions, contended);
+  if (l.contended > 0) {
+    out += fmt::format(", waited {} (median {}, max {})", ms(l.wait_total_ns), ms(l.wait_median_ns),
+                       ms(l.wait_max_ns));
+  }
+  return out + fmt::format(", held {} (median {})", ms(l.hold_total_ns), ms(l.hold_median_ns));
 }
 
 std::string_view reason_colour(time_reason reason) noexcept {

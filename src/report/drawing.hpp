@@ -53,6 +53,10 @@ namespace parlab::detail {
 /// first, those under half a percent left out.
 [[nodiscard]] std::string time_split_in_words(const time_split& split);
 
+/// "lock 0: taken 128 times, 47% contended, waited 310 ms (median 2.10 ms, max 9.8 ms), held
+/// 240 ms (median 1.90 ms)".
+[[nodiscard]] std::string lock_in_words(const lock_stats& lock);
+
 /// The colour a wait reason is drawn with in the SVG and HTML pictures.
 [[nodiscard]] std::string_view reason_colour(time_reason reason) noexcept;
 

@@ -49,6 +49,14 @@ std::string busy_bar(const busy_bands& b) {
   return out + "</div>\n";
 }
 
+/// The run's shared locks, the most waited-for first (lock steps), as a list.
+std::string locks_list(const measured_run& r) {
+  if (r.locks.empty()) return {};
+  std::string out = "<ul class=\"locks\">\n";
+  for (const auto& l : r.locks) out += "<li>" + xml_escape(detail::lock_in_words(l)) + "</li>\n";
+  return out + "</ul>\n";
+}
+
 // Checks the page rendered: every run section has its timeline with lanes and marks. The browser
 // test reads the result from <body data-rendered> and any script error from <body data-errors>.
 constexpr const char* kScript = R"(
@@ -164,8 +172,8 @@ std::string to_html_report(const machine_info& machine, const std::vector<measur
         xml_escape(detail::run_figures(r)),
         cluster.empty() ? std::string()
                         : "<p class=\"figures cluster\">" + xml_escape(cluster) + "</p>\n",
-        r.busy ? busy_bar(*r.busy) : std::string(), verdict_class(r.concurrency.result),
-        xml_escape(detail::verdict_explanation(r)),
+        (r.busy ? busy_bar(*r.busy) : std::string()) + locks_list(r),
+        verdict_class(r.concurrency.result), xml_escape(detail::verdict_explanation(r)),
         detail::svg_run(r, fmt::format("run{}", n++), 0.0));
   }
   if (n == 0) out += "<p>No run in this result kept its timeline.</p>\n";

@@ -143,6 +143,24 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
     }
     j["worker_time_seconds"] = std::move(workers);
   }
+  if (!r.locks.empty()) {
+    json locks = json::array();
+    for (const auto& l : r.locks) {
+      locks.push_back({{"lock", l.lock},
+                       {"name", l.name},
+                       {"acquisitions", l.acquisitions},
+                       {"contended", l.contended},
+                       {"wait_seconds",
+                        {{"total", to_seconds(l.wait_total_ns)},
+                         {"median", to_seconds(l.wait_median_ns)},
+                         {"max", to_seconds(l.wait_max_ns)}}},
+                       {"hold_seconds",
+                        {{"total", to_seconds(l.hold_total_ns)},
+                         {"median", to_seconds(l.hold_median_ns)},
+                         {"max", to_seconds(l.hold_max_ns)}}}});
+    }
+    j["locks"] = std::move(locks);
+  }
 
   const run_result& rep = r.representative;
   if (!rep.records.empty()) {

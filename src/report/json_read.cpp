@@ -233,6 +233,25 @@ measured_run read_run(const json& j) {
     }
     r.worker_time.push_back(split);
   }
+  for (const auto& l : j.value("locks", json::array())) {
+    if (r.locks.size() >= max_locks) throw std::invalid_argument("locks has more than 256 entries");
+    lock_stats s;
+    s.lock = static_cast<std::uint32_t>(whole(l.at("lock"), "lock", max_locks - 1));
+    s.name = l.value("name", "lock " + std::to_string(s.lock));
+    s.acquisitions = whole(l, "acquisitions", UINT64_MAX, 0);
+    s.contended = whole(l, "contended", s.acquisitions, 0);
+    const auto ns = [&](const char* group, const char* key) {
+      return l.contains(group) ? std::llround(real(l.at(group), key, 0.0, kMaxSeconds, 0.0) * 1e9)
+                               : std::int64_t{0};
+    };
+    s.wait_total_ns = ns("wait_seconds", "total");
+    s.wait_median_ns = ns("wait_seconds", "median");
+    s.wait_max_ns = ns("wait_seconds", "max");
+    s.hold_total_ns = ns("hold_seconds", "total");
+    s.hold_median_ns = ns("hold_seconds", "median");
+    s.hold_max_ns = ns("hold_seconds", "max");
+    r.locks.push_back(std::move(s));
+  }
   c.running_seconds = real(j, "running_seconds", 0.0, kMaxSeconds, 0.0);
   c.waiting_seconds = real(j, "waiting_seconds", 0.0, kMaxSeconds, 0.0);
   c.preemptions = whole(j, "preemptions", UINT64_MAX, 0);

@@ -67,6 +67,13 @@ std::string format_table(const std::vector<measured_run>& runs) {
                          detail::time_split_in_words(*all));
     }
   }
+  // Shared locks (lock steps): the most waited-for of each row.
+  for (const auto& r : runs) {
+    if (r.locks.empty()) continue;
+    out += fmt::format("hottest lock, {} W={}: {}{}\n", r.executor, r.workers,
+                       detail::lock_in_words(r.locks.front()),
+                       r.locks.size() > 1 ? fmt::format(" ({} locks in all)", r.locks.size()) : "");
+  }
   // Rows measured while others held the cores (measured in the same runs) are not comparable.
   std::string busy;
   for (const auto& r : runs) {

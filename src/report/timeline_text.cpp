@@ -206,6 +206,7 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
       "{:<{}} {} task running (glyph = task id)  . preempted  , ready (woken, waiting for a CPU)  "
       "~ waiting  ! waiting for the GIL  = waiting for a lock\n",
       "", label_w, noun == "slot" ? "slot = a process at a time;" : "");
+  for (const auto& l : run.locks) out += "  " + detail::lock_in_words(l) + "\n";
   if (!run.worker_time.empty()) out += "  where each lane's time went:\n";
   for (std::size_t w = 0; w < run.worker_time.size(); ++w) {
     out += fmt::format("    {:<{}} {}\n", labels.size() > w ? labels[w] : std::to_string(w),

@@ -36,6 +36,9 @@ void inject_fault(fault_mode mode, std::size_t id);
                                                  std::uint64_t seed, double cpu_fraction);
 [[nodiscard]] std::vector<task> make_amdahl_tasks(std::size_t tasks, std::uint64_t size,
                                                   std::uint64_t seed, double serial_fraction);
+[[nodiscard]] std::vector<task> make_lock_tasks(std::size_t tasks, std::uint64_t size,
+                                                std::uint64_t seed, double critical_fraction,
+                                                std::size_t locks);
 [[nodiscard]] std::vector<task> make_file_tasks(std::size_t tasks, std::uint64_t size,
                                                 std::uint64_t seed);
 [[nodiscard]] std::vector<task> make_http_tasks(std::size_t tasks, std::uint64_t size,

@@ -82,6 +82,13 @@ detail::named_registry<workload_info>& the_registry() {
            [](const workload_spec& s, std::uint64_t size) {
              return detail::make_amdahl_tasks(s.tasks, size, s.seed, s.serial_fraction);
            }},
+          {"locks",
+           "contended locks: --critical-fraction of each task's compute holds one of --locks "
+           "shared locks (16 rounds; one lock: every critical section queues for it)",
+           "compute units per task", 8000, 8, 100'000'000,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_lock_tasks(s.tasks, size, s.seed, s.critical_fraction, s.locks);
+           }},
       });
   return registry;
 }
@@ -131,6 +138,10 @@ bool kills_process(fault_mode mode) noexcept {
 std::vector<std::pair<std::string, double>> workload_parameters(const workload_spec& spec) {
   if (spec.name == "mixed") return {{"cpu_fraction", spec.cpu_fraction}};
   if (spec.name == "amdahl") return {{"serial_fraction", spec.serial_fraction}};
+  if (spec.name == "locks") {
+    return {{"critical_fraction", spec.critical_fraction},
+            {"locks", static_cast<double>(spec.locks)}};
+  }
   if (spec.name != "http") return {};
   return {
       {"latency_ms", static_cast<double>(spec.http.latency.count())},
