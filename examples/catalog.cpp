@@ -25,6 +25,7 @@ int creation_cost(int argc, char** argv);
 int fault_isolation(int argc, char** argv);
 int distributed_memory(int argc, char** argv);
 int lock_contention(int argc, char** argv);
+int copy_on_write(int argc, char** argv);
 int custom_task(int argc, char** argv);
 
 const std::vector<example>& catalog() {
@@ -55,7 +56,10 @@ const std::vector<example>& catalog() {
       {"distributed_memory", "MPI ranks share nothing: a write travels only as a message",
        distributed_memory},
       {"lock_contention", "one hot lock stops workers scaling; the same work on 8 locks scales",
-       lock_contention},
+       lock_contention, pictures::drawn},
+      {"copy_on_write",
+       "forked children share the parent's pages until they write: PSS, USS and page faults",
+       copy_on_write},
       {"custom_task", "measure your own task under every model with the parlab library",
        custom_task},
   };

@@ -1,12 +1,14 @@
 // What the [insight] measurements say about real runs: where every worker's time went (wait
 // reasons) sums to the run's wall span, with what the recorder saw accounting for it; shared
-// locks exclude under every model and survive a holder's death.
+// locks exclude under every model and survive a holder's death; the memory figures.
 
 #include <parlab/experiment.hpp>
 #include <parlab/timeline_analysis.hpp>
 
 #include <parlab/clock.hpp>
 #include <parlab/executor.hpp>
+#include <parlab/hazards.hpp>
+#include <parlab/kernel_figures.hpp>
 #include <parlab/task.hpp>
 
 #include <gtest/gtest.h>
@@ -15,8 +17,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace parlab {
@@ -50,12 +54,10 @@ std::map<std::uint32_t, std::int64_t> raw_sums(const run_result& rep) {
       case event_kind::ready:
       case event_kind::wait:
       case event_kind::lock_wait:
-        sums[e.worker] += d;
-        break;
       case event_kind::gil_wait:
         sums[e.worker] += d;
-        // A GIL wait outside any task (a worker before its first task) is outside the task
-        // spans: counted here, not again as time with no task.
+        // A worker waiting outside any task (for the GIL before its first task, then for a CPU)
+        // is outside the task spans: counted here, not again as time with no task.
         if (e.task == no_id) in_task[e.worker] += d;
         break;
       case event_kind::task:
@@ -101,6 +103,19 @@ TEST(WaitReasons, EveryWorkersTimeSumsToTheWallSpanAndTheRecorderAccountsForIt) 
     } else {
       EXPECT_EQ(all[time_reason::gil], 0);
     }
+    // Memory: the process models' children report theirs (PSS <= RSS, USS <= PSS); the thread
+    // models have no children. Every task's thread counted its page faults.
+    if (run.executor == "process-pool") {
+      ASSERT_TRUE(run.children.has_value());
+      EXPECT_EQ(run.children->processes, run.workers);
+      EXPECT_GT(run.children->uss_bytes, 0);
+      EXPECT_LE(run.children->uss_bytes, run.children->pss_bytes);
+      EXPECT_LE(run.children->pss_bytes, run.children->rss_bytes);
+    } else {
+      EXPECT_FALSE(run.children.has_value());
+    }
+    EXPECT_GE(run.minor_faults, 0);
+    EXPECT_GT(run.kernel.peak_rss_bytes, 0);
     // Per task (JSON): from queued to finished, the same partition.
     const auto tasks = task_time_split(rep.recorded.events);
     ASSERT_EQ(tasks.size(), run.tasks);
@@ -111,6 +126,106 @@ TEST(WaitReasons, EveryWorkersTimeSumsToTheWallSpanAndTheRecorderAccountsForIt) 
       EXPECT_GE(split.total(), rec->end_ns - rec->start_ns - 1'000'000) << "task " << id;
       EXPECT_GT(split[time_reason::running], 0) << "task " << id;
     }
+  }
+}
+
+TEST(Memory, SmapsRollupGivesRssPssAndUss) {
+  const process_memory m = parse_smaps_rollup(
+      "55f1a3b75000-7ffc7ee60000 ---p 00000000 00:00 0  [rollup]\nRss:  1692 kB\n"
+      "Pss:   291 kB\nPss_Dirty:   116 kB\nShared_Clean:  1536 kB\nPrivate_Clean:  40 kB\n"
+      "Private_Dirty:  116 kB\n");
+  EXPECT_EQ(m.rss_bytes, 1692 * 1024);
+  EXPECT_EQ(m.pss_bytes, 291 * 1024);
+  EXPECT_EQ(m.uss_bytes, (40 + 116) * 1024);
+  EXPECT_FALSE(parse_smaps_rollup("Rss: 12 kB\n").known()) << "no Pss: unknown";
+  EXPECT_FALSE(parse_smaps_rollup("Rss: x kB\nPss: 1 kB\nPrivate_Clean: 1 kB\n"
+                                  "Private_Dirty: 1 kB\n")
+                   .known());
+  const process_memory mine = own_memory();
+  ASSERT_TRUE(mine.known()) << "Linux has /proc/self/smaps_rollup";
+  EXPECT_LE(mine.uss_bytes, mine.pss_bytes);
+  EXPECT_LE(mine.pss_bytes, mine.rss_bytes);
+  // First touches of fresh pages are minor faults of this thread.
+  const std::int64_t before = thread_minor_faults();
+  std::vector<char> fresh(std::size_t{8} << 20U);
+  for (std::size_t i = 0; i < fresh.size(); i += 4096) fresh[i] = 1;
+  EXPECT_GE(thread_minor_faults() - before, 1000) << "8 MiB of new pages";
+}
+
+TEST(Memory, ChildrenAreSummedOverProcessesEachAtItsLatestReading) {
+  std::vector<task_record> records(4);
+  records[0].pid = 10;
+  records[0].end_ns = 1;
+  records[0].memory = {100, 50, 10};
+  records[1].pid = 10;
+  records[1].end_ns = 2;
+  records[1].memory = {200, 80, 20};  // pid 10's latest
+  records[2].pid = 11;
+  records[2].end_ns = 1;
+  records[2].memory = {300, 90, 30};
+  records[3].pid = 12;  // no reading: a thread model's record
+  const auto c = children_memory_of(records);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->processes, 2U);
+  EXPECT_EQ(c->rss_bytes, 500);
+  EXPECT_EQ(c->pss_bytes, 170);
+  EXPECT_EQ(c->uss_bytes, 50);
+  EXPECT_FALSE(children_memory_of({records[3]}).has_value());
+}
+
+bool has(const std::vector<hazard>& hazards, const std::string& kind) {
+  return std::any_of(hazards.begin(), hazards.end(),
+                     [&](const hazard& h) { return h.kind == kind; });
+}
+
+TEST(Hazards, EachIsSaidFromWhatTheRowMeasured) {
+  measured_run clean;
+  clean.executor = "threads";
+  clean.workers = 2;
+  clean.wall_median = 0.2;
+  clean.wall_samples = {0.2, 0.2, 0.21};
+  time_split busy_worker;
+  busy_worker[time_reason::running] = 90;
+  busy_worker[time_reason::idle] = 10;
+  clean.worker_time = {busy_worker, busy_worker};
+  EXPECT_TRUE(run_hazards(clean, 2).empty());
+
+  measured_run over = clean;  // 4 workers on 2 cores, a third of their time off a CPU
+  over.workers = 4;
+  time_split turns;
+  turns[time_reason::running] = 60;
+  turns[time_reason::preempted] = 25;
+  turns[time_reason::ready] = 10;
+  turns[time_reason::idle] = 5;
+  over.worker_time = {turns, turns, turns, turns};
+  const auto o = run_hazards(over, 2);
+  ASSERT_TRUE(has(o, "oversubscribed"));
+  EXPECT_NE(o.front().message.find("4 workers on 2 usable cores"), std::string::npos)
+      << o.front().message;
+  EXPECT_NE(o.front().message.find("35% of their time runnable but off a CPU"), std::string::npos)
+      << o.front().message;
+  EXPECT_FALSE(has(run_hazards(over, 4), "oversubscribed")) << "as many cores as workers";
+  measured_run waiting = over;  // 4 workers that mostly sleep are not oversubscribed
+  time_split sleepy;
+  sleepy[time_reason::running] = 5;
+  sleepy[time_reason::sleep] = 90;
+  sleepy[time_reason::ready] = 5;
+  waiting.worker_time = {sleepy, sleepy, sleepy, sleepy};
+  EXPECT_FALSE(has(run_hazards(waiting, 2), "oversubscribed"));
+
+  measured_run r = clean;
+  r.others_cores = 0.8;
+  r.steal_cores = 0.2;
+  r.cpu_after_run_seconds = 0.040;
+  r.wall_median = 0.0004;
+  r.wall_samples = {0.0003, 0.0004, 0.0006};
+  const auto all = run_hazards(r, 2);
+  for (const char* kind : {"busy_machine", "steal", "spinning_after_run", "too_short", "noisy"}) {
+    EXPECT_TRUE(has(all, kind)) << kind;
+  }
+  for (const auto& h : all) {
+    EXPECT_EQ(h.message.find('\n'), std::string::npos) << "one line: " << h.message;
+    EXPECT_EQ(h.message.rfind("threads W=2: ", 0), 0U) << h.message;
   }
 }
 

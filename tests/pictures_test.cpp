@@ -72,6 +72,9 @@ measured_run sample_run() {
   hot.hold_median_ns = ms / 2;
   hot.hold_max_ns = ms;
   r.locks = {hot};
+  r.minor_faults = 321;
+  r.hazards = {{"noisy", "threads W=2: its 3 runs spread 12% around their mean"}};
+  r.children = children_memory{2, 64 << 20, 40 << 20, 1 << 20};
   r.representative.executor = "threads";
   r.representative.workers = 2;
   r.representative.start_ns = t0;
@@ -277,6 +280,8 @@ TEST(HtmlReport, IsSelfContainedAndHasEveryRun) {
                       "ms, max 2.0 ms), held 20.0 ms (median 0.50 ms)</li>"),
             std::string::npos)
       << "the locks, each in a line";
+  EXPECT_NE(html.find("peak RSS"), std::string::npos) << "memory per model";
+  EXPECT_NE(html.find("2 child processes: RSS 64.0M, PSS 40.0M, USS 1.0M"), std::string::npos);
 }
 
 TEST(SavedResult, ReadsBackWhatToJsonWrote) {
@@ -311,6 +316,14 @@ TEST(SavedResult, ReadsBackWhatToJsonWrote) {
   for (std::size_t w = 0; w < r.worker_time.size(); ++w) {
     EXPECT_EQ(r.worker_time[w].ns, original.worker_time[w].ns) << "worker " << w;
   }
+  EXPECT_EQ(r.minor_faults, 321);
+  ASSERT_EQ(r.hazards.size(), 1U);
+  EXPECT_EQ(r.hazards[0].kind, "noisy");
+  EXPECT_EQ(r.hazards[0].message, original.hazards[0].message);
+  ASSERT_TRUE(r.children.has_value());
+  EXPECT_EQ(r.children->processes, 2U);
+  EXPECT_EQ(r.children->pss_bytes, 40 << 20);
+  EXPECT_EQ(r.children->uss_bytes, 1 << 20);
   ASSERT_EQ(r.locks.size(), 1U);
   EXPECT_EQ(r.locks[0].name, "accounts");
   EXPECT_EQ(r.locks[0].lock, 3U);

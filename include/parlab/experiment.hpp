@@ -2,6 +2,7 @@
 /// @file Measurement: a sequential baseline, warm-up, repeats, statistics and verdicts.
 
 #include <parlab/executor.hpp>
+#include <parlab/hazards.hpp>
 #include <parlab/limits.hpp>
 #include <parlab/timeline_analysis.hpp>
 #include <parlab/verdict.hpp>
@@ -42,6 +43,22 @@ struct task_failure {
   [[nodiscard]] std::string describe() const;
 };
 
+/// The memory of a run's child processes (process models): every child's reading at the end of
+/// its last task, summed over the children. RSS counts pages shared between them (inherited
+/// copy-on-write from the parent, or the program's code) once per child; PSS splits each shared
+/// page between its sharers; USS is what each child alone has.
+struct children_memory {
+  std::size_t processes = 0;
+  std::int64_t rss_bytes = 0;
+  std::int64_t pss_bytes = 0;
+  std::int64_t uss_bytes = 0;
+};
+
+/// The children_memory of a run's task records: records with a known reading, grouped by
+/// process (each process's latest), or nullopt when none has one. Pure.
+[[nodiscard]] std::optional<children_memory> children_memory_of(
+    const std::vector<task_record>& records);
+
 /// Statistics of one configuration over its repeats.
 struct measured_run {
   std::string workload;
@@ -80,6 +97,19 @@ struct measured_run {
   /// The representative run's shared locks (lock steps), the most waited-for first; empty when
   /// it took none or kept no complete timeline.
   std::vector<lock_stats> locks;
+  /// Page faults served without I/O on the tasks' threads while they ran, summed over the
+  /// representative run's tasks (task_record::minor_faults), or -1 when none was counted.
+  std::int64_t minor_faults = -1;
+  std::optional<children_memory> children;  ///< process models: the children's memory
+  /// Cores the hypervisor kept from this process's CPUs during the measured runs (steal time over
+  /// the wall time), or nullopt when /proc/stat has no steal.
+  std::optional<double> steal_cores;
+  /// openmp, tbb: CPU seconds this process burned in the 50 ms after its last run while parlab
+  /// itself slept (a library's worker threads spinning), or nullopt.
+  std::optional<double> cpu_after_run_seconds;
+  /// What can make this row's figures mislead, measured: the machine's (machine_hazards) before
+  /// its runs, then its own (run_hazards).
+  std::vector<hazard> hazards;
   std::size_t failed_tasks = 0;        ///< of the representative run
   std::vector<task_failure> failures;  ///< of the representative run, by task id
   /// Tasks that failed in the unmeasured warm-up run (a worker killed from outside, a flaky

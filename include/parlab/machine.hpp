@@ -34,6 +34,10 @@ struct machine_info {
 /// when /proc/stat cannot be read.
 [[nodiscard]] std::optional<double> busy_cpu_seconds();
 
+/// The time the hypervisor ran something else while this process's CPUs wanted to run (steal,
+/// /proc/stat), summed over them, in seconds since boot; nullopt when unreadable.
+[[nodiscard]] std::optional<double> steal_cpu_seconds();
+
 /// Parses a CPU list such as "0", "0,2" or "0-3,6" into ascending unique ids, checking each is an
 /// online CPU. Throws std::invalid_argument naming the bad part and the allowed range.
 [[nodiscard]] std::vector<int> parse_cpu_list(std::string_view list);

@@ -8,15 +8,36 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace parlab {
 
 std::string task_failure::describe() const {
   return "task " + std::to_string(task_id) + " failed: " + message;
+}
+
+std::optional<children_memory> children_memory_of(const std::vector<task_record>& records) {
+  std::map<std::int64_t, const task_record*> latest;  // by pid
+  for (const auto& rec : records) {
+    if (!rec.memory.known()) continue;
+    const task_record*& seen = latest[rec.pid];
+    if (seen == nullptr || rec.end_ns > seen->end_ns) seen = &rec;
+  }
+  if (latest.empty()) return std::nullopt;
+  children_memory c;
+  c.processes = latest.size();
+  for (const auto& [pid, rec] : latest) {
+    c.rss_bytes += rec->memory.rss_bytes;
+    c.pss_bytes += rec->memory.pss_bytes;
+    c.uss_bytes += rec->memory.uss_bytes;
+  }
+  return c;
 }
 
 double median(std::vector<double> values) {
@@ -51,7 +72,8 @@ void blame(run_result& r, std::size_t culprit) {
 }
 
 measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks,
-                     const std::string& name, std::size_t workers, std::size_t cores) {
+                     const std::string& name, std::size_t workers, std::size_t cores,
+                     const std::vector<hazard>& machine) {
   auto model = make_executor(name);
   run_options options;
   options.workers = workers;
@@ -86,7 +108,9 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   runs.reserve(spec.repeat);
   // How busy the rest of the machine kept our cores meanwhile: a claim that needs free cores
   // can then tell "the model did not gain" from "the cores were taken".
+  std::vector<hazard> hazards = machine;  // measured before the first configuration
   const std::optional<double> busy_before = busy_cpu_seconds();
+  const std::optional<double> steal_before = steal_cpu_seconds();
   const auto own_before = rusage_snapshot::now();
   const std::int64_t measured_from = monotonic_ns();
   for (std::size_t r = 0; r < spec.repeat; ++r) runs.push_back(run_once());
@@ -94,6 +118,15 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   double own_cpu = difference(own_before, rusage_snapshot::now()).cpu_seconds();
   for (const auto& r : runs) own_cpu += r.outside.cpu_seconds();  // e.g. MPI ranks
   const std::optional<double> busy_after = busy_cpu_seconds();
+  const std::optional<double> steal_after = steal_cpu_seconds();
+  // Libraries that keep worker threads between regions (OpenMP, oneTBB) may leave them spinning
+  // for more work: what this process burns while parlab sleeps 50 ms is theirs.
+  std::optional<double> cpu_after_run;
+  if (name == "openmp" || name == "tbb") {
+    const auto idle_before = rusage_snapshot::now();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    cpu_after_run = difference(idle_before, rusage_snapshot::now()).cpu_seconds();
+  }
 
   measured_run m;
   m.workload = spec.workload.name;
@@ -149,6 +182,17 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
       m.warm_up_failures.push_back({rec.task_id, rec.failure, rec.failure_code, rec.message});
   }
   m.gil_forced_switches = rep.gil_forced_switches;
+  for (const auto& rec : rep.records) {
+    if (rec.minor_faults >= 0)
+      m.minor_faults = std::max<std::int64_t>(m.minor_faults, 0) + rec.minor_faults;
+  }
+  m.children = children_memory_of(rep.records);
+  if (steal_before && steal_after && measured_wall > 0) {
+    m.steal_cores = std::max(0.0, (*steal_after - *steal_before) / measured_wall);
+  }
+  m.cpu_after_run_seconds = cpu_after_run;
+  for (auto& h : run_hazards(m, cores)) hazards.push_back(std::move(h));
+  m.hazards = std::move(hazards);
   if (!spec.keep_records) {
     rep.records.clear();
     rep.lock_holds.clear();
@@ -186,6 +230,7 @@ std::vector<measured_run> measure_tasks(const std::vector<task>& tasks, const ex
     check_machine_allows(name, spec.workers, tasks.size(), spec.workload.name);
   }
   const std::size_t cores = usable_cores();
+  const std::vector<hazard> machine = machine_hazards();  // before any run
 
   std::vector<measured_run> out;
   auto add = [&](measured_run m) {
@@ -195,7 +240,7 @@ std::vector<measured_run> measure_tasks(const std::vector<task>& tasks, const ex
 
   std::optional<double> baseline_median;
   if (spec.baseline) {
-    measured_run base = measure(spec, tasks, "sequential", 1, cores);
+    measured_run base = measure(spec, tasks, "sequential", 1, cores, machine);
     base.is_baseline = true;
     baseline_median = base.wall_median;
     add(std::move(base));
@@ -206,7 +251,7 @@ std::vector<measured_run> measure_tasks(const std::vector<task>& tasks, const ex
     seen.push_back(name);
     if (spec.baseline && name == "sequential") continue;  // the baseline row is this row
     const std::size_t workers = name == "sequential" ? 1 : spec.workers;
-    measured_run m = measure(spec, tasks, name, workers, cores);
+    measured_run m = measure(spec, tasks, name, workers, cores, machine);
     if (baseline_median && m.wall_median > 0) {
       m.speedup = *baseline_median / m.wall_median;
       m.efficiency = *m.speedup / static_cast<double>(std::min(m.workers, m.tasks));

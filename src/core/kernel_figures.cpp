@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -32,6 +34,61 @@ kernel_figures read(int who) noexcept {
 
 rusage_snapshot rusage_snapshot::now() noexcept {
   return {read(RUSAGE_SELF), read(RUSAGE_CHILDREN)};
+}
+
+process_memory parse_smaps_rollup(std::string_view text) noexcept {
+  // "Name:   1234 kB" lines; the values are KiB.
+  const auto field = [text](std::string_view name) -> std::int64_t {
+    for (std::size_t at = 0; at < text.size();) {
+      const std::size_t end = std::min(text.find('\n', at), text.size());
+      const std::string_view line = text.substr(at, end - at);
+      at = end + 1;
+      if (line.size() <= name.size() || line.substr(0, name.size()) != name ||
+          line[name.size()] != ':') {
+        continue;
+      }
+      std::size_t p = name.size() + 1;
+      while (p < line.size() && line[p] == ' ') ++p;
+      std::int64_t kib = 0;
+      const auto [ptr, ec] = std::from_chars(line.data() + p, line.data() + line.size(), kib);
+      if (ec != std::errc{} || ptr == line.data() + p) return -1;
+      return kib * 1024;
+    }
+    return -1;
+  };
+  process_memory m;
+  const std::int64_t rss = field("Rss");
+  const std::int64_t pss = field("Pss");
+  const std::int64_t clean = field("Private_Clean");
+  const std::int64_t dirty = field("Private_Dirty");
+  if (rss < 0 || pss < 0 || clean < 0 || dirty < 0) return m;
+  m.rss_bytes = rss;
+  m.pss_bytes = pss;
+  m.uss_bytes = clean + dirty;
+  return m;
+}
+
+process_memory own_memory() noexcept {
+  const int fd = ::open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  char text[4096];
+  std::size_t have = 0;
+  for (ssize_t n = 0;
+       have < sizeof text && (n = ::read(fd, text + have, sizeof text - have)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    have += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return parse_smaps_rollup(std::string_view(text, have));
+}
+
+std::int64_t thread_minor_faults() noexcept {
+  rusage u{};
+  if (::getrusage(RUSAGE_THREAD, &u) != 0) return -1;
+  return u.ru_minflt;
 }
 
 kernel_figures difference(const rusage_snapshot& before, const rusage_snapshot& after) noexcept {

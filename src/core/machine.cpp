@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -15,13 +16,16 @@
 #include <system_error>
 
 namespace parlab {
-std::optional<double> busy_cpu_seconds() {
+namespace {
+/// The fields of /proc/stat's lines of this process's CPUs, summed: user nice system idle iowait
+/// irq softirq steal (guest is already in user), in seconds; nullopt when unreadable.
+std::optional<std::array<double, 8>> my_cpu_times() {
   std::ifstream in("/proc/stat");
   if (!in) return std::nullopt;
   const std::vector<int> mine = affinity();
   const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
   if (ticks_per_second <= 0) return std::nullopt;
-  std::uint64_t busy = 0;
+  std::array<std::uint64_t, 8> sum{};
   bool any = false;
   std::string line;
   while (std::getline(in, line)) {
@@ -31,20 +35,36 @@ std::optional<double> busy_cpu_seconds() {
     const char* end = line.data() + line.size();
     const auto [after_id, ec] = std::from_chars(p, end, id);
     if (ec != std::errc{} || !std::binary_search(mine.begin(), mine.end(), id)) continue;
-    // user nice system idle iowait irq softirq steal (guest is already in user)
-    std::uint64_t field[8] = {};
     p = after_id;
-    for (auto& f : field) {
+    for (auto& f : sum) {
       while (p < end && *p == ' ') ++p;
-      const auto [next, fec] = std::from_chars(p, end, f);
+      std::uint64_t v = 0;
+      const auto [next, fec] = std::from_chars(p, end, v);
       if (fec != std::errc{}) return std::nullopt;
+      f += v;
       p = next;
     }
-    busy += field[0] + field[1] + field[2] + field[5] + field[6] + field[7];
     any = true;
   }
   if (!any) return std::nullopt;
-  return static_cast<double>(busy) / static_cast<double>(ticks_per_second);
+  std::array<double, 8> seconds{};
+  for (std::size_t i = 0; i < sum.size(); ++i) {
+    seconds[i] = static_cast<double>(sum[i]) / static_cast<double>(ticks_per_second);
+  }
+  return seconds;
+}
+}  // namespace
+
+std::optional<double> busy_cpu_seconds() {
+  const auto t = my_cpu_times();
+  if (!t) return std::nullopt;
+  return (*t)[0] + (*t)[1] + (*t)[2] + (*t)[5] + (*t)[6] + (*t)[7];
+}
+
+std::optional<double> steal_cpu_seconds() {
+  const auto t = my_cpu_times();
+  if (!t) return std::nullopt;
+  return (*t)[7];
 }
 
 namespace {

@@ -28,6 +28,10 @@ struct wire_record {
   std::int64_t cpu_ns;
   std::uint64_t result;
   std::uint64_t events_dropped;
+  std::int64_t minor_faults;
+  std::int64_t rss_bytes;  // the child's memory at the task's end (smaps_rollup)
+  std::int64_t pss_bytes;
+  std::int64_t uss_bytes;
   std::uint32_t ok;
   std::uint32_t message_length;
   std::uint32_t event_count;
@@ -47,6 +51,7 @@ std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane) no
   const std::size_t first = lane != nullptr ? lane->events().size() : 0;
   const std::uint64_t dropped_before = lane != nullptr ? lane->dropped() : 0;
   run_task(t, slot, hooks, record, lane);
+  const process_memory memory = own_memory();  // this child's, after its task
   const std::span<const event> events =
       lane != nullptr ? lane->events().subspan(first) : std::span<const event>{};
   std::string out(sizeof(wire_record), '\0');
@@ -57,6 +62,10 @@ std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane) no
                       record.cpu_ns,
                       record.result,
                       lane != nullptr ? lane->dropped() - dropped_before : 0,
+                      record.minor_faults,
+                      memory.rss_bytes,
+                      memory.pss_bytes,
+                      memory.uss_bytes,
                       record.ok ? 1U : 0U,
                       static_cast<std::uint32_t>(std::min(record.message.size(), kMaxMessage)),
                       static_cast<std::uint32_t>(events.size()),
@@ -83,6 +92,8 @@ bool decode_report(std::string_view bytes, task_record& record, received_events&
   record.end_ns = w.end_ns;
   record.cpu_ns = w.cpu_ns;
   record.result = w.result;
+  record.minor_faults = w.minor_faults;
+  record.memory = {w.rss_bytes, w.pss_bytes, w.uss_bytes};
   record.ok = w.ok != 0;
   record.failure = record.ok ? failure_kind::none
                    : w.failure <= static_cast<std::uint32_t>(failure_kind::never_ran)

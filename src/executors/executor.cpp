@@ -222,6 +222,7 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
     return;
   }
   const std::int64_t cpu_before = thread_cpu_ns();
+  const std::int64_t faults_before = thread_minor_faults();
   if (lane != nullptr) lane->begin_task(static_cast<std::uint32_t>(t.id), record.start_ns);
   try {
     task_context ctx(hooks, t.seed, worker, lane);
@@ -239,6 +240,8 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
     record.message = "unknown exception";
   }
   record.cpu_ns = thread_cpu_ns() - cpu_before;
+  const std::int64_t faults_after = thread_minor_faults();
+  record.minor_faults = faults_before >= 0 && faults_after >= 0 ? faults_after - faults_before : -1;
   record.end_ns = monotonic_ns();
   if (lane != nullptr) lane->end_task(record.start_ns, record.end_ns);
 }

@@ -157,6 +157,24 @@ std::string lock_in_words(const lock_stats& l) {
   return out + fmt::format(", held {} (median {})", ms(l.hold_total_ns), ms(l.hold_median_ns));
 }
 
+std::string bytes_short(std::int64_t bytes) {
+  if (bytes < 0) return "-";
+  const double v = static_cast<double>(bytes);
+  if (v < 1024.0 * 1024.0) return fmt::format("{:.0f}K", v / 1024.0);
+  if (v < 1024.0 * 1024.0 * 1024.0) return fmt::format("{:.1f}M", v / (1024.0 * 1024.0));
+  return fmt::format("{:.2f}G", v / (1024.0 * 1024.0 * 1024.0));
+}
+
+std::string memory_in_words(const measured_run& run) {
+  std::string out = "peak RSS " + bytes_short(run.kernel.peak_rss_bytes);
+  if (run.children) {
+    out += fmt::format("; {} child processes: RSS {}, PSS {}, USS {}", run.children->processes,
+                       bytes_short(run.children->rss_bytes), bytes_short(run.children->pss_bytes),
+                       bytes_short(run.children->uss_bytes));
+  }
+  return out;
+}
+
 std::string_view reason_colour(time_reason reason) noexcept {
   switch (reason) {
     case time_reason::running:

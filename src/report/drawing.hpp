@@ -57,6 +57,13 @@ namespace parlab::detail {
 /// 240 ms (median 1.90 ms)".
 [[nodiscard]] std::string lock_in_words(const lock_stats& lock);
 
+/// Bytes in a few characters: "684K", "11.5M", "1.25G"; "-" for a negative (unknown) count.
+[[nodiscard]] std::string bytes_short(std::int64_t bytes);
+
+/// "peak RSS 7.6M; 4 child processes: RSS 11.5M, PSS 2.3M, USS 684K" (the children part only for
+/// process models).
+[[nodiscard]] std::string memory_in_words(const measured_run& run);
+
 /// The colour a wait reason is drawn with in the SVG and HTML pictures.
 [[nodiscard]] std::string_view reason_colour(time_reason reason) noexcept;
 

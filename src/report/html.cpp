@@ -99,20 +99,20 @@ std::string summary_table(const std::vector<measured_run>& runs) {
       "<th class=\"name\">executor</th><th>W</th><th>wall (median)</th><th>speedup</th>"
       "<th>efficiency</th><th>CPU util</th><th>peak in flight / running</th>"
       "<th>avg parallelism</th><th>queue latency (median)</th><th>GIL wait</th>"
-      "<th class=\"name\">verdict</th></tr></thead><tbody>\n";
+      "<th class=\"name\">memory</th><th class=\"name\">verdict</th></tr></thead><tbody>\n";
   for (const auto& r : runs) {
     const auto& c = r.concurrency;
     out += fmt::format(
         "<tr><td class=\"name\">{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td>"
         "<td>{}</td><td>{}</td><td>{:.0f}%</td><td>{} / {}</td><td>{:.2f}</td><td>{}</td>"
-        "<td>{}</td><td class=\"name {}\">{}{}</td></tr>\n",
+        "<td>{}</td><td class=\"name memory\">{}</td><td class=\"name {}\">{}{}</td></tr>\n",
         xml_escape(r.workload), xml_escape(r.executor), r.workers, detail::millis(r.wall_median),
         r.speedup ? fmt::format("{:.2f}x", *r.speedup) : (r.is_baseline ? "baseline" : "-"),
         r.efficiency ? fmt::format("{:.0f}%", *r.efficiency * 100.0) : "-",
         r.cpu_utilisation * 100.0, c.peak_in_flight, c.peak_running, c.avg_parallelism,
         c.from_timeline ? detail::millis(c.queue_latency_seconds.median) : "-",
         c.gil_wait_fraction ? fmt::format("{:.0f}%", *c.gil_wait_fraction * 100.0) : "-",
-        verdict_class(c.result), to_string(c.result),
+        xml_escape(detail::memory_in_words(r)), verdict_class(c.result), to_string(c.result),
         r.failed_tasks > 0 ? fmt::format(" ({} failed)", r.failed_tasks) : "");
   }
   return out + "</tbody></table>\n";

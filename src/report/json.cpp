@@ -106,6 +106,7 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
        {{"voluntary", r.kernel.voluntary_switches},
         {"involuntary", r.kernel.involuntary_switches}}},
       {"peak_rss_bytes", r.kernel.peak_rss_bytes},
+      {"minor_faults", r.minor_faults >= 0 ? json(r.minor_faults) : json(nullptr)},
       {"verdict", std::string(to_string(r.concurrency.result))},
       {"peak_in_flight", r.concurrency.peak_in_flight},
       {"peak_running", r.concurrency.peak_running},
@@ -134,6 +135,19 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
                              {"ideal", r.busy->ideal}};
   }
   if (r.executor == "gil-threads") j["gil_forced_switches"] = r.gil_forced_switches;
+  if (r.steal_cores) j["steal_cores"] = *r.steal_cores;
+  if (r.cpu_after_run_seconds) j["cpu_after_run_seconds"] = *r.cpu_after_run_seconds;
+  {
+    json hazards = json::array();
+    for (const auto& h : r.hazards) hazards.push_back({{"kind", h.kind}, {"message", h.message}});
+    j["hazards"] = std::move(hazards);
+  }
+  if (r.children) {
+    j["children_memory"] = {{"processes", r.children->processes},
+                            {"rss_bytes", r.children->rss_bytes},
+                            {"pss_bytes", r.children->pss_bytes},
+                            {"uss_bytes", r.children->uss_bytes}};
+  }
   if (!r.worker_time.empty()) {
     json workers = json::array();
     for (std::size_t w = 0; w < r.worker_time.size(); ++w) {
@@ -179,7 +193,13 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
           {"failure_code", rec.failure_code},
           {"message", rec.message},
           {"result", rec.result},
+          {"minor_faults", rec.minor_faults >= 0 ? json(rec.minor_faults) : json(nullptr)},
       });
+      if (rec.memory.known()) {
+        records.back()["memory"] = {{"rss_bytes", rec.memory.rss_bytes},
+                                    {"pss_bytes", rec.memory.pss_bytes},
+                                    {"uss_bytes", rec.memory.uss_bytes}};
+      }
     }
     j["task_records"] = std::move(records);
     if (!rep.lock_holds.empty()) {

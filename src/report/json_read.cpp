@@ -233,6 +233,23 @@ measured_run read_run(const json& j) {
     }
     r.worker_time.push_back(split);
   }
+  r.steal_cores = optional_number(j, "steal_cores");
+  r.cpu_after_run_seconds = optional_number(j, "cpu_after_run_seconds");
+  for (const auto& h : j.value("hazards", json::array())) {
+    if (r.hazards.size() >= 64) throw std::invalid_argument("hazards has more than 64 entries");
+    r.hazards.push_back({h.value("kind", std::string()), h.value("message", std::string())});
+  }
+  if (const auto f = j.find("minor_faults"); f != j.end() && !f->is_null()) {
+    r.minor_faults = static_cast<std::int64_t>(whole(*f, "minor_faults", INT64_MAX));
+  }
+  if (const auto mem = j.find("children_memory"); mem != j.end() && mem->is_object()) {
+    children_memory m;
+    m.processes = whole(*mem, "processes", limits::max_tasks, 0);
+    m.rss_bytes = count64(*mem, "rss_bytes");
+    m.pss_bytes = count64(*mem, "pss_bytes");
+    m.uss_bytes = count64(*mem, "uss_bytes");
+    r.children = m;
+  }
   for (const auto& l : j.value("locks", json::array())) {
     if (r.locks.size() >= max_locks) throw std::invalid_argument("locks has more than 256 entries");
     lock_stats s;
@@ -286,6 +303,12 @@ measured_run read_run(const json& j) {
                          : failure_kind_from_string(t.value("failure", std::string("threw")));
     rec.message = t.value("message", std::string());
     rec.result = whole(t, "result", UINT64_MAX, 0);
+    if (const auto f = t.find("minor_faults"); f != t.end() && !f->is_null()) {
+      rec.minor_faults = static_cast<std::int64_t>(whole(*f, "minor_faults", INT64_MAX));
+    }
+    if (const auto m = t.find("memory"); m != t.end() && m->is_object()) {
+      rec.memory = {count64(*m, "rss_bytes"), count64(*m, "pss_bytes"), count64(*m, "uss_bytes")};
+    }
     rep.records.push_back(std::move(rec));
   }
   for (const auto& h : j.value("lock_holds", json::array())) {

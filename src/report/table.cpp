@@ -20,10 +20,11 @@ std::string seconds(double s) {
 std::string format_table(const std::vector<measured_run>& runs) {
   std::size_t name_width = 13;  // wider when a name is longer (cpython-process-pool)
   for (const auto& r : runs) name_width = std::max(name_width, r.executor.size());
-  std::string out = fmt::format("{:<{}} {:>3}  {:<27} {:>8} {:>7} {:>8} {:>15} {:>9}  {}\n",
-                                "executor", name_width, "W", "wall median [min-max]", "speedup",
-                                "effic.", "CPU util", "ctx sw vol/inv", "peak f/r", "verdict");
-  out += std::string(108 + name_width - 13, '-') + "\n";
+  std::string out =
+      fmt::format("{:<{}} {:>3}  {:<27} {:>8} {:>7} {:>8} {:>8} {:>15} {:>9}  {}\n", "executor",
+                  name_width, "W", "wall median [min-max]", "speedup", "effic.", "CPU util",
+                  "peak RSS", "ctx sw vol/inv", "peak f/r", "verdict");
+  out += std::string(117 + name_width - 13, '-') + "\n";
   for (const auto& r : runs) {
     const std::string wall =
         fmt::format("{} [{}-{}]", seconds(r.wall_median), seconds(r.wall_min), seconds(r.wall_max));
@@ -43,8 +44,9 @@ std::string format_table(const std::vector<measured_run>& runs) {
       verdict += fmt::format("  (GIL wait {:.0f}%)", *r.concurrency.gil_wait_fraction * 100.0);
     }
     if (r.failed_tasks > 0) verdict += fmt::format("  ({} failed)", r.failed_tasks);
-    out += fmt::format("{:<{}} {:>3}  {:<27} {:>8} {:>7} {:>7.0f}% {:>15} {:>9}  {}\n", r.executor,
-                       name_width, r.workers, wall, speedup, efficiency, r.cpu_utilisation * 100.0,
+    out += fmt::format("{:<{}} {:>3}  {:<27} {:>8} {:>7} {:>7.0f}% {:>8} {:>15} {:>9}  {}\n",
+                       r.executor, name_width, r.workers, wall, speedup, efficiency,
+                       r.cpu_utilisation * 100.0, detail::bytes_short(r.kernel.peak_rss_bytes),
                        switches, peaks, verdict);
   }
   // Where the cores went, from the timelines: the share of each row's wall time with no CPU, up
@@ -67,12 +69,30 @@ std::string format_table(const std::vector<measured_run>& runs) {
                          detail::time_split_in_words(*all));
     }
   }
+  // The children's memory (process models): what RSS counts in every child, what they share.
+  for (const auto& r : runs) {
+    if (!r.children) continue;
+    out += fmt::format(
+        "memory of {}'s {} child processes: RSS {}, PSS {}, USS {} (summed; RSS counts shared "
+        "pages in each, PSS splits them, USS is each one's own)\n",
+        r.executor, r.children->processes, detail::bytes_short(r.children->rss_bytes),
+        detail::bytes_short(r.children->pss_bytes), detail::bytes_short(r.children->uss_bytes));
+  }
   // Shared locks (lock steps): the most waited-for of each row.
   for (const auto& r : runs) {
     if (r.locks.empty()) continue;
     out += fmt::format("hottest lock, {} W={}: {}{}\n", r.executor, r.workers,
                        detail::lock_in_words(r.locks.front()),
                        r.locks.size() > 1 ? fmt::format(" ({} locks in all)", r.locks.size()) : "");
+  }
+  // Hazards, measured: each line once (the machine's repeat on every row).
+  std::vector<std::string> said;
+  for (const auto& r : runs) {
+    for (const auto& h : r.hazards) {
+      if (std::find(said.begin(), said.end(), h.message) != said.end()) continue;
+      said.push_back(h.message);
+      out += "warning: " + h.message + "\n";
+    }
   }
   // Rows measured while others held the cores (measured in the same runs) are not comparable.
   std::string busy;
