@@ -74,9 +74,18 @@ std::string svg_time_split(const measured_run& run, double y) {
   const double plot = kWidth - kLeft - kRight;
   std::string out = fmt::format(
       "<g class=\"time-split\"><text x=\"4\" y=\"{:.1f}\" font-family=\"sans-serif\" "
-      "font-size=\"11\" fill=\"#444\">where each {}'s {} went: running, preempted, ready (woken, "
-      "waiting for a CPU), lock, GIL, sleep, I/O, other, idle</text>\n",
+      "font-size=\"11\" fill=\"#444\">where each {}'s {} went:</text>\n",
       y + 12.0, lane_noun(run), millis(run.representative.wall_seconds()));
+  // A key of the reasons' colours on the same line.
+  for (std::size_t i = 0; i < time_reason_count; ++i) {
+    const auto reason = static_cast<time_reason>(i);
+    const double x = 230.0 + 82.0 * static_cast<double>(i);
+    out += fmt::format(
+        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"10\" height=\"9\" fill=\"{}\" stroke=\"#bbb\" "
+        "stroke-width=\"0.5\"/><text x=\"{:.1f}\" y=\"{:.1f}\" font-family=\"sans-serif\" "
+        "font-size=\"10\" fill=\"#444\">{}</text>\n",
+        x, y + 4.0, reason_colour(reason), x + 13.0, y + 12.0, to_string(reason));
+  }
   y += kSplitTitle;
   for (std::size_t w = 0; w < run.worker_time.size(); ++w) {
     const time_split& split = run.worker_time[w];
