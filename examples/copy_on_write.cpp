@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -53,11 +54,13 @@ class parent_array {
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
 
   /// Touches one byte of every page: reading, or writing (which makes a private copy in a child).
+  /// Atomic (relaxed): threads touch the same bytes at once, and must not race.
   std::uint64_t touch(task_context& ctx, bool write) const {
     std::uint64_t sum = 0;
     for (std::size_t i = 0; i < bytes_; i += page()) {
-      if (write) data_[i] = static_cast<unsigned char>(data_[i] + 1);
-      sum += data_[i];
+      std::atomic_ref<unsigned char> byte(data_[i]);
+      if (write) byte.fetch_add(1, std::memory_order_relaxed);
+      sum += byte.load(std::memory_order_relaxed);
       if ((i / page()) % 1024 == 0) ctx.chunk_done();
     }
     return sum;
