@@ -3,6 +3,7 @@
 /// mislead - measured, one line each.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,12 @@ struct hazard {
 /// other programs using this process's CPUs (their busy time over 100 ms: blocks that long), SMT
 /// siblings among the usable CPUs (two "cores" sharing one core's execution units), a CPU
 /// frequency governor other than "performance" (clocks that change under load). Reads /proc and
-/// /sys; empty where the machine exposes nothing.
+/// /sys; empty where the machine exposes nothing. A measurement is reused for
+/// machine_hazards_reuse_ns (a sweep runs an experiment per point). Thread-safe.
 [[nodiscard]] std::vector<hazard> machine_hazards();
+
+/// How long one machine_hazards() measurement serves later calls: 10 s.
+inline constexpr std::int64_t machine_hazards_reuse_ns = 10'000'000'000;
 
 /// What a measured row says about itself, for `cores` usable cores: more workers than cores on
 /// CPU-bound work (oversubscribed: they took turns, measured as preempted and ready time), others

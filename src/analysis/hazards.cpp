@@ -1,6 +1,7 @@
 // Hazard warnings: measured facts about the machine and each run that can make its figures
 // mislead, one line each (the table's "warning:" lines, the JSON's hazards).
 
+#include <parlab/clock.hpp>
 #include <parlab/experiment.hpp>
 #include <parlab/hazards.hpp>
 #include <parlab/kernel_figures.hpp>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <mutex>
 #include <numeric>
 #include <set>
 #include <string>
@@ -27,9 +29,7 @@ std::string read_line(const std::string& path) {
   return line;
 }
 
-}  // namespace
-
-std::vector<hazard> machine_hazards() {
+std::vector<hazard> measure_machine_hazards() {
   std::vector<hazard> out;
   const std::size_t cores = usable_cores();
   // Others on our CPUs right now: their busy time over 100 ms, less this process's (the load
@@ -91,6 +91,25 @@ std::vector<hazard> machine_hazards() {
                                *governors.begin())});
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<hazard> machine_hazards() {
+  // One measurement serves every experiment of the next few seconds (a sweep runs one per
+  // point): the 100 ms it blocks would otherwise add up.
+  static std::mutex mutex;
+  static std::vector<hazard> last;
+  static std::int64_t measured_at = 0;
+  static bool any = false;
+  const std::lock_guard lock(mutex);
+  const std::int64_t now = monotonic_ns();
+  if (!any || now - measured_at > machine_hazards_reuse_ns) {
+    last = measure_machine_hazards();
+    measured_at = monotonic_ns();
+    any = true;
+  }
+  return last;
 }
 
 std::vector<hazard> run_hazards(const measured_run& r, std::size_t cores) {
