@@ -183,6 +183,8 @@ TEST(Hazards, EachIsSaidFromWhatTheRowMeasured) {
   clean.executor = "threads";
   clean.workers = 2;
   clean.wall_median = 0.2;
+  clean.wall_min = 0.2;
+  clean.wall_max = 0.21;
   clean.wall_samples = {0.2, 0.2, 0.21};
   time_split busy_worker;
   busy_worker[time_reason::running] = 90;
@@ -218,6 +220,8 @@ TEST(Hazards, EachIsSaidFromWhatTheRowMeasured) {
   r.steal_cores = 0.2;
   r.cpu_after_run_seconds = 0.040;
   r.wall_median = 0.0004;
+  r.wall_min = 0.0003;
+  r.wall_max = 0.0006;
   r.wall_samples = {0.0003, 0.0004, 0.0006};
   const auto all = run_hazards(r, 2);
   for (const char* kind : {"busy_machine", "steal", "spinning_after_run", "too_short", "noisy"}) {

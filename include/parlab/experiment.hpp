@@ -120,6 +120,10 @@ struct measured_run {
 
   /// A task failed in the representative run.
   [[nodiscard]] bool any_failed() const noexcept { return failed_tasks != 0 || !failures.empty(); }
+  /// How much the runs differ: (max - min) / median of the wall samples (0 without a median).
+  [[nodiscard]] double spread() const noexcept {
+    return wall_median > 0 ? (wall_max - wall_min) / wall_median : 0.0;
+  }
   /// Tasks per second at the median wall time (0 without one).
   [[nodiscard]] double throughput() const noexcept {
     return wall_median > 0 ? static_cast<double>(tasks) / wall_median : 0.0;

@@ -40,7 +40,12 @@ inline constexpr std::int64_t machine_hazards_reuse_ns = 10'000'000'000;
 /// start-up, timer slack and one scheduler tick are that order).
 inline constexpr double too_short_seconds = 1e-3;
 
-/// Relative spread (standard deviation over mean of the wall samples) above which a row is noisy.
+/// measured_run::spread() ((max - min) / median of the wall samples) above which a row, or a
+/// sweep's point, is noisy.
 inline constexpr double noisy_spread = 0.10;
+
+/// Cores others kept busy (measured_run::others_cores) from which a row, or a sweep, is said to
+/// have measured a shared machine.
+inline constexpr double others_busy_cores = 0.5;
 
 }  // namespace parlab

@@ -34,9 +34,14 @@ struct machine_info {
 /// when /proc/stat cannot be read.
 [[nodiscard]] std::optional<double> busy_cpu_seconds();
 
-/// The time the hypervisor ran something else while this process's CPUs wanted to run (steal,
-/// /proc/stat), summed over them, in seconds since boot; nullopt when unreadable.
-[[nodiscard]] std::optional<double> steal_cpu_seconds();
+/// This process's CPUs' time since boot, summed over them, from one read of /proc/stat: busy
+/// (as busy_cpu_seconds) and steal (the hypervisor ran something else while they wanted to run).
+struct cpu_seconds {
+  double busy = 0.0;
+  double steal = 0.0;
+};
+/// cpu_seconds now, or nullopt when /proc/stat cannot be read.
+[[nodiscard]] std::optional<cpu_seconds> my_cpu_seconds();
 
 /// Parses a CPU list such as "0", "0,2" or "0-3,6" into ascending unique ids, checking each is an
 /// online CPU. Throws std::invalid_argument naming the bad part and the allowed range.

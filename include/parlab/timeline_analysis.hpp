@@ -80,6 +80,9 @@ struct time_split {
   time_split& operator+=(const time_split& other) noexcept;
 };
 
+/// The splits summed reason by reason (every worker of a run together). Pure.
+[[nodiscard]] time_split summed(std::span<const time_split> splits) noexcept;
+
 /// Where each worker lane's time went over [from, to): index = worker (at least `workers` lanes,
 /// more if events name higher ones), each summing to to - from exactly. Pure.
 [[nodiscard]] std::vector<time_split> worker_time_split(std::span<const event> events,

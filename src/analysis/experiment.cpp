@@ -109,16 +109,14 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   // How busy the rest of the machine kept our cores meanwhile: a claim that needs free cores
   // can then tell "the model did not gain" from "the cores were taken".
   std::vector<hazard> hazards = machine;  // measured before the first configuration
-  const std::optional<double> busy_before = busy_cpu_seconds();
-  const std::optional<double> steal_before = steal_cpu_seconds();
+  const std::optional<cpu_seconds> cpus_before = my_cpu_seconds();
   const auto own_before = rusage_snapshot::now();
   const std::int64_t measured_from = monotonic_ns();
   for (std::size_t r = 0; r < spec.repeat; ++r) runs.push_back(run_once());
   const double measured_wall = to_seconds(monotonic_ns() - measured_from);
   double own_cpu = difference(own_before, rusage_snapshot::now()).cpu_seconds();
   for (const auto& r : runs) own_cpu += r.outside.cpu_seconds();  // e.g. MPI ranks
-  const std::optional<double> busy_after = busy_cpu_seconds();
-  const std::optional<double> steal_after = steal_cpu_seconds();
+  const std::optional<cpu_seconds> cpus_after = my_cpu_seconds();
   // Libraries that keep worker threads between regions (OpenMP, oneTBB) may leave them spinning
   // for more work: what this process burns while parlab sleeps 50 ms is theirs.
   std::optional<double> cpu_after_run;
@@ -152,8 +150,10 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   m.kernel = rep.kernel;
   const double wall = rep.wall_seconds();
   m.cpu_utilisation = wall > 0 ? rep.kernel.cpu_seconds() / wall : 0.0;
-  if (busy_before && busy_after && measured_wall > 0) {
-    m.others_cores = std::max(0.0, (*busy_after - *busy_before - own_cpu) / measured_wall);
+  if (cpus_before && cpus_after && measured_wall > 0) {
+    m.others_cores =
+        std::max(0.0, (cpus_after->busy - cpus_before->busy - own_cpu) / measured_wall);
+    m.steal_cores = std::max(0.0, (cpus_after->steal - cpus_before->steal) / measured_wall);
   }
   // The recorded timeline is the better witness (it sees time slices); the task intervals are
   // the fallback when nothing was recorded or a lane overflowed.
@@ -187,9 +187,6 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
       m.minor_faults = std::max<std::int64_t>(m.minor_faults, 0) + rec.minor_faults;
   }
   m.children = children_memory_of(rep.records);
-  if (steal_before && steal_after && measured_wall > 0) {
-    m.steal_cores = std::max(0.0, (*steal_after - *steal_before) / measured_wall);
-  }
   m.cpu_after_run_seconds = cpu_after_run;
   for (auto& h : run_hazards(m, cores)) hazards.push_back(std::move(h));
   m.hazards = std::move(hazards);

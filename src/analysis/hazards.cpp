@@ -14,7 +14,6 @@
 #include <cmath>
 #include <fstream>
 #include <mutex>
-#include <numeric>
 #include <set>
 #include <string>
 #include <thread>
@@ -41,7 +40,7 @@ std::vector<hazard> measure_machine_hazards() {
   const double own = difference(own_before, rusage_snapshot::now()).cpu_seconds();
   if (busy_before && busy_after) {
     const double others = std::max(0.0, (*busy_after - *busy_before - own) / 0.1);
-    if (others >= 0.5) {
+    if (others >= others_busy_cores) {
       const std::string load = read_line("/proc/loadavg");
       out.push_back({"busy_machine",
                      fmt::format("others were using {:.1f} of the {} usable cores just before the "
@@ -117,8 +116,7 @@ std::vector<hazard> run_hazards(const measured_run& r, std::size_t cores) {
   const std::string row = fmt::format("{} W={}", r.executor, r.workers);
   // Oversubscribed: more workers than cores, and the timeline shows them taking turns.
   if (r.workers > cores && !r.worker_time.empty()) {
-    time_split all;
-    for (const auto& w : r.worker_time) all += w;
+    const time_split all = summed(r.worker_time);
     const double total = static_cast<double>(std::max<std::int64_t>(all.total(), 1));
     const double turns =
         static_cast<double>(all[time_reason::preempted] + all[time_reason::ready]) / total;
@@ -131,9 +129,10 @@ std::vector<hazard> run_hazards(const measured_run& r, std::size_t cores) {
                                  row, r.workers, cores, running * 100.0, turns * 100.0)});
     }
   }
-  if (r.others_cores && *r.others_cores >= 0.5) {
+  if (r.others_cores && *r.others_cores >= others_busy_cores) {
     out.push_back(
-        {"busy_machine", fmt::format("{}: others kept {:.1f} of the {} cores busy during its runs",
+        {"busy_machine", fmt::format("{}: others kept {:.1f} of the {} cores busy during its runs: "
+                                     "compare it with care",
                                      row, *r.others_cores, cores)});
   }
   if (r.steal_cores && *r.steal_cores >= 0.05) {
@@ -155,19 +154,11 @@ std::vector<hazard> run_hazards(const measured_run& r, std::size_t cores) {
                                   "ms, start-up and timer slack dominate): give it more work",
                                   row, r.wall_median * 1e6, too_short_seconds * 1e3)});
   }
-  if (r.wall_samples.size() >= 3) {
-    const double n = static_cast<double>(r.wall_samples.size());
-    const double mean = std::accumulate(r.wall_samples.begin(), r.wall_samples.end(), 0.0) / n;
-    double sq = 0.0;
-    for (const double w : r.wall_samples) sq += (w - mean) * (w - mean);
-    const double spread = mean > 0.0 ? std::sqrt(sq / (n - 1.0)) / mean : 0.0;
-    if (spread > noisy_spread) {
-      out.push_back(
-          {"noisy", fmt::format("{}: its {} runs spread {:.0f}% around their mean "
-                                "(more than {:.0f}%): compare it with care, or repeat "
-                                "more (-r)",
-                                row, r.wall_samples.size(), spread * 100.0, noisy_spread * 100.0)});
-    }
+  if (r.wall_samples.size() >= 2 && r.spread() > noisy_spread) {
+    out.push_back({"noisy", fmt::format("{}: its {} runs differ by {:.0f}% of their median (more "
+                                        "than {:.0f}%): compare it with care, or repeat more (-r)",
+                                        row, r.wall_samples.size(), r.spread() * 100.0,
+                                        noisy_spread * 100.0)});
   }
   return out;
 }

@@ -19,11 +19,9 @@ namespace parlab {
 namespace {
 
 constexpr std::size_t kMaxPoints = 64;
-constexpr double kNoisy = 0.10;          // spread above this share of the median is noise
 constexpr double kReach = 0.95;          // the recommendation reaches 95% of the best
 constexpr double kNothingGained = 1.05;  // a best speedup below this gains nothing
 constexpr double kGoodFit = 0.9;         // R² from which a fitted curve is worth reading
-constexpr double kOthersBusy = 0.5;      // cores others held that are worth a warning
 
 std::size_t parse_one(std::string_view text, std::string_view whole) {
   std::size_t value = 0;
@@ -56,7 +54,7 @@ sweep_point make_point(const measured_run& r) {
   p.workers = r.workers;
   p.run = r;
   p.wall_interval = interval95(r.wall_samples);
-  p.spread = r.wall_median > 0 ? (r.wall_max - r.wall_min) / r.wall_median : 0.0;
+  p.spread = r.spread();
   p.throughput = r.throughput();
   return p;
 }
@@ -212,7 +210,7 @@ void warn(sweep_model& m, std::size_t cores, const sweep_spec& spec) {
   double others = 0.0;
   std::size_t others_at = 0;
   for (const auto& p : m.points) {
-    if (p.spread > kNoisy) {
+    if (p.spread > noisy_spread) {
       noisy.push_back(p.workers);
       worst = std::max(worst, p.spread);
     }
@@ -250,7 +248,7 @@ void warn(sweep_model& m, std::size_t cores, const sweep_spec& spec) {
         "--weak)",
         name_workers(over_tasks), over_tasks.size() == 1 ? "s" : "", m.points.front().run.tasks));
   }
-  if (others > kOthersBusy) {
+  if (others > others_busy_cores) {
     m.warnings.push_back(fmt::format(
         "other programs kept {:.1f} of the {} cores busy while W = {} ran: its point measures a "
         "shared machine",

@@ -126,6 +126,12 @@ time_split& time_split::operator+=(const time_split& other) noexcept {
   return *this;
 }
 
+time_split summed(std::span<const time_split> splits) noexcept {
+  time_split all;
+  for (const auto& s : splits) all += s;
+  return all;
+}
+
 std::vector<time_split> worker_time_split(std::span<const event> events, std::size_t workers,
                                           std::int64_t from, std::int64_t to) {
   std::vector<std::vector<const event*>> by_worker(std::min<std::size_t>(workers, kMaxLanes));

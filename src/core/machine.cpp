@@ -55,16 +55,16 @@ std::optional<std::array<double, 8>> my_cpu_times() {
 }
 }  // namespace
 
-std::optional<double> busy_cpu_seconds() {
+std::optional<cpu_seconds> my_cpu_seconds() {
   const auto t = my_cpu_times();
   if (!t) return std::nullopt;
-  return (*t)[0] + (*t)[1] + (*t)[2] + (*t)[5] + (*t)[6] + (*t)[7];
+  return cpu_seconds{(*t)[0] + (*t)[1] + (*t)[2] + (*t)[5] + (*t)[6] + (*t)[7], (*t)[7]};
 }
 
-std::optional<double> steal_cpu_seconds() {
-  const auto t = my_cpu_times();
+std::optional<double> busy_cpu_seconds() {
+  const auto t = my_cpu_seconds();
   if (!t) return std::nullopt;
-  return (*t)[7];
+  return t->busy;
 }
 
 namespace {

@@ -121,9 +121,7 @@ std::string busy_in_words(const busy_bands& b) {
 
 std::optional<time_split> all_workers_time(const measured_run& run) {
   if (run.worker_time.empty()) return std::nullopt;
-  time_split all;
-  for (const auto& w : run.worker_time) all += w;
-  return all;
+  return summed(run.worker_time);
 }
 
 std::string time_split_in_words(const time_split& split) {

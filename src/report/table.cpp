@@ -94,19 +94,6 @@ std::string format_table(const std::vector<measured_run>& runs) {
       out += "warning: " + h.message + "\n";
     }
   }
-  // Rows measured while others held the cores (measured in the same runs) are not comparable.
-  std::string busy;
-  for (const auto& r : runs) {
-    if (r.others_cores && *r.others_cores >= 0.5) {
-      busy += fmt::format("{}{} {:.1f}", busy.empty() ? "" : ", ", r.executor, *r.others_cores);
-    }
-  }
-  if (!busy.empty()) {
-    out += fmt::format(
-        "note: others kept cores busy during some runs (cores: {}): compare those rows with "
-        "care\n",
-        busy);
-  }
   return out;
 }
 

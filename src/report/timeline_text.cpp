@@ -37,6 +37,23 @@ struct column {
   }
 };
 
+/// The column field that counts the time a lane spends in the state event kind `kind` names
+/// (preempted, wait, gil_wait, ready or lock_wait).
+std::int64_t column::*state_of(event_kind kind) noexcept {
+  switch (kind) {
+    case event_kind::preempted:
+      return &column::preempted;
+    case event_kind::gil_wait:
+      return &column::gil_wait;
+    case event_kind::ready:
+      return &column::ready;
+    case event_kind::lock_wait:
+      return &column::lock_wait;
+    default:
+      return &column::wait;
+  }
+}
+
 /// Splits [start, end) over the columns it covers, calling f(column index, overlap ns).
 template <class F>
 void spread(std::int64_t start, std::int64_t end, std::int64_t origin, double column_ns,
@@ -119,25 +136,15 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
         break;
       }
       case event_kind::preempted:
-        spread(e.start_ns, e.end_ns, origin, column_ns, width,
-               [&](std::size_t c, std::int64_t ns) { lane[c].preempted += ns; });
-        break;
       case event_kind::wait:
-        spread(e.start_ns, e.end_ns, origin, column_ns, width,
-               [&](std::size_t c, std::int64_t ns) { lane[c].wait += ns; });
-        break;
       case event_kind::gil_wait:
-        spread(e.start_ns, e.end_ns, origin, column_ns, width,
-               [&](std::size_t c, std::int64_t ns) { lane[c].gil_wait += ns; });
-        break;
       case event_kind::ready:
+      case event_kind::lock_wait: {
+        std::int64_t column::*const state = state_of(e.kind);
         spread(e.start_ns, e.end_ns, origin, column_ns, width,
-               [&](std::size_t c, std::int64_t ns) { lane[c].ready += ns; });
+               [&](std::size_t c, std::int64_t ns) { lane[c].*state += ns; });
         break;
-      case event_kind::lock_wait:
-        spread(e.start_ns, e.end_ns, origin, column_ns, width,
-               [&](std::size_t c, std::int64_t ns) { lane[c].lock_wait += ns; });
-        break;
+      }
       default:
         break;
     }

@@ -127,12 +127,11 @@ std::vector<task> make_amdahl_tasks(std::size_t tasks, std::uint64_t size, std::
   const auto serial =
       static_cast<std::uint64_t>(std::llround(static_cast<double>(size) * serial_fraction));
   const std::uint64_t parallel = size - serial;
-  const std::uint64_t rounds = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kRounds, size));
+  const std::uint64_t rounds = rounds_for(size, kRounds);
   std::vector<step> steps;
   for (std::uint64_t r = 0; r < rounds; ++r) {
-    // Spread the units evenly over the rounds (the first rounds take the remainders).
-    const std::uint64_t s = serial / rounds + (r < serial % rounds ? 1 : 0);
-    const std::uint64_t p = parallel / rounds + (r < parallel % rounds ? 1 : 0);
+    const std::uint64_t s = round_share(serial, rounds, r);
+    const std::uint64_t p = round_share(parallel, rounds, r);
     if (s != 0) steps.push_back({step_kind::serial, s});
     if (p != 0) steps.push_back({step_kind::parallel, p});
   }

@@ -3,6 +3,8 @@
 
 #include <parlab/workload.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -18,6 +20,19 @@ void install_amdahl_steps();
 
 /// Makes task `id` fail the way `mode` says (throws, aborts, segfaults or exits the process).
 void inject_fault(fault_mode mode, std::size_t id);
+
+/// Rounds a task of `size` units is cut into: `most`, or fewer when there are fewer units (at
+/// least 1).
+[[nodiscard]] constexpr std::uint64_t rounds_for(std::uint64_t size, std::uint64_t most) noexcept {
+  return std::max<std::uint64_t>(1, std::min(most, size));
+}
+
+/// Round r's share of `total` units spread evenly over `rounds` (the first rounds take the
+/// remainder).
+[[nodiscard]] constexpr std::uint64_t round_share(std::uint64_t total, std::uint64_t rounds,
+                                                  std::uint64_t r) noexcept {
+  return total / rounds + (r < total % rounds ? 1 : 0);
+}
 
 /// Seed of task `id` in a batch seeded with `seed` (reproducible, well spread).
 [[nodiscard]] std::uint64_t task_seed(std::uint64_t seed, std::size_t id) noexcept;

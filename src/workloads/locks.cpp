@@ -27,7 +27,7 @@ std::vector<task> make_lock_tasks(std::size_t tasks, std::uint64_t size, std::ui
                                 std::to_string(locks) + ")");
   }
   constexpr std::uint64_t kRounds = 16;
-  const std::uint64_t rounds = std::max<std::uint64_t>(1, std::min(kRounds, size));
+  const std::uint64_t rounds = rounds_for(size, kRounds);
   const auto inside =
       static_cast<std::uint64_t>(std::llround(static_cast<double>(size) * critical_fraction));
   const std::uint64_t outside = size - inside;
@@ -37,21 +37,19 @@ std::vector<task> make_lock_tasks(std::size_t tasks, std::uint64_t size, std::ui
   std::vector<task> out;
   out.reserve(tasks);
   for (std::size_t i = 0; i < tasks; ++i) {
+    const std::uint64_t seed_i = task_seed(seed, i);
     std::vector<step> steps;
     for (std::uint64_t r = 0; r < rounds; ++r) {
-      // Spread the units evenly over the rounds (the first rounds take the remainders).
-      const std::uint64_t o = outside / rounds + (r < outside % rounds ? 1 : 0);
-      const std::uint64_t c = inside / rounds + (r < inside % rounds ? 1 : 0);
+      const std::uint64_t o = round_share(outside, rounds, r);
+      const std::uint64_t c = round_share(inside, rounds, r);
       if (o != 0) steps.push_back({step_kind::compute, o});
       if (c != 0) {
-        const std::uint64_t seed_i = task_seed(seed, i);
         step s = lock_of[splitmix64(seed_i + splitmix64_step * (r + 1)) % locks];
         s.amount = c;
         steps.push_back(s);
       }
     }
-    out.push_back(
-        make_step_task(i, "locks#" + std::to_string(i), task_seed(seed, i), std::move(steps)));
+    out.push_back(make_step_task(i, "locks#" + std::to_string(i), seed_i, std::move(steps)));
   }
   return out;
 }
