@@ -104,6 +104,11 @@ class alignas(64) event_lane {
   void pause(std::int64_t now) noexcept;
   /// The task runs again from `now`: opens a slice.
   void resume(std::int64_t now) noexcept;
+  /// The task runs again after a wait: opens a slice where the lane's last event ended (the
+  /// wait, its ready part, or a GIL wait recorded after it), so the recorder's own bookkeeping in
+  /// between - and a preemption during it - lies inside the slice, where gap detection sees it,
+  /// not in no event at all.
+  void resume_after_wait() noexcept;
   /// Where a wait began: the wall clock and the thread's run-queue delay so far.
   struct wait_mark {
     std::int64_t wall_ns = 0;
@@ -144,6 +149,7 @@ class alignas(64) event_lane {
   std::int64_t last_chunk_ = 0;  // when the stretch of chunks last read ended
   std::int64_t check_wall_ = 0;  // wall and CPU clocks at the last check
   std::int64_t check_cpu_ = 0;
+  std::int64_t last_end_ = 0;  // end of the latest event added (kept even if it was dropped)
 };
 
 /// What a run recorded: every event of every worker, ordered by start time.

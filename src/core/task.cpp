@@ -106,7 +106,7 @@ void task_context::leave_wait(const event_lane::wait_mark& started, event what) 
     lane_->add_wait(what, started, monotonic_ns());
   }
   hooks_->after_wait();  // may block (the GIL): recorded by the model's hooks
-  if (lane_ != nullptr) lane_->resume(monotonic_ns());
+  if (lane_ != nullptr) lane_->resume_after_wait();
 }
 
 void task_context::held_lock(std::uint32_t lock, std::int64_t since) noexcept {

@@ -59,6 +59,7 @@ event_lane::event_lane(std::size_t worker, std::size_t capacity)
 }
 
 void event_lane::add(const event& e) noexcept {
+  last_end_ = std::max(last_end_, e.end_ns);
   if (events_.size() < capacity_) {
     events_.push_back(e);  // within the reserved capacity: no allocation, cannot throw
   } else {
@@ -106,6 +107,11 @@ void event_lane::add_wait(event e, const wait_mark& mark, std::int64_t now) noex
 void event_lane::pause(std::int64_t now) noexcept { close_slice(now); }
 
 void event_lane::resume(std::int64_t now) noexcept { open_slice(now); }
+
+void event_lane::resume_after_wait() noexcept {
+  const std::int64_t now = monotonic_ns();
+  open_slice(last_end_ > 0 && last_end_ <= now ? last_end_ : now);
+}
 
 void event_lane::open_slice(std::int64_t now) noexcept {
   if (open_) close_slice(now);
