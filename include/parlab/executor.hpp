@@ -166,8 +166,11 @@ struct run_result {
   std::vector<lock_hold> lock_holds;      ///< gil-threads only: every hold of the lock
   std::uint64_t gil_forced_switches = 0;  ///< gil-threads only: hand-offs forced by a waiter
   timeline recorded;                      ///< what ran when (empty when not recording)
-  std::optional<mpi_cluster> cluster;     ///< the mpi model only
-  std::optional<run_death> death;         ///< the mpi model only: the rank that ended the job
+  /// Names of the worker lanes when they are not numbered slots (a watched program's threads:
+  /// "python3 1234/1240"); empty: "worker 0", "process 1", ...
+  std::vector<std::string> lane_names;
+  std::optional<mpi_cluster> cluster;  ///< the mpi model only
+  std::optional<run_death> death;      ///< the mpi model only: the rank that ended the job
 
   [[nodiscard]] double wall_seconds() const noexcept;
   [[nodiscard]] std::size_t failed_tasks() const noexcept;

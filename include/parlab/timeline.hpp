@@ -42,9 +42,10 @@ enum class wait_kind : std::uint8_t {
   sleep,     ///< ctx.wait(duration): a timed sleep (the io workload's "I/O")
   blocking,  ///< ctx.blocking(fn): any blocking call (a read, a lock, a join)
   async,     ///< an asynchronous operation awaited on an event loop (the thread runs others)
+  futex,     ///< a watched thread asleep on a futex: a lock, a condition, a join (parlab watch)
 };
 
-/// "none", "sleep", "blocking", "async".
+/// "none", "sleep", "blocking", "async", "futex".
 [[nodiscard]] std::string_view to_string(wait_kind kind) noexcept;
 /// The wait kind spelled `name`, or nullopt.
 [[nodiscard]] std::optional<wait_kind> wait_kind_from_string(std::string_view name) noexcept;

@@ -55,6 +55,7 @@ std::optional<time_reason> reason_of(const event& e) noexcept {
     case event_kind::gil_wait:
       return time_reason::gil;
     case event_kind::wait:
+      if (e.wait == wait_kind::futex) return time_reason::lock;  // a watched thread's futex
       return e.wait == wait_kind::sleep ? time_reason::sleep : time_reason::io;
     case event_kind::task:
       return time_reason::other;

@@ -37,6 +37,8 @@ int dispatch(const command_line& c) {
       return command_advise(c.advise);
     case command::mpi_rank:
       return command_mpi_rank(c.mpi_rank);
+    case command::watch:
+      return command_watch(c.watch);
     case command::demo:
       break;
   }

@@ -32,6 +32,7 @@ int command_compare(const compare_command& c);
 int command_sweep(const sweep_command& c);
 int command_advise(const advise_command& c);
 int command_mpi_rank(const mpi_rank_command& c);
+int command_watch(const watch_command& c);
 
 /// --pin-cores: pins this process before any thread starts, so every worker (and every forked
 /// child) inherits the mask. Throws usage_error for a bad list.

@@ -156,6 +156,16 @@ void require_value(const std::optional<std::string>& value, std::string_view opt
 }
 
 std::optional<int> parse_command_line(int argc, char** argv, command_line& out) {
+  // parlab watch [options] -- COMMAND...: what follows the first '--' is the command, word for
+  // word (CLI11 would take it as positionals of its own).
+  if (argc > 2 && std::string_view(argv[1]) == "watch") {
+    for (int i = 2; i < argc; ++i) {
+      if (std::string_view(argv[i]) != "--") continue;
+      out.watch.command.assign(argv + i + 1, argv + argc);
+      argc = i;
+      break;
+    }
+  }
   CLI::App app{
       "parlab - a laboratory for multitasking, multithreading, multiprocessing, "
       "concurrency and parallelism",
@@ -293,6 +303,35 @@ written to the files asked for (the JSON says "interrupted": true); exit 130.)")
 
 Ctrl-C keeps what was measured: the advice those points support is printed and written.)");
 
+  watch_command& wc = out.watch;
+  auto* watch = app.add_subcommand(
+      "watch", "Watch any program's threads and processes: timeline, wait reasons, verdict");
+  watch->add_option("--pid", wc.pid, "Watch a running process of yours instead of a command");
+  watch->add_option("--interval", wc.interval_ms,
+                    "Milliseconds between two looks at every thread (1; 0.1 to 1000)");
+  watch->add_option("--duration", wc.duration,
+                    "With --pid: stop watching after this many seconds (default: until it ends)");
+  watch->add_option("--max-threads", wc.max_threads,
+                    "Threads drawn at most; later ones are counted, not drawn (1024)");
+  watch->add_flag("--no-children", wc.no_children,
+                  "Watch only the process itself, not the processes it starts");
+  watch->add_flag("--timeline", wc.outputs.timeline, "Print the timeline of every thread");
+  watch->add_option("--json", wc.outputs.json,
+                    "Write what was seen (schema parlab.watch/1) to PATH or -");
+  watch->add_option("--trace", wc.outputs.trace,
+                    "Write a Chrome/Perfetto trace (ui.perfetto.dev) to PATH or -");
+  watch->add_option("--svg", wc.outputs.svg, "Write the timeline as SVG to PATH or -");
+  watch->add_option("--report,--html", wc.outputs.report,
+                    "Write a self-contained HTML report to PATH or -");
+  watch->prefix_command();  // without '--', the first word that is no option starts the command
+  watch->footer(R"(The command's exit status is parlab's (128 + N when a signal N killed it); 127
+when the command does not exist, 2 for bad options or a PID that is not yours, 3 when watching
+failed. Ctrl-C reaches the command; what was seen until it ended is written.
+Examples:
+  parlab watch --timeline -- python3 python/classic_threads_cpu.py
+  parlab watch --json make.json --svg make.svg -- make -j2
+  parlab watch --pid 1234 --duration 10 --report server.html)");
+
   mpi_rank_command& m = out.mpi_rank;
   auto* mpi_rank = app.add_subcommand(
       "mpi-rank",
@@ -336,6 +375,10 @@ OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
   if (*sweep) out.which = command::sweep;
   if (*advise) out.which = command::advise;
   if (*mpi_rank) out.which = command::mpi_rank;
+  if (*watch) {
+    out.which = command::watch;
+    if (wc.command.empty()) wc.command = watch->remaining();
+  }
   if (*example) {
     out.which = command::example;
     e.args = example->remaining();

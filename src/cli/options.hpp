@@ -103,6 +103,13 @@ struct example_command {
   std::vector<std::string> args;
 };
 
+struct watch_command {
+  std::vector<std::string> command;  // what follows '--' (or the first word that is no option)
+  std::optional<std::string> pid, interval_ms, duration, max_threads;
+  bool no_children = false;
+  output_options outputs;  // json (parlab.watch/1), trace, svg, report, timeline; no csv
+};
+
 /// One parsed command line.
 struct command_line {
   enum class command {
@@ -116,6 +123,7 @@ struct command_line {
     sweep,
     advise,
     compare,
+    watch,
     mpi_rank
   } which = command::demo;
   run_command run;
@@ -127,6 +135,7 @@ struct command_line {
   sweep_command sweep;
   advise_command advise;
   compare_command compare;
+  watch_command watch;
   mpi_rank_command mpi_rank;
 };
 

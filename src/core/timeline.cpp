@@ -17,7 +17,8 @@ namespace {
 constexpr std::array<std::string_view, 10> kKindNames = {
     "queued",   "task",     "slice", "preempted", "wait",
     "gil_wait", "gil_hold", "ready", "lock_wait", "lock_hold"};
-constexpr std::array<std::string_view, 4> kWaitNames = {"none", "sleep", "blocking", "async"};
+constexpr std::array<std::string_view, 5> kWaitNames = {"none", "sleep", "blocking", "async",
+                                                        "futex"};
 
 template <class Enum, std::size_t N>
 std::optional<Enum> from_name(const std::array<std::string_view, N>& names,

@@ -28,10 +28,12 @@ std::int64_t timeline_end(const measured_run& run) noexcept {
 }
 
 std::string_view lane_noun(const measured_run& run) noexcept {
+  if (run.executor == "watch") return "thread";
   return run.executor.find("process") != std::string::npos ? "slot" : "worker";
 }
 
 std::string lane_label(const measured_run& run, std::size_t worker, std::size_t host_chars) {
+  if (worker < run.representative.lane_names.size()) return run.representative.lane_names[worker];
   const auto& cluster = run.representative.cluster;
   const mpi_rank* rank = cluster ? cluster->rank_on_lane(worker) : nullptr;
   if (rank == nullptr || rank->host >= cluster->hosts.size()) {
@@ -233,6 +235,8 @@ std::string_view wait_description(wait_kind kind) noexcept {
       return "blocking call";
     case wait_kind::async:
       return "asynchronous I/O";
+    case wait_kind::futex:
+      return "futex (a lock, a condition, a join)";
     case wait_kind::sleep:
     case wait_kind::none:
       break;

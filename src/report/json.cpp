@@ -95,6 +95,7 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
       {"wall_seconds_min", r.wall_min},
       {"wall_seconds_max", r.wall_max},
       {"wall_seconds_samples", r.wall_samples},
+      {"start_monotonic_ns", r.representative.start_ns},
       {"speedup", optional_number(r.speedup)},
       {"efficiency", optional_number(r.efficiency)},
       {"cpu_seconds", r.kernel.cpu_seconds()},

@@ -1,0 +1,150 @@
+// What a watch saw, as a run: the tasks (stretches in flight), the summary with peaks held long
+// enough for the sampler to resolve them, the verdict by decide(). Pure.
+
+#include <parlab/clock.hpp>
+#include <parlab/timeline_analysis.hpp>
+#include <parlab/watch.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace parlab {
+namespace {
+
+/// A wait that means the thread had nothing to do (see watch_tasks).
+bool idle_event(const event& e, std::int64_t idle_after_ns) noexcept {
+  return e.kind == event_kind::wait && e.wait == wait_kind::futex &&
+         e.end_ns - e.start_ns >= idle_after_ns;
+}
+
+std::string basename_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+/// Peaks with the sampler's resolution, and the verdict from them.
+void with_held_peaks(concurrency_summary& s, std::span<const event> events, std::size_t cores,
+                     std::int64_t min_hold_ns) {
+  s.peak_in_flight = peak(tasks_in_flight(events), min_hold_ns);
+  const auto running = tasks_running(events);
+  s.peak_running = std::max(peak(running, min_hold_ns), std::min<std::size_t>(peak(running), 1));
+  s.result = decide(s.peak_in_flight, s.avg_parallelism, cores);
+}
+
+}  // namespace
+
+void watch_tasks(std::vector<event>& events, std::uint32_t& next_task, std::int64_t idle_after_ns) {
+  std::vector<event> tasks;
+  std::size_t i = 0;
+  while (i < events.size()) {
+    if (idle_event(events[i], idle_after_ns)) {
+      ++i;
+      continue;
+    }
+    // A stretch: from here while events follow each other without a gap or an idle wait.
+    const std::uint32_t id = next_task++;
+    event task;
+    task.kind = event_kind::task;
+    task.worker = events[i].worker;
+    task.task = id;
+    task.start_ns = events[i].start_ns;
+    task.end_ns = events[i].end_ns;
+    for (; i < events.size(); ++i) {
+      event& e = events[i];
+      if (idle_event(e, idle_after_ns) || e.start_ns > task.end_ns) break;
+      e.task = id;
+      task.end_ns = std::max(task.end_ns, e.end_ns);
+    }
+    tasks.push_back(task);
+  }
+  events.insert(events.end(), tasks.begin(), tasks.end());
+}
+
+double watch_result::wall_seconds() const noexcept {
+  return to_seconds(std::max<std::int64_t>(end_ns - start_ns, 0));
+}
+
+double watch_result::seen_cpu_seconds() const noexcept {
+  std::int64_t ns = 0;
+  for (const auto& t : threads) ns += t.cpu_ns;
+  return to_seconds(ns);
+}
+
+double watch_result::sampler_core_share() const noexcept {
+  const double wall = wall_seconds();
+  return wall > 0 ? sampler_cpu_seconds / wall : 0.0;
+}
+
+bool too_short_to_judge(const watch_result& w) noexcept {
+  const std::int64_t interval_ns = static_cast<std::int64_t>(w.interval.count()) * 1000;
+  if (w.end_ns - w.start_ns < 2 * interval_ns) return true;
+  return std::none_of(w.events.begin(), w.events.end(),
+                      [](const event& e) { return e.kind == event_kind::task; });
+}
+
+std::int64_t watch_min_hold_ns(std::chrono::microseconds interval) noexcept {
+  return std::max<std::int64_t>(10 * static_cast<std::int64_t>(interval.count()) * 1000,
+                                10'000'000);
+}
+
+measured_run watch_run(const watch_result& w, std::int64_t min_hold_ns) {
+  measured_run r;
+  r.executor = "watch";
+  r.workload = w.command.empty() ? "pid " + std::to_string(w.root) : basename_of(w.command[0]);
+  r.workers = w.threads.size();
+  r.repeat = 1;
+  const double wall = w.wall_seconds();
+  r.wall_samples = {wall};
+  r.wall_median = r.wall_min = r.wall_max = wall;
+  r.cpu_utilisation = wall > 0 ? w.seen_cpu_seconds() / wall : 0.0;
+  std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  std::int64_t last = std::numeric_limits<std::int64_t>::min();
+  for (const auto& e : w.events) {
+    if (e.kind != event_kind::task) continue;
+    ++r.tasks;
+    first = std::min(first, e.start_ns);
+    last = std::max(last, e.end_ns);
+  }
+  run_result& rep = r.representative;
+  rep.executor = "watch";
+  rep.workers = w.threads.size();
+  rep.start_ns = w.start_ns;
+  rep.end_ns = w.end_ns;
+  rep.recorded.events = w.events;
+  rep.recorded.dropped = w.dropped_events;
+  rep.lane_names.reserve(w.threads.size());
+  for (const auto& t : w.threads) {
+    rep.lane_names.push_back(t.pid == t.tid ? fmt::format("{} {}", t.name, t.pid)
+                                            : fmt::format("{} {}/{}", t.name, t.pid, t.tid));
+  }
+  r.concurrency = summarize(w.events, w.threads.size(), std::max<std::size_t>(w.cores, 1));
+  with_held_peaks(r.concurrency, w.events, std::max<std::size_t>(w.cores, 1), min_hold_ns);
+  if (first < last) {
+    r.cores_busy = cores_busy_shares(w.events, first, last);
+    r.busy = bands_of(r.cores_busy, std::max<std::size_t>(w.cores, 1));
+  }
+  if (w.start_ns < w.end_ns) {
+    r.worker_time = worker_time_split(w.events, w.threads.size(), w.start_ns, w.end_ns);
+  }
+  return r;
+}
+
+concurrency_summary watch_summary(std::span<const event> events, std::size_t lanes,
+                                  std::size_t cores, std::int64_t from, std::int64_t to,
+                                  std::int64_t min_hold_ns) {
+  std::vector<event> clipped;
+  for (event e : events) {
+    if (e.end_ns <= from || e.start_ns >= to) continue;
+    e.start_ns = std::max(e.start_ns, from);
+    e.end_ns = std::min(e.end_ns, to);
+    clipped.push_back(e);
+  }
+  cores = std::max<std::size_t>(cores, 1);
+  concurrency_summary s = summarize(clipped, lanes, cores);
+  with_held_peaks(s, clipped, cores, min_hold_ns);
+  return s;
+}
+
+}  // namespace parlab

@@ -1,0 +1,119 @@
+// parlab watch [options] -- COMMAND [ARGS...] | --pid PID: samples a program parlab did not write
+// (its whole process tree) and draws it like one of parlab's own runs.
+
+#include "cli/cli.hpp"
+#include "cli/commands.hpp"
+#include "cli/outputs.hpp"
+#include "cli/session.hpp"
+
+#include <parlab/machine.hpp>
+#include <parlab/pictures.hpp>
+#include <parlab/watch.hpp>
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <system_error>
+
+namespace parlab::cli {
+namespace {
+
+/// Exit statuses of a command that cannot be found or started, as a shell gives them.
+constexpr int exit_not_found = 127;
+constexpr int exit_not_executable = 126;
+
+}  // namespace
+
+int command_watch(const watch_command& c) {
+  if (c.command.empty() == !c.pid.has_value()) {
+    throw usage_error(c.command.empty()
+                          ? "watch: nothing to watch: give a command after '--' (parlab watch -- "
+                            "python3 script.py) or --pid PID"
+                          : "watch: give a command or --pid PID, not both");
+  }
+  watch_options options;
+  if (c.interval_ms) {
+    const double ms = parse_number(*c.interval_ms, "--interval (milliseconds)", 0.1, 1000.0);
+    options.interval = std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000.0 + 0.5));
+  }
+  if (c.max_threads) {
+    options.max_threads =
+        static_cast<std::size_t>(parse_count(*c.max_threads, "--max-threads", 1, 65536));
+  }
+  options.follow_children = !c.no_children;
+  std::optional<std::chrono::nanoseconds> duration;
+  if (c.duration) {
+    if (!c.pid) {
+      throw usage_error("watch: --duration is for --pid (a command is watched until it ends)");
+    }
+    duration = std::chrono::nanoseconds(static_cast<std::int64_t>(
+        parse_number(*c.duration, "--duration (seconds)", 0.0, 1e6, true) * 1e9));
+  }
+  const output_target json{c.outputs.json}, trace{c.outputs.trace}, svg{c.outputs.svg},
+      report{c.outputs.report};
+  json.check("--json");
+  trace.check("--trace");
+  svg.check("--svg");
+  report.check("--report");
+  const int on_stdout = int{json.is_stdout()} + int{trace.is_stdout()} + int{svg.is_stdout()} +
+                        int{report.is_stdout()};
+  if (on_stdout > 1) {
+    throw usage_error("watch: at most one output may go to standard output ('-')");
+  }
+  std::FILE* human = on_stdout > 0 ? stderr : stdout;
+
+  watch_result result;
+  if (c.pid) {
+    const auto pid = static_cast<pid_t>(parse_count(*c.pid, "--pid", 1, 4'194'304));
+    try {
+      result = watch_process(pid, options, duration);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(fmt::format("watch: --pid: {}", e.what()));
+    }
+  } else {
+    bool not_executable = false;
+    const auto program = find_program(c.command.front(), &not_executable);
+    if (!program) {
+      std::fprintf(stderr, "parlab: watch: '%s': %s\n", c.command.front().c_str(),
+                   not_executable ? "permission denied (not an executable file)"
+                                  : "command not found (give a path, or a name on $PATH)");
+      return not_executable ? exit_not_executable : exit_not_found;
+    }
+    std::vector<std::string> argv = c.command;
+    argv.front() = *program;
+    try {
+      result = watch_program(argv, options);
+    } catch (const std::system_error& e) {
+      std::fprintf(stderr, "parlab: watch: %s\n", e.what());
+      return exit_not_executable;
+    }
+    result.command = c.command;
+  }
+  const measured_run run = watch_run(result, watch_min_hold_ns(options.interval));
+  print_to(human, format_watch_summary(result, run));
+  if (c.outputs.timeline && !too_short_to_judge(result)) print_timelines(human, {&run});
+  const machine_info machine = describe_machine();
+  std::string failed;
+  const auto write = [&](const output_target& target, const char* option, auto&& make) {
+    if (!target.requested()) return;
+    try {
+      target.write(make());
+    } catch (const std::exception& e) {
+      failed += fmt::format("{}{} ({})", failed.empty() ? "" : "; ", option, e.what());
+    }
+  };
+  write(json, "--json", [&] { return watch_to_json(machine, result, run); });
+  write(trace, "--trace", [&] { return to_chrome_trace(machine, {run}); });
+  write(svg, "--svg", [&] { return to_svg({run}); });
+  write(report, "--report",
+        [&] { return to_html_report(machine, {run}, {format_watch_summary(result, run)}); });
+  if (!failed.empty()) throw std::runtime_error("watch: could not write " + failed);
+  if (!result.exit_status) return exit_ok;
+  const int st = *result.exit_status;
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return exit_ok;
+}
+
+}  // namespace parlab::cli

@@ -1,0 +1,410 @@
+// The sampler behind `parlab watch`: every interval one pread of each watched thread's schedstat,
+// and of its stat, wchan and children files only when the schedstat says it ran or queued (a
+// thread asleep since the last look cannot have changed state, CPU or children).
+
+#include <parlab/clock.hpp>
+#include <parlab/watch.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace parlab {
+namespace {
+
+/// Descriptors a watched thread keeps open: schedstat, stat, wchan, children.
+constexpr std::size_t fds_per_thread = 4;
+/// Re-list a process's threads at least this often (in looks), in case one ended and another
+/// started between two looks (the thread count alone would not show it).
+constexpr std::uint64_t rescan_every = 10;
+
+int open_read(const std::string& path) noexcept {
+  return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+void close_fd(int& fd) noexcept {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+/// pread at 0 into `buf`; the text, or empty when the file is gone (the task ended).
+std::string_view read_at_0(int fd, std::array<char, 1024>& buf) noexcept {
+  if (fd < 0) return {};
+  ssize_t n = 0;
+  do {
+    n = ::pread(fd, buf.data(), buf.size() - 1, 0);
+  } while (n < 0 && errno == EINTR);
+  return n > 0 ? std::string_view(buf.data(), static_cast<std::size_t>(n)) : std::string_view{};
+}
+
+std::string proc_path(pid_t pid) { return "/proc/" + std::to_string(pid); }
+std::string task_path(pid_t pid, pid_t tid) {
+  return proc_path(pid) + "/task/" + std::to_string(tid);
+}
+
+/// The process's command line, arguments joined by spaces (empty for a kernel thread or a
+/// process that is gone).
+std::string command_line_of(pid_t pid) {
+  std::ifstream in(proc_path(pid) + "/cmdline", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > 4096) text.resize(4096);
+  while (!text.empty() && text.back() == '\0') text.pop_back();
+  std::replace(text.begin(), text.end(), '\0', ' ');
+  return text;
+}
+
+std::size_t descriptor_budget() noexcept {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return 1U << 20U;
+  return lim.rlim_cur > 128 ? static_cast<std::size_t>(lim.rlim_cur) - 128 : 0;
+}
+
+}  // namespace
+
+struct proc_sampler::state {
+  struct thread {
+    pid_t pid = 0, tid = 0;
+    int sched = -1, stat = -1, wchan = -1, children = -1;
+    std::size_t lane = 0;
+    proc_schedstat first{}, last{};
+    bool looked = false;
+    bool born_watched = false;  // started while watched: its CPU counts from 0
+    char state = 'S';
+    std::int16_t cpu = -1;
+    thread_wait wait = thread_wait::none;
+
+    void close_all() noexcept {
+      close_fd(sched);
+      close_fd(stat);
+      close_fd(wchan);
+      close_fd(children);
+    }
+  };
+  struct process {
+    pid_t pid = 0;
+    int stat = -1;
+    std::int64_t threads = -1;
+    std::uint64_t scanned_at = 0;
+    std::string comm;
+    std::string command;
+    std::unordered_set<pid_t> ignored;  // its threads past the lane limit
+  };
+
+  pid_t root = 0;
+  watch_options options;
+  std::vector<watch_lane> lanes;
+  std::vector<watched_thread> info;
+  std::unordered_map<pid_t, thread> threads;     // by tid
+  std::unordered_map<pid_t, process> processes;  // by pid
+  std::unordered_set<pid_t> ignored;             // processes past the lane limit
+  std::size_t room = 0;
+  std::size_t fds_left = 0;
+  std::uint64_t samples = 0, dropped_threads = 0;
+  std::size_t processes_seen = 0;
+  std::int64_t start_ns = -1, end_ns = 0;
+  std::int64_t cpu_start_ns = 0;
+  std::size_t root_cores = 0;  // CPUs the root may run on, as last read
+  bool root_ended = false;
+  std::array<char, 1024> buf{};
+
+  void add_process(pid_t pid);
+  void scan_threads(process& p);
+  void add_thread(process& p, pid_t tid);
+  void end_process(pid_t pid);
+  void end_thread(pid_t tid);
+  void look_at(thread& t);
+};
+
+void proc_sampler::state::add_process(pid_t pid) {
+  if (processes.count(pid) != 0 || ignored.count(pid) != 0) return;
+  if (info.size() >= options.max_threads || fds_left < fds_per_thread + 1) {
+    ignored.insert(pid);
+    ++dropped_threads;
+    return;
+  }
+  process p;
+  p.pid = pid;
+  p.stat = open_read(proc_path(pid) + "/stat");
+  if (p.stat < 0) return;  // ended before the sampler could look
+  const auto st = parse_proc_stat(read_at_0(p.stat, buf));
+  if (!st || st->state == 'Z' || st->state == 'X') {
+    close_fd(p.stat);
+    return;
+  }
+  --fds_left;
+  p.comm = st->comm;
+  p.command = command_line_of(pid);
+  p.threads = st->num_threads;
+  ++processes_seen;
+  auto& placed = processes.emplace(pid, std::move(p)).first->second;
+  scan_threads(placed);
+}
+
+void proc_sampler::state::scan_threads(process& p) {
+  p.scanned_at = samples;
+  if (p.pid == root) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(root, sizeof set, &set) == 0) {
+      root_cores = static_cast<std::size_t>(CPU_COUNT(&set));
+    }
+  }
+  DIR* dir = ::opendir((proc_path(p.pid) + "/task").c_str());
+  if (dir == nullptr) return;
+  std::vector<pid_t> found;
+  while (const dirent* d = ::readdir(dir)) {
+    pid_t tid = 0;
+    const std::string_view name(d->d_name);
+    const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), tid);
+    if (ec == std::errc{} && end == name.data() + name.size()) found.push_back(tid);
+  }
+  ::closedir(dir);
+  std::sort(found.begin(), found.end());  // the main thread (tid == pid) first
+  for (const pid_t tid : found) {
+    if (threads.count(tid) == 0 && p.ignored.count(tid) == 0) add_thread(p, tid);
+  }
+}
+
+void proc_sampler::state::add_thread(process& p, pid_t tid) {
+  if (info.size() >= options.max_threads || fds_left < fds_per_thread) {
+    p.ignored.insert(tid);
+    ++dropped_threads;
+    return;
+  }
+  const std::string base = task_path(p.pid, tid);
+  thread t;
+  t.pid = p.pid;
+  t.tid = tid;
+  t.born_watched = samples > 0 || (p.pid == root && options.new_root);
+  t.sched = open_read(base + "/schedstat");
+  t.stat = open_read(base + "/stat");
+  if (t.sched < 0 || t.stat < 0) {
+    t.close_all();
+    return;  // ended already
+  }
+  t.wchan = open_read(base + "/wchan");
+  if (options.follow_children) t.children = open_read(base + "/children");
+  fds_left -= fds_per_thread;
+  const auto st = parse_proc_stat(read_at_0(t.stat, buf));
+  t.lane = lanes.size();
+  lanes.emplace_back(static_cast<std::uint32_t>(t.lane));
+  watched_thread w;
+  w.pid = p.pid;
+  w.tid = tid;
+  w.name = st ? st->comm : p.comm;
+  w.command = p.command;
+  w.lane = static_cast<std::uint32_t>(t.lane);
+  info.push_back(std::move(w));
+  threads.emplace(tid, t);
+}
+
+void proc_sampler::state::end_thread(pid_t tid) {
+  const auto it = threads.find(tid);
+  if (it == threads.end()) return;
+  lanes[it->second.lane].flush(room);
+  it->second.close_all();
+  fds_left += fds_per_thread;
+  threads.erase(it);
+}
+
+void proc_sampler::state::end_process(pid_t pid) {
+  const auto it = processes.find(pid);
+  if (it == processes.end()) return;
+  std::vector<pid_t> gone;
+  for (const auto& [tid, t] : threads) {
+    if (t.pid == pid) gone.push_back(tid);
+  }
+  for (const pid_t tid : gone) end_thread(tid);
+  close_fd(it->second.stat);
+  ++fds_left;
+  if (pid == root) root_ended = true;
+  processes.erase(it);
+}
+
+void proc_sampler::state::look_at(thread& t) {
+  const auto ss = parse_schedstat(read_at_0(t.sched, buf));
+  if (!ss) {
+    end_thread(t.tid);  // the thread ended
+    return;
+  }
+  const std::int64_t now = monotonic_ns();
+  const bool ran = !t.looked || ss->on_cpu_ns > t.last.on_cpu_ns;
+  const bool queued = t.looked && ss->run_delay_ns > t.last.run_delay_ns;
+  const bool was_asleep = t.state == 'S' || t.state == 'D';
+  if (ran || queued) {
+    const auto st = parse_proc_stat(read_at_0(t.stat, buf));
+    if (!st || st->state == 'Z' || st->state == 'X') {
+      end_thread(t.tid);
+      return;
+    }
+    t.state = st->state;
+    t.cpu = static_cast<std::int16_t>(st->processor);
+    watched_thread& w = info[t.lane];
+    if (st->comm != w.name) {  // it renamed itself, or its process ran exec
+      w.name = st->comm;
+      if (t.pid == t.tid) w.command = command_line_of(t.pid);
+    }
+    if (ran && t.children >= 0) {
+      // Only a thread that ran can have started a process since the last look.
+      const std::string list(read_at_0(t.children, buf));
+      std::istringstream in(list);
+      pid_t child = 0;
+      while (in >> child) add_process(child);
+    }
+  }
+  const bool asleep = t.state == 'S' || t.state == 'D';
+  if (!asleep) {
+    t.wait = thread_wait::none;
+  } else if (ran || queued || !was_asleep || t.wait == thread_wait::none) {
+    t.wait = classify_wchan(read_at_0(t.wchan, buf), t.state);  // a new sleep
+  }
+  if (!t.looked) t.first = *ss;
+  t.looked = true;
+  t.last = *ss;
+  lanes[t.lane].look({now, ss->on_cpu_ns, ss->run_delay_ns, t.state, t.cpu, t.wait}, room);
+  watched_thread& w = info[t.lane];
+  if (w.first_ns == 0) w.first_ns = now;
+  w.last_ns = now;
+  w.cpu_ns = ss->on_cpu_ns - (t.born_watched ? 0 : t.first.on_cpu_ns);
+  w.run_delay_ns = ss->run_delay_ns - (t.born_watched ? 0 : t.first.run_delay_ns);
+  w.timeslices = ss->timeslices - (t.born_watched ? 0 : t.first.timeslices);
+}
+
+proc_sampler::proc_sampler(pid_t root, const watch_options& options) : s_(new state) {
+  s_->root = root;
+  s_->options = options;
+  s_->room = options.max_events;
+  s_->fds_left = descriptor_budget();
+  s_->cpu_start_ns = thread_cpu_ns();
+  struct stat st {};
+  if (root <= 0 || ::stat(proc_path(root).c_str(), &st) != 0) {
+    delete s_;
+    throw std::invalid_argument("no process " + std::to_string(root) +
+                                " (give the PID of a running process of yours)");
+  }
+  if (::geteuid() != 0 && st.st_uid != ::geteuid()) {
+    delete s_;
+    throw std::invalid_argument("process " + std::to_string(root) +
+                                " belongs to another user (uid " + std::to_string(st.st_uid) +
+                                "); parlab watch reads only your own processes");
+  }
+  s_->add_process(root);
+  if (s_->processes.count(root) == 0) {
+    if (options.new_root) {
+      s_->root_ended = true;  // the command ended before the first look: too short to see
+    } else {
+      delete s_;
+      throw std::invalid_argument("no process " + std::to_string(root) +
+                                  " (it ended, or is a zombie)");
+    }
+  }
+}
+
+proc_sampler::~proc_sampler() {
+  if (s_ == nullptr) return;
+  for (auto& [tid, t] : s_->threads) t.close_all();
+  for (auto& [pid, p] : s_->processes) close_fd(p.stat);
+  delete s_;
+}
+
+bool proc_sampler::root_ended() const noexcept { return s_->root_ended; }
+
+bool proc_sampler::look() {
+  state& s = *s_;
+  ++s.samples;
+  const std::int64_t now = monotonic_ns();
+  if (s.start_ns < 0) s.start_ns = now;
+  // Processes first: one that ended takes its threads along; one whose thread count changed
+  // (or that was not listed for a while) is listed again.
+  std::vector<pid_t> ended;
+  std::vector<pid_t> rescan;
+  for (auto& [pid, p] : s.processes) {
+    const auto st = parse_proc_stat(read_at_0(p.stat, s.buf));
+    if (!st || st->state == 'Z' || st->state == 'X') {
+      ended.push_back(pid);
+      continue;
+    }
+    if (st->num_threads != p.threads || s.samples - p.scanned_at >= rescan_every) {
+      p.threads = st->num_threads;
+      rescan.push_back(pid);
+    }
+  }
+  for (const pid_t pid : ended) s.end_process(pid);
+  for (const pid_t pid : rescan) {
+    const auto it = s.processes.find(pid);
+    if (it != s.processes.end()) s.scan_threads(it->second);
+  }
+  std::vector<pid_t> tids;
+  tids.reserve(s.threads.size());
+  for (const auto& [tid, t] : s.threads) tids.push_back(tid);
+  for (const pid_t tid : tids) {
+    const auto it = s.threads.find(tid);
+    if (it != s.threads.end()) s.look_at(it->second);
+  }
+  // Threads found during this look get their first look now, so their lanes start here.
+  for (bool found = true; found;) {
+    found = false;
+    tids.clear();
+    for (const auto& [tid, t] : s.threads) {
+      if (!t.looked) tids.push_back(tid);
+    }
+    for (const pid_t tid : tids) {
+      const auto it = s.threads.find(tid);
+      if (it == s.threads.end()) continue;
+      s.look_at(it->second);
+      found = true;
+    }
+  }
+  s.end_ns = monotonic_ns();
+  return !(s.root_ended && s.threads.empty());
+}
+
+watch_result proc_sampler::finish() {
+  state& s = *s_;
+  watch_result w;
+  w.root = s.root;
+  w.interval = s.options.interval;
+  w.cores = s.root_cores > 0
+                ? s.root_cores
+                : static_cast<std::size_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  w.start_ns = std::max<std::int64_t>(s.start_ns, 0);
+  w.end_ns = s.end_ns;
+  w.samples = s.samples;
+  w.threads = s.info;
+  w.dropped_threads = s.dropped_threads;
+  w.processes = s.processes_seen;
+  std::uint32_t next_task = 0;
+  std::size_t total = 0;
+  for (auto& lane : s.lanes) {
+    lane.flush(s.room);
+    w.dropped_events += lane.dropped();
+    watch_tasks(lane.events(), next_task, s.options.idle_after_ns);
+    total += lane.events().size();
+  }
+  w.events.reserve(total);
+  for (auto& lane : s.lanes) {
+    w.events.insert(w.events.end(), lane.events().begin(), lane.events().end());
+    std::vector<event>().swap(lane.events());
+  }
+  std::stable_sort(w.events.begin(), w.events.end(),
+                   [](const event& a, const event& b) { return a.start_ns < b.start_ns; });
+  w.sampler_cpu_seconds = to_seconds(thread_cpu_ns() - s.cpu_start_ns);
+  return w;
+}
+
+}  // namespace parlab

@@ -1,0 +1,163 @@
+// Watching a command parlab starts, or a process it attaches to: the sampling loop, the end of
+// the watched program, and Ctrl-C.
+
+#include <parlab/clock.hpp>
+#include <parlab/interrupt.hpp>
+#include <parlab/watch.hpp>
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <ctime>
+
+#include "core/child_process.hpp"
+
+namespace parlab {
+namespace {
+
+/// How long a Ctrl-C'd command gets to end on its own (it got the terminal's signal too), and
+/// then after parlab sends it the signal, before it is stopped.
+constexpr std::int64_t own_end_grace_ns = 200'000'000;
+constexpr std::int64_t forwarded_grace_ns = 2'000'000'000;
+
+/// Sleeps until `deadline_ns` on the monotonic clock, whatever signals arrive.
+void sleep_until(std::int64_t deadline_ns) {
+  const timespec ts{static_cast<std::time_t>(deadline_ns / 1'000'000'000),
+                    static_cast<long>(deadline_ns % 1'000'000'000)};
+  while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+/// The child has ended (a zombie now, or gone); does not reap it.
+bool has_ended(pid_t pid) {
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+    return errno == ECHILD;
+  }
+  return info.si_pid == pid;
+}
+
+double children_cpu_seconds() {
+  rusage ru{};
+  ::getrusage(RUSAGE_CHILDREN, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
+/// Lets the sampler keep its descriptors per thread for programs with many threads.
+void raise_descriptor_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+/// The sampling loop. `child`: the command parlab started, or nullptr (--pid).
+watch_result sample_until_done(proc_sampler& sampler, pid_t pid, detail::child_process* child,
+                               const watch_options& options,
+                               std::optional<std::chrono::nanoseconds> duration) {
+  const std::int64_t interval_ns = static_cast<std::int64_t>(options.interval.count()) * 1000;
+  bool interrupted = false;
+  bool forwarded = false;
+  std::int64_t forward_at = 0, stop_at = 0;
+  const std::int64_t began = monotonic_ns();
+  std::int64_t next = began;
+  for (;;) {
+    if (!sampler.look()) break;
+    if (child != nullptr && has_ended(pid)) {
+      (void)sampler.look();  // see it as a zombie: its lanes end here
+      break;
+    }
+    const std::int64_t now = monotonic_ns();
+    if (duration && now - began >= duration->count()) break;
+    if (interrupted) {
+      if (child == nullptr) break;  // --pid: Ctrl-C ends the watch, not the process
+      if (!forwarded && now >= forward_at) {
+        child->kill(interrupt_signal());  // it did not end on the terminal's signal
+        forwarded = true;
+      }
+      if (now >= stop_at) {
+        (void)child->stop(std::chrono::milliseconds(500));
+        break;
+      }
+    }
+    next += interval_ns;
+    if (next < now) next = now + interval_ns / 2;  // fell behind: do not burst to catch up
+    if (interrupted) {
+      sleep_until(next);
+      continue;
+    }
+    try {
+      detail::sleep_or_interrupt(
+          std::chrono::nanoseconds(std::max<std::int64_t>(next - monotonic_ns(), 0)));
+    } catch (const parlab::interrupted&) {
+      interrupted = true;
+      forward_at = monotonic_ns() + own_end_grace_ns;
+      stop_at = forward_at + forwarded_grace_ns;
+    }
+  }
+  watch_result result = sampler.finish();
+  result.interrupted = interrupted;
+  return result;
+}
+
+}  // namespace
+
+std::optional<std::string> find_program(const std::string& name, bool* not_executable) {
+  bool denied = false;
+  const auto usable = [&](const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    if (::access(path.c_str(), X_OK) == 0) return true;
+    denied = true;
+    return false;
+  };
+  std::optional<std::string> found;
+  if (name.find('/') != std::string::npos) {
+    if (usable(name)) found = name;
+  } else if (!name.empty()) {
+    const char* env = std::getenv("PATH");
+    const std::string path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+    std::size_t from = 0;
+    while (!found && from <= path.size()) {
+      const auto colon = std::min(path.find(':', from), path.size());
+      // An empty entry is the current directory. (Built by appending: GCC 12 -Wrestrict false
+      // positive on assigning a literal.)
+      std::string candidate = colon == from ? std::string(1, '.') : path.substr(from, colon - from);
+      candidate.append(1, '/').append(name);
+      if (usable(candidate)) found = std::move(candidate);
+      from = colon + 1;
+    }
+  }
+  if (not_executable != nullptr) *not_executable = !found && denied;
+  return found;
+}
+
+watch_result watch_program(const std::vector<std::string>& argv, watch_options options) {
+  raise_descriptor_limit();
+  options.new_root = true;
+  const double children_cpu_before = children_cpu_seconds();
+  auto child = detail::child_process::exec("the watched command", {false, false, false}, argv);
+  proc_sampler sampler(child.pid(), options);
+  watch_result result = sample_until_done(sampler, child.pid(), &child, options, std::nullopt);
+  result.command = argv;
+  const auto how = child.wait();
+  if (how.known) result.exit_status = how.status;
+  result.tree_cpu_seconds = children_cpu_seconds() - children_cpu_before;
+  return result;
+}
+
+watch_result watch_process(pid_t pid, const watch_options& options,
+                           std::optional<std::chrono::nanoseconds> duration) {
+  raise_descriptor_limit();
+  proc_sampler sampler(pid, options);
+  return sample_until_done(sampler, pid, nullptr, options, duration);
+}
+
+}  // namespace parlab

@@ -1,0 +1,160 @@
+// What `parlab watch` prints and writes: the summary lines and parlab.watch/1. Pure.
+
+#include <parlab/clock.hpp>
+#include <parlab/timeline_analysis.hpp>
+#include <parlab/watch.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <numeric>
+
+#include "report/drawing.hpp"
+#include "report/machine_json.hpp"
+
+namespace parlab {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+std::string signal_text(int sig) {
+  const char* name = sigabbrev_np(sig);
+  return name != nullptr ? fmt::format("SIG{}", name) : fmt::format("signal {}", sig);
+}
+
+std::string exit_in_words(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by " + signal_text(WTERMSIG(status));
+  return "ended";
+}
+
+}  // namespace
+
+std::string watch_to_json(const machine_info& machine, const watch_result& w,
+                          const measured_run& run) {
+  const bool short_run = too_short_to_judge(w);
+  json exit = nullptr;
+  if (w.exit_status) {
+    const int st = *w.exit_status;
+    exit = {{"exited", WIFEXITED(st)},
+            {"status", WIFEXITED(st) ? json(WEXITSTATUS(st)) : json(nullptr)},
+            {"signal", WIFSIGNALED(st) ? json(signal_text(WTERMSIG(st))) : json(nullptr)}};
+  }
+  json threads = json::array();
+  for (const auto& t : w.threads) {
+    threads.push_back({{"lane", t.lane},
+                       {"pid", t.pid},
+                       {"tid", t.tid},
+                       {"name", t.name},
+                       {"command", t.command},
+                       {"first_seconds", to_seconds(t.first_ns - w.start_ns)},
+                       {"last_seconds", to_seconds(t.last_ns - w.start_ns)},
+                       {"cpu_seconds", to_seconds(t.cpu_ns)},
+                       {"run_delay_seconds", to_seconds(t.run_delay_ns)},
+                       {"timeslices", t.timeslices}});
+  }
+  json doc = {
+      {"schema", "parlab.watch/1"},
+      {"machine", detail::machine_to_json(machine)},
+      {"command", w.command},
+      {"pid", w.root},
+      {"cores", w.cores},
+      {"interval_ms", static_cast<double>(w.interval.count()) / 1000.0},
+      {"samples", w.samples},
+      {"wall_seconds", w.wall_seconds()},
+      {"exit", exit},
+      {"interrupted", w.interrupted},
+      {"too_short", short_run},
+      {"verdict", short_run ? json(nullptr) : json(std::string(to_string(run.concurrency.result)))},
+      {"processes", w.processes},
+      {"seen_cpu_seconds", w.seen_cpu_seconds()},
+      {"tree_cpu_seconds", w.tree_cpu_seconds ? json(*w.tree_cpu_seconds) : json(nullptr)},
+      {"sampler", {{"cpu_seconds", w.sampler_cpu_seconds}, {"core_share", w.sampler_core_share()}}},
+      {"dropped", {{"threads", w.dropped_threads}, {"events", w.dropped_events}}},
+      {"threads", std::move(threads)},
+      {"run", detail::run_to_json(run)},
+  };
+  return doc.dump(2) + "\n";
+}
+
+std::string format_watch_summary(const watch_result& w, const measured_run& run) {
+  std::string out;
+  const std::string what = w.command.empty() ? fmt::format("pid {}", w.root) : joined(w.command);
+  std::size_t pids = 0;
+  {
+    std::vector<pid_t> seen;
+    for (const auto& t : w.threads) seen.push_back(t.pid);
+    std::sort(seen.begin(), seen.end());
+    pids = static_cast<std::size_t>(std::unique(seen.begin(), seen.end()) - seen.begin());
+  }
+  out += fmt::format("watched: {} · {} thread{} in {} process{} · {} · {} looks every {}\n", what,
+                     w.threads.size(), w.threads.size() == 1 ? "" : "s", pids,
+                     pids == 1 ? "" : "es", detail::millis(w.wall_seconds()), w.samples,
+                     detail::millis(static_cast<double>(w.interval.count()) * 1e-6));
+  if (w.exit_status) out += fmt::format("the command {}\n", exit_in_words(*w.exit_status));
+  if (w.interrupted) out += "interrupted: what was seen until then\n";
+  if (too_short_to_judge(w)) {
+    out += fmt::format(
+        "verdict: none - too short to judge (under two intervals of {} seen, or no thread "
+        "seen working)\n",
+        detail::millis(static_cast<double>(w.interval.count()) * 1e-6));
+  } else {
+    const auto& c = run.concurrency;
+    out += fmt::format(
+        "verdict: {} - {} in flight and {} running at most (each held ≥ {}), average "
+        "parallelism {:.2f} on {} core{}\n",
+        to_string(c.result), c.peak_in_flight, c.peak_running,
+        detail::millis(to_seconds(watch_min_hold_ns(w.interval))), c.avg_parallelism, w.cores,
+        w.cores == 1 ? "" : "s");
+    if (run.busy) out += "cores busy: " + detail::busy_in_words(*run.busy) + "\n";
+  }
+  out += fmt::format("CPU: {:.3f} s seen", w.seen_cpu_seconds());
+  if (w.tree_cpu_seconds && *w.tree_cpu_seconds > 0) {
+    out +=
+        fmt::format(" of {:.3f} s the kernel accounted to the command and its children ({:.1f}%)",
+                    *w.tree_cpu_seconds, 100.0 * w.seen_cpu_seconds() / *w.tree_cpu_seconds);
+  }
+  out += "\n";
+  // The threads that used the most CPU.
+  std::vector<const watched_thread*> by_cpu;
+  for (const auto& t : w.threads) by_cpu.push_back(&t);
+  std::stable_sort(by_cpu.begin(), by_cpu.end(),
+                   [](const auto* a, const auto* b) { return a->cpu_ns > b->cpu_ns; });
+  const std::size_t shown = std::min<std::size_t>(by_cpu.size(), 8);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto& t = *by_cpu[i];
+    const std::string lane = t.lane < run.representative.lane_names.size()
+                                 ? run.representative.lane_names[t.lane]
+                                 : std::to_string(t.tid);
+    std::string line = fmt::format("  {:<24} CPU {:>9}  run-queue wait {:>9}  {} timeslices", lane,
+                                   detail::millis(to_seconds(t.cpu_ns)),
+                                   detail::millis(to_seconds(t.run_delay_ns)), t.timeslices);
+    if (t.lane < run.worker_time.size()) {
+      line += "  · " + detail::time_split_in_words(run.worker_time[t.lane]);
+    }
+    out += line + "\n";
+  }
+  if (by_cpu.size() > shown) out += fmt::format("  ... and {} more\n", by_cpu.size() - shown);
+  out += fmt::format("sampler: {} of CPU, {:.1f}% of one core\n",
+                     detail::millis(w.sampler_cpu_seconds), 100.0 * w.sampler_core_share());
+  if (w.dropped_threads > 0 || w.dropped_events > 0) {
+    out += fmt::format(
+        "dropped: {} thread{} past the limit of lanes (not drawn; their CPU is not in 'seen'), {} "
+        "event{} past the event budget\n",
+        w.dropped_threads, w.dropped_threads == 1 ? "" : "s", w.dropped_events,
+        w.dropped_events == 1 ? "" : "s");
+  }
+  return out;
+}
+
+}  // namespace parlab
