@@ -42,7 +42,8 @@ enum class thread_wait : std::uint8_t {
 [[nodiscard]] std::string_view to_string(thread_wait wait) noexcept;
 
 /// The wait the wchan symbol `symbol` (e.g. "hrtimer_nanosleep", "futex_wait_queue",
-/// "do_wait", "do_sys_poll") stands for; `state` is the thread's state letter (D: io). Pure.
+/// "do_wait", "do_sys_poll") stands for; `state` is the thread's state letter (D: io). none for
+/// "0" (the thread was woken as it was read: the sampler asks again at the next look). Pure.
 [[nodiscard]] thread_wait classify_wchan(std::string_view symbol, char state) noexcept;
 
 /// The fields parlab reads from /proc/PID[/task/TID]/stat.
@@ -90,9 +91,10 @@ inline constexpr std::int64_t watch_settle_ns = 20'000'000;
 ///
 /// The kernel's on-CPU time and run delay are exact sums but arrive late (see watch_settle_ns);
 /// the state letter is exact at each look. So each interval between two looks waits until it
-/// settles, and the growth seen meanwhile is credited to the pending intervals, oldest first:
-/// running time first to intervals with the thread runnable ('R') at both looks, then to those
-/// with 'R' at one, then to any; run-queue delay likewise into what is left. A settled interval
+/// settles, and the growth seen meanwhile is credited to the pending intervals, newest first (it
+/// happened since the figure last grew: at most a tick ago): running time first to intervals
+/// with the thread runnable ('R') at both looks, then to those with 'R' at one, then to any;
+/// run-queue delay likewise into what is left. A settled interval
 /// becomes events: a slice on the CPU it last ran on, the delay (`preempted` when the thread was
 /// runnable at the first look, `ready` when it woke meanwhile), and a wait for the rest (sleep,
 /// blocking I/O, futex by its wchan; a wait for a child leaves the lane idle). Order within the
@@ -245,20 +247,24 @@ class proc_sampler {
 
 /// The run parlab's pictures, verdict and tables draw for a watch: one worker lane per thread
 /// (named "comm pid" for a process's main thread, "comm pid/tid" for the others), its task
-/// events, the summary (peaks held for at least `min_hold_ns`: shorter overlaps are start-up and
-/// hand-over moments the sampler cannot resolve), the core-busy histogram and the wait reasons.
-/// Pure.
+/// events, the summary, the core-busy histogram and the wait reasons. Its peaks (in flight,
+/// running) are the levels held for at least `min_hold_ns` at a stretch, dips shorter than one
+/// interval bridged: a briefer overlap is a start-up or hand-over moment (a parent forking its
+/// workers before it waits for them; a GIL passing between threads, where the kernel's figures
+/// place each side's CPU time only to within an interval), below what the sampler resolves. Pure.
 [[nodiscard]] measured_run watch_run(const watch_result& w, std::int64_t min_hold_ns);
 
 /// The hold watch_run uses by default: ten intervals, at least 10 ms.
 [[nodiscard]] std::int64_t watch_min_hold_ns(std::chrono::microseconds interval) noexcept;
 
 /// A watch's summary over [from, to) only (e.g. the window of one of parlab's own runs, to
-/// compare with what its recorder saw): `events` (a watch's, on `lanes` lanes) clipped to the
-/// window, peaks held for `min_hold_ns`, the verdict for `cores`. Pure.
+/// compare with what its recorder saw): `events` (a watch's, on `lanes` lanes, sampled every
+/// `interval_ns`) clipped to the window, peaks as watch_run takes them, the verdict for `cores`.
+/// Pure.
 [[nodiscard]] concurrency_summary watch_summary(std::span<const event> events, std::size_t lanes,
                                                 std::size_t cores, std::int64_t from,
-                                                std::int64_t to, std::int64_t min_hold_ns);
+                                                std::int64_t to, std::int64_t min_hold_ns,
+                                                std::int64_t interval_ns);
 
 /// `parlab.watch/1`: the command, the sampler's settings and cost, every thread and process, the
 /// summary and verdict (null when too short to judge), the histogram, the wait reasons, and the

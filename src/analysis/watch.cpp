@@ -24,12 +24,32 @@ std::string basename_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-/// Peaks with the sampler's resolution, and the verdict from them.
+/// The largest count the step function reaches for at least `hold_ns` at a stretch, dips shorter
+/// than `gap_ns` bridged (a sampler's own wake-up takes a core for microseconds every interval:
+/// that does not end a stretch of two threads running). 0 for no steps.
+std::size_t held_level(std::span<const step_point> steps, std::int64_t hold_ns,
+                       std::int64_t gap_ns) {
+  std::size_t top = 0;
+  for (const auto& p : steps) top = std::max(top, p.count);
+  for (std::size_t k = top; k > 1; --k) {
+    std::int64_t from = -1, last_end = -1;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const std::int64_t end = i + 1 < steps.size() ? steps[i + 1].t_ns : steps[i].t_ns;
+      if (steps[i].count < k) continue;
+      if (from < 0 || steps[i].t_ns - last_end > gap_ns) from = steps[i].t_ns;  // a new stretch
+      last_end = end;
+      if (last_end - from >= hold_ns) return k;
+    }
+  }
+  return std::min<std::size_t>(top, 1);
+}
+
+/// Peaks with the sampler's resolution - a level held for `min_hold_ns`, dips under an interval
+/// bridged - and the verdict from them.
 void with_held_peaks(concurrency_summary& s, std::span<const event> events, std::size_t cores,
-                     std::int64_t min_hold_ns) {
-  s.peak_in_flight = peak(tasks_in_flight(events), min_hold_ns);
-  const auto running = tasks_running(events);
-  s.peak_running = std::max(peak(running, min_hold_ns), std::min<std::size_t>(peak(running), 1));
+                     std::int64_t min_hold_ns, std::int64_t interval_ns) {
+  s.peak_in_flight = held_level(tasks_in_flight(events), min_hold_ns, interval_ns);
+  s.peak_running = held_level(tasks_running(events), min_hold_ns, interval_ns);
   s.result = decide(s.peak_in_flight, s.avg_parallelism, cores);
 }
 
@@ -120,7 +140,8 @@ measured_run watch_run(const watch_result& w, std::int64_t min_hold_ns) {
                                             : fmt::format("{} {}/{}", t.name, t.pid, t.tid));
   }
   r.concurrency = summarize(w.events, w.threads.size(), std::max<std::size_t>(w.cores, 1));
-  with_held_peaks(r.concurrency, w.events, std::max<std::size_t>(w.cores, 1), min_hold_ns);
+  with_held_peaks(r.concurrency, w.events, std::max<std::size_t>(w.cores, 1), min_hold_ns,
+                  static_cast<std::int64_t>(w.interval.count()) * 1000);
   if (first < last) {
     r.cores_busy = cores_busy_shares(w.events, first, last);
     r.busy = bands_of(r.cores_busy, std::max<std::size_t>(w.cores, 1));
@@ -133,7 +154,7 @@ measured_run watch_run(const watch_result& w, std::int64_t min_hold_ns) {
 
 concurrency_summary watch_summary(std::span<const event> events, std::size_t lanes,
                                   std::size_t cores, std::int64_t from, std::int64_t to,
-                                  std::int64_t min_hold_ns) {
+                                  std::int64_t min_hold_ns, std::int64_t interval_ns) {
   std::vector<event> clipped;
   for (event e : events) {
     if (e.end_ns <= from || e.start_ns >= to) continue;
@@ -143,7 +164,7 @@ concurrency_summary watch_summary(std::span<const event> events, std::size_t lan
   }
   cores = std::max<std::size_t>(cores, 1);
   concurrency_summary s = summarize(clipped, lanes, cores);
-  with_held_peaks(s, clipped, cores, min_hold_ns);
+  with_held_peaks(s, clipped, cores, min_hold_ns, interval_ns);
   return s;
 }
 

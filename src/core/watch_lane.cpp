@@ -63,6 +63,8 @@ thread_wait classify_wchan(std::string_view symbol, char state) noexcept {
     symbol.remove_suffix(1);
   if (state == 'D') return thread_wait::io;  // uninterruptible: disk, page-in, NFS
   if (state != 'S') return thread_wait::other;
+  // "0": the thread was woken as wchan was read (or the kernel hides it): not known yet.
+  if (symbol.empty() || symbol == "0") return thread_wait::none;
   if (contains(symbol, "futex")) return thread_wait::futex;
   if (contains(symbol, "nanosleep") || contains(symbol, "nsleep")) return thread_wait::sleep;
   if (symbol == "do_wait" || contains(symbol, "kernel_wait") || contains(symbol, "waitid")) {
@@ -167,10 +169,13 @@ void watch_lane::look(const thread_look& l, std::size_t& room) {
 }
 
 void watch_lane::credit() noexcept {
-  // Three passes, oldest first: intervals runnable at both looks, at one, at neither.
+  // The growth belongs to the time since the figure last grew: the newest interval and the few
+  // before it (a tick). Three passes, newest first: intervals runnable at both looks, at one,
+  // at neither.
   const auto fill = [&](std::int64_t& owed, auto&& room_of, auto&& credit_to) {
     for (int pass = 0; pass < 3 && owed > 0; ++pass) {
-      for (auto& i : pending_) {
+      for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+        interval& i = *it;
         const int runnable = int{i.runnable0} + int{i.runnable1};
         if (runnable != 2 - pass) continue;
         const std::int64_t take = std::min(owed, room_of(i));

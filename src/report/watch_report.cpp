@@ -111,7 +111,7 @@ std::string format_watch_summary(const watch_result& w, const measured_run& run)
   } else {
     const auto& c = run.concurrency;
     out += fmt::format(
-        "verdict: {} - {} in flight and {} running at most (each held ≥ {}), average "
+        "verdict: {} - {} in flight and {} running at most (held for {} or more), average "
         "parallelism {:.2f} on {} core{}\n",
         to_string(c.result), c.peak_in_flight, c.peak_running,
         detail::millis(to_seconds(watch_min_hold_ns(w.interval))), c.avg_parallelism, w.cores,
