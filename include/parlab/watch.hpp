@@ -140,13 +140,24 @@ class watch_lane {
   std::int64_t cpu_owed_ = 0, delay_owed_ = 0;  // growth not credited to an interval yet
 };
 
+/// A stretch of time [from, to).
+struct time_window {
+  std::int64_t from = 0, to = 0;
+};
+
 /// Marks which stretches of one lane's events were work in flight and adds a `task` event for
-/// each: a thread is in flight from its first event to its last, except while it waits for a
-/// child process and except futex waits of at least `idle_after_ns` (a join, an idle pool worker
-/// waiting for work - not a GIL or lock hand-over, which take a few milliseconds). Events inside a
-/// stretch get its task id (from `next_task`, which advances); the rest keep no_id. `events` are
-/// one lane's, in time order. Pure.
-void watch_tasks(std::vector<event>& events, std::uint32_t& next_task, std::int64_t idle_after_ns);
+/// each: a thread is in flight from its first event to its last, except while it waits
+///  - for a child process (wait4: no events there),
+///  - in any way while a child process of its own is alive (`children_alive`, sorted windows): a
+///    parent polling its workers' pipes, make in pselect, a pool's manager - it supervises, the
+///    children do the work,
+///  - on a futex for at least `idle_after_ns` (a join, an idle pool worker waiting for work - not
+///    a GIL or lock hand-over, which take a few milliseconds).
+/// Waits are split where a window begins or ends. Events inside a stretch get its task id (from
+/// `next_task`, which advances); the rest keep no_id. `events` are one lane's, in time order.
+/// Pure.
+void watch_tasks(std::vector<event>& events, std::uint32_t& next_task, std::int64_t idle_after_ns,
+                 std::span<const time_window> children_alive = {});
 
 /// How the sampler works.
 struct watch_options {
@@ -166,6 +177,7 @@ struct watch_options {
 struct watched_thread {
   pid_t pid = 0;  ///< its process
   pid_t tid = 0;
+  pid_t ppid = 0;       ///< its process's parent
   std::string name;     ///< its comm
   std::string command;  ///< its process's command line (arguments joined by spaces)
   std::uint32_t lane = 0;

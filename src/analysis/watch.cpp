@@ -55,11 +55,51 @@ void with_held_peaks(concurrency_summary& s, std::span<const event> events, std:
 
 }  // namespace
 
-void watch_tasks(std::vector<event>& events, std::uint32_t& next_task, std::int64_t idle_after_ns) {
+void watch_tasks(std::vector<event>& events, std::uint32_t& next_task, std::int64_t idle_after_ns,
+                 std::span<const time_window> children_alive) {
+  // Waits split at the windows' edges, each piece marked as supervising or not.
+  std::vector<event> pieces;
+  std::vector<bool> supervising;
+  pieces.reserve(events.size());
+  for (const auto& e : events) {
+    if (e.kind != event_kind::wait || children_alive.empty()) {
+      pieces.push_back(e);
+      supervising.push_back(false);
+      continue;
+    }
+    std::int64_t at = e.start_ns;
+    for (const auto& w : children_alive) {
+      if (w.to <= at || w.from >= e.end_ns) continue;
+      if (w.from > at) {  // before the window
+        event part = e;
+        part.start_ns = at;
+        part.end_ns = w.from;
+        pieces.push_back(part);
+        supervising.push_back(false);
+        at = w.from;
+      }
+      event part = e;  // inside it
+      part.start_ns = at;
+      part.end_ns = std::min(w.to, e.end_ns);
+      pieces.push_back(part);
+      supervising.push_back(true);
+      at = part.end_ns;
+      if (at >= e.end_ns) break;
+    }
+    if (at < e.end_ns) {
+      event part = e;
+      part.start_ns = at;
+      pieces.push_back(part);
+      supervising.push_back(false);
+    }
+  }
+  const auto idle = [&](std::size_t i) {
+    return supervising[i] || idle_event(pieces[i], idle_after_ns);
+  };
   std::vector<event> tasks;
   std::size_t i = 0;
-  while (i < events.size()) {
-    if (idle_event(events[i], idle_after_ns)) {
+  while (i < pieces.size()) {
+    if (idle(i)) {
       ++i;
       continue;
     }
@@ -67,18 +107,19 @@ void watch_tasks(std::vector<event>& events, std::uint32_t& next_task, std::int6
     const std::uint32_t id = next_task++;
     event task;
     task.kind = event_kind::task;
-    task.worker = events[i].worker;
+    task.worker = pieces[i].worker;
     task.task = id;
-    task.start_ns = events[i].start_ns;
-    task.end_ns = events[i].end_ns;
-    for (; i < events.size(); ++i) {
-      event& e = events[i];
-      if (idle_event(e, idle_after_ns) || e.start_ns > task.end_ns) break;
+    task.start_ns = pieces[i].start_ns;
+    task.end_ns = pieces[i].end_ns;
+    for (; i < pieces.size(); ++i) {
+      event& e = pieces[i];
+      if (idle(i) || e.start_ns > task.end_ns) break;
       e.task = id;
       task.end_ns = std::max(task.end_ns, e.end_ns);
     }
     tasks.push_back(task);
   }
+  events = std::move(pieces);
   events.insert(events.end(), tasks.begin(), tasks.end());
 }
 

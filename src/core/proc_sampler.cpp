@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include <charconv>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -97,6 +99,10 @@ struct proc_sampler::state {
   };
   struct process {
     pid_t pid = 0;
+    pid_t ppid = 0;
+    clockid_t clock{};  // its CPU clock: every thread's time, ended ones' included
+    bool has_clock = false;
+    std::int64_t ended_ns = -1;  // CPU time of its ended threads at the last look, or -1
     int stat = -1;
     std::int64_t threads = -1;
     std::uint64_t scanned_at = 0;
@@ -127,7 +133,13 @@ struct proc_sampler::state {
   void add_thread(process& p, pid_t tid);
   void end_process(pid_t pid);
   void end_thread(pid_t tid);
-  void look_at(thread& t);
+  /// Looks at one thread; false when it has ended (it is left for the caller to end).
+  bool look_at(thread& t);
+  /// Looks at every thread of process `p` (tids: its threads), and ends those that ended, with
+  /// the CPU time they used since their last look when the process's clock tells it.
+  void look_at_process(process* p, const std::vector<pid_t>& tids);
+  /// Ends a thread after a last look at `t_ns` with `extra_cpu_ns` more CPU time than before.
+  void end_thread_after(thread& t, std::int64_t t_ns, std::int64_t extra_cpu_ns);
 };
 
 void proc_sampler::state::add_process(pid_t pid) {
@@ -147,6 +159,8 @@ void proc_sampler::state::add_process(pid_t pid) {
     return;
   }
   --fds_left;
+  p.has_clock = ::clock_getcpuclockid(pid, &p.clock) == 0;
+  p.ppid = st->ppid;
   p.comm = st->comm;
   p.command = command_line_of(pid);
   p.threads = st->num_threads;
@@ -206,6 +220,7 @@ void proc_sampler::state::add_thread(process& p, pid_t tid) {
   watched_thread w;
   w.pid = p.pid;
   w.tid = tid;
+  w.ppid = p.ppid;
   w.name = st ? st->comm : p.comm;
   w.command = p.command;
   w.lane = static_cast<std::uint32_t>(t.lane);
@@ -236,22 +251,16 @@ void proc_sampler::state::end_process(pid_t pid) {
   processes.erase(it);
 }
 
-void proc_sampler::state::look_at(thread& t) {
+bool proc_sampler::state::look_at(thread& t) {
   const auto ss = parse_schedstat(read_at_0(t.sched, buf));
-  if (!ss) {
-    end_thread(t.tid);  // the thread ended
-    return;
-  }
+  if (!ss) return false;  // the thread ended
   const std::int64_t now = monotonic_ns();
   const bool ran = !t.looked || ss->on_cpu_ns > t.last.on_cpu_ns;
   const bool queued = t.looked && ss->run_delay_ns > t.last.run_delay_ns;
   const bool was_asleep = t.state == 'S' || t.state == 'D';
   if (ran || queued) {
     const auto st = parse_proc_stat(read_at_0(t.stat, buf));
-    if (!st || st->state == 'Z' || st->state == 'X') {
-      end_thread(t.tid);
-      return;
-    }
+    if (!st || st->state == 'Z' || st->state == 'X') return false;
     t.state = st->state;
     t.cpu = static_cast<std::int16_t>(st->processor);
     watched_thread& w = info[t.lane];
@@ -283,6 +292,59 @@ void proc_sampler::state::look_at(thread& t) {
   w.cpu_ns = ss->on_cpu_ns - (t.born_watched ? 0 : t.first.on_cpu_ns);
   w.run_delay_ns = ss->run_delay_ns - (t.born_watched ? 0 : t.first.run_delay_ns);
   w.timeslices = ss->timeslices - (t.born_watched ? 0 : t.first.timeslices);
+  return true;
+}
+
+void proc_sampler::state::end_thread_after(thread& t, std::int64_t t_ns,
+                                           std::int64_t extra_cpu_ns) {
+  if (t.looked && extra_cpu_ns > 0) {
+    // It ran that long after its last look, then ended: the lane's last interval is that run.
+    const std::int64_t at = std::min(t_ns, info[t.lane].last_ns + extra_cpu_ns);
+    lanes[t.lane].look(
+        {at, t.last.on_cpu_ns + extra_cpu_ns, t.last.run_delay_ns, 'R', t.cpu, thread_wait::none},
+        room);
+    watched_thread& w = info[t.lane];
+    w.last_ns = at;
+    w.cpu_ns += extra_cpu_ns;
+  }
+  end_thread(t.tid);
+}
+
+void proc_sampler::state::look_at_process(process* p, const std::vector<pid_t>& tids) {
+  // The process's clock first, then its threads: what it counts beyond the live threads' own
+  // figures is the time of threads that ended (the kernel keeps their final sums).
+  timespec clock_now{};
+  const bool clocked = p != nullptr && p->has_clock && ::clock_gettime(p->clock, &clock_now) == 0;
+  std::vector<pid_t> ended;
+  std::int64_t live_ns = 0;
+  for (const pid_t tid : tids) {
+    const auto it = threads.find(tid);
+    if (it == threads.end()) continue;
+    if (look_at(it->second)) {
+      live_ns += it->second.last.on_cpu_ns;
+    } else {
+      ended.push_back(tid);
+    }
+  }
+  const std::int64_t now = monotonic_ns();
+  std::int64_t extra = 0;
+  if (clocked) {
+    const std::int64_t ended_ns =
+        static_cast<std::int64_t>(clock_now.tv_sec) * 1'000'000'000 + clock_now.tv_nsec - live_ns;
+    // Only when every thread of the process is watched: else the others' time is in it too.
+    const bool complete = p->ignored.empty();
+    if (complete && p->ended_ns >= 0 && !ended.empty()) {
+      extra = std::max<std::int64_t>(ended_ns - p->ended_ns, 0) /
+              static_cast<std::int64_t>(ended.size());
+    }
+    p->ended_ns = ended_ns;
+  }
+  for (const pid_t tid : ended) {
+    const auto it = threads.find(tid);
+    if (it == threads.end()) continue;
+    const std::int64_t since = now - info[it->second.lane].last_ns;
+    end_thread_after(it->second, now, std::min(extra, since));
+  }
 }
 
 proc_sampler::proc_sampler(pid_t root, const watch_options& options) : s_(new state) {
@@ -349,24 +411,23 @@ bool proc_sampler::look() {
     const auto it = s.processes.find(pid);
     if (it != s.processes.end()) s.scan_threads(it->second);
   }
-  std::vector<pid_t> tids;
-  tids.reserve(s.threads.size());
-  for (const auto& [tid, t] : s.threads) tids.push_back(tid);
-  for (const pid_t tid : tids) {
-    const auto it = s.threads.find(tid);
-    if (it != s.threads.end()) s.look_at(it->second);
+  // Threads process by process (each process's clock is read next to its threads' figures).
+  std::map<pid_t, std::vector<pid_t>> by_process;
+  for (const auto& [tid, t] : s.threads) by_process[t.pid].push_back(tid);
+  for (const auto& [pid, tids] : by_process) {
+    const auto it = s.processes.find(pid);
+    s.look_at_process(it != s.processes.end() ? &it->second : nullptr, tids);
   }
   // Threads found during this look get their first look now, so their lanes start here.
   for (bool found = true; found;) {
     found = false;
-    tids.clear();
+    by_process.clear();
     for (const auto& [tid, t] : s.threads) {
-      if (!t.looked) tids.push_back(tid);
+      if (!t.looked) by_process[t.pid].push_back(tid);
     }
-    for (const pid_t tid : tids) {
-      const auto it = s.threads.find(tid);
-      if (it == s.threads.end()) continue;
-      s.look_at(it->second);
+    for (const auto& [pid, tids] : by_process) {
+      const auto it = s.processes.find(pid);
+      s.look_at_process(it != s.processes.end() ? &it->second : nullptr, tids);
       found = true;
     }
   }
@@ -388,12 +449,44 @@ watch_result proc_sampler::finish() {
   w.threads = s.info;
   w.dropped_threads = s.dropped_threads;
   w.processes = s.processes_seen;
+  // When each process had a child alive (as seen): its waits then are supervising.
+  std::map<pid_t, time_window> lifetime;
+  std::map<pid_t, pid_t> parent;
+  for (const auto& t : w.threads) {
+    auto [it, fresh] = lifetime.try_emplace(t.pid, time_window{t.first_ns, t.last_ns});
+    if (!fresh) {
+      it->second.from = std::min(it->second.from, t.first_ns);
+      it->second.to = std::max(it->second.to, t.last_ns);
+    }
+    parent[t.pid] = t.ppid;
+  }
+  std::map<pid_t, std::vector<time_window>> children_alive;
+  for (const auto& [pid, life] : lifetime) {
+    if (pid != s.root) children_alive[parent[pid]].push_back(life);
+  }
+  for (auto& [pid, windows] : children_alive) {
+    std::sort(windows.begin(), windows.end(),
+              [](const time_window& a, const time_window& b) { return a.from < b.from; });
+    std::vector<time_window> merged;
+    for (const auto& win : windows) {
+      if (!merged.empty() && win.from <= merged.back().to) {
+        merged.back().to = std::max(merged.back().to, win.to);
+      } else {
+        merged.push_back(win);
+      }
+    }
+    windows = std::move(merged);
+  }
   std::uint32_t next_task = 0;
   std::size_t total = 0;
-  for (auto& lane : s.lanes) {
+  for (std::size_t i = 0; i < s.lanes.size(); ++i) {
+    auto& lane = s.lanes[i];
     lane.flush(s.room);
     w.dropped_events += lane.dropped();
-    watch_tasks(lane.events(), next_task, s.options.idle_after_ns);
+    const auto it = children_alive.find(w.threads[i].pid);
+    watch_tasks(lane.events(), next_task, s.options.idle_after_ns,
+                it != children_alive.end() ? std::span<const time_window>(it->second)
+                                           : std::span<const time_window>{});
     total += lane.events().size();
   }
   w.events.reserve(total);
