@@ -26,6 +26,7 @@ int fault_isolation(int argc, char** argv);
 int distributed_memory(int argc, char** argv);
 int lock_contention(int argc, char** argv);
 int copy_on_write(int argc, char** argv);
+int watch_python(int argc, char** argv);
 int custom_task(int argc, char** argv);
 
 const std::vector<example>& catalog() {
@@ -60,6 +61,9 @@ const std::vector<example>& catalog() {
       {"copy_on_write",
        "forked children share the parent's pages until they write: PSS, USS and page faults",
        copy_on_write},
+      {"watch_python",
+       "parlab watch on CPython's classic scripts: threads take turns, processes run at once",
+       watch_python, pictures::drawn},
       {"custom_task", "measure your own task under every model with the parlab library",
        custom_task},
   };

@@ -66,4 +66,10 @@ class scoped_cpu_pin {
   std::vector<int> previous_;
 };
 
+/// Where a shell would find `name`: itself when it holds a '/', else the first regular executable
+/// file of that name in $PATH. nullopt when there is none; `not_executable` says whether a file
+/// of that name exists but may not be run.
+[[nodiscard]] std::optional<std::string> find_program(const std::string& name,
+                                                      bool* not_executable = nullptr);
+
 }  // namespace parlab

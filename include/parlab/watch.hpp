@@ -237,12 +237,6 @@ class proc_sampler {
   state* s_;
 };
 
-/// Where a shell would find `name`: itself when it holds a '/', else the first regular executable
-/// file of that name in $PATH. nullopt when there is none; `not_executable` says whether a file
-/// of that name exists but may not be run.
-[[nodiscard]] std::optional<std::string> find_program(const std::string& name,
-                                                      bool* not_executable = nullptr);
-
 /// Starts `argv` (argv[0] a path: find_program) with parlab's standard input, output and error,
 /// and samples it and the processes it starts until it ends. After an interrupting signal (under
 /// an interrupt_scope: Ctrl-C reaches the command from the terminal too) the command gets 200 ms

@@ -6,13 +6,11 @@
 #include <parlab/watch.hpp>
 
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
-#include <cstdlib>
 #include <ctime>
 
 #include "core/child_process.hpp"
@@ -108,36 +106,6 @@ watch_result sample_until_done(proc_sampler& sampler, pid_t pid, detail::child_p
 }
 
 }  // namespace
-
-std::optional<std::string> find_program(const std::string& name, bool* not_executable) {
-  bool denied = false;
-  const auto usable = [&](const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-    if (::access(path.c_str(), X_OK) == 0) return true;
-    denied = true;
-    return false;
-  };
-  std::optional<std::string> found;
-  if (name.find('/') != std::string::npos) {
-    if (usable(name)) found = name;
-  } else if (!name.empty()) {
-    const char* env = std::getenv("PATH");
-    const std::string path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
-    std::size_t from = 0;
-    while (!found && from <= path.size()) {
-      const auto colon = std::min(path.find(':', from), path.size());
-      // An empty entry is the current directory. (Built by appending: GCC 12 -Wrestrict false
-      // positive on assigning a literal.)
-      std::string candidate = colon == from ? std::string(1, '.') : path.substr(from, colon - from);
-      candidate.append(1, '/').append(name);
-      if (usable(candidate)) found = std::move(candidate);
-      from = colon + 1;
-    }
-  }
-  if (not_executable != nullptr) *not_executable = !found && denied;
-  return found;
-}
 
 watch_result watch_program(const std::vector<std::string>& argv, watch_options options) {
   raise_descriptor_limit();

@@ -85,23 +85,7 @@ cpython_spec cpython_spec_for(const experiment_spec& spec) {
   return py;
 }
 
-std::optional<std::string> find_python3() {
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  while (!dirs.empty()) {
-    const auto colon = dirs.find(':');
-    const std::string_view dir = dirs.substr(0, colon);
-    dirs = colon == std::string_view::npos ? std::string_view{} : dirs.substr(colon + 1);
-    if (dir.empty()) continue;
-    std::string candidate = std::string(dir) + "/python3";
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-  }
-  return std::nullopt;
-}
+std::optional<std::string> find_python3() { return find_program("python3"); }
 
 std::vector<measured_run> run_cpython(const cpython_spec& spec, const std::string& python) {
   check_spec(spec);
