@@ -40,7 +40,8 @@ struct comparison {
   std::string recorder_verdict, watch_verdict;
   double recorder_parallelism = 0, watch_parallelism = 0;
   std::size_t tasks = 0, tasks_matched = 0;
-  double worst_cpu_error = 0;  // largest |watched / recorded - 1| over the tasks
+  double worst_cpu_error = 0;   // largest |watched / recorded - 1| over the tasks
+  double worst_cpu_signed = 0;  // the same, with its sign (watched more: positive)
   double recorded_cpu_min = 1e9;
   double sampler_share = 0;
   std::string why_failed;  // empty when both files were read

@@ -152,7 +152,9 @@ struct time_window {
 ///    parent polling its workers' pipes, make in pselect, a pool's manager - it supervises, the
 ///    children do the work,
 ///  - on a futex for at least `idle_after_ns` (a join, an idle pool worker waiting for work - not
-///    a GIL or lock hand-over, which take a few milliseconds).
+///    a GIL or lock hand-over, which take a few milliseconds), or on a futex at all when it ran
+///    under 5% of the time over the wait and the idle_after_ns before it (a coordinator joining
+///    its workers one by one; threads taking turns at a GIL each run 1/N of the time).
 /// Waits are split where a window begins or ends. Events inside a stretch get its task id (from
 /// `next_task`, which advances); the rest keep no_id. `events` are one lane's, in time order.
 /// Pure.

@@ -13,11 +13,34 @@
 namespace parlab {
 namespace {
 
-/// A wait that means the thread had nothing to do (see watch_tasks).
-bool idle_event(const event& e, std::int64_t idle_after_ns) noexcept {
-  return e.kind == event_kind::wait && e.wait == wait_kind::futex &&
-         e.end_ns - e.start_ns >= idle_after_ns;
-}
+/// A futex wait of a thread that ran less than this share of the time around it is a
+/// coordinator's (a join, a pool waiting for work), not a turn taken at a lock or a GIL: CPython
+/// threads sharing the GIL each run 1/N of the time, over 10% for fewer than ten threads.
+constexpr double coordinator_duty = 0.05;
+
+/// Running time on one lane before each instant (its slices never overlap).
+class running_before {
+ public:
+  explicit running_before(std::span<const event> events) {
+    for (const auto& e : events) {
+      if (e.kind != event_kind::slice) continue;
+      starts_.push_back(e.start_ns);
+      ends_.push_back(e.end_ns);
+      sums_.push_back((sums_.empty() ? 0 : sums_.back()) + (e.end_ns - e.start_ns));
+    }
+  }
+  /// Running time in [0, t).
+  [[nodiscard]] std::int64_t at(std::int64_t t) const {
+    const auto i = static_cast<std::size_t>(std::upper_bound(starts_.begin(), starts_.end(), t) -
+                                            starts_.begin());  // slices starting before t
+    if (i == 0) return 0;
+    const std::int64_t full = i > 1 ? sums_[i - 2] : 0;
+    return full + std::min(ends_[i - 1], t) - starts_[i - 1];
+  }
+
+ private:
+  std::vector<std::int64_t> starts_, ends_, sums_;
+};
 
 std::string basename_of(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -93,8 +116,19 @@ void watch_tasks(std::vector<event>& events, std::uint32_t& next_task, std::int6
       supervising.push_back(false);
     }
   }
+  // A futex wait is idle when long (a join, an idle worker), or when the thread barely ran over
+  // the wait and the idle_after_ns before it (a coordinator joining its workers one by one).
+  const running_before ran(pieces);
+  const std::int64_t first = pieces.empty() ? 0 : pieces.front().start_ns;
   const auto idle = [&](std::size_t i) {
-    return supervising[i] || idle_event(pieces[i], idle_after_ns);
+    const event& e = pieces[i];
+    if (supervising[i]) return true;
+    if (e.kind != event_kind::wait || e.wait != wait_kind::futex) return false;
+    if (e.end_ns - e.start_ns >= idle_after_ns) return true;
+    const std::int64_t from = std::max(first, e.start_ns - idle_after_ns);
+    const auto span = static_cast<double>(e.end_ns - from);
+    return span > 0 &&
+           static_cast<double>(ran.at(e.end_ns) - ran.at(from)) < coordinator_duty * span;
   };
   std::vector<event> tasks;
   std::size_t i = 0;

@@ -101,6 +101,16 @@ std::string format_watch_summary(const watch_result& w, const measured_run& run)
                      w.threads.size(), w.threads.size() == 1 ? "" : "s", pids,
                      pids == 1 ? "" : "es", detail::millis(w.wall_seconds()), w.samples,
                      detail::millis(static_cast<double>(w.interval.count()) * 1e-6));
+  if (w.samples > 1 && w.interval.count() > 0) {
+    const double every = w.wall_seconds() / static_cast<double>(w.samples - 1);
+    const double asked = static_cast<double>(w.interval.count()) * 1e-6;
+    if (every > 1.5 * asked) {
+      out += fmt::format(
+          "looks were late: every {} on average, {} asked (the cores were busy: the sampler waited "
+          "for one like any thread)\n",
+          detail::millis(every), detail::millis(asked));
+    }
+  }
   if (w.exit_status) out += fmt::format("the command {}\n", exit_in_words(*w.exit_status));
   if (w.interrupted) out += "interrupted: what was seen until then\n";
   if (too_short_to_judge(w)) {
