@@ -270,7 +270,7 @@ TEST(WatchRun, VerdictByTheExecutorsRule) {
   EXPECT_EQ(parallel.concurrency.peak_running, 2U);
   EXPECT_NEAR(parallel.concurrency.avg_parallelism, 2.0, 1e-9);
   EXPECT_EQ(parallel.representative.lane_names[0], "prog 100");
-  EXPECT_EQ(parallel.representative.lane_names[1], "prog 100/101");
+  EXPECT_EQ(parallel.representative.lane_names[1], "prog 101");
   ASSERT_EQ(parallel.worker_time.size(), 2U);
   const auto turns = parlab::watch_run(two_lanes(false, false), hold);
   EXPECT_EQ(turns.concurrency.result, parlab::verdict::concurrent);

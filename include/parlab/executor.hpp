@@ -167,7 +167,7 @@ struct run_result {
   std::uint64_t gil_forced_switches = 0;  ///< gil-threads only: hand-offs forced by a waiter
   timeline recorded;                      ///< what ran when (empty when not recording)
   /// Names of the worker lanes when they are not numbered slots (a watched program's threads:
-  /// "python3 1234/1240"); empty: "worker 0", "process 1", ...
+  /// "python3 1240"); empty: "worker 0", "slot 1", ...
   std::vector<std::string> lane_names;
   std::optional<mpi_cluster> cluster;  ///< the mpi model only
   std::optional<run_death> death;      ///< the mpi model only: the rank that ended the job

@@ -254,7 +254,7 @@ class proc_sampler {
                                          std::optional<std::chrono::nanoseconds> duration = {});
 
 /// The run parlab's pictures, verdict and tables draw for a watch: one worker lane per thread
-/// (named "comm pid" for a process's main thread, "comm pid/tid" for the others), its task
+/// (named "comm tid"; a process's main thread's tid is its PID), its task
 /// events, the summary, the core-busy histogram and the wait reasons. Its peaks (in flight,
 /// running) are the levels held for at least `min_hold_ns` at a stretch, dips shorter than one
 /// interval bridged: a briefer overlap is a start-up or hand-over moment (a parent forking its

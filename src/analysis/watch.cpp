@@ -211,8 +211,7 @@ measured_run watch_run(const watch_result& w, std::int64_t min_hold_ns) {
   rep.recorded.dropped = w.dropped_events;
   rep.lane_names.reserve(w.threads.size());
   for (const auto& t : w.threads) {
-    rep.lane_names.push_back(t.pid == t.tid ? fmt::format("{} {}", t.name, t.pid)
-                                            : fmt::format("{} {}/{}", t.name, t.pid, t.tid));
+    rep.lane_names.push_back(fmt::format("{} {}", t.name, t.tid));
   }
   r.concurrency = summarize(w.events, w.threads.size(), std::max<std::size_t>(w.cores, 1));
   with_held_peaks(r.concurrency, w.events, std::max<std::size_t>(w.cores, 1), min_hold_ns,
