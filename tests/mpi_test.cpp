@@ -155,10 +155,15 @@ TEST_F(MpiJob, IsStartedOnceKeptBetweenRunsAndEndedWithTheExecutor) {
     o.workers = 2;
     for (const auto& rec : model->run(tasks, o).records) first.insert(rec.pid);
     for (const auto& rec : model->run(tasks, o).records) second.insert(rec.pid);
-    EXPECT_EQ(first, second) << "the same ranks ran both batches";
+    // The same job's ranks ran both batches: W = 2 ranks in all. (Which rank takes which task is
+    // the dynamic schedule's: under a sanitizer one rank once took all six tasks of a batch.)
+    std::set<std::int64_t> both = first;
+    both.insert(second.begin(), second.end());
+    EXPECT_LE(both.size(), 2U) << "the same ranks ran both batches";
     o.schedule = mpi_schedule::fixed;  // another job shape: a new job
     for (const auto& rec : model->run(tasks, o).records) third.insert(rec.pid);
-    for (const auto pid : first) EXPECT_TRUE(gone(pid)) << "rank " << pid << " of the first job";
+    for (const auto pid : both) EXPECT_TRUE(gone(pid)) << "rank " << pid << " of the first job";
+    for (const auto pid : third) EXPECT_EQ(both.count(pid), 0U) << "rank " << pid << " reused";
   }
   for (const auto pid : third) EXPECT_TRUE(gone(pid)) << "rank " << pid << " outlived its job";
   int status = 0;

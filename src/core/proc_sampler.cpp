@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -122,7 +123,7 @@ struct proc_sampler::state {
   std::vector<watched_thread> info;
   std::unordered_map<pid_t, thread> threads;     // by tid
   std::unordered_map<pid_t, process> processes;  // by pid
-  std::unordered_set<pid_t> ignored;             // processes past the lane limit
+  std::unordered_set<pid_t> ignored;  // processes past the lane limit (pruned of ended ones)
   std::size_t room = 0;
   std::size_t fds_left = 0;
   std::uint64_t samples = 0, dropped_threads = 0;
@@ -446,6 +447,13 @@ std::optional<std::int64_t> read_clock(bool has_clock, clockid_t clock) noexcept
 bool proc_sampler::look() {
   state& s = *s_;
   ++s.samples;
+  // Processes past the lane limit are remembered so as to be counted once; those that ended are
+  // forgotten now and then, so a fork storm holds no more of them than are alive at once.
+  if (s.samples % 1000 == 0) {
+    for (auto it = s.ignored.begin(); it != s.ignored.end();) {
+      it = ::kill(*it, 0) != 0 && errno == ESRCH ? s.ignored.erase(it) : std::next(it);
+    }
+  }
   const std::int64_t now = monotonic_ns();
   if (s.start_ns < 0) s.start_ns = now;
   std::vector<pid_t> pids;

@@ -159,10 +159,10 @@ std::string format_watch_summary(const watch_result& w, const measured_run& run)
                      detail::millis(w.sampler_cpu_seconds), 100.0 * w.sampler_core_share());
   if (w.dropped_threads > 0 || w.dropped_events > 0) {
     out += fmt::format(
-        "dropped: {} thread{} past the limit of lanes (not drawn; their CPU is not in 'seen'), {} "
-        "event{} past the event budget\n",
-        w.dropped_threads, w.dropped_threads == 1 ? "" : "s", w.dropped_events,
-        w.dropped_events == 1 ? "" : "s");
+        "dropped: {} thread{} or process{} past the limit of lanes (--max-threads: counted, not "
+        "drawn; their CPU is not in 'seen'), {} event{} past the event budget\n",
+        w.dropped_threads, w.dropped_threads == 1 ? "" : "s", w.dropped_threads == 1 ? "" : "es",
+        w.dropped_events, w.dropped_events == 1 ? "" : "s");
   }
   return out;
 }
