@@ -395,7 +395,8 @@ TEST(WatchSampler, AttachedWatchStopsAfterItsDuration) {
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
   EXPECT_LT(took, std::chrono::seconds(3));
-  ASSERT_EQ(w.threads.size(), 1U);
+  // Its one thread (a sanitizer's runtime may have started a thread of its own in it too).
+  ASSERT_GE(w.threads.size(), 1U);
   EXPECT_EQ(w.threads[0].tid, child);
   EXPECT_FALSE(w.exit_status.has_value());  // not ours to reap
   EXPECT_GT(w.samples, 20U);

@@ -206,6 +206,9 @@ struct watch_result {
   /// The CPU time the kernel accounted to the whole tree (the command and every child it waited
   /// for: wait4's rusage), when parlab started it; the sampler saw seen_cpu_seconds() of it.
   std::optional<double> tree_cpu_seconds;
+  /// The largest resident set among the command and the children it waited for (wait4), when
+  /// parlab started it.
+  std::optional<std::int64_t> peak_rss_bytes;
   std::optional<int> exit_status;  ///< the command's wait status, when parlab started it
   bool interrupted = false;        ///< a signal stopped the watch
 

@@ -326,6 +326,19 @@ void child_process::kill(int sig) const noexcept {
   if (started()) ::kill(pid_, sig);
 }
 
+namespace {
+
+/// How a child ended, with what wait4 said of its resources.
+child_exit exit_of(int status, const rusage& usage) noexcept {
+  child_exit e{true, status};
+  e.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                  static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+  e.max_rss_bytes = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // KiB
+  return e;
+}
+
+}  // namespace
+
 child_exit child_process::wait() noexcept {
   if (pid_ <= 0 || reaped_) return exit_;
   int status = 0;
@@ -333,8 +346,8 @@ child_exit child_process::wait() noexcept {
   rusage usage{};
   while ((got = ::wait4(pid_, &status, 0, &usage)) < 0 && errno == EINTR) {
   }
-  exit_ = got == pid_ ? child_exit{true, status} : child_exit{false, 0};
-  if (got == pid_) note_child_peak_rss(static_cast<std::int64_t>(usage.ru_maxrss) * 1024);
+  exit_ = got == pid_ ? exit_of(status, usage) : child_exit{false, 0};
+  if (got == pid_) note_child_peak_rss(exit_.max_rss_bytes);
   reaped_ = true;
   untrack_child(pid_);
   return exit_;
@@ -349,8 +362,8 @@ child_exit child_process::stop(std::chrono::milliseconds grace) noexcept {
     rusage usage{};
     const pid_t got = ::wait4(pid_, &status, WNOHANG, &usage);
     if (got == pid_) {
-      note_child_peak_rss(static_cast<std::int64_t>(usage.ru_maxrss) * 1024);
-      exit_ = {true, status};
+      exit_ = exit_of(status, usage);
+      note_child_peak_rss(exit_.max_rss_bytes);
       reaped_ = true;
       untrack_child(pid_);
       return exit_;

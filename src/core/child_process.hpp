@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -29,6 +30,10 @@ namespace parlab::detail {
 struct child_exit {
   bool known = true;  ///< false: it was reaped by someone else (waitpid said ECHILD)
   int status = 0;     ///< the wait status, when known
+  /// What wait4 said of it and the children it waited for, when known (else -1): CPU time (user
+  /// + system) and the largest resident set among them.
+  double cpu_seconds = -1.0;
+  std::int64_t max_rss_bytes = -1;
 
   [[nodiscard]] bool exited() const noexcept;
   [[nodiscard]] int exit_status() const noexcept;  ///< when exited()

@@ -40,13 +40,6 @@ bool has_ended(pid_t pid) {
   return info.si_pid == pid;
 }
 
-double children_cpu_seconds() {
-  rusage ru{};
-  ::getrusage(RUSAGE_CHILDREN, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
-}
-
 /// Lets the sampler keep its descriptors per thread for programs with many threads.
 void raise_descriptor_limit() {
   rlimit lim{};
@@ -110,14 +103,14 @@ watch_result sample_until_done(proc_sampler& sampler, pid_t pid, detail::child_p
 watch_result watch_program(const std::vector<std::string>& argv, watch_options options) {
   raise_descriptor_limit();
   options.new_root = true;
-  const double children_cpu_before = children_cpu_seconds();
   auto child = detail::child_process::exec("the watched command", {false, false, false}, argv);
   proc_sampler sampler(child.pid(), options);
   watch_result result = sample_until_done(sampler, child.pid(), &child, options, std::nullopt);
   result.command = argv;
   const auto how = child.wait();
   if (how.known) result.exit_status = how.status;
-  result.tree_cpu_seconds = children_cpu_seconds() - children_cpu_before;
+  if (how.cpu_seconds >= 0) result.tree_cpu_seconds = how.cpu_seconds;
+  if (how.max_rss_bytes >= 0) result.peak_rss_bytes = how.max_rss_bytes;
   return result;
 }
 
