@@ -247,12 +247,13 @@ class proc_sampler {
 /// an interrupt_scope: Ctrl-C reaches the command from the terminal too) the command gets 200 ms
 /// to end by itself, is then sent the signal, and after 2 s more is stopped; what was seen is
 /// returned with `interrupted` set. Throws std::system_error when the command cannot be started.
+/// Raises this process's RLIMIT_NOFILE soft limit to its hard limit (four descriptors a thread).
 [[nodiscard]] watch_result watch_program(const std::vector<std::string>& argv,
                                          watch_options options);
 
 /// Samples the running process `pid` (and what it starts) until it ends, `duration` passed, or
 /// an interrupting signal arrived (the process is left alone). Throws std::invalid_argument for a
-/// PID that does not exist or is not this user's.
+/// PID that does not exist or is not this user's. Raises RLIMIT_NOFILE as watch_program does.
 [[nodiscard]] watch_result watch_process(pid_t pid, const watch_options& options,
                                          std::optional<std::chrono::nanoseconds> duration = {});
 
