@@ -525,6 +525,18 @@ TEST_F(WatchCli, JsonDocumentAndPictures) {
   EXPECT_NE(slurp(dir_ / "w.html").find("<html"), std::string::npos);
   const auto trace = nlohmann::json::parse(slurp(dir_ / "t.json"));
   EXPECT_FALSE(trace.empty());
+  // parlab report draws a saved watch again, its lanes named after the threads.
+  const auto again = parlab("report " + (dir_ / "w.json").string());
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("watch · sh"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("sh " + std::to_string(doc.at("pid").get<long>())), std::string::npos)
+      << again.out;
+  auto broken = doc;
+  broken["threads"][0]["lane"] = 100000;  // no such lane
+  std::ofstream(dir_ / "bad.json") << broken.dump();
+  const auto refused = parlab("report " + (dir_ / "bad.json").string());
+  EXPECT_EQ(refused.code, 2) << refused.err;
+  EXPECT_EQ(lines(refused.err), 1U) << refused.err;
 }
 
 TEST_F(WatchCli, TooShortToJudge) {

@@ -368,9 +368,11 @@ saved_result read_result_json(const std::string& text) {
     throw std::invalid_argument(std::string("not a parlab result (no \"schema\" key; expected ") +
                                 result_schema + ")");
   }
-  if (doc["schema"] != result_schema) {
+  // A watch (parlab.watch/1) carries its run as a parlab.result/1 run, and its lanes' names.
+  const bool watch = doc["schema"] == "parlab.watch/1";
+  if (doc["schema"] != result_schema && !watch) {
     throw std::invalid_argument("unsupported schema " + shown(doc["schema"]) + " (expected " +
-                                result_schema + ")");
+                                result_schema + " or parlab.watch/1)");
   }
   try {
     saved_result out;
@@ -385,7 +387,20 @@ saved_result read_result_json(const std::string& text) {
     out.machine.cpu_model = m.value("cpu_model", std::string());
     out.machine.kernel = m.value("kernel", std::string());
     out.machine.hostname = m.value("hostname", std::string());
-    for (const auto& r : doc.at("runs")) out.runs.push_back(read_run(r));
+    if (!watch) {
+      for (const auto& r : doc.at("runs")) out.runs.push_back(read_run(r));
+      return out;
+    }
+    measured_run run = read_run(doc.at("run"));
+    auto& names = run.representative.lane_names;
+    names.resize(run.workers);
+    for (const auto& t : doc.at("threads")) {
+      if (run.workers == 0) break;
+      const auto lane = whole(t.at("lane"), "lane", run.workers == 0 ? 0 : run.workers - 1);
+      const auto tid = whole(t.at("tid"), "tid", 4'194'304);
+      names[lane] = t.at("name").get<std::string>().substr(0, 64) + " " + std::to_string(tid);
+    }
+    out.runs.push_back(std::move(run));
     return out;
   } catch (const json::exception& e) {
     throw std::invalid_argument(std::string("malformed parlab result: ") + e.what());
