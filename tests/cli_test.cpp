@@ -19,49 +19,17 @@
 #include <thread>
 #include <vector>
 
+#include "cli_harness.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using cli_harness::lines;
+using cli_harness::outcome;
+using cli_harness::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::size_t lines(const std::string& s) {
-  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
-}
-
-class Cli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "parlab-cli-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  outcome parlab(const std::string& args) {
-    const std::string cmd = std::string(PARLAB_BINARY) + " " + args + " >" +
-                            (dir_ / "out").string() + " 2>" + (dir_ / "err").string();
-    const int status = std::system(cmd.c_str());
-    outcome o;
-    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    o.out = slurp(dir_ / "out");
-    o.err = slurp(dir_ / "err");
-    return o;
-  }
-
-  fs::path dir_;
-};
+class Cli : public cli_harness::cli_test {};
 
 // Quick settings so each case runs in well under a second.
 const std::string kQuick = " -t 4 -s 2 -r 1 ";

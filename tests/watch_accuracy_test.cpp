@@ -22,17 +22,14 @@
 #include <string>
 #include <vector>
 
+#include "cli_harness.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using cli_harness::slurp;
 
 std::int64_t ns_of(double seconds) { return std::llround(seconds * 1e9); }
 
@@ -48,15 +45,8 @@ struct comparison {
   std::string why_failed;  // empty when both files were read
 };
 
-class WatchAccuracy : public ::testing::Test {
+class WatchAccuracy : public cli_harness::cli_test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "parlab-watch-acc-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   /// parlab watch -- parlab run RUN_ARGS --json own --records, then both sides over the run's
   /// window (its first task's start to its last task's end).
   comparison compare(const std::string& run_args) {
@@ -168,8 +158,6 @@ class WatchAccuracy : public ::testing::Test {
     }
     ADD_FAILURE() << run_args << ": " << last;
   }
-
-  fs::path dir_;
 };
 
 // Each task about 170 ms of compute: the sampler loses at most an interval and a tick (5 ms) of a

@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "cli_harness.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -405,42 +407,10 @@ TEST(WatchSampler, AttachedWatchStopsAfterItsDuration) {
 // ---------------------------------------------------------------------------------------------
 // The command as a user runs it
 
-struct outcome {
-  int code = -1;
-  std::string out, err;
-};
+using cli_harness::lines;
+using cli_harness::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class WatchCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "parlab-watch-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  outcome parlab(const std::string& args) {
-    const std::string cmd = std::string(PARLAB_BINARY) + " " + args + " >" +
-                            (dir_ / "out").string() + " 2>" + (dir_ / "err").string();
-    const int status = std::system(cmd.c_str());
-    outcome o;
-    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    o.out = slurp(dir_ / "out");
-    o.err = slurp(dir_ / "err");
-    return o;
-  }
-  fs::path dir_;
-};
-
-std::size_t lines(const std::string& s) {
-  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
-}
+class WatchCli : public cli_harness::cli_test {};
 
 TEST_F(WatchCli, ExitStatusIsTheCommands) {
   EXPECT_EQ(parlab("watch -- sh -c 'exit 7'").code, 7);
@@ -467,7 +437,8 @@ TEST_F(WatchCli, BadInputIsOneLine) {
       {"watch --max-threads 0 -- true", 2, "--max-threads"},
       {"watch --duration 3 -- true", 2, "--duration is for --pid"},
       {"watch --json '' -- true", 2, "--json"},
-      {"watch --json - --svg - -- true", 2, "at most one"},
+      {"watch --json - --svg - -- true", 2,
+       "--json and --svg cannot both write to standard output"},
   };
   for (const auto& c : cases) {
     const auto o = parlab(c.args);

@@ -52,9 +52,9 @@ struct saved_result {
 };
 
 /// Parses a `parlab.result/1` document (as to_json writes it, with or without records and
-/// events), or a `parlab.watch/1` document (its run, lanes named after its threads). Throws std::invalid_argument naming what is wrong (not JSON, another schema, a missing
-/// key, a number out of its range - checked before it sizes anything, nesting deeper than 64).
-/// Pure.
+/// events), or a `parlab.watch/1` document (its run, lanes named after its threads). Throws
+/// std::invalid_argument naming what is wrong (not JSON, another schema, a missing key, a number
+/// out of its range - checked before it sizes anything, nesting deeper than 64). Pure.
 [[nodiscard]] saved_result read_result_json(const std::string& text);
 
 }  // namespace parlab

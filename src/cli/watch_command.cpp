@@ -50,18 +50,11 @@ int command_watch(const watch_command& c) {
     duration = std::chrono::nanoseconds(static_cast<std::int64_t>(
         parse_number(*c.duration, "--duration (seconds)", 0.0, 1e6, true) * 1e9));
   }
+  // Every output checked up front, at most one on standard output (the human text then goes to
+  // standard error), as for every command; each is written below as what a watch makes of it.
+  std::FILE* const human = outputs(c.outputs).human();
   const output_target json{c.outputs.json}, trace{c.outputs.trace}, svg{c.outputs.svg},
       report{c.outputs.report};
-  json.check("--json");
-  trace.check("--trace");
-  svg.check("--svg");
-  report.check("--report");
-  const int on_stdout = int{json.is_stdout()} + int{trace.is_stdout()} + int{svg.is_stdout()} +
-                        int{report.is_stdout()};
-  if (on_stdout > 1) {
-    throw usage_error("watch: at most one output may go to standard output ('-')");
-  }
-  std::FILE* human = on_stdout > 0 ? stderr : stdout;
 
   watch_result result;
   if (c.pid) {

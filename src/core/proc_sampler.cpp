@@ -25,6 +25,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 namespace parlab {
 namespace {
@@ -123,6 +124,7 @@ struct proc_sampler::state {
   std::vector<watched_thread> info;
   std::unordered_map<pid_t, thread> threads;     // by tid
   std::unordered_map<pid_t, process> processes;  // by pid
+  std::vector<pid_t> unlooked;                   // threads added since the last look began
   std::unordered_set<pid_t> ignored;  // processes past the lane limit (pruned of ended ones)
   std::size_t room = 0;
   std::size_t fds_left = 0;
@@ -234,6 +236,7 @@ void proc_sampler::state::add_thread(process& p, pid_t tid) {
   info.push_back(std::move(w));
   threads.emplace(tid, t);
   p.tids.push_back(tid);
+  unlooked.push_back(tid);
 }
 
 void proc_sampler::state::end_thread(pid_t tid) {
@@ -487,17 +490,17 @@ bool proc_sampler::look() {
     const std::vector<pid_t> tids = p.tids;  // (look_at_process may end some)
     s.look_at_process(&p, tids, clock);
   }
-  // Threads found during this look get their first look now, so their lanes start here.
-  for (bool found = true; found;) {
-    found = false;
+  // Threads found during this look (in processes found during it) get their first look now, so
+  // their lanes start here.
+  while (!s.unlooked.empty()) {
     std::map<pid_t, std::vector<pid_t>> fresh;
-    for (const auto& [tid, t] : s.threads) {
-      if (!t.looked) fresh[t.pid].push_back(tid);
+    for (const pid_t tid : std::exchange(s.unlooked, {})) {
+      const auto it = s.threads.find(tid);
+      if (it != s.threads.end() && !it->second.looked) fresh[it->second.pid].push_back(tid);
     }
     for (const auto& [pid, tids] : fresh) {
       const auto it = s.processes.find(pid);
       s.look_at_process(it != s.processes.end() ? &it->second : nullptr, tids, std::nullopt);
-      found = true;
     }
   }
   s.end_ns = monotonic_ns();

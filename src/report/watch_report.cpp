@@ -1,6 +1,7 @@
 // What `parlab watch` prints and writes: the summary lines and parlab.watch/1. Pure.
 
 #include <parlab/clock.hpp>
+#include <parlab/interrupt.hpp>
 #include <parlab/timeline_analysis.hpp>
 #include <parlab/watch.hpp>
 
@@ -9,8 +10,6 @@
 
 #include <sys/wait.h>
 #include <algorithm>
-#include <csignal>
-#include <cstring>
 #include <numeric>
 
 #include "report/drawing.hpp"
@@ -27,14 +26,9 @@ std::string joined(const std::vector<std::string>& words) {
   return out;
 }
 
-std::string signal_text(int sig) {
-  const char* name = sigabbrev_np(sig);
-  return name != nullptr ? fmt::format("SIG{}", name) : fmt::format("signal {}", sig);
-}
-
 std::string exit_in_words(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "killed by " + signal_text(WTERMSIG(status));
+  if (WIFSIGNALED(status)) return "killed by " + signal_name(WTERMSIG(status));
   return "ended";
 }
 
@@ -48,7 +42,7 @@ std::string watch_to_json(const machine_info& machine, const watch_result& w,
     const int st = *w.exit_status;
     exit = {{"exited", WIFEXITED(st)},
             {"status", WIFEXITED(st) ? json(WEXITSTATUS(st)) : json(nullptr)},
-            {"signal", WIFSIGNALED(st) ? json(signal_text(WTERMSIG(st))) : json(nullptr)}};
+            {"signal", WIFSIGNALED(st) ? json(signal_name(WTERMSIG(st))) : json(nullptr)}};
   }
   json threads = json::array();
   for (const auto& t : w.threads) {

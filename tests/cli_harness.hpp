@@ -1,0 +1,67 @@
+#pragma once
+// What the tests that run the parlab binary share: a scratch directory of the test's own, the
+// binary run with arguments there (PARLAB_BINARY, set by tests/CMakeLists.txt), and reading back
+// what it printed or wrote.
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace cli_harness {
+
+namespace fs = std::filesystem;
+
+/// How one run of the binary ended and what it printed.
+struct outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// A file's whole text ("" when it cannot be read).
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// Lines in `s` (newlines counted).
+inline std::size_t lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+/// A fixture with a scratch directory (removed after the test) and parlab run in it.
+class cli_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "parlab-test-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  /// Runs `parlab ARGS` (through the shell: ARGS may quote), its output into dir_/out and
+  /// dir_/err.
+  outcome parlab(const std::string& args) {
+    const std::string cmd = std::string(PARLAB_BINARY) + " " + args + " >" +
+                            (dir_ / "out").string() + " 2>" + (dir_ / "err").string();
+    const int status = std::system(cmd.c_str());
+    outcome o;
+    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    o.out = slurp(dir_ / "out");
+    o.err = slurp(dir_ / "err");
+    return o;
+  }
+
+  fs::path dir_;
+};
+
+}  // namespace cli_harness
