@@ -12,6 +12,7 @@ for preset in "${presets[@]}"; do
   echo "=== preset: $preset ==="
   cmake --preset "$preset" -DPARLAB_BUILD_TESTS=ON >/dev/null
   cmake --build --preset "$preset"
-  ctest --preset "$preset" --output-on-failure
+  # Tests that compare timings are RUN_SERIAL: ctest runs them alone even with -j.
+  ctest --preset "$preset" --output-on-failure -j "$(nproc)"
 done
 echo "=== all presets passed: ${presets[*]} ==="

@@ -236,7 +236,16 @@ TEST(HttpWorkload, EveryModelDownloadsTheSameVerifiedBytes) {
           if (e.task != i || e.kind != event_kind::wait) continue;
           ++waits;
           EXPECT_EQ(e.wait, kind) << info.name;
-          EXPECT_GE(e.end_ns - e.start_ns, 10'000'000) << "a download waits the latency";
+          // The run-queue delay the thread met during the download (between its reads too) is
+          // split off the wait's end as a `ready` event: the two together span the latency.
+          std::int64_t ready = 0;
+          for (const auto& r : result.recorded.events) {
+            if (r.task == i && r.kind == event_kind::ready && r.start_ns == e.end_ns) {
+              ready = r.end_ns - r.start_ns;
+            }
+          }
+          EXPECT_GE(e.end_ns - e.start_ns + ready, 10'000'000)
+              << info.name << ": a download waits the latency";
         }
         EXPECT_EQ(waits, 1U) << info.name << " task " << i;
       }

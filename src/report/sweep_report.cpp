@@ -136,13 +136,13 @@ std::string plot_model(const sweep_model& m, std::size_t width) {
     if (x < 0 || x > y_max) return;
     grid[row(x)][c] = glyph;
   };
-  const std::optional<double> one = m.points.front().workers == 1
-                                        ? std::optional<double>(m.points.front().throughput)
-                                        : std::nullopt;
+  // The ideal line: one worker's throughput times the workers (when one worker was measured).
+  const bool has_one = m.points.front().workers == 1;
+  const double one = has_one ? m.points.front().throughput : 0.0;
   for (std::size_t c = 0; c < width; ++c) {
     const double t = double(c) / double(width - 1);
     const double w = logx ? w_min * std::pow(w_max / w_min, t) : w_min + t * (w_max - w_min);
-    if (one) put(c, *one * w, '.');
+    if (has_one) put(c, one * w, '.');
     if (m.usl) put(c, m.usl->throughput_at(w), '*');
   }
   for (const auto& p : m.points) put(col(double(p.workers)), p.throughput, 'o');
