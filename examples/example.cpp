@@ -37,7 +37,8 @@ options parse_options(int argc, char** argv, pictures draws) {
     } else if (arg == "--help" || arg == "-h") {
       std::printf(
           "options: --quick (smaller sizes)%s\n"
-          "exit codes: 0 the claim holds, 1 it does not, 2 bad input, 3 error\n",
+          "exit codes: 0 the claim holds, 1 it does not, 2 bad input, 3 error, 4 inconclusive "
+          "(the cores the claim needs were busy or slowed)\n",
           drawn ? ", --timeline (draw the runs in the terminal), --svg PATH (as SVG)" : "");
       throw help_requested{};
     } else {
@@ -73,18 +74,46 @@ int conclude(bool holds, std::string_view why_not) {
   return holds ? holds_code : does_not_hold_code;
 }
 
+double cpu_inflation(const std::vector<measured_run>& runs) {
+  const auto same_work = [](const measured_run& a, const measured_run& b) {
+    return a.workload == b.workload && a.tasks == b.tasks && a.size == b.size && a.seed == b.seed &&
+           a.parameters == b.parameters;
+  };
+  double worst = 1.0;
+  for (const auto& base : runs) {
+    if (base.executor != "sequential" || base.kernel.cpu_seconds() <= 0) continue;
+    for (const auto& r : runs) {
+      if (&r != &base && same_work(r, base)) {
+        worst = std::max(worst, r.kernel.cpu_seconds() / base.kernel.cpu_seconds());
+      }
+    }
+  }
+  return worst;
+}
+
 int conclude_needing_cores(bool holds, std::string_view why_not,
                            const std::vector<measured_run>& runs, double cores_needed) {
   double others = 0.0;
   for (const auto& r : runs) others = std::max(others, r.others_cores.value_or(0.0));
   const double usable = static_cast<double>(usable_cores());
   const double free = usable - others;
+  const double inflation = cpu_inflation(runs);
   // A quarter of a core of slack: /proc/stat counts in 10 ms ticks.
-  if (holds || free >= cores_needed - 0.25) return conclude(holds, why_not);
-  std::printf(
-      "verdict: inconclusive (%.*s; but others kept %.2f of the %.0f cores busy during the runs: "
-      "%.2f free, the claim needs %.0f)\n",
-      static_cast<int>(why_not.size()), why_not.data(), others, usable, free, cores_needed);
+  const bool cores_taken = free < cores_needed - 0.25;
+  const bool cores_slowed = inflation >= slowed_cores_inflation;
+  if (holds || (!cores_taken && !cores_slowed)) return conclude(holds, why_not);
+  if (cores_taken) {
+    std::printf(
+        "verdict: inconclusive (%.*s; but others kept %.2f of the %.0f cores busy during the "
+        "runs: %.2f free, the claim needs %.0f)\n",
+        static_cast<int>(why_not.size()), why_not.data(), others, usable, free, cores_needed);
+  } else {
+    std::printf(
+        "verdict: inconclusive (%.*s; but the same work cost %.2fx its sequential CPU time when "
+        "run at once: these cores did not compute at full speed together - siblings of one "
+        "physical core, or a hypervisor running others on them without counting it as steal)\n",
+        static_cast<int>(why_not.size()), why_not.data(), inflation);
+  }
   std::fflush(stdout);
   return inconclusive_code;
 }

@@ -21,7 +21,8 @@ struct options {
 };
 
 /// Exit codes every example uses: 0 the claim holds, 1 it does not, 2 bad input, 3 error, 4
-/// inconclusive (the claim needs free cores, and the runs measured that others held them).
+/// inconclusive (the claim needs free cores, and the runs measured that others held them or that
+/// they were slowed).
 inline constexpr int holds_code = 0;
 inline constexpr int does_not_hold_code = 1;
 inline constexpr int usage_code = 2;
@@ -53,10 +54,21 @@ void evidence(const std::string& line);
 /// the exit code for it.
 [[nodiscard]] int conclude(bool holds, std::string_view why_not = {});
 
+/// The most CPU time any of `runs` took for the same work (workload, tasks, size, seed and
+/// parameters) as a sequential run among them, as a multiple of that run's; 1 without such a
+/// pair. Two cores that are siblings of one physical core, or that a hypervisor shares with
+/// others without counting steal, make every instruction dearer while both compute: the work
+/// costs more CPU time, and /proc/stat shows nothing.
+[[nodiscard]] double cpu_inflation(const std::vector<measured_run>& runs);
+
+/// From this cpu_inflation on, the cores are said to have been slowed.
+inline constexpr double slowed_cores_inflation = 1.5;
+
 /// For a claim that needs `cores_needed` cores free: when it did not hold and, measured in the
-/// same runs (measured_run::others_cores), others kept so much of this process's cores busy that
-/// fewer were free, prints "verdict: inconclusive (...)" and returns inconclusive_code; otherwise
-/// conclude(holds, why_not).
+/// same runs, others kept so much of this process's cores busy that fewer were free
+/// (measured_run::others_cores), or the cores were slowed (cpu_inflation), prints
+/// "verdict: inconclusive (...)" and returns inconclusive_code; otherwise conclude(holds,
+/// why_not).
 [[nodiscard]] int conclude_needing_cores(bool holds, std::string_view why_not,
                                          const std::vector<measured_run>& runs,
                                          double cores_needed);

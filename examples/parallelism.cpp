@@ -47,6 +47,10 @@ int parallelism(int argc, char** argv) {
   evidence(fmt::format("in flight at once: {}; running at once: {}; CPU time / wall: {:.2f}",
                        c.peak_in_flight, c.peak_running, c.avg_parallelism));
   evidence(fmt::format("verdict of the run: {}", to_string(c.result)));
+  evidence(fmt::format(
+      "CPU time of the same work: one after the other {:.1f} ms, two threads "
+      "{:.1f} ms ({:.2f}x)",
+      seq.kernel.cpu_seconds() * 1e3, threads.kernel.cpu_seconds() * 1e3, cpu_inflation(runs)));
   show_pictures(opts, {threads});
 
   // 1.3x rather than 2x: the machine is shared, and another program may hold a core a while.
