@@ -490,6 +490,9 @@ TEST_F(WatchCli, JsonDocumentAndPictures) {
   EXPECT_GT(doc.at("sampler").at("cpu_seconds").get<double>(), 0.0);
   EXPECT_EQ(doc.at("run").at("executor"), "watch");
   EXPECT_FALSE(doc.at("run").at("events").empty());
+  // The command's own figures from wait4: its sleep blocked at least once.
+  EXPECT_GT(doc.at("run").at("peak_rss_bytes").get<long>(), 0);
+  EXPECT_GE(doc.at("run").at("context_switches").at("voluntary").get<long>(), 1);
   const std::string svg = slurp(dir_ / "w.svg");
   EXPECT_NE(svg.find("<svg"), std::string::npos);
   EXPECT_NE(svg.find("sh "), std::string::npos);  // lanes named after the threads
@@ -508,6 +511,29 @@ TEST_F(WatchCli, JsonDocumentAndPictures) {
   const auto refused = parlab("report " + (dir_ / "bad.json").string());
   EXPECT_EQ(refused.code, 2) << refused.err;
   EXPECT_EQ(lines(refused.err), 1U) << refused.err;
+}
+
+TEST_F(WatchCli, AnAttachedWatchIsSavedAndDrawnAgainWithoutTheFiguresOnlyWait4Knows) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::sleep(5);
+    ::_exit(0);
+  }
+  const auto o = parlab("watch --pid " + std::to_string(child) + " --duration 0.2 --json " +
+                        (dir_ / "p.json").string());
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(slurp(dir_ / "p.json"));
+  // Not parlab's child: no wait4, so no peak RSS or context switches (null, not 0 or -1).
+  EXPECT_TRUE(doc.at("run").at("peak_rss_bytes").is_null());
+  EXPECT_TRUE(doc.at("run").at("context_switches").at("voluntary").is_null());
+  EXPECT_TRUE(doc.at("run").at("context_switches").at("involuntary").is_null());
+  const auto again = parlab("report " + (dir_ / "p.json").string());
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("-/-"), std::string::npos) << "unknown switches shown as -\n"
+                                                      << again.out;
 }
 
 TEST_F(WatchCli, TooShortToJudge) {

@@ -8,13 +8,16 @@ namespace parlab {
 
 /// What the kernel says a run cost: CPU time, context switches and peak memory.
 struct kernel_figures {
-  double user_seconds = 0.0;              ///< user CPU, this process and its reaped children
-  double system_seconds = 0.0;            ///< system CPU, this process and its reaped children
-  std::int64_t voluntary_switches = 0;    ///< a thread gave up the CPU (blocked: sleep, lock, I/O)
-  std::int64_t involuntary_switches = 0;  ///< the kernel took the CPU away (time slice over)
+  double user_seconds = 0.0;    ///< user CPU, this process and its reaped children
+  double system_seconds = 0.0;  ///< system CPU, this process and its reaped children
+  /// A thread gave up the CPU (blocked: sleep, lock, I/O); -1 unknown (a watch of --pid).
+  std::int64_t voluntary_switches = 0;
+  /// The kernel took the CPU away (time slice over); -1 unknown.
+  std::int64_t involuntary_switches = 0;
   /// Peak resident memory during the run (executor::run): this process's high-water mark, reset
   /// at the run's start, or the largest child process reaped during the run, whichever is larger.
   /// From difference() alone: the process's and its children's lifetime high-water marks.
+  /// -1 unknown (a watch of --pid).
   std::int64_t peak_rss_bytes = 0;
 
   [[nodiscard]] double cpu_seconds() const noexcept { return user_seconds + system_seconds; }

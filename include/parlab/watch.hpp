@@ -209,6 +209,9 @@ struct watch_result {
   /// The largest resident set among the command and the children it waited for (wait4), when
   /// parlab started it.
   std::optional<std::int64_t> peak_rss_bytes;
+  /// Their context switches, voluntary (blocked) and involuntary (pre-empted), summed (wait4),
+  /// when parlab started it.
+  std::optional<std::int64_t> voluntary_switches, involuntary_switches;
   std::optional<int> exit_status;  ///< the command's wait status, when parlab started it
   bool interrupted = false;        ///< a signal stopped the watch
 

@@ -195,6 +195,8 @@ measured_run watch_run(const watch_result& w, std::int64_t min_hold_ns) {
   r.wall_median = r.wall_min = r.wall_max = wall;
   r.cpu_utilisation = wall > 0 ? w.seen_cpu_seconds() / wall : 0.0;
   r.kernel.peak_rss_bytes = w.peak_rss_bytes.value_or(-1);
+  r.kernel.voluntary_switches = w.voluntary_switches.value_or(-1);
+  r.kernel.involuntary_switches = w.involuntary_switches.value_or(-1);
   std::int64_t first = std::numeric_limits<std::int64_t>::max();
   std::int64_t last = std::numeric_limits<std::int64_t>::min();
   for (const auto& e : w.events) {

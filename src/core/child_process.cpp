@@ -334,6 +334,8 @@ child_exit exit_of(int status, const rusage& usage) noexcept {
   e.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
                   static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
   e.max_rss_bytes = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // KiB
+  e.voluntary_switches = usage.ru_nvcsw;
+  e.involuntary_switches = usage.ru_nivcsw;
   return e;
 }
 

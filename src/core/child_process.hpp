@@ -31,9 +31,11 @@ struct child_exit {
   bool known = true;  ///< false: it was reaped by someone else (waitpid said ECHILD)
   int status = 0;     ///< the wait status, when known
   /// What wait4 said of it and the children it waited for, when known (else -1): CPU time (user
-  /// + system) and the largest resident set among them.
+  /// + system), the largest resident set among them, and their context switches.
   double cpu_seconds = -1.0;
   std::int64_t max_rss_bytes = -1;
+  std::int64_t voluntary_switches = -1;
+  std::int64_t involuntary_switches = -1;
 
   [[nodiscard]] bool exited() const noexcept;
   [[nodiscard]] int exit_status() const noexcept;  ///< when exited()

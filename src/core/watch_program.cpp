@@ -111,6 +111,8 @@ watch_result watch_program(const std::vector<std::string>& argv, watch_options o
   if (how.known) result.exit_status = how.status;
   if (how.cpu_seconds >= 0) result.tree_cpu_seconds = how.cpu_seconds;
   if (how.max_rss_bytes >= 0) result.peak_rss_bytes = how.max_rss_bytes;
+  if (how.voluntary_switches >= 0) result.voluntary_switches = how.voluntary_switches;
+  if (how.involuntary_switches >= 0) result.involuntary_switches = how.involuntary_switches;
   return result;
 }
 

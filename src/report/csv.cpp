@@ -16,6 +16,7 @@ std::string to_csv(const std::vector<measured_run>& runs) {
   auto optional = [](const std::optional<double>& v) {
     return v ? fmt::format("{:.6g}", *v) : std::string();
   };
+  auto count = [](std::int64_t n) { return n >= 0 ? std::to_string(n) : std::string(); };
   for (const auto& r : runs) {
     out += fmt::format(
         "{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{},{},{:.6g},{:.6g},{},{},{},{},{},{:.6g},{},{},"
@@ -24,11 +25,11 @@ std::string to_csv(const std::vector<measured_run>& runs) {
         r.workload, r.executor, r.workers, r.tasks, r.size, r.repeat,
         r.is_baseline ? "true" : "false", r.wall_median, r.wall_min, r.wall_max,
         optional(r.speedup), optional(r.efficiency), r.kernel.cpu_seconds(), r.cpu_utilisation,
-        r.kernel.voluntary_switches, r.kernel.involuntary_switches, r.kernel.peak_rss_bytes,
-        to_string(r.concurrency.result), r.concurrency.peak_in_flight,
-        r.concurrency.avg_parallelism, r.failed_tasks, r.concurrency.peak_running,
-        r.concurrency.queue_latency_seconds.median, optional(r.concurrency.gil_wait_fraction),
-        r.minor_faults >= 0 ? std::to_string(r.minor_faults) : std::string(),
+        count(r.kernel.voluntary_switches), count(r.kernel.involuntary_switches),
+        count(r.kernel.peak_rss_bytes), to_string(r.concurrency.result),
+        r.concurrency.peak_in_flight, r.concurrency.avg_parallelism, r.failed_tasks,
+        r.concurrency.peak_running, r.concurrency.queue_latency_seconds.median,
+        optional(r.concurrency.gil_wait_fraction), count(r.minor_faults),
         r.children ? std::to_string(r.children->processes) : std::string(),
         r.children ? std::to_string(r.children->rss_bytes) : std::string(),
         r.children ? std::to_string(r.children->pss_bytes) : std::string(),

@@ -13,6 +13,9 @@ using json = nlohmann::ordered_json;  // keeps keys in the documented order
 
 json optional_number(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
+/// A count, or null when it is not known (-1).
+json known_count(std::int64_t n) { return n >= 0 ? json(n) : json(nullptr); }
+
 json parameters_to_json(const std::vector<std::pair<std::string, double>>& parameters) {
   json j = json::object();
   for (const auto& [name, value] : parameters) j[name] = value;
@@ -104,9 +107,9 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
       {"cpu_utilisation", r.cpu_utilisation},
       {"others_cores", optional_number(r.others_cores)},
       {"context_switches",
-       {{"voluntary", r.kernel.voluntary_switches},
-        {"involuntary", r.kernel.involuntary_switches}}},
-      {"peak_rss_bytes", r.kernel.peak_rss_bytes},
+       {{"voluntary", known_count(r.kernel.voluntary_switches)},
+        {"involuntary", known_count(r.kernel.involuntary_switches)}}},
+      {"peak_rss_bytes", known_count(r.kernel.peak_rss_bytes)},
       {"minor_faults", r.minor_faults >= 0 ? json(r.minor_faults) : json(nullptr)},
       {"verdict", std::string(to_string(r.concurrency.result))},
       {"peak_in_flight", r.concurrency.peak_in_flight},

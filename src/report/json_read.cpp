@@ -51,6 +51,12 @@ std::int64_t count64(const json& j, const char* key) {
   return static_cast<std::int64_t>(whole(j, key, static_cast<std::uint64_t>(INT64_MAX), 0));
 }
 
+/// count64, or -1 for null (a figure the writer did not know).
+std::int64_t count64_or_unknown(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_null() ? -1 : count64(j, key);
+}
+
 double real(const json& v, const char* what, double low, double high) {
   if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < low ||
       v.get<double>() > high) {
@@ -188,10 +194,10 @@ measured_run read_run(const json& j) {
   r.kernel.system_seconds = real(j, "cpu_system_seconds", 0.0, kMaxSeconds, 0.0);
   if (j.contains("context_switches")) {
     const json& cs = j["context_switches"];
-    r.kernel.voluntary_switches = count64(cs, "voluntary");
-    r.kernel.involuntary_switches = count64(cs, "involuntary");
+    r.kernel.voluntary_switches = count64_or_unknown(cs, "voluntary");
+    r.kernel.involuntary_switches = count64_or_unknown(cs, "involuntary");
   }
-  r.kernel.peak_rss_bytes = count64(j, "peak_rss_bytes");
+  r.kernel.peak_rss_bytes = count64_or_unknown(j, "peak_rss_bytes");
   r.cpu_utilisation = real(j, "cpu_utilisation", 0.0, 1e6, 0.0);
   r.others_cores = optional_number(j, "others_cores");
 

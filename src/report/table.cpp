@@ -32,8 +32,9 @@ std::string format_table(const std::vector<measured_run>& runs) {
         r.speedup ? fmt::format("{:.2f}x", *r.speedup) : (r.is_baseline ? "base" : "-");
     const std::string efficiency =
         r.efficiency ? fmt::format("{:.0f}%", *r.efficiency * 100.0) : "-";
+    const auto count = [](std::int64_t n) { return n < 0 ? std::string("-") : std::to_string(n); };
     const std::string switches =
-        fmt::format("{}/{}", r.kernel.voluntary_switches, r.kernel.involuntary_switches);
+        count(r.kernel.voluntary_switches) + "/" + count(r.kernel.involuntary_switches);
     // Peak tasks in flight / running at once (running is known only from a timeline).
     const std::string peaks =
         r.concurrency.from_timeline
