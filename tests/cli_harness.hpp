@@ -3,15 +3,14 @@
 // binary run with arguments there (PARLAB_BINARY, set by tests/CMakeLists.txt), and reading back
 // what it printed or wrote.
 
+#include "scratch_dir.hpp"
+
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 namespace cli_harness {
@@ -25,13 +24,7 @@ struct outcome {
   std::string err;
 };
 
-/// A file's whole text ("" when it cannot be read).
-inline std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using scratch::slurp;
 
 /// Lines in `s` (newlines counted).
 inline std::size_t lines(const std::string& s) {
@@ -39,15 +32,8 @@ inline std::size_t lines(const std::string& s) {
 }
 
 /// A fixture with a scratch directory (removed after the test) and parlab run in it.
-class cli_test : public ::testing::Test {
+class cli_test : public scratch::scratch_test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "parlab-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   /// Runs `parlab ARGS` (through the shell: ARGS may quote), its output into dir_/out and
   /// dir_/err.
   outcome parlab(const std::string& args) {
@@ -60,8 +46,6 @@ class cli_test : public ::testing::Test {
     o.err = slurp(dir_ / "err");
     return o;
   }
-
-  fs::path dir_;
 };
 
 }  // namespace cli_harness

@@ -1,5 +1,7 @@
 // Output files are written whole or not at all, and checking a path creates nothing.
 
+#include "scratch_dir.hpp"
+
 #include <parlab/output_file.hpp>
 
 #include <gtest/gtest.h>
@@ -8,8 +10,6 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -18,27 +18,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class OutputFile : public ::testing::Test {
+class OutputFile : public scratch::scratch_test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "parlab-out-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   [[nodiscard]] std::size_t entries() const {
     return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), {}));
   }
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
-  fs::path dir_;
 };
+
+using scratch::slurp;
 
 TEST_F(OutputFile, ReplacesTheFileWholeAndLeavesNoTemporary) {
   const auto path = (dir_ / "r.json").string();

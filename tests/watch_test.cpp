@@ -384,18 +384,33 @@ TEST(WatchSampler, AttachingToAPidThatIsNotThereOrNotOurs) {
   }
 }
 
-TEST(WatchSampler, AttachedWatchStopsAfterItsDuration) {
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::sleep(5);
-    ::_exit(0);
+/// A child of the test that sleeps 5 s (something to attach to); killed and reaped when the
+/// object goes.
+struct sleeping_child {
+  pid_t pid = ::fork();
+  sleeping_child() {
+    if (pid == 0) {
+      ::sleep(5);
+      ::_exit(0);
+    }
   }
+  ~sleeping_child() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+  sleeping_child(const sleeping_child&) = delete;
+  sleeping_child& operator=(const sleeping_child&) = delete;
+};
+
+TEST(WatchSampler, AttachedWatchStopsAfterItsDuration) {
+  const sleeping_child sleeper;
+  const pid_t child = sleeper.pid;
+  ASSERT_GE(child, 0);
   const auto t0 = std::chrono::steady_clock::now();
   const auto w = parlab::watch_process(child, {}, std::chrono::milliseconds(150));
   const auto took = std::chrono::steady_clock::now() - t0;
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
   EXPECT_LT(took, std::chrono::seconds(3));
   // Its one thread (a sanitizer's runtime may have started a thread of its own in it too).
   ASSERT_GE(w.threads.size(), 1U);
@@ -514,16 +529,10 @@ TEST_F(WatchCli, JsonDocumentAndPictures) {
 }
 
 TEST_F(WatchCli, AnAttachedWatchIsSavedAndDrawnAgainWithoutTheFiguresOnlyWait4Knows) {
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::sleep(5);
-    ::_exit(0);
-  }
-  const auto o = parlab("watch --pid " + std::to_string(child) + " --duration 0.2 --json " +
+  const sleeping_child sleeper;
+  ASSERT_GE(sleeper.pid, 0);
+  const auto o = parlab("watch --pid " + std::to_string(sleeper.pid) + " --duration 0.2 --json " +
                         (dir_ / "p.json").string());
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
   ASSERT_EQ(o.code, 0) << o.err;
   const auto doc = nlohmann::json::parse(slurp(dir_ / "p.json"));
   // Not parlab's child: no wait4, so no peak RSS or context switches (null, not 0 or -1).

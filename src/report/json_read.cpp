@@ -51,10 +51,11 @@ std::int64_t count64(const json& j, const char* key) {
   return static_cast<std::int64_t>(whole(j, key, static_cast<std::uint64_t>(INT64_MAX), 0));
 }
 
-/// count64, or -1 for null (a figure the writer did not know).
-std::int64_t count64_or_unknown(const json& j, const char* key) {
+/// count64, or -1 for null (a figure the writer did not know); `absent` when there is no `key`.
+std::int64_t count64_or_unknown(const json& j, const char* key, std::int64_t absent = 0) {
   const auto it = j.find(key);
-  return it != j.end() && it->is_null() ? -1 : count64(j, key);
+  if (it == j.end()) return absent;
+  return it->is_null() ? -1 : count64(j, key);
 }
 
 double real(const json& v, const char* what, double low, double high) {
@@ -245,9 +246,7 @@ measured_run read_run(const json& j) {
     if (r.hazards.size() >= 64) throw std::invalid_argument("hazards has more than 64 entries");
     r.hazards.push_back({h.value("kind", std::string()), h.value("message", std::string())});
   }
-  if (const auto f = j.find("minor_faults"); f != j.end() && !f->is_null()) {
-    r.minor_faults = static_cast<std::int64_t>(whole(*f, "minor_faults", INT64_MAX));
-  }
+  r.minor_faults = count64_or_unknown(j, "minor_faults", -1);
   if (const auto mem = j.find("children_memory"); mem != j.end() && mem->is_object()) {
     children_memory m;
     m.processes = whole(*mem, "processes", limits::max_tasks, 0);
@@ -309,9 +308,7 @@ measured_run read_run(const json& j) {
                          : failure_kind_from_string(t.value("failure", std::string("threw")));
     rec.message = t.value("message", std::string());
     rec.result = whole(t, "result", UINT64_MAX, 0);
-    if (const auto f = t.find("minor_faults"); f != t.end() && !f->is_null()) {
-      rec.minor_faults = static_cast<std::int64_t>(whole(*f, "minor_faults", INT64_MAX));
-    }
+    rec.minor_faults = count64_or_unknown(t, "minor_faults", -1);
     if (const auto m = t.find("memory"); m != t.end() && m->is_object()) {
       rec.memory = {count64(*m, "rss_bytes"), count64(*m, "pss_bytes"), count64(*m, "uss_bytes")};
     }
