@@ -10,6 +10,7 @@
 #include <parlab/hazards.hpp>
 #include <parlab/kernel_figures.hpp>
 #include <parlab/task.hpp>
+#include <parlab/workload.hpp>
 
 #include <gtest/gtest.h>
 
@@ -152,25 +153,40 @@ TEST(Memory, SmapsRollupGivesRssPssAndUss) {
   EXPECT_GE(thread_minor_faults() - before, 1000) << "8 MiB of new pages";
 }
 
-TEST(Memory, ChildrenAreSummedOverProcessesEachAtItsLatestReading) {
-  std::vector<task_record> records(4);
-  records[0].pid = 10;
-  records[0].end_ns = 1;
-  records[0].memory = {100, 50, 10};
-  records[1].pid = 10;
-  records[1].end_ns = 2;
-  records[1].memory = {200, 80, 20};  // pid 10's latest
-  records[2].pid = 11;
-  records[2].end_ns = 1;
-  records[2].memory = {300, 90, 30};
-  records[3].pid = 12;  // no reading: a thread model's record
-  const auto c = children_memory_of(records);
-  ASSERT_TRUE(c.has_value());
-  EXPECT_EQ(c->processes, 2U);
-  EXPECT_EQ(c->rss_bytes, 500);
-  EXPECT_EQ(c->pss_bytes, 170);
-  EXPECT_EQ(c->uss_bytes, 50);
-  EXPECT_FALSE(children_memory_of({records[3]}).has_value());
+TEST(Memory, ChildrenAreSummedOverProcessesAndUnknownReadingsLeftOut) {
+  children_memory c;
+  c.add({100, 50, 10});
+  c.add({300, 90, 30});
+  c.add({});  // a worker that could not read its smaps_rollup
+  EXPECT_EQ(c.processes, 2U);
+  EXPECT_EQ(c.rss_bytes, 400);
+  EXPECT_EQ(c.pss_bytes, 140);
+  EXPECT_EQ(c.uss_bytes, 40);
+}
+
+TEST(Memory, EveryWorkerProcessReportsItsMemoryOnceAndFaultsAreTheRuns) {
+  // One reading per worker process, whatever the number of tasks: 12 tasks on 2 pool workers
+  // give 2 readings; a process per task gives one per task (each child is a worker).
+  workload_spec spec;
+  spec.tasks = 12;
+  spec.size = 3;
+  const auto tasks = make_workload(spec);
+  run_options o;
+  o.workers = 2;
+  o.record = false;
+  const run_result pool = make_executor("process-pool")->run(tasks, o);
+  ASSERT_TRUE(pool.children.has_value());
+  EXPECT_EQ(pool.children->processes, 2U);
+  EXPECT_GT(pool.children->uss_bytes, 0);
+  const run_result per_task = make_executor("processes")->run(tasks, o);
+  ASSERT_TRUE(per_task.children.has_value());
+  EXPECT_EQ(per_task.children->processes, tasks.size());
+  const run_result threads = make_executor("threads")->run(tasks, o);
+  EXPECT_FALSE(threads.children.has_value());
+  // Faults come from the run's getrusage (parlab and its reaped children): a forked child
+  // faults on at least its first stack page, so a process per task has at least one per task.
+  EXPECT_GE(per_task.kernel.minor_faults, static_cast<std::int64_t>(tasks.size()));
+  EXPECT_GE(threads.kernel.minor_faults, 0);
 }
 
 bool has(const std::vector<hazard>& hazards, const std::string& kind) {

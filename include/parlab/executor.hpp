@@ -78,12 +78,6 @@ struct task_record {
   int failure_code = 0;      ///< the signal (killed_by_signal) or exit status (exited)
   std::string message;       ///< why it failed, in words (empty when ok)
   std::uint64_t result = 0;  ///< the body's return value (a checksum)
-  /// Page faults served without I/O on the task's thread while it ran (first touches,
-  /// copy-on-write copies; on an event loop, of every task the loop ran meanwhile), or -1.
-  std::int64_t minor_faults = -1;
-  /// The memory of the process that ran it, at the task's end: process models only (the child
-  /// reads its own /proc/self/smaps_rollup); unknown otherwise.
-  process_memory memory;
 };
 
 /// One interval during which a worker held a lock (the emulated GIL).
@@ -163,6 +157,8 @@ struct run_result {
   /// ranks, reaped only when the job ends): reported by them, and already added to `kernel`.
   kernel_figures outside;
   std::vector<task_record> records;       ///< one per task, ordered by task id
+  /// Process models: the worker processes' memory, each read once at the end of its batch.
+  std::optional<children_memory> children;
   std::vector<lock_hold> lock_holds;      ///< gil-threads only: every hold of the lock
   std::uint64_t gil_forced_switches = 0;  ///< gil-threads only: hand-offs forced by a waiter
   timeline recorded;                      ///< what ran when (empty when not recording)

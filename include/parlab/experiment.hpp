@@ -43,22 +43,6 @@ struct task_failure {
   [[nodiscard]] std::string describe() const;
 };
 
-/// The memory of a run's child processes (process models): every child's reading at the end of
-/// its last task, summed over the children. RSS counts pages shared between them (inherited
-/// copy-on-write from the parent, or the program's code) once per child; PSS splits each shared
-/// page between its sharers; USS is what each child alone has.
-struct children_memory {
-  std::size_t processes = 0;
-  std::int64_t rss_bytes = 0;
-  std::int64_t pss_bytes = 0;
-  std::int64_t uss_bytes = 0;
-};
-
-/// The children_memory of a run's task records: records with a known reading, grouped by
-/// process (each process's latest), or nullopt when none has one. Pure.
-[[nodiscard]] std::optional<children_memory> children_memory_of(
-    const std::vector<task_record>& records);
-
 /// Statistics of one configuration over its repeats.
 struct measured_run {
   std::string workload;
@@ -97,10 +81,10 @@ struct measured_run {
   /// The representative run's shared locks (lock steps), the most waited-for first; empty when
   /// it took none or kept no complete timeline.
   std::vector<lock_stats> locks;
-  /// Page faults served without I/O on the tasks' threads while they ran, summed over the
-  /// representative run's tasks (task_record::minor_faults), or -1 when none was counted.
+  /// Page faults served without I/O during the representative run: parlab and the children it
+  /// reaped (kernel_figures::minor_faults, one getrusage per run), or -1 when unknown.
   std::int64_t minor_faults = -1;
-  std::optional<children_memory> children;  ///< process models: the children's memory
+  std::optional<children_memory> children;  ///< process models: the worker processes' memory
   /// Cores the hypervisor kept from this process's CPUs during the measured runs (steal time over
   /// the wall time), or nullopt when /proc/stat has no steal.
   std::optional<double> steal_cores;

@@ -19,6 +19,10 @@ struct kernel_figures {
   /// From difference() alone: the process's and its children's lifetime high-water marks.
   /// -1 unknown (a watch of --pid).
   std::int64_t peak_rss_bytes = 0;
+  /// Page faults served without I/O (first touches, copy-on-write copies): this process and its
+  /// children reaped during the run, including what the model itself touched (thread stacks, a
+  /// forked child's copies); -1 unknown. Read once per run, never per task.
+  std::int64_t minor_faults = 0;
 
   [[nodiscard]] double cpu_seconds() const noexcept { return user_seconds + system_seconds; }
 };
@@ -32,6 +36,27 @@ struct process_memory {
   std::int64_t pss_bytes = -1;
   std::int64_t uss_bytes = -1;
   [[nodiscard]] bool known() const noexcept { return rss_bytes >= 0; }
+};
+
+/// The memory of a run's worker processes (process models): each worker's one reading, at the
+/// end of its batch (never per task: the kernel walks every mapping to answer), summed over the
+/// workers. RSS counts pages shared between them (inherited copy-on-write from the parent, or
+/// the program's code) once per worker; PSS splits each shared page between its sharers; USS is
+/// what each worker alone has.
+struct children_memory {
+  std::size_t processes = 0;
+  std::int64_t rss_bytes = 0;
+  std::int64_t pss_bytes = 0;
+  std::int64_t uss_bytes = 0;
+
+  /// Adds one worker's reading (a reading that is not known is left out).
+  void add(const process_memory& m) noexcept {
+    if (!m.known()) return;
+    ++processes;
+    rss_bytes += m.rss_bytes;
+    pss_bytes += m.pss_bytes;
+    uss_bytes += m.uss_bytes;
+  }
 };
 
 /// Parses the text of /proc/PID/smaps_rollup (Rss, Pss, Private_Clean + Private_Dirty); all -1

@@ -22,24 +22,6 @@ std::string task_failure::describe() const {
   return "task " + std::to_string(task_id) + " failed: " + message;
 }
 
-std::optional<children_memory> children_memory_of(const std::vector<task_record>& records) {
-  std::map<std::int64_t, const task_record*> latest;  // by pid
-  for (const auto& rec : records) {
-    if (!rec.memory.known()) continue;
-    const task_record*& seen = latest[rec.pid];
-    if (seen == nullptr || rec.end_ns > seen->end_ns) seen = &rec;
-  }
-  if (latest.empty()) return std::nullopt;
-  children_memory c;
-  c.processes = latest.size();
-  for (const auto& [pid, rec] : latest) {
-    c.rss_bytes += rec->memory.rss_bytes;
-    c.pss_bytes += rec->memory.pss_bytes;
-    c.uss_bytes += rec->memory.uss_bytes;
-  }
-  return c;
-}
-
 double median(std::vector<double> values) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());
@@ -182,11 +164,8 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
       m.warm_up_failures.push_back({rec.task_id, rec.failure, rec.failure_code, rec.message});
   }
   m.gil_forced_switches = rep.gil_forced_switches;
-  for (const auto& rec : rep.records) {
-    if (rec.minor_faults >= 0)
-      m.minor_faults = std::max<std::int64_t>(m.minor_faults, 0) + rec.minor_faults;
-  }
-  m.children = children_memory_of(rep.records);
+  m.minor_faults = rep.kernel.minor_faults;
+  m.children = rep.children;
   m.cpu_after_run_seconds = cpu_after_run;
   for (auto& h : run_hazards(m, cores)) hazards.push_back(std::move(h));
   m.hazards = std::move(hazards);

@@ -28,6 +28,7 @@ kernel_figures read(int who) noexcept {
   k.voluntary_switches = u.ru_nvcsw;
   k.involuntary_switches = u.ru_nivcsw;
   k.peak_rss_bytes = static_cast<std::int64_t>(u.ru_maxrss) * 1024;  // Linux reports KiB
+  k.minor_faults = u.ru_minflt;
   return k;
 }
 }  // namespace
@@ -103,6 +104,8 @@ kernel_figures difference(const rusage_snapshot& before, const rusage_snapshot& 
       (after.self.involuntary_switches - before.self.involuntary_switches) +
       (after.children.involuntary_switches - before.children.involuntary_switches);
   d.peak_rss_bytes = std::max(after.self.peak_rss_bytes, after.children.peak_rss_bytes);
+  d.minor_faults = (after.self.minor_faults - before.self.minor_faults) +
+                   (after.children.minor_faults - before.children.minor_faults);
   return d;
 }
 

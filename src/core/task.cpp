@@ -9,13 +9,16 @@
 #include "core/steps.hpp"
 
 #include <algorithm>
-#include <map>
+#include <array>
+#include <atomic>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace parlab {
 namespace {
@@ -123,10 +126,23 @@ void task_context::wait(std::chrono::nanoseconds duration) {
 namespace {
 
 /// The handlers of the step kinds that live outside core (touch: the mem workload; download:
-/// the http workload), by kind.
+/// the http workload; serial, parallel: amdahl), one slot per kind, fixed before a run starts.
+/// The step path reads a slot with one acquire load: no lock, no map, no copy of the handler -
+/// a lock here would be a hidden serial section shared by every thread of every model (the
+/// amdahl workload's parallel steps would pass through it). An installed entry lives as long as
+/// the program: a step on another thread may still be running the one a registration replaces
+/// (the http server installs its handler each time it starts: a few dozen bytes each).
+struct step_entry {
+  step_handler handler;
+  bool waits = false;
+};
+
+constexpr std::size_t kStepKinds = static_cast<std::size_t>(step_kind::lock) + 1;
+
 struct step_table {
-  std::mutex mutex;
-  std::map<step_kind, std::pair<step_handler, bool>> handlers;  // handler, waits
+  std::array<std::atomic<const step_entry*>, kStepKinds> slots{};
+  std::mutex writers;                              // registrations only, never the step path
+  std::vector<std::unique_ptr<step_entry>> owned;  // every entry installed (under writers)
 };
 
 step_table& the_step_table() {
@@ -135,10 +151,11 @@ step_table& the_step_table() {
 }
 
 /// The handler of `kind` and whether it waits; std::invalid_argument when none is installed.
-std::pair<step_handler, bool> handler_of(step_kind kind) {
-  step_table& t = the_step_table();
-  const std::lock_guard lock(t.mutex);
-  if (const auto it = t.handlers.find(kind); it != t.handlers.end()) return it->second;
+const step_entry& handler_of(step_kind kind) {
+  const auto k = static_cast<std::size_t>(kind);
+  const step_entry* e =
+      k < kStepKinds ? the_step_table().slots[k].load(std::memory_order_acquire) : nullptr;
+  if (e != nullptr) return *e;
   throw std::invalid_argument("no handler for a '" + std::string(to_string(kind)) +
                               "' step (the workload that makes such steps installs it: "
                               "register_step_handler)");
@@ -175,12 +192,14 @@ void register_step_handler(step_kind kind, step_handler handler, bool waits) {
   }
   if (!handler) throw std::invalid_argument("register_step_handler: the handler is empty");
   step_table& t = the_step_table();
-  const std::lock_guard lock(t.mutex);
-  t.handlers[kind] = {std::move(handler), waits};
+  const std::lock_guard lock(t.writers);
+  // The entry replaced stays owned (see step_table): a running step may hold it.
+  t.owned.push_back(std::make_unique<step_entry>(step_entry{std::move(handler), waits}));
+  t.slots[static_cast<std::size_t>(kind)].store(t.owned.back().get(), std::memory_order_release);
 }
 
 std::uint64_t run_step_handler(task_context& ctx, const step& s, std::uint64_t seed) {
-  return handler_of(s.kind).first(ctx, s, seed);
+  return handler_of(s.kind).handler(ctx, s, seed);
 }
 
 std::optional<std::uint64_t> blocking_waits::wait_step(task_context& ctx, const step& s,
@@ -209,9 +228,9 @@ bool run_steps(std::span<const step> steps, std::uint64_t seed, task_context& ct
       continue;
     }
     if (s.kind != step_kind::wait) {
-      auto [handler, waits_for_it] = handler_of(s.kind);
-      if (!waits_for_it) {  // it computes (touch): here, like compute
-        state.checksum = detail::checksum_fold(state.checksum, handler(ctx, s, seed));
+      const step_entry& entry = handler_of(s.kind);
+      if (!entry.waits) {  // it computes (touch, serial, parallel): here, like compute
+        state.checksum = detail::checksum_fold(state.checksum, entry.handler(ctx, s, seed));
         continue;
       }
     }

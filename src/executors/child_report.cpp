@@ -28,8 +28,7 @@ struct wire_record {
   std::int64_t cpu_ns;
   std::uint64_t result;
   std::uint64_t events_dropped;
-  std::int64_t minor_faults;
-  std::int64_t rss_bytes;  // the child's memory at the task's end (smaps_rollup)
+  std::int64_t rss_bytes;  // the child's memory after its task (smaps_rollup), or -1 unread
   std::int64_t pss_bytes;
   std::int64_t uss_bytes;
   std::uint32_t ok;
@@ -44,14 +43,17 @@ constexpr std::size_t kMaxMessage = 4096;
 
 }  // namespace
 
-std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane) noexcept {
+std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane,
+                           bool read_memory) noexcept {
   no_hooks hooks;
   task_record record;
   // Only this task's events go back: a pool worker's lane copy keeps its earlier tasks' ones.
   const std::size_t first = lane != nullptr ? lane->events().size() : 0;
   const std::uint64_t dropped_before = lane != nullptr ? lane->dropped() : 0;
   run_task(t, slot, hooks, record, lane);
-  const process_memory memory = own_memory();  // this child's, after its task
+  // Only when this task is the worker's whole batch (a process per task): the kernel walks every
+  // mapping to answer, and a pool worker reads it once, when its batch ends (encode_memory).
+  const process_memory memory = read_memory ? own_memory() : process_memory{};
   const std::span<const event> events =
       lane != nullptr ? lane->events().subspan(first) : std::span<const event>{};
   std::string out(sizeof(wire_record), '\0');
@@ -62,7 +64,6 @@ std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane) no
                       record.cpu_ns,
                       record.result,
                       lane != nullptr ? lane->dropped() - dropped_before : 0,
-                      record.minor_faults,
                       memory.rss_bytes,
                       memory.pss_bytes,
                       memory.uss_bytes,
@@ -83,7 +84,8 @@ std::size_t report_size(std::string_view bytes) noexcept {
   return sizeof w + w.message_length + std::size_t{w.event_count} * sizeof(event);
 }
 
-bool decode_report(std::string_view bytes, task_record& record, received_events& received) {
+bool decode_report(std::string_view bytes, task_record& record, received_events& received,
+                   process_memory& memory) {
   if (bytes.size() < sizeof(wire_record) || bytes.size() != report_size(bytes)) return false;
   wire_record w{};
   std::memcpy(&w, bytes.data(), sizeof w);
@@ -92,8 +94,7 @@ bool decode_report(std::string_view bytes, task_record& record, received_events&
   record.end_ns = w.end_ns;
   record.cpu_ns = w.cpu_ns;
   record.result = w.result;
-  record.minor_faults = w.minor_faults;
-  record.memory = {w.rss_bytes, w.pss_bytes, w.uss_bytes};
+  memory = {w.rss_bytes, w.pss_bytes, w.uss_bytes};
   record.ok = w.ok != 0;
   record.failure = record.ok ? failure_kind::none
                    : w.failure <= static_cast<std::uint32_t>(failure_kind::never_ran)
@@ -108,6 +109,15 @@ bool decode_report(std::string_view bytes, task_record& record, received_events&
   }
   received.dropped += w.events_dropped;
   return true;
+}
+
+memory_report encode_memory() noexcept {
+  const process_memory m = own_memory();
+  return {m.rss_bytes, m.pss_bytes, m.uss_bytes};
+}
+
+process_memory decode_memory(const memory_report& r) noexcept {
+  return {r.rss_bytes, r.pss_bytes, r.uss_bytes};
 }
 
 void set_death_failure(task_record& record, const child_exit& how) noexcept {

@@ -35,16 +35,33 @@ void store_received(const received_events& received, LaneOf&& lane_of) {
 }
 
 /// In a child: runs `t` as worker `slot`, recording into `lane` (the child's copy of its slot's
-/// lane, or nullptr), and returns the report message. Never throws.
-[[nodiscard]] std::string run_and_encode(const task& t, std::size_t slot,
-                                         event_lane* lane) noexcept;
+/// lane, or nullptr), and returns the report message; `read_memory`: the task is the child's
+/// whole batch (a process per task), so its memory after the task is the worker's one reading.
+/// Never throws.
+[[nodiscard]] std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane,
+                                         bool read_memory) noexcept;
+
+/// What a pool worker sends when its batch ends: its memory, read once (smaps_rollup).
+struct memory_report {
+  std::int64_t rss_bytes = -1;
+  std::int64_t pss_bytes = -1;
+  std::int64_t uss_bytes = -1;
+};
+
+/// In a worker whose batch ended: reads its memory. Never throws.
+[[nodiscard]] memory_report encode_memory() noexcept;
+
+/// The memory a memory_report carries.
+[[nodiscard]] process_memory decode_memory(const memory_report& r) noexcept;
 
 /// Bytes the report starting at `bytes` needs in all; 0 while its header is incomplete.
 [[nodiscard]] std::size_t report_size(std::string_view bytes) noexcept;
 
 /// Decodes one complete report into `record` (tid, times, CPU, result, ok, message; the caller
-/// sets worker and pid) and appends its events to `received`. False if it is malformed.
-bool decode_report(std::string_view bytes, task_record& record, received_events& received);
+/// sets worker and pid), appends its events to `received` and sets `memory` (unknown unless the
+/// child read it: run_and_encode's read_memory). False if it is malformed.
+bool decode_report(std::string_view bytes, task_record& record, received_events& received,
+                   process_memory& memory);
 
 /// Sets record.failure and record.failure_code from how its process ended: killed by a signal
 /// (the signal), exited (the status) or vanished (reaped elsewhere: how is unknown).

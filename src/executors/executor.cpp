@@ -82,6 +82,7 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
   result.kernel.system_seconds += result.outside.system_seconds;
   result.kernel.voluntary_switches += result.outside.voluntary_switches;
   result.kernel.involuntary_switches += result.outside.involuntary_switches;
+  result.kernel.minor_faults += result.outside.minor_faults;
   result.kernel.peak_rss_bytes = detail::peak_rss_since_reset();
   if (recorder_) {
     // The whole batch is handed over at once, when the run starts.
@@ -222,7 +223,6 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
     return;
   }
   const std::int64_t cpu_before = thread_cpu_ns();
-  const std::int64_t faults_before = thread_minor_faults();
   if (lane != nullptr) lane->begin_task(static_cast<std::uint32_t>(t.id), record.start_ns);
   try {
     task_context ctx(hooks, t.seed, worker, lane);
@@ -240,8 +240,6 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
     record.message = "unknown exception";
   }
   record.cpu_ns = thread_cpu_ns() - cpu_before;
-  const std::int64_t faults_after = thread_minor_faults();
-  record.minor_faults = faults_before >= 0 && faults_after >= 0 ? faults_after - faults_before : -1;
   record.end_ns = monotonic_ns();
   if (lane != nullptr) lane->end_task(record.start_ns, record.end_ns);
 }

@@ -382,6 +382,7 @@ rank_block get_block(reader& r) {
   b.usage.system_seconds = r.get<double>();
   b.usage.voluntary_switches = r.get<std::int64_t>();
   b.usage.involuntary_switches = r.get<std::int64_t>();
+  b.usage.minor_faults = r.get<std::int64_t>();
   b.dropped = r.get<std::uint64_t>();
   const auto n = r.get<std::uint64_t>();
   for (std::uint64_t k = 0; k < n; ++k) {
@@ -424,17 +425,18 @@ struct rank_context {
   [[nodiscard]] int worker() const { return schedule == mpi_schedule::dynamic ? rank - 1 : rank; }
 };
 
-/// This rank's CPU time and context switches so far.
+/// This rank's CPU time, context switches and minor page faults so far.
 kernel_figures own_usage() { return rusage_snapshot::now().self; }
 
-/// Each rank's block: how much CPU it used for the batch, the events its lane dropped, then its
-/// records.
+/// Each rank's block: how much CPU it used for the batch (and switches, minor faults), the events
+/// its lane dropped, then its records.
 void put_usage(writer& w, const kernel_figures& before, std::uint64_t dropped) {
   const kernel_figures now = own_usage();
   w.put(now.user_seconds - before.user_seconds);
   w.put(now.system_seconds - before.system_seconds);
   w.put(now.voluntary_switches - before.voluntary_switches);
   w.put(now.involuntary_switches - before.involuntary_switches);
+  w.put(now.minor_faults - before.minor_faults);
   w.put(dropped);
 }
 
@@ -1065,6 +1067,7 @@ class mpi_executor final : public executor {
       result.outside.system_seconds += b.usage.system_seconds;
       result.outside.voluntary_switches += b.usage.voluntary_switches;
       result.outside.involuntary_switches += b.usage.involuntary_switches;
+      result.outside.minor_faults += b.usage.minor_faults;
       if (b.dropped != 0 && !b.tasks.empty()) {  // its lane overflowed: the timeline is partial
         if (event_lane* l = lane(std::min(b.tasks.front().record.worker, options.workers - 1))) {
           l->count_dropped(b.dropped);

@@ -36,10 +36,13 @@ struct worker_process {
   for (;;) {
     std::uint64_t index = 0;
     if (!read_exactly(tasks_fd, &index, sizeof index) || index >= tasks.size()) break;
-    const std::string report = run_and_encode(tasks[index], slot, lane);
-    if (!write_all(reports_fd, report.data(), report.size())) break;
+    const std::string report = run_and_encode(tasks[index], slot, lane, false);
+    if (!write_all(reports_fd, report.data(), report.size())) ::_exit(0);  // the parent is gone
   }
-  ::_exit(0);  // end of input: the run is over (or the parent is gone)
+  // End of input: the batch is over. The worker's memory, read once, is its last message.
+  const memory_report memory = encode_memory();
+  (void)write_all(reports_fd, reinterpret_cast<const char*>(&memory), sizeof memory);
+  ::_exit(0);
 }
 
 class process_pool_executor final : public executor {
@@ -92,7 +95,9 @@ class process_pool_executor final : public executor {
             task_record& rec = records[*w.running];
             rec.worker = w.slot;
             rec.pid = w.process.pid();
-            if (!decode_report(std::string_view(w.bytes).substr(0, size), rec, received)) {
+            process_memory unread;  // a pool worker reads its memory once, at the end
+            if (!decode_report(std::string_view(w.bytes).substr(0, size), rec, received,
+                               unread)) {
               rec.ok = false;
               rec.failure = failure_kind::threw;
               rec.message =
@@ -121,9 +126,18 @@ class process_pool_executor final : public executor {
         }
       }
     }
-    // Closing a worker's task channel is its signal to exit; then reap each one.
+    // Closing a worker's task channel is its signal to exit: it sends its memory, read once
+    // for its whole batch, and ends; then reap each one.
     for (auto& w : workers) w.process.close_commands();
+    children_memory memory;
+    for (auto& w : workers) {
+      memory_report m;
+      if (w.bytes.empty() && read_exactly(w.process.reports_fd(), &m, sizeof m)) {
+        memory.add(decode_memory(m));
+      }
+    }
     for (auto& w : workers) (void)w.process.wait();
+    if (memory.processes != 0) result.children = memory;
     store_received(received, [this](std::size_t w) { return lane(w); });
   }
 

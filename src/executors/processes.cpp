@@ -44,6 +44,7 @@ class processes_executor final : public executor {
     alive.reserve(workers);
     received_events received;
     if (lane(0) != nullptr) received.events.reserve(tasks.size() * 16);
+    children_memory memory;
 
     std::size_t next = 0;
     std::vector<pollfd> polled;
@@ -58,7 +59,7 @@ class processes_executor final : public executor {
         child_process process(name(), {}, [&](const child_process::ends& ends) {
           // The child records into its copy-on-write copy of the parent's lane for its slot (its
           // storage is already reserved: no allocation in the child); the copy dies with it.
-          const std::string report = run_and_encode(tasks[i], slot, slot_lane);
+          const std::string report = run_and_encode(tasks[i], slot, slot_lane, true);
           (void)write_all(ends.reports, report.data(), report.size());  // false: parent gone
           return 0;
         });
@@ -86,20 +87,25 @@ class processes_executor final : public executor {
         // End of file: the child closed its pipe by exiting (normally or not).
         c.process.close_reports();
         const child_exit how = c.process.wait();
-        finish(c, how, records[c.index], received);
+        finish(c, how, records[c.index], received, memory);
         free_slots.push_back(c.slot);
         alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(k));
       }
     }
     store_received(received, [this](std::size_t w) { return lane(w); });
+    if (memory.processes != 0) result.children = memory;
   }
 
  private:
   static void finish(const child& c, const child_exit& how, task_record& record,
-                     received_events& received) {
+                     received_events& received, children_memory& memory) {
     record.worker = c.slot;
     record.pid = c.process.pid();
-    if (decode_report(c.bytes, record, received)) return;
+    process_memory own;
+    if (decode_report(c.bytes, record, received, own)) {
+      memory.add(own);  // each child's one reading: its batch was this task
+      return;
+    }
     record_death(record, c.process.pid(), c.slot, c.spawned_ns, how, "child process", received);
   }
 };

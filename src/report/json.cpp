@@ -197,13 +197,7 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
           {"failure_code", rec.failure_code},
           {"message", rec.message},
           {"result", rec.result},
-          {"minor_faults", rec.minor_faults >= 0 ? json(rec.minor_faults) : json(nullptr)},
       });
-      if (rec.memory.known()) {
-        records.back()["memory"] = {{"rss_bytes", rec.memory.rss_bytes},
-                                    {"pss_bytes", rec.memory.pss_bytes},
-                                    {"uss_bytes", rec.memory.uss_bytes}};
-      }
     }
     j["task_records"] = std::move(records);
     if (!rep.lock_holds.empty()) {

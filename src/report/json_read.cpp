@@ -308,10 +308,8 @@ measured_run read_run(const json& j) {
                          : failure_kind_from_string(t.value("failure", std::string("threw")));
     rec.message = t.value("message", std::string());
     rec.result = whole(t, "result", UINT64_MAX, 0);
-    rec.minor_faults = count64_or_unknown(t, "minor_faults", -1);
-    if (const auto m = t.find("memory"); m != t.end() && m->is_object()) {
-      rec.memory = {count64(*m, "rss_bytes"), count64(*m, "pss_bytes"), count64(*m, "uss_bytes")};
-    }
+    // (Files of earlier versions carry each task's minor_faults and memory: no longer read -
+    // faults are the run's, memory each worker process's, both read once.)
     rep.records.push_back(std::move(rec));
   }
   for (const auto& h : j.value("lock_holds", json::array())) {
