@@ -3,7 +3,7 @@
 # Extra arguments go to `parlab demo` (e.g. --json demo.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --demo
 # A first build skips the tests; an existing build keeps its own choice (turning its tests off
 # would leave `ctest --preset release` without them).
 if [ -f build/release/CMakeCache.txt ]; then

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs every Debian package parlab needs to build, test and run. Idempotent: when everything
-# is already there it changes nothing and does not touch the network. Run as root (or via sudo).
+# Installs the Debian packages parlab needs. Idempotent: when everything is already there it
+# changes nothing and does not touch the network. Run as root (or via sudo).
+#   bash scripts/setup.sh          what building, running and testing need (test.sh)
+#   bash scripts/setup.sh --demo   what building and running need (demo.sh): no browser
+# apt prints one line per stage; its full log only when it fails.
 set -euo pipefail
 
 packages=(
@@ -10,8 +13,9 @@ packages=(
   libboost-dev libtbb-dev
   openmpi-bin libopenmpi-dev
   python3
-  chromium fonts-dejavu-core
 )
+# The browser test opens the HTML report in headless Chromium (~100 MiB more to fetch).
+if [ "${1:-}" != "--demo" ]; then packages+=(chromium fonts-dejavu-core); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -25,6 +29,17 @@ fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "setup: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+stage() {  # stage "what" command...: one line, the whole log only on failure
+  echo "setup: $1"
+  if ! "${@:2}" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: failed: $1" >&2
+    exit 1
+  fi
+}
+stage "apt-get update" $SUDO apt-get update -qq
+stage "installing ${#missing[@]} packages: ${missing[*]}" \
+  env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"

@@ -256,8 +256,8 @@ TEST(Sweep, DefaultWorkersReachTwiceTheCoresWithAtLeastSixPoints) {
 TEST(Sweep, IntervalOfTheMeanIsStudentsT) {
   const auto i = interval95({1.0, 2.0, 3.0});
   ASSERT_TRUE(i);
-  EXPECT_NEAR(i->first, 2.0 - 4.303 / std::sqrt(3.0), 1e-9);
-  EXPECT_NEAR(i->second, 2.0 + 4.303 / std::sqrt(3.0), 1e-9);
+  EXPECT_NEAR(i->first, 2.0 - 4.302653 / std::sqrt(3.0), 1e-6);  // t(0.975, 2)
+  EXPECT_NEAR(i->second, 2.0 + 4.302653 / std::sqrt(3.0), 1e-6);
   EXPECT_FALSE(interval95({1.0}));
   const auto same = interval95({2.0, 2.0});
   ASSERT_TRUE(same);

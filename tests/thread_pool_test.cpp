@@ -3,12 +3,46 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <new>
 #include <set>
 #include <stdexcept>
 #include <thread>
 
+// Every allocation in this test program is counted: posting a job must not allocate.
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t /*n*/) noexcept { std::free(p); }
+
 namespace parlab {
 namespace {
+
+TEST(ThreadPool, PostingAJobOfTwoWordsAllocatesNothingOnceTheQueueHasGrown) {
+  thread_pool pool(1);
+  std::atomic<int> done{0};
+  // What the executor posts: two words (its batch and a task index).
+  const auto post_batch = [&] {
+    for (std::size_t i = 0; i < 1000; ++i) {
+      pool.post([counter = &done, i](std::size_t) {
+        counter->fetch_add(static_cast<int>(i & 1U) + 1, std::memory_order_relaxed);
+      });
+    }
+    pool.wait_idle();
+  };
+  post_batch();  // the queue grows to the batch here
+  const long before = g_allocations.load();
+  post_batch();
+  EXPECT_EQ(g_allocations.load() - before, 0) << "allocations while posting 1,000 jobs";
+  EXPECT_EQ(done.load(), 3000);
+}
 
 TEST(ThreadPool, RunsEveryPostedJobOnce) {
   std::atomic<int> sum{0};

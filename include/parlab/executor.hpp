@@ -39,6 +39,11 @@ struct run_options {
   /// Costs under 1% of wall time on the cpu workload (docs/timelines.md has the measurement).
   bool record = true;
   std::size_t lane_capacity = default_lane_capacity;  ///< events kept per worker
+  /// The per-task probe: each task's CPU time, the thread's CPU clock read when it starts and
+  /// ends (the event loop: around each compute it runs), a system call each (~0.5-1.3 us here).
+  /// Off only to measure what observing costs (bench/observe_bench); task_record::cpu_ns is
+  /// then 0. Not passed to MPI ranks. docs/performance.md lists every probe.
+  bool task_probes = true;
   mpi_schedule schedule = mpi_schedule::dynamic;      ///< the mpi model only
   /// The mpi model only: where its ranks run, as mpirun's --host takes it ("h1:2,h2:2"; the first
   /// host must be this one, rank 0 talks to parlab through a local socket), or a hostfile's path.

@@ -260,7 +260,7 @@ class async_executor final : public executor {
     // The thread's CPU clock is a system call here (~1.3 us): read it only when a step that
     // computes (compute, touch, serial, parallel) is about to run, not around every wait a slot
     // starts.
-    const bool computes = s.program.next < steps.size() &&
+    const bool computes = task_probes() && s.program.next < steps.size() &&
                           steps[s.program.next].kind != step_kind::wait &&
                           steps[s.program.next].kind != step_kind::download;
     const std::int64_t before = computes ? thread_cpu_ns() : 0;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -71,6 +72,12 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
     ~reset_recorder() { r.reset(); }
   } reset{recorder_};
 
+  struct probes_for_the_run {
+    explicit probes_for_the_run(bool on) noexcept { detail::set_task_probes(on); }
+    ~probes_for_the_run() { detail::set_task_probes(true); }
+    probes_for_the_run(const probes_for_the_run&) = delete;
+    probes_for_the_run& operator=(const probes_for_the_run&) = delete;
+  } probes{options.task_probes};
   (void)detail::reset_peak_rss();  // this run's peak, not the process's lifetime one
   const auto before = rusage_snapshot::now();
   result.start_ns = monotonic_ns();
@@ -207,6 +214,13 @@ void executor::run_in_worker(const task& t, std::size_t worker, task_record& rec
 }
 
 namespace detail {
+namespace {
+std::atomic<bool> g_task_probes{true};
+}  // namespace
+
+bool task_probes() noexcept { return g_task_probes.load(std::memory_order_relaxed); }
+
+void set_task_probes(bool on) noexcept { g_task_probes.store(on, std::memory_order_relaxed); }
 
 void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_record& record,
               event_lane* lane) noexcept {
@@ -222,7 +236,8 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
     record.end_ns = record.start_ns;
     return;
   }
-  const std::int64_t cpu_before = thread_cpu_ns();
+  const bool probe = task_probes();
+  const std::int64_t cpu_before = probe ? thread_cpu_ns() : 0;
   if (lane != nullptr) lane->begin_task(static_cast<std::uint32_t>(t.id), record.start_ns);
   try {
     task_context ctx(hooks, t.seed, worker, lane);
@@ -239,7 +254,7 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
     record.failure = failure_kind::threw;
     record.message = "unknown exception";
   }
-  record.cpu_ns = thread_cpu_ns() - cpu_before;
+  record.cpu_ns = probe ? thread_cpu_ns() - cpu_before : 0;
   record.end_ns = monotonic_ns();
   if (lane != nullptr) lane->end_task(record.start_ns, record.end_ns);
 }

@@ -13,6 +13,11 @@ namespace parlab::detail {
 void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_record& record,
               event_lane* lane) noexcept;
 
+/// Whether the run in progress reads each task's CPU clock (run_options::task_probes); set by
+/// executor::run for its duration, inherited by the children a model forks.
+[[nodiscard]] bool task_probes() noexcept;
+void set_task_probes(bool on) noexcept;
+
 /// Hooks that do nothing: plain threads and processes need none.
 class no_hooks final : public execution_hooks {};
 
