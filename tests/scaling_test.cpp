@@ -122,57 +122,72 @@ TEST(Sweep, OnTwoCoresComputingThreadsWantTwoWorkersAndThreadsUnderTheLockOne) {
 }
 
 TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
-  // Timing test (three attempts; skipped when others held the cores in every one). The amdahl
-  // workload runs the share F of each task alone; on a pool of long-lived workers the
-  // Karp-Flatt fraction at W = 2 must read F within kTolerance, and F = 0 must scale like cpu
-  // (at least 0.925 x 2 cores): nothing on the step path may add a serial section of its own.
+  // Timing test (up to three attempts; skipped when others held the cores in every one). The
+  // amdahl workload runs the share F of each task alone. Under threads, thread-pool and
+  // processes, the Karp-Flatt fraction at W = 2 must read F plus the model's own serial share,
+  // within kTolerance; the model's own share is what it reads at F = 0 in the same attempt (a
+  // process model forks each task from one parent: ~0.06 here, the thread models ~0.01-0.03),
+  // and at F = 0 it must scale like cpu: nothing on the step path may add a serial section.
   //
-  // The goal is 0.03. On this 2-vCPU VM the pool reads 0.1 as 0.125-0.158 and 0.3 as 0.33-0.37
-  // from run to run (each hand-over of the serial section wakes a sleeping thread: 8 per task),
-  // so the test holds the bound the machine keeps. threads and processes read more (0.1 as
-  // 0.18-0.23, F = 0 as 0.06) and are not held to it: a thread or process that is new and
-  // blocks on the serial section is woken, more often than a pool's worker, onto the core of
-  // the thread that woke it while the other core idles (the recorder shows it as preempted
-  // time: 16 tasks of 4 ms steps, 124 ms of 338 ms preempted under threads, 0.1 ms under the
-  // pool) - docs/performance.md.
+  // The goal is 0.03. On these 2-vCPU VMs the host's own noise moves a reading by up to ~0.04
+  // from one sweep to the next (F = 0 under threads read -0.04, 0.03 and 0.06 in three sweeps
+  // in a row), so the test holds the bound the machine keeps; docs/performance.md has the
+  // readings.
   if (usable_cores() != 2) GTEST_SKIP() << "the bounds are for a 2-core machine";
   constexpr double kTolerance = 0.08;
+  const std::vector<std::string> models = {"threads", "thread-pool", "processes"};
+  // F = 0 speedup at W = 2 each model must reach: 0.925 x the cores for threads, 0.9 for a
+  // process model (its parent forks and reaps each task alone).
+  const auto least_speedup = [](const std::string& m) { return m == "processes" ? 1.8 : 1.85; };
+  std::vector<std::string> pending = models;
   std::string why;
-  bool skipped = false;
-  for (const double f : {0.0, 0.1, 0.3}) {
-    sweep_spec spec;
-    spec.workload.name = "amdahl";
-    spec.workload.tasks = 8;
-    spec.workload.size = 4000;
-    spec.workload.serial_fraction = f;
-    spec.executors = {"thread-pool"};
-    spec.workers = {1, 2};
-    spec.repeat = 5;
-    spec.baseline = false;
-    std::string tries;
-    bool every_attempt_busy = true;
-    bool recovered = false;
-    for (int attempt = 1; attempt <= 3 && !recovered; ++attempt) {
+  bool every_attempt_busy = true;
+  for (int attempt = 1; attempt <= 3 && !pending.empty(); ++attempt) {
+    // kf[model][i]: the reading at fractions[i].
+    const std::vector<double> fractions = {0.0, 0.1, 0.3};
+    std::vector<std::vector<double>> kf(pending.size());
+    std::vector<double> speedup0(pending.size(), 0.0);
+    double others = 0.0;
+    for (const double f : fractions) {
+      sweep_spec spec;
+      spec.workload.name = "amdahl";
+      spec.workload.tasks = 8;
+      spec.workload.size = 4000;
+      spec.workload.serial_fraction = f;
+      spec.executors = pending;
+      spec.workers = {1, 2};
+      spec.repeat = 5;
+      spec.baseline = false;
       const sweep_result r = run_sweep(spec);
-      const sweep_model& m = r.models.at(0);
-      double others = 0.0;
-      for (const auto& p : m.points) others = std::max(others, p.run.others_cores.value_or(0.0));
-      every_attempt_busy = every_attempt_busy && 2.0 - others < 1.75;
-      const double kf = m.points.at(1).karp_flatt.value_or(-1.0);
-      const double speedup = m.points.at(1).speedup.value_or(0.0);
-      recovered = std::abs(kf - f) <= kTolerance && (f > 0.0 || speedup >= 1.85);
-      tries += fmt::format("attempt {}: Karp-Flatt {:.3f}, speedup {:.2f}x; others held {:.2f}\n",
-                           attempt, kf, speedup, others);
+      for (std::size_t i = 0; i < pending.size(); ++i) {
+        const sweep_model& m = r.models.at(i);
+        for (const auto& p : m.points) others = std::max(others, p.run.others_cores.value_or(0.0));
+        kf[i].push_back(m.points.at(1).karp_flatt.value_or(-1.0));
+        if (f == 0.0) speedup0[i] = m.points.at(1).speedup.value_or(0.0);
+      }
     }
-    if (recovered) continue;
-    if (every_attempt_busy) {
-      skipped = true;
-      why += fmt::format("F = {}: others held the cores in every attempt:\n{}", f, tries);
-      continue;
+    every_attempt_busy = every_attempt_busy && 2.0 - others < 1.75;
+    std::vector<std::string> still;
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      const double own = std::max(0.0, kf[i][0]);
+      bool held = speedup0[i] >= least_speedup(pending[i]);
+      std::string line = fmt::format("attempt {}: {}: F = 0 speedup {:.2f}x", attempt,
+                                     pending[i], speedup0[i]);
+      for (std::size_t j = 0; j < fractions.size(); ++j) {
+        held = held && std::abs(kf[i][j] - (fractions[j] + own)) <= kTolerance;
+        line += fmt::format(", F = {} read {:.3f}", fractions[j], kf[i][j]);
+      }
+      if (!held) {
+        still.push_back(pending[i]);
+        why += line + fmt::format("; others held {:.2f} cores\n", others);
+      }
     }
-    ADD_FAILURE() << "F = " << f << " was not read within " << kTolerance << ":\n" << tries;
+    pending = still;
   }
-  if (skipped) GTEST_SKIP() << why;
+  if (pending.empty()) return;
+  if (every_attempt_busy) GTEST_SKIP() << "others held the cores in every attempt:\n" << why;
+  ADD_FAILURE() << "not read within " << kTolerance << " (plus the model's own share at F = 0):\n"
+                << why;
 }
 
 TEST(Sweep, TheAmdahlFitReadsTheSerialFractionsInOrder) {

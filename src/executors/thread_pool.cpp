@@ -3,6 +3,7 @@
 
 #include <parlab/thread_pool.hpp>
 
+#include "core/spin.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -80,15 +81,6 @@ class job_ring {
   std::size_t head_ = 0;
   std::size_t count_ = 0;
 };
-
-/// One step of a spin-wait: tells the core this is a busy loop (it yields to a sibling thread).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 }  // namespace
 
@@ -214,7 +206,7 @@ void thread_pool::state::work(std::size_t worker) {
           spinning = true;
           lock.unlock();
           for (int i = 0; i < kSpins && !has_work.load(std::memory_order_relaxed); ++i) {
-            cpu_relax();
+            detail::cpu_relax();
           }
           lock.lock();
           spinning = false;
