@@ -11,7 +11,6 @@
 
 #include <parlab/experiment.hpp>
 #include <parlab/machine.hpp>
-#include <parlab/pictures.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -58,11 +58,4 @@ inline constexpr std::uint64_t cpython_cpu_scale = 25;
 [[nodiscard]] std::vector<measured_run> run_cpython(const cpython_spec& spec,
                                                     const std::string& python);
 
-/// Plain-language findings comparing CPython with parlab on the classic experiment: the real GIL
-/// next to gil-threads (both ratios), C++ next to CPython per compute unit and with threads, and
-/// CPython threads and asyncio on waits. Any vector may be empty (its findings are left out). Pure.
-[[nodiscard]] std::vector<std::string> cpython_conclusions(
-    const std::vector<measured_run>& cpu_runs, const std::vector<measured_run>& cpython_cpu_runs,
-    const std::vector<measured_run>& cpython_io_runs);
-
 }  // namespace parlab

@@ -4,6 +4,7 @@
 #include <parlab/executor.hpp>
 #include <parlab/hazards.hpp>
 #include <parlab/limits.hpp>
+#include <parlab/machine.hpp>
 #include <parlab/timeline_analysis.hpp>
 #include <parlab/verdict.hpp>
 #include <parlab/workload.hpp>
@@ -132,6 +133,21 @@ using progress_callback = std::function<void(const measured_run&)>;
 [[nodiscard]] std::vector<measured_run> measure_tasks(const std::vector<task>& tasks,
                                                       const experiment_spec& spec,
                                                       const progress_callback& progress = {});
+
+/// Plain-language findings comparing CPython with parlab on the classic experiment: the real GIL
+/// next to gil-threads (both ratios), C++ next to CPython per compute unit and with threads, and
+/// CPython threads and asyncio on waits (run_cpython's rows, parlab/cpython.hpp). Any vector may
+/// be empty (its findings are left out). Pure.
+[[nodiscard]] std::vector<std::string> cpython_conclusions(
+    const std::vector<measured_run>& cpu_runs, const std::vector<measured_run>& cpython_cpu_runs,
+    const std::vector<measured_run>& cpython_io_runs);
+
+/// A result document read back (read_result_json, parlab/pictures.hpp).
+struct saved_result {
+  machine_info machine;
+  std::vector<measured_run> runs;
+  bool interrupted = false;  ///< a signal stopped the command that wrote it
+};
 
 /// Plain-language conclusions computed from measured runs of the classic experiment
 /// (one line per finding). Pure.

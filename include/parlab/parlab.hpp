@@ -1,21 +1,27 @@
 #pragma once
-/// @file Everything public in one include.
+/// @file Everything public in one include (tests/layering_test checks that it is every header).
 
 #include <parlab/advise.hpp>
 #include <parlab/classic.hpp>
 #include <parlab/clock.hpp>
 #include <parlab/clock_alignment.hpp>
+#include <parlab/compare.hpp>
 #include <parlab/cpython.hpp>
 #include <parlab/example_registry.hpp>
 #include <parlab/executor.hpp>
 #include <parlab/experiment.hpp>
 #include <parlab/gil.hpp>
+#include <parlab/hazards.hpp>
 #include <parlab/http.hpp>
 #include <parlab/interrupt.hpp>
 #include <parlab/kernel_figures.hpp>
+#include <parlab/limits.hpp>
 #include <parlab/machine.hpp>
+#include <parlab/mpi.hpp>
 #include <parlab/output_file.hpp>
 #include <parlab/overhead.hpp>
+#include <parlab/pictures.hpp>
+#include <parlab/proc_sampler.hpp>
 #include <parlab/report.hpp>
 #include <parlab/scaling.hpp>
 #include <parlab/sweep.hpp>
@@ -24,4 +30,5 @@
 #include <parlab/timeline.hpp>
 #include <parlab/timeline_analysis.hpp>
 #include <parlab/verdict.hpp>
+#include <parlab/watch.hpp>
 #include <parlab/workload.hpp>

@@ -44,13 +44,6 @@ struct timeline_style {
                                          const std::vector<measured_run>& runs,
                                          const std::vector<std::string>& conclusions);
 
-/// A result document read back.
-struct saved_result {
-  machine_info machine;
-  std::vector<measured_run> runs;
-  bool interrupted = false;  ///< a signal stopped the command that wrote it
-};
-
 /// Parses a `parlab.result/1` document (as to_json writes it, with or without records and
 /// events), or a `parlab.watch/1` document (its run, lanes named after its threads). Throws
 /// std::invalid_argument naming what is wrong (not JSON, another schema, a missing key, a number

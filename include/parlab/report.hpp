@@ -3,6 +3,7 @@
 
 #include <parlab/experiment.hpp>
 #include <parlab/machine.hpp>
+#include <parlab/watch.hpp>
 
 #include <string>
 #include <vector>
@@ -24,5 +25,15 @@ inline constexpr const char* result_schema = "parlab.result/1";
 
 /// One header line and one line per run (records are not included).
 [[nodiscard]] std::string to_csv(const std::vector<measured_run>& runs);
+
+/// `parlab.watch/1`: the command, the sampler's settings and cost, every thread and process, the
+/// summary and verdict (null when too short to judge), the histogram, the wait reasons, and the
+/// events. Pure.
+[[nodiscard]] std::string watch_to_json(const machine_info& machine, const watch_result& w,
+                                        const measured_run& run);
+
+/// The lines the terminal shows after a watch: what was seen, the verdict and its figures, the
+/// sampler's cost, what was dropped. Pure.
+[[nodiscard]] std::string format_watch_summary(const watch_result& w, const measured_run& run);
 
 }  // namespace parlab

@@ -1,4 +1,3 @@
-#include <parlab/cpython.hpp>
 #include <parlab/experiment.hpp>
 
 #include <fmt/format.h>

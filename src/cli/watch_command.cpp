@@ -8,6 +8,7 @@
 
 #include <parlab/machine.hpp>
 #include <parlab/pictures.hpp>
+#include <parlab/report.hpp>
 #include <parlab/watch.hpp>
 
 #include <fmt/format.h>

@@ -3,7 +3,7 @@
 // thread asleep since the last look cannot have changed state, CPU or children).
 
 #include <parlab/clock.hpp>
-#include <parlab/watch.hpp>
+#include <parlab/proc_sampler.hpp>
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 // What the sampler reads from /proc and how one thread's looks become timeline events (pure).
 
-#include <parlab/watch.hpp>
+#include <parlab/proc_sampler.hpp>
 
 #include <algorithm>
 #include <array>

@@ -3,7 +3,7 @@
 
 #include <parlab/clock.hpp>
 #include <parlab/interrupt.hpp>
-#include <parlab/watch.hpp>
+#include <parlab/proc_sampler.hpp>
 
 #include <sys/resource.h>
 #include <sys/wait.h>

@@ -2,6 +2,7 @@
 
 #include <parlab/clock.hpp>
 #include <parlab/interrupt.hpp>
+#include <parlab/report.hpp>
 #include <parlab/timeline_analysis.hpp>
 #include <parlab/watch.hpp>
 
