@@ -73,7 +73,8 @@ measured_run sample_run() {
   hot.hold_max_ns = ms;
   r.locks = {hot};
   r.minor_faults = 321;
-  r.hazards = {{"noisy", "threads W=2: its 3 runs spread 12% around their mean"}};
+  r.hazards = {{"noisy", "threads W=2: its 3 runs spread 12% around their mean"},
+               {"oversubscribed", "threads W=2: 2 workers on 1 usable cores", true}};
   r.children = children_memory{2, 64 << 20, 40 << 20, 1 << 20};
   r.representative.executor = "threads";
   r.representative.workers = 2;
@@ -317,9 +318,11 @@ TEST(SavedResult, ReadsBackWhatToJsonWrote) {
     EXPECT_EQ(r.worker_time[w].ns, original.worker_time[w].ns) << "worker " << w;
   }
   EXPECT_EQ(r.minor_faults, 321);
-  ASSERT_EQ(r.hazards.size(), 1U);
+  ASSERT_EQ(r.hazards.size(), 2U);
   EXPECT_EQ(r.hazards[0].kind, "noisy");
   EXPECT_EQ(r.hazards[0].message, original.hazards[0].message);
+  EXPECT_FALSE(r.hazards[0].intended);
+  EXPECT_TRUE(r.hazards[1].intended) << "an intended case stays one when read back";
   ASSERT_TRUE(r.children.has_value());
   EXPECT_EQ(r.children->processes, 2U);
   EXPECT_EQ(r.children->pss_bytes, 40 << 20);
@@ -345,6 +348,17 @@ TEST(SavedResult, RejectsWhatIsNotAParlabResult) {
         "{\"schema\": \"parlab.result/1\", \"machine\": {}, \"runs\": [{\"executor\": \"x\"}]}"}) {
     EXPECT_THROW((void)read_result_json(bad), std::invalid_argument) << bad;
   }
+}
+
+TEST(Table, WarnsAboutHazardsAndExplainsTheCasesAskedFor) {
+  const std::string table = format_table({sample_run()});
+  EXPECT_NE(table.find("warning: threads W=2: its 3 runs spread 12%"), std::string::npos) << table;
+  EXPECT_NE(table.find("the point of this case: threads W=2: 2 workers on 1 usable cores"),
+            std::string::npos)
+      << table;
+  EXPECT_EQ(table.find("warning: threads W=2: 2 workers"), std::string::npos)
+      << "a case the user asked for is no warning:\n"
+      << table;
 }
 
 }  // namespace

@@ -16,6 +16,9 @@ struct measured_run;
 struct hazard {
   std::string kind;
   std::string message;
+  /// The user asked for exactly this (the demo's threads pinned to one core, or more threads
+  /// than cores): the line explains the case instead of warning about it.
+  bool intended = false;
 };
 
 /// What about the machine can skew any run, measured now (before an experiment's first run):

@@ -68,12 +68,12 @@ int command_demo(const demo_command& c) {
                               plan.one_core.workers, plan.one_core_cpu));
   const auto one_core_runs = [&] {
     const scoped_cpu_pin pin({plan.one_core_cpu});  // this thread, its workers and children
-    return s.run(plan.one_core);
+    return s.run(plan.one_core, {"oversubscribed"});
   }();
   print_to(human, format_table(one_core_runs) + "\n");
   print_to(human, fmt::format("Both: {} threads computing on {} core{}\n", plan.both.workers,
                               machine.cores, machine.cores == 1 ? "" : "s"));
-  const auto both_runs = s.run(plan.both);
+  const auto both_runs = s.run(plan.both, {"oversubscribed"});
   print_to(human, format_table(both_runs) + "\n");
 
   std::vector<std::string> findings = conclusions(cpu_runs, io_runs, machine.cores);

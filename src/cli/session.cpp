@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <unistd.h>
+
 #include <algorithm>
 
 namespace parlab::cli {
@@ -12,17 +13,31 @@ namespace parlab::cli {
 session::session(const outputs& out)
     : human_(out.human()), out_(out), tty_(::isatty(::fileno(human_)) != 0) {}
 
-std::vector<measured_run> session::run(const experiment_spec& spec) {
+namespace {
+
+void mark_intended(std::vector<hazard>& hazards, const std::vector<std::string>& intended) {
+  for (auto& h : hazards) {
+    h.intended = std::find(intended.begin(), intended.end(), h.kind) != intended.end();
+  }
+}
+
+}  // namespace
+
+std::vector<measured_run> session::run(const experiment_spec& spec,
+                                       const std::vector<std::string>& intended) {
   const std::size_t first = done_.size();  // this experiment's rows start here
   try {
-    return run_experiment(spec, [&](const measured_run& m) {
+    std::vector<measured_run> rows = run_experiment(spec, [&](const measured_run& m) {
       if (tty_) {
         std::fprintf(human_, "  measured %-12s W=%-3zu median %.1f ms\n", m.executor.c_str(),
                      m.workers, m.wall_median * 1e3);
         std::fflush(human_);
       }
       done_.push_back(m);
+      mark_intended(done_.back().hazards, intended);
     });
+    for (auto& r : rows) mark_intended(r.hazards, intended);
+    return rows;
   } catch (const std::invalid_argument&) {
     throw;  // bad input is found before anything runs
   } catch (const interrupted& e) {

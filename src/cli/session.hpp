@@ -32,7 +32,9 @@ class session {
   /// Runs one experiment, printing progress on a terminal; returns its rows (also kept). On an
   /// error or an interrupt, prints and writes the rows so far, then rethrows (an interrupt as
   /// interrupted_and_kept).
-  std::vector<measured_run> run(const experiment_spec& spec);
+  /// Hazards of a kind in `intended` are what the caller asked for (hazard::intended).
+  std::vector<measured_run> run(const experiment_spec& spec,
+                                const std::vector<std::string>& intended = {});
 
   /// CPython side by side for `spec` (parlab::cpython_spec_for), rows kept. Says in one line why
   /// there are none when python3 is missing (once per session) or fails, and carries on.

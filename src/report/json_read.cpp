@@ -244,7 +244,8 @@ measured_run read_run(const json& j) {
   r.cpu_after_run_seconds = optional_number(j, "cpu_after_run_seconds");
   for (const auto& h : j.value("hazards", json::array())) {
     if (r.hazards.size() >= 64) throw std::invalid_argument("hazards has more than 64 entries");
-    r.hazards.push_back({h.value("kind", std::string()), h.value("message", std::string())});
+    r.hazards.push_back({h.value("kind", std::string()), h.value("message", std::string()),
+                         h.value("intended", false)});
   }
   r.minor_faults = count64_or_unknown(j, "minor_faults", -1);
   if (const auto mem = j.find("children_memory"); mem != j.end() && mem->is_object()) {

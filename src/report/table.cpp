@@ -92,7 +92,7 @@ std::string format_table(const std::vector<measured_run>& runs) {
     for (const auto& h : r.hazards) {
       if (std::find(said.begin(), said.end(), h.message) != said.end()) continue;
       said.push_back(h.message);
-      out += "warning: " + h.message + "\n";
+      out += (h.intended ? "the point of this case: " : "warning: ") + h.message + "\n";
     }
   }
   return out;
