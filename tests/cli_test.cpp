@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cli_harness.hpp"
+#include "timing.hpp"
 
 namespace {
 
@@ -170,14 +171,22 @@ TEST_F(Cli, PinnedToOneCoreTwoComputingThreadsTakeTurns) {
 }
 
 TEST_F(Cli, PinnedToOneCoreWaitingThreadsStillOverlap) {
-  const auto o = parlab("run -w io -e threads -j 8 -t 8 -s 100 -r 1 --pin-cores 0 --json -");
-  ASSERT_EQ(o.code, 0) << o.err;
-  const auto doc = nlohmann::json::parse(o.out);
-  const auto& threads = doc["runs"][1];
-  EXPECT_EQ(threads["verdict"], "concurrent");
-  EXPECT_GE(threads["peak_in_flight"].get<int>(), 4);
-  // Ideal 8x: waiting does not need the core. TSan makes each thread start cost milliseconds.
-  EXPECT_GT(threads["speedup"].get<double>(), 2.5);
+  // Timing test: ideal 8x (waiting does not need the core); TSan makes each thread start cost
+  // milliseconds, so 2.5x.
+  PARLAB_TIMING_TEST([&]() -> std::string {
+    const auto o = parlab("run -w io -e threads -j 8 -t 8 -s 100 -r 1 --pin-cores 0 --json -");
+    if (o.code != 0) return "exit " + std::to_string(o.code) + ": " + o.err;
+    const auto doc = nlohmann::json::parse(o.out);
+    const auto& threads = doc["runs"][1];
+    const double speedup = threads["speedup"].get<double>();
+    if (threads["verdict"] == "concurrent" && threads["peak_in_flight"].get<int>() >= 4 &&
+        speedup > 2.5) {
+      return {};
+    }
+    return fmt::format("verdict {}, peak in flight {}, speedup {:.2f}x",
+                       threads["verdict"].get<std::string>(), threads["peak_in_flight"].get<int>(),
+                       speedup);
+  });
 }
 
 /// Lines of `text` that start with `prefix`, from the first '|' on (the lane's cells).

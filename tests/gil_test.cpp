@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "timing.hpp"
+
 namespace parlab {
 namespace {
 
@@ -78,15 +80,18 @@ TEST(EmulatedGil, ShorterSwitchIntervalMeansMoreHandOffs) {
 
 TEST(EmulatedGil, WaitsReleaseTheLockSoThreadsOverlapTheirWaits) {
   const auto tasks = wait_tasks(8, 100ms);
-  const auto serial = make_executor("sequential")->run(tasks, {});
-  const auto gil = run_gil(tasks, 8);
-  // Eight 100 ms waits: 800 ms one after another; overlapped they take about 100 ms (plus thread
-  // starts, which cost milliseconds each under TSan).
-  EXPECT_LT(gil.wall_seconds() * 3.0, serial.wall_seconds())
-      << "gil " << gil.wall_seconds() << " s vs sequential " << serial.wall_seconds() << " s";
-  std::vector<task_interval> v;
-  for (const auto& r : gil.records) v.push_back({r.start_ns, r.end_ns, r.cpu_ns});
-  EXPECT_GE(classify(v, 2).peak_in_flight, 4U);
+  // Timing test: eight 100 ms waits take 800 ms one after another; overlapped about 100 ms (plus
+  // thread starts, which cost milliseconds each under TSan): ask for 3x.
+  PARLAB_TIMING_TEST([&]() -> std::string {
+    const auto serial = make_executor("sequential")->run(tasks, {});
+    const auto gil = run_gil(tasks, 8);
+    std::vector<task_interval> v;
+    for (const auto& r : gil.records) v.push_back({r.start_ns, r.end_ns, r.cpu_ns});
+    const std::size_t peak = classify(v, 2).peak_in_flight;
+    if (gil.wall_seconds() * 3.0 < serial.wall_seconds() && peak >= 4U) return {};
+    return fmt::format("gil {:.3f} s vs sequential {:.3f} s, peak in flight {}",
+                       gil.wall_seconds(), serial.wall_seconds(), peak);
+  });
 }
 
 TEST(EmulatedGil, SingleThreadNeverWaitsForItself) {

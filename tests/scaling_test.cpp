@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "timing.hpp"
+
 namespace parlab {
 namespace {
 
@@ -32,11 +34,15 @@ TEST(ClassicExperiment, IoBoundWorkGainsFromThreadsEvenUnderAnInterpreterLock) {
   spec.executors = {"threads", "gil-threads"};
   spec.workers = 16;
   spec.repeat = 3;
-  const auto runs = run_experiment(spec);
-  // Ideal is 16x; ask for 4x.
-  EXPECT_GE(*row(runs, "threads").speedup, 4.0);
-  EXPECT_GE(*row(runs, "gil-threads").speedup, 4.0);
-  EXPECT_EQ(row(runs, "threads").concurrency.result, verdict::concurrent);
+  // Timing test: ideal is 16x; ask for 4x.
+  PARLAB_TIMING_TEST([&]() -> std::string {
+    const auto runs = run_experiment(spec);
+    EXPECT_EQ(row(runs, "threads").concurrency.result, verdict::concurrent);
+    const double threads = *row(runs, "threads").speedup;
+    const double gil = *row(runs, "gil-threads").speedup;
+    if (threads >= 4.0 && gil >= 4.0) return {};
+    return fmt::format("threads {:.2f}x, gil-threads {:.2f}x", threads, gil);
+  });
 }
 
 TEST(ClassicExperiment, CpuBoundWorkGainsFromThreadsAndProcessesButNotUnderTheLock) {

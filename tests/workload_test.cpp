@@ -55,9 +55,11 @@ TEST(Workloads, MixedTasksSplitTheirTimeByTheCpuFraction) {
   EXPECT_GT(compute_units_per_ms(), 1.0);  // measured: a unit is microseconds, not milliseconds
   spec.cpu_fraction = 0.0;
   const auto waiting = make_workload(spec);
+  ASSERT_FALSE(waiting[0].steps()->empty());
   for (const auto& s : *waiting[0].steps()) EXPECT_EQ(s.kind, step_kind::wait);
   spec.cpu_fraction = 1.0;
   const auto computing = make_workload(spec);
+  ASSERT_FALSE(computing[0].steps()->empty());
   for (const auto& s : *computing[0].steps()) EXPECT_EQ(s.kind, step_kind::compute);
   spec.cpu_fraction = 1.5;
   EXPECT_THROW((void)make_workload(spec), std::invalid_argument);
@@ -102,9 +104,11 @@ TEST(Workloads, AmdahlTasksSplitTheirComputeIntoSerialAndParallelRounds) {
   EXPECT_EQ(workload_parameters(spec).at(0).first, "serial_fraction");
   spec.serial_fraction = 0.0;
   const auto parallel_only = make_workload(spec);
+  ASSERT_FALSE(parallel_only[0].steps()->empty());
   for (const auto& st : *parallel_only[0].steps()) EXPECT_EQ(st.kind, step_kind::parallel);
   spec.serial_fraction = 1.0;
   const auto serial_only = make_workload(spec);
+  ASSERT_FALSE(serial_only[0].steps()->empty());
   for (const auto& st : *serial_only[0].steps()) EXPECT_EQ(st.kind, step_kind::serial);
   spec.serial_fraction = -0.1;
   EXPECT_THROW((void)make_workload(spec), std::invalid_argument);
