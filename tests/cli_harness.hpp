@@ -26,6 +26,9 @@ struct outcome {
 
 using scratch::slurp;
 
+/// Quick settings so each case runs in well under a second.
+inline const std::string kQuick = " -t 4 -s 2 -r 1 ";
+
 /// Lines in `s` (newlines counted).
 inline std::size_t lines(const std::string& s) {
   return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));

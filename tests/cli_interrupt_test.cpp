@@ -1,0 +1,308 @@
+// Signals and killed processes, from outside: every command keeps what it measured, exits
+// with the documented code and leaves no process behind.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_harness.hpp"
+#include "timing.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+using cli_harness::kQuick;
+using cli_harness::lines;
+using cli_harness::outcome;
+using cli_harness::slurp;
+
+class Cli : public cli_harness::cli_test {};
+
+/// Process ids whose parent is `parent` (scans /proc).
+std::set<pid_t> children_of(pid_t parent) {
+  std::set<pid_t> kids;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) kids.insert(std::stoi(name));
+  }
+  return kids;
+}
+
+// The lesson of process isolation, from outside: kill -9 one process-pool worker while the
+// measured run is under way; parlab reports that task with the signal, finishes the others,
+// exits 1, and leaves no process behind.
+TEST_F(Cli, KillingAProcessPoolWorkerFromOutsideIsReportedAndSurvived) {
+  const pid_t parlab_pid = ::fork();
+  ASSERT_GE(parlab_pid, 0);
+  if (parlab_pid == 0) {
+    const int out = ::open((dir_ / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open((dir_ / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execl(PARLAB_BINARY, "parlab", "run", "-w", "io", "-e", "process-pool", "-j", "2", "-t", "6",
+            "-s", "300", "-r", "1", "--no-baseline", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // The warm-up run forks two workers, the measured run two new ones: kill one of the second.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::set<pid_t> warm_up, seen;
+  pid_t victim = 0;
+  while (victim == 0 && std::chrono::steady_clock::now() < deadline) {
+    for (pid_t kid : children_of(parlab_pid)) {
+      if (warm_up.size() < 2) {
+        warm_up.insert(kid);
+      } else if (!warm_up.count(kid)) {
+        victim = kid;
+      }
+      seen.insert(kid);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_NE(victim, 0) << "never saw the measured run's workers";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // mid-task
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(parlab_pid, &status, 0), parlab_pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  const std::string err = slurp(dir_ / "err");
+  const std::string out = slurp(dir_ / "out");
+  EXPECT_EQ(WEXITSTATUS(status), 1) << err;
+  EXPECT_NE(err.find("worker process " + std::to_string(victim) + " killed by SIGKILL"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(out.find("1 failed"), std::string::npos) << out;
+  for (pid_t kid : seen) {
+    EXPECT_TRUE(::kill(kid, 0) != 0 && errno == ESRCH) << "worker " << kid << " outlived parlab";
+  }
+}
+
+/// parlab started in a process group of its own, so the test can tell afterwards whether any
+/// process of the run (children, grandchildren, the HTTP server) is left.
+pid_t launch_in_own_group(const std::vector<std::string>& args, const fs::path& out,
+                          const fs::path& err, const fs::path& tmpdir = {}) {
+  std::vector<std::string> storage = {"parlab"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    if (!tmpdir.empty()) ::setenv("TMPDIR", tmpdir.c_str(), 1);
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    ::execv(PARLAB_BINARY, argv.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  return pid;
+}
+
+/// True when no process of group `group` exists (any left would be orphans of the run).
+bool group_is_empty(pid_t group) {
+  for (int i = 0; i < 50; ++i) {  // a zombie being reaped by init may linger a moment
+    if (::kill(-group, 0) != 0 && errno == ESRCH) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+/// Waits until `pid` has at least `n` children (the model that forks them is running).
+bool wait_for_children(pid_t pid, std::size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (children_of(pid).size() >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+TEST_F(Cli, InterruptedMidRunKeepsTheFinishedRowsAndLeavesNoProcess) {
+  for (const int sig : {SIGINT, SIGTERM}) {
+    const auto json = dir_ / "r.json";
+    // sequential and threads finish first; the signal lands while processes runs its children
+    // (the loopback server is a child all along: more than 3 children means task processes).
+    const pid_t pid = launch_in_own_group(
+        {"run", "-w", "http", "-e", "threads,processes,process-pool", "-j", "4", "-t", "16", "-r",
+         "20", "--http-latency", "5", "--http-bandwidth", "0", "--json", json.string()},
+        dir_ / "out", dir_ / "err");
+    ASSERT_TRUE(wait_for_children(pid, 3)) << slurp(dir_ / "err");
+    ASSERT_EQ(::kill(pid, sig), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    const std::string err = slurp(dir_ / "err");
+    ASSERT_TRUE(WIFEXITED(status)) << err;
+    EXPECT_EQ(WEXITSTATUS(status), 128 + sig) << err;
+    EXPECT_TRUE(group_is_empty(pid)) << "a process of the run outlived it";
+    EXPECT_NE(err.find("interrupted by " + std::string(sig == SIGINT ? "SIGINT" : "SIGTERM")),
+              std::string::npos)
+        << err;
+    const auto doc = nlohmann::json::parse(slurp(json));
+    EXPECT_TRUE(doc["interrupted"].get<bool>());
+    // The signal landed while processes or process-pool ran: two or three rows are complete.
+    ASSERT_GE(doc["runs"].size(), 2U) << err;
+    ASSERT_LE(doc["runs"].size(), 3U) << err;
+    EXPECT_EQ(doc["runs"][0]["executor"], "sequential");
+    EXPECT_EQ(doc["runs"][1]["executor"], "threads");
+    for (const auto& run : doc["runs"]) {
+      EXPECT_EQ(run["failed_tasks"], 0) << run["executor"];
+      EXPECT_EQ(run["repeat"], 20);
+    }
+  }
+}
+
+TEST_F(Cli, AnInterruptedSupervisedRunEndsItsChild) {
+  const auto json = dir_ / "r.json";
+  // A fault that kills the process runs thread models in a supervised child; interrupt it there
+  // while task 0 waits (one worker: the faulty task 3 is far away).
+  const pid_t pid = launch_in_own_group(
+      {"run",     "-w",    "io",           "-e", "threads", "-s",         "20000",
+       "-t",      "4",     "-j",           "1",  "-r",      "1",          "--no-baseline",
+       "--fault", "abort", "--fault-task", "3",  "--json",  json.string()},
+      dir_ / "out", dir_ / "err");
+  ASSERT_TRUE(wait_for_children(pid, 1));
+  const std::set<pid_t> supervised = children_of(pid);
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << slurp(dir_ / "err");
+  EXPECT_TRUE(group_is_empty(pid));
+  for (pid_t kid : supervised) EXPECT_TRUE(::kill(kid, 0) != 0 && errno == ESRCH) << kid;
+  EXPECT_TRUE(nlohmann::json::parse(slurp(json))["interrupted"].get<bool>());
+}
+
+TEST_F(Cli, ASecondInterruptEndsAtOnceAndRemovesTheFileWorkloadsDirectory) {
+  // threads finish their task after the first signal; the tasks are large, so the second
+  // signal lands while they still write and must end the process and remove the directory.
+  const fs::path tmp = dir_ / "tmp";
+  fs::create_directory(tmp);
+  const pid_t pid = launch_in_own_group(
+      {"run", "-w", "file", "-e", "threads", "-j", "2", "-t", "8", "-s", "400000", "-r", "1",
+       "--no-baseline", "--json", (dir_ / "r.json").string()},
+      dir_ / "out", dir_ / "err", tmp);
+  const auto file_in_tmp = [&] {
+    for (const auto& d : fs::directory_iterator(tmp)) {
+      if (d.path().filename().string().starts_with("parlab-file-") && !fs::is_empty(d.path())) {
+        return true;
+      }
+    }
+    return false;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!file_in_tmp() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(file_in_tmp()) << slurp(dir_ / "err");
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string err = slurp(dir_ / "err");
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << err;
+  EXPECT_NE(err.find("interrupted twice"), std::string::npos) << err;
+  EXPECT_TRUE(group_is_empty(pid));
+  EXPECT_TRUE(fs::is_empty(tmp)) << "left behind: " << fs::directory_iterator(tmp)->path();
+  EXPECT_FALSE(fs::exists(dir_ / "r.json")) << "no half-written output";
+}
+
+TEST_F(Cli, AWorkerKilledInTheWarmUpRunIsSaidAndExitsOne) {
+  // The first workers parlab forks belong to the unmeasured warm-up run: kill one mid-task.
+  const pid_t pid =
+      launch_in_own_group({"run", "-w", "io", "-e", "process-pool", "-j", "2", "-t", "6", "-s",
+                           "300", "-r", "1", "--no-baseline", "--json", (dir_ / "r.json").string()},
+                          dir_ / "out", dir_ / "err");
+  ASSERT_TRUE(wait_for_children(pid, 1));
+  const pid_t victim = *children_of(pid).begin();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // mid-task
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string err = slurp(dir_ / "err");
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 1) << "a failure in the warm-up is a failure: " << err;
+  EXPECT_NE(err.find("in the warm-up run, task"), std::string::npos) << err;
+  EXPECT_NE(err.find("killed by SIGKILL"), std::string::npos) << err;
+  const auto doc = nlohmann::json::parse(slurp(dir_ / "r.json"));
+  EXPECT_EQ(doc["runs"][0]["failed_tasks"], 0) << "the measured run itself was whole";
+  ASSERT_EQ(doc["runs"][0]["warm_up_failures"].size(), 1U);
+  EXPECT_EQ(doc["runs"][0]["warm_up_failure_kinds"][0], "killed_by_signal");
+  EXPECT_TRUE(group_is_empty(pid));
+}
+
+TEST_F(Cli, AnInterruptedSweepKeepsItsPointsAndLeavesNoProcess) {
+  const auto json = dir_ / "s.json";
+  // The baseline and threads at W = 1 finish first; the signal lands once processes has a child.
+  const pid_t pid =
+      launch_in_own_group({"sweep", "-w", "io", "-s", "5", "-t", "4", "-r", "10", "-e",
+                           "threads,processes", "-j", "1..4", "--json", json.string()},
+                          dir_ / "out", dir_ / "err");
+  ASSERT_TRUE(wait_for_children(pid, 1)) << slurp(dir_ / "err");
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string err = slurp(dir_ / "err");
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << err;
+  EXPECT_TRUE(group_is_empty(pid)) << "a process of the sweep outlived it";
+  EXPECT_NE(err.find("points measured so far kept"), std::string::npos) << err;
+  const auto doc = nlohmann::json::parse(slurp(json));
+  EXPECT_TRUE(doc["interrupted"].get<bool>());
+  EXPECT_EQ(doc["baseline"]["executor"], "sequential");
+  ASSERT_EQ(doc["models"].size(), 2U);
+  EXPECT_GE(doc["models"][0]["points"].size(), 1U);
+  EXPECT_LT(doc["models"][1]["points"].size(), 4U);
+  EXPECT_NE(slurp(dir_ / "out").find("interrupted: only the"), std::string::npos);
+}
+
+TEST_F(Cli, AnInterruptedAdviseKeepsWhatItMeasuredAndLeavesNoProcess) {
+  const auto json = dir_ / "a.json";
+  // The baseline and threads at W = 2 finish first; the signal lands once processes has a child.
+  const pid_t pid = launch_in_own_group({"advise", "-w", "io", "-s", "5", "-t", "8", "-r", "10",
+                                         "-e", "threads,processes", "--json", json.string()},
+                                        dir_ / "out", dir_ / "err");
+  ASSERT_TRUE(wait_for_children(pid, 1)) << slurp(dir_ / "err");
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string err = slurp(dir_ / "err");
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << err;
+  EXPECT_TRUE(group_is_empty(pid)) << "a process of the advice outlived it";
+  EXPECT_NE(err.find("measured so far kept"), std::string::npos) << err;
+  const auto doc = nlohmann::json::parse(slurp(json));
+  EXPECT_TRUE(doc["interrupted"].get<bool>());
+  EXPECT_EQ(doc["sweep"]["baseline"]["executor"], "sequential");
+  EXPECT_GE(doc["ranked"].size(), 1U);
+  EXPECT_NE(slurp(dir_ / "out").find("interrupted: only the"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,317 @@
+// `parlab run` as a user runs it: its JSON, failing and dying tasks, the table, pinned runs and
+// their timelines, the trace / SVG / HTML files, HTTP on real sockets, CPython rows, locks.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_harness.hpp"
+#include "timing.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+using cli_harness::kQuick;
+using cli_harness::lines;
+using cli_harness::outcome;
+using cli_harness::slurp;
+
+class Cli : public cli_harness::cli_test {};
+
+TEST_F(Cli, JsonToStdoutParsesAndCarriesTheDocumentedFields) {
+  const auto o = parlab("run -w io -e threads,gil-threads -j 4" + kQuick + "--json - --records");
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(o.out);  // stdout holds only the document
+  EXPECT_EQ(doc["schema"], "parlab.result/1");
+  EXPECT_GE(doc["machine"]["cores"].get<int>(), 1);
+  ASSERT_EQ(doc["runs"].size(), 3U);
+  EXPECT_EQ(doc["runs"][0]["executor"], "sequential");
+  EXPECT_TRUE(doc["runs"][0]["speedup"].is_null());
+  for (const auto& run : doc["runs"]) {
+    EXPECT_EQ(run["workload"], "io");
+    EXPECT_EQ(run["tasks"], 4);
+    EXPECT_EQ(run["repeat"], 1);
+    EXPECT_EQ(run["failed_tasks"], 0);
+    EXPECT_EQ(run["task_records"].size(), 4U);
+    EXPECT_TRUE(run["verdict"].is_string());
+    EXPECT_TRUE(run["context_switches"]["voluntary"].is_number_integer());
+  }
+  EXPECT_NE(o.err.find("executor"), std::string::npos) << "the table goes to stderr";
+}
+
+TEST_F(Cli, AThrowingTaskExitsOneAndStillWritesTheResults) {
+  const auto json_path = dir_ / "r.json";
+  const auto csv_path = dir_ / "r.csv";
+  const auto o = parlab("run -w cpu -e threads,processes -j 2" + kQuick +
+                        "--fault throw --fault-task 1 --json " + json_path.string() + " --csv " +
+                        csv_path.string());
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_NE(o.err.find("task 1 failed"), std::string::npos) << o.err;
+  const auto doc = nlohmann::json::parse(slurp(json_path));
+  ASSERT_EQ(doc["runs"].size(), 3U);
+  for (const auto& run : doc["runs"]) {
+    EXPECT_EQ(run["failed_tasks"], 1) << run["executor"];
+    EXPECT_EQ(run["failures"][0], "task 1 failed: injected fault (throw) in task 1");
+    EXPECT_EQ(run["failure_kinds"][0], "threw");
+  }
+  EXPECT_EQ(lines(slurp(csv_path)), 4U);
+  EXPECT_NE(o.out.find("1 failed"), std::string::npos) << o.out;
+}
+
+// Fault isolation as a user sees it: an abort in task 1 kills the whole threads run (reported,
+// parlab survives: the run was supervised) but only task 1 of the process pool.
+TEST_F(Cli, AnAbortingTaskKillsTheThreadsRunButOnlyItsProcess) {
+  const auto o = parlab("run -w cpu -e threads,process-pool -j 2" + kQuick +
+                        "--no-baseline --fault abort --fault-task 1");
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_NE(o.err.find("threads: task 1 failed: the whole run died: killed by SIGABRT in task 1"),
+            std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find("threads: 3 other tasks lost with the whole run"), std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find("process-pool: task 1 failed: worker process"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("4 failed"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("1 failed"), std::string::npos) << o.out;
+}
+
+TEST_F(Cli, RunPrintsATableWithEveryModel) {
+  const auto o =
+      parlab("run -w cpu -e sequential,threads,thread-pool,processes,gil-threads -j 2" + kQuick);
+  ASSERT_EQ(o.code, 0) << o.err;
+  for (const char* model : {"sequential", "threads", "thread-pool", "processes", "gil-threads"}) {
+    EXPECT_NE(o.out.find(model), std::string::npos) << model;
+  }
+  EXPECT_NE(o.out.find("verdict"), std::string::npos);
+}
+
+TEST_F(Cli, PinnedToOneCoreTwoComputingThreadsTakeTurns) {
+  // Multitasking: two CPU-bound threads on one core can only be concurrent, never parallel.
+  const auto o = parlab("run -w cpu -e threads -j 2 -t 2 -s 3000 -r 1 --pin-cores 0 --json -");
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(o.out);
+  EXPECT_EQ(doc["machine"]["cores"], 1);
+  EXPECT_EQ(doc["machine"]["affinity"], nlohmann::json::array({0}));
+  const auto& threads = doc["runs"][1];
+  EXPECT_EQ(threads["executor"], "threads");
+  EXPECT_EQ(threads["peak_in_flight"], 2);
+  EXPECT_EQ(threads["verdict"], "concurrent");
+  EXPECT_LT(threads["avg_parallelism"].get<double>(), 1.2);
+}
+
+TEST_F(Cli, PinnedToOneCoreWaitingThreadsStillOverlap) {
+  // Timing test: ideal 8x (waiting does not need the core); TSan makes each thread start cost
+  // milliseconds, so 2.5x.
+  PARLAB_TIMING_TEST([&]() -> std::string {
+    const auto o = parlab("run -w io -e threads -j 8 -t 8 -s 100 -r 1 --pin-cores 0 --json -");
+    if (o.code != 0) return "exit " + std::to_string(o.code) + ": " + o.err;
+    const auto doc = nlohmann::json::parse(o.out);
+    const auto& threads = doc["runs"][1];
+    const double speedup = threads["speedup"].get<double>();
+    if (threads["verdict"] == "concurrent" && threads["peak_in_flight"].get<int>() >= 4 &&
+        speedup > 2.5) {
+      return {};
+    }
+    return fmt::format("verdict {}, peak in flight {}, speedup {:.2f}x",
+                       threads["verdict"].get<std::string>(), threads["peak_in_flight"].get<int>(),
+                       speedup);
+  });
+}
+
+/// Lines of `text` that start with `prefix`, from the first '|' on (the lane's cells).
+std::vector<std::string> lanes(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0 && line.find('|') != std::string::npos) {
+      out.push_back(line.substr(line.find('|') + 1));
+    }
+  }
+  return out;
+}
+
+TEST_F(Cli, PinnedTimelineShowsTwoThreadsTakingTurnsOnOneCore) {
+  const auto o =
+      parlab("run -w cpu -e threads -j 2 -t 2 -s 6000 -r 1 --pin-cores 0 --no-baseline --timeline");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("threads · cpu · W=2 — concurrent"), std::string::npos) << o.out;
+  const auto workers = lanes(o.out, "worker ");
+  ASSERT_EQ(workers.size(), 2U) << o.out;
+  for (const auto& lane : workers) {
+    EXPECT_NE(lane.find('.'), std::string::npos) << "no preemption drawn: " << lane;
+  }
+  EXPECT_EQ(lanes(o.out, "cpu ").size(), 1U) << "one core ran everything";
+  // At no column are both lanes running: they took turns.
+  std::size_t both = 0;
+  for (std::size_t c = 0; c < std::min(workers[0].size(), workers[1].size()); ++c) {
+    const auto running = [](char ch) { return ch == '0' || ch == '1'; };
+    if (running(workers[0][c]) && running(workers[1][c])) ++both;
+  }
+  EXPECT_LE(both, 3U) << o.out;
+}
+
+TEST_F(Cli, PinnedTimelineShowsWaitsOverlappingOnOneCore) {
+  const auto o =
+      parlab("run -w io -e threads -j 8 -t 8 -s 100 -r 1 --pin-cores 0 --no-baseline --timeline");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("threads · io · W=8 — concurrent"), std::string::npos) << o.out;
+  const auto workers = lanes(o.out, "worker ");
+  ASSERT_EQ(workers.size(), 8U) << o.out;
+  std::size_t most = 0;  // most lanes waiting in one column
+  for (std::size_t c = 0; c < workers[0].size(); ++c) {
+    std::size_t waiting = 0;
+    for (const auto& lane : workers) {
+      if (c < lane.size() && lane[c] == '~') ++waiting;
+    }
+    most = std::max(most, waiting);
+  }
+  EXPECT_GE(most, 4U) << o.out;
+}
+
+TEST_F(Cli, RunWritesTraceSvgAndReportAndReportRedrawsTheJson) {
+  const auto j = dir_ / "r.json", t = dir_ / "t.json", v = dir_ / "t.svg", h = dir_ / "r.html";
+  const auto o =
+      parlab("run -w io -e threads,gil-threads -j 4" + kQuick + "--json " + j.string() +
+             " --trace " + t.string() + " --svg " + v.string() + " --report " + h.string());
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(slurp(j));
+  ASSERT_EQ(doc["runs"].size(), 3U);
+  for (const auto& run : doc["runs"]) {
+    EXPECT_TRUE(run["from_timeline"].get<bool>());
+    EXPECT_FALSE(run["events"].empty()) << "pictures keep the timeline in the JSON";
+  }
+  EXPECT_TRUE(doc["runs"][2].contains("gil_wait_fraction"));
+  const auto trace = nlohmann::json::parse(slurp(t));
+  EXPECT_GT(trace["traceEvents"].size(), 20U);
+  const std::string svg = slurp(v);
+  EXPECT_EQ(std::count(svg.begin(), svg.end(), '\n') > 10, true);
+  EXPECT_NE(svg.find("class=\"lane worker\""), std::string::npos);
+  EXPECT_NE(slurp(h).find("<section class=\"run\""), std::string::npos);
+  if (std::system("python3 -c pass >/dev/null 2>&1") == 0) {
+    // An XML parser's view: the SVG is well-formed and has a worker lane per W in each run.
+    const std::string check =
+        "python3 -c \"import sys, xml.etree.ElementTree as E; "
+        "r = E.parse(sys.argv[1]).getroot(); n = '{http://www.w3.org/2000/svg}'; "
+        "runs = [s for s in r.iter(n + 'svg') if s.get('class') == 'run-timeline']; "
+        "ok = len(runs) == 3 and all(len([g for g in s.iter(n + 'g') "
+        "if g.get('class') == 'lane worker']) == int(s.get('data-workers')) "
+        "for s in runs); sys.exit(0 if ok else 1)\" " +
+        v.string();
+    EXPECT_EQ(std::system(check.c_str()), 0) << svg.substr(0, 400);
+  }
+
+  const auto t2 = dir_ / "t2.json", v2 = dir_ / "t2.svg", h2 = dir_ / "r2.html";
+  const auto again = parlab("report " + j.string() + " --svg " + v2.string() + " --html " +
+                            h2.string() + " --trace " + t2.string());
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(slurp(v2), svg) << "the saved result draws the same SVG";
+  EXPECT_TRUE(nlohmann::json::accept(slurp(t2)));
+  const auto drawn = parlab("report " + j.string());
+  ASSERT_EQ(drawn.code, 0) << drawn.err;
+  EXPECT_EQ(lanes(drawn.out, "worker ").size(), 1U + 4U + 4U) << drawn.out;
+}
+
+TEST_F(Cli, HttpRunsOnRealSocketsUnderEveryKindOfModel) {
+  const auto o = parlab(
+      "run -w http -e sequential,threads,async,process-pool -j 8 -t 8 -s 16 -r 1 "
+      "--http-latency 5 --http-bandwidth 0 --json -");
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(o.out);
+  ASSERT_EQ(doc["runs"].size(), 4U);
+  for (const auto& run : doc["runs"]) {
+    EXPECT_EQ(run["workload"], "http");
+    EXPECT_EQ(run["failed_tasks"], 0) << run["executor"];
+    EXPECT_EQ(run["parameters"]["latency_ms"], 5.0);
+    EXPECT_EQ(run["parameters"]["bandwidth_bytes_per_second"], 0.0);
+  }
+}
+
+TEST_F(Cli, PythonIsRefusedForWorkloadsWithoutACpythonReference) {
+  const auto o = parlab("run -w file --python" + kQuick);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(lines(o.err), 1U) << o.err;
+  EXPECT_NE(o.err.find("'file'"), std::string::npos) << o.err;
+}
+
+TEST_F(Cli, PythonWithoutPython3SaysSoOnceAndCarriesOn) {
+  const std::string cmd = "PATH=/nonexistent-parlab-dir " + std::string(PARLAB_BINARY) +
+                          " run -w io -e threads --python" + kQuick + ">" +
+                          (dir_ / "out").string() + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const std::string out = slurp(dir_ / "out");
+  const auto said = out.find("python3 not found");
+  EXPECT_NE(said, std::string::npos) << out;
+  EXPECT_EQ(out.find("python3 not found", said + 1), std::string::npos) << out;
+  EXPECT_NE(out.find("threads"), std::string::npos) << out;
+}
+
+TEST_F(Cli, PythonRowsJoinTheTableAndTheJson) {
+  if (std::system("command -v python3 >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3";
+  const auto o = parlab("run -w cpu -e threads -j 2 -t 2 -s 50 -r 1 --python --json " +
+                        (dir_ / "r.json").string());
+  ASSERT_EQ(o.code, 0) << o.err;
+  for (const char* model :
+       {"cpython-sequential", "cpython-threads", "cpython-processes", "cpython-asyncio"}) {
+    EXPECT_NE(o.out.find(model), std::string::npos) << model << "\n" << o.out;
+  }
+  EXPECT_NE(o.out.find("cpython-* rows"), std::string::npos) << o.out;
+  const auto doc = nlohmann::json::parse(slurp(dir_ / "r.json"));
+  std::set<std::string> executors;
+  for (const auto& r : doc["runs"]) executors.insert(r["executor"].get<std::string>());
+  EXPECT_TRUE(executors.count("threads") == 1 && executors.count("cpython-threads") == 1);
+  EXPECT_EQ(executors.size(), 6U);  // sequential, threads and the four CPython rows
+}
+
+TEST_F(Cli, LocksShowTheHotLockAndItsWaiters) {
+  const auto json_path = dir_ / "locks.json";
+  // A waiter needs two tasks inside the run at once: under ThreadSanitizer a fork costs ~16 ms,
+  // and beside another test a child may start only when the other has ended. Tasks of ~10 ms,
+  // and three attempts for the waiters.
+  std::string why;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    const auto o = parlab(
+        "run -w locks --tasks 4 --size 2000 --critical-fraction 0.9 -e "
+        "threads,processes -j 2 -r 1 --timeline --json " +
+        json_path.string());
+    ASSERT_EQ(o.code, 0) << o.err;
+    EXPECT_NE(o.out.find("hottest lock, threads W=2: lock 0: taken 64 times"), std::string::npos)
+        << o.out;
+    EXPECT_NE(o.out.find("hottest lock, processes W=2: lock 0: taken 64 times"), std::string::npos)
+        << o.out;
+    const auto doc = nlohmann::json::parse(slurp(json_path));
+    bool waited = true;
+    for (const auto& run : doc["runs"]) {
+      ASSERT_TRUE(run.contains("locks")) << run["executor"];
+      const auto& hot = run["locks"][0];
+      EXPECT_EQ(hot["name"], "lock 0");
+      EXPECT_EQ(hot["acquisitions"], 64);
+      EXPECT_EQ(run["parameters"]["locks"], 1.0);
+      if (run["executor"] != "sequential" && hot["contended"] == 0) {
+        waited = false;
+        why += "attempt " + std::to_string(attempt) + ": no acquisition waited under " +
+               run["executor"].get<std::string>() + "\n";
+      }
+    }
+    if (waited) return;
+  }
+  ADD_FAILURE() << why;
+}
+
+}  // namespace
