@@ -69,15 +69,19 @@ TEST_F(Cli, ExampleBadInputExitsTwoWithOneLine) {
 }
 
 TEST_F(Cli, ExampleDrawsItsRunsWhenAsked) {
-  // The example's verdict is a timing claim (two tasks on one core take turns and finish no
-  // sooner than one after the other): on a busy machine it gets three attempts.
-  outcome o;
-  for (int attempt = 0; attempt < 3 && o.code != 0; ++attempt) {
-    o = parlab("example concurrency --quick --timeline --svg " + (dir_ / "c.svg").string());
-  }
-  EXPECT_EQ(o.code, 0) << o.out << o.err;
-  EXPECT_NE(o.out.find("worker 1  |"), std::string::npos) << o.out;  // the terminal timeline
-  EXPECT_NE(slurp(dir_ / "c.svg").find("<svg"), std::string::npos);
+  // Timing test: the example's verdict is a timing claim (two tasks on one core take turns and
+  // finish no sooner than one after the other; another program on that core breaks it). The
+  // drawing is asserted whatever the verdict.
+  PARLAB_TIMING_TEST([&]() -> std::string {
+    const auto o =
+        parlab("example concurrency --quick --timeline --svg " + (dir_ / "c.svg").string());
+    EXPECT_TRUE(o.code == 0 || o.code == 1) << o.out << o.err;  // 1: the verdict did not hold
+    EXPECT_NE(o.out.find("worker 1  |"), std::string::npos) << o.out;  // the terminal timeline
+    EXPECT_NE(slurp(dir_ / "c.svg").find("<svg"), std::string::npos);
+    if (o.code == 0) return {};
+    const auto at = o.out.find("verdict: ");
+    return at == std::string::npos ? o.err : o.out.substr(at);
+  });
 }
 
 }  // namespace

@@ -89,8 +89,8 @@ TEST(EmulatedGil, WaitsReleaseTheLockSoThreadsOverlapTheirWaits) {
     for (const auto& r : gil.records) v.push_back({r.start_ns, r.end_ns, r.cpu_ns});
     const std::size_t peak = classify(v, 2).peak_in_flight;
     if (gil.wall_seconds() * 3.0 < serial.wall_seconds() && peak >= 4U) return {};
-    return fmt::format("gil {:.3f} s vs sequential {:.3f} s, peak in flight {}",
-                       gil.wall_seconds(), serial.wall_seconds(), peak);
+    return fmt::format("gil {:.3f} s vs sequential {:.3f} s, peak in flight {}", gil.wall_seconds(),
+                       serial.wall_seconds(), peak);
   });
 }
 

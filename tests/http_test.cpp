@@ -5,8 +5,8 @@
 #include <parlab/http.hpp>
 #include <parlab/workload.hpp>
 
-#include "workloads/http_client.hpp"
 #include "timing.hpp"
+#include "workloads/http_client.hpp"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 

@@ -177,8 +177,8 @@ TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
     for (std::size_t i = 0; i < pending.size(); ++i) {
       const double own = std::max(0.0, kf[i][0]);
       bool held = speedup0[i] >= least_speedup(pending[i]);
-      std::string line = fmt::format("attempt {}: {}: F = 0 speedup {:.2f}x", attempt,
-                                     pending[i], speedup0[i]);
+      std::string line =
+          fmt::format("attempt {}: {}: F = 0 speedup {:.2f}x", attempt, pending[i], speedup0[i]);
       for (std::size_t j = 0; j < fractions.size(); ++j) {
         held = held && std::abs(kf[i][j] - (fractions[j] + own)) <= kTolerance;
         line += fmt::format(", F = {} read {:.3f}", fractions[j], kf[i][j]);

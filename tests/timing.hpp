@@ -83,15 +83,13 @@ outcome try_timing(Attempt&& attempt, int attempts = 3) {
 }  // namespace timing
 
 /// Fails the test when no attempt held, skips it when others held the cores in every one.
-#define PARLAB_TIMING_TEST(...)                                                    \
-  do {                                                                             \
-    const ::timing::outcome parlab_timing_ = ::timing::try_timing(__VA_ARGS__);    \
-    if (!parlab_timing_.held) {                                                    \
-      if (parlab_timing_.every_miss_busy) {                                        \
-        GTEST_SKIP() << "others held the cores in every attempt:\n"                \
-                     << parlab_timing_.why;                                        \
-      }                                                                            \
-      ADD_FAILURE() << "the timing claim missed in every attempt:\n"               \
-                    << parlab_timing_.why;                                         \
-    }                                                                              \
+#define PARLAB_TIMING_TEST(...)                                                             \
+  do {                                                                                      \
+    const ::timing::outcome parlab_timing_ = ::timing::try_timing(__VA_ARGS__);             \
+    if (!parlab_timing_.held) {                                                             \
+      if (parlab_timing_.every_miss_busy) {                                                 \
+        GTEST_SKIP() << "others held the cores in every attempt:\n" << parlab_timing_.why;  \
+      }                                                                                     \
+      ADD_FAILURE() << "the timing claim missed in every attempt:\n" << parlab_timing_.why; \
+    }                                                                                       \
   } while (false)

@@ -44,7 +44,7 @@ struct run_options {
   /// Off only to measure what observing costs (bench/observe_bench); task_record::cpu_ns is
   /// then 0. Not passed to MPI ranks. docs/performance.md lists every probe.
   bool task_probes = true;
-  mpi_schedule schedule = mpi_schedule::dynamic;      ///< the mpi model only
+  mpi_schedule schedule = mpi_schedule::dynamic;  ///< the mpi model only
   /// The mpi model only: where its ranks run, as mpirun's --host takes it ("h1:2,h2:2"; the first
   /// host must be this one, rank 0 talks to parlab through a local socket), or a hostfile's path.
   /// Both empty: every rank on this host.
@@ -161,7 +161,7 @@ struct run_result {
   /// What processes this process's getrusage cannot see did during the run (the mpi model's
   /// ranks, reaped only when the job ends): reported by them, and already added to `kernel`.
   kernel_figures outside;
-  std::vector<task_record> records;       ///< one per task, ordered by task id
+  std::vector<task_record> records;  ///< one per task, ordered by task id
   /// Process models: the worker processes' memory, each read once at the end of its batch.
   std::optional<children_memory> children;
   std::vector<lock_hold> lock_holds;      ///< gil-threads only: every hold of the lock

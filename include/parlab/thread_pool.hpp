@@ -50,7 +50,8 @@ class thread_pool {
   [[nodiscard]] std::size_t size() const noexcept;
 
  private:
-  struct state;  // the queue, its lock, the sleepers and the threads (src/executors/thread_pool.cpp)
+  struct state;  // the queue, its lock, the sleepers and the threads
+                 // (src/executors/thread_pool.cpp)
   std::unique_ptr<state> state_;
 };
 

@@ -418,8 +418,7 @@ std::optional<std::pair<double, double>> interval95(const std::vector<double>& s
   if (n < 2) return std::nullopt;
   // Student's t, two-sided 95% (Boost.Math, as compare's Welch test uses).
   const std::size_t df = n - 1;
-  const double tq =
-      boost::math::quantile(boost::math::students_t(static_cast<double>(df)), 0.975);
+  const double tq = boost::math::quantile(boost::math::students_t(static_cast<double>(df)), 0.975);
   double mean = 0.0;
   for (double v : samples) mean += v;
   mean /= static_cast<double>(n);

@@ -96,8 +96,7 @@ class process_pool_executor final : public executor {
             rec.worker = w.slot;
             rec.pid = w.process.pid();
             process_memory unread;  // a pool worker reads its memory once, at the end
-            if (!decode_report(std::string_view(w.bytes).substr(0, size), rec, received,
-                               unread)) {
+            if (!decode_report(std::string_view(w.bytes).substr(0, size), rec, received, unread)) {
               rec.ok = false;
               rec.failure = failure_kind::threw;
               rec.message =

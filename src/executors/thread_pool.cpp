@@ -91,8 +91,7 @@ struct thread_pool::state {
     bool woken = false;  // set under mutex by whoever wakes it
   };
 
-  explicit state(std::size_t workers)
-      : sleepers(std::make_unique<sleeper[]>(workers)) {
+  explicit state(std::size_t workers) : sleepers(std::make_unique<sleeper[]>(workers)) {
     asleep.reserve(workers);  // post() and the workers never allocate for it
     threads.reserve(workers);
   }

@@ -143,7 +143,8 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
   if (r.cpu_after_run_seconds) j["cpu_after_run_seconds"] = *r.cpu_after_run_seconds;
   {
     json hazards = json::array();
-    for (const auto& h : r.hazards) hazards.push_back({{"kind", h.kind}, {"message", h.message}, {"intended", h.intended}});
+    for (const auto& h : r.hazards)
+      hazards.push_back({{"kind", h.kind}, {"message", h.message}, {"intended", h.intended}});
     j["hazards"] = std::move(hazards);
   }
   if (r.children) {
