@@ -166,5 +166,37 @@ TEST(MachineLimits, DescriptorsAreCountedWhereTheDownloadsHoldThem) {
   EXPECT_TRUE(cpu_ok);
 }
 
+TEST(MachineLimits, AModelOfYourOwnIsCheckedByTheTraitsItRegisters) {
+  // Three descriptors per worker, declared at registration: 16 workers need 16 + 48.
+  executor_info mine;
+  mine.name = "test-descriptor-hungry";
+  mine.description = "a test model";
+  mine.factory = [] { return make_executor("sequential"); };
+  mine.makes_processes = true;
+  mine.fds_per_worker = 3;
+  register_executor(mine);
+  EXPECT_TRUE(find_executor("test-descriptor-hungry").makes_processes);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 40;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::string why;
+  try {
+    check_machine_allows("test-descriptor-hungry", 16, 32, "cpu");
+  } catch (const std::invalid_argument& e) {
+    why = e.what();
+  }
+  bool few_ok = true;
+  try {
+    check_machine_allows("test-descriptor-hungry", 4, 32, "cpu");  // 16 + 12
+  } catch (const std::invalid_argument&) {
+    few_ok = false;
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_NE(why.find("64 open files"), std::string::npos) << why;
+  EXPECT_TRUE(few_ok);
+}
+
 }  // namespace
 }  // namespace parlab

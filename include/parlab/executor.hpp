@@ -215,14 +215,14 @@ class executor {
 
 /// A registry entry: what `parlab list` prints and how to make the model.
 struct executor_info {
-  std::string name;
-  std::string description;
+  std::string name{};
+  std::string description{};
   bool available = true;
   /// Each task runs in a process of its own or in a worker process: a task that kills its
   /// process loses only itself (processes, process-pool). Otherwise all tasks share one fate.
   bool isolates_tasks = false;
   /// Makes a fresh executor; empty for a model not built here (available = false).
-  std::function<std::unique_ptr<executor>()> factory;
+  std::function<std::unique_ptr<executor>()> factory{};
   /// It runs make_task callables too. False for mpi: its ranks rebuild tasks from their steps
   /// (a workload's tasks), as code does not travel.
   bool runs_callables = true;
@@ -230,6 +230,28 @@ struct executor_info {
   /// take parlab with it, even when it takes the other tasks (mpi: a dead rank ends the job).
   /// Models that neither isolate tasks nor do this run such tasks in a supervised child.
   bool tasks_outside_parlab = false;
+
+  // What it starts and holds, for the machine's limits (check_machine_allows) and the analysis;
+  // a model of your own declares them here and gets the same checks as the built-in ones.
+
+  /// It starts threads of its own, one per worker or per task in flight (threads, thread-pool,
+  /// gil-threads, openmp, tbb): W of them count against RLIMIT_NPROC and threads-max.
+  bool makes_threads = false;
+  /// It starts child processes, one per worker in flight (processes, process-pool): likewise.
+  bool makes_processes = false;
+  /// Descriptors parlab holds per worker in flight (a child's report pipe: processes 1,
+  /// process-pool 2), counted against RLIMIT_NOFILE.
+  std::size_t fds_per_worker = 0;
+  /// Descriptors parlab holds per HTTP download in flight: a socket, and on a model that blocks
+  /// while it waits also the loop the download runs on (epoll, its eventfd, a timerfd): 4; the
+  /// event loop 1; 0 where downloads run in child processes or one at a time.
+  std::size_t fds_per_download = 4;
+  /// Why its tasks never compute at the same time, when they never do ("one interpreter lock
+  /// lets one thread compute at a time"), for advice on CPU-bound work; empty otherwise.
+  std::string computes_one_at_a_time{};
+  /// Its threads take turns at an emulated interpreter lock: its rows carry
+  /// gil_forced_switches, and advice reads it as what CPython threads would do.
+  bool has_interpreter_lock = false;
 };
 
 /// The registry entry of `name`; throws std::invalid_argument like make_executor.

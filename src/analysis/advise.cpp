@@ -233,9 +233,10 @@ advice advise_from_rows(const std::vector<measured_run>& rows, const advise_opti
   const model_advice* processes = nullptr;
   const model_advice* gil = nullptr;
   for (auto& a : out.ranked) {
-    const bool isolates = find_executor(a.executor).isolates_tasks;
+    const executor_info model = find_executor(a.executor);
+    const bool isolates = model.isolates_tasks;
     if (isolates && processes == nullptr) processes = &a;
-    if (a.executor == "gil-threads") gil = &a;
+    if (model.has_interpreter_lock && gil == nullptr) gil = &a;
     a.evidence = a.speedup < kNothingGained
                      ? fmt::format("no gain over the sequential run: {:.2f}x at best (W = {})",
                                    a.speedup, a.workers)
@@ -255,14 +256,11 @@ advice advise_from_rows(const std::vector<measured_run>& rows, const advise_opti
             per_task);
       }
     }
-    if (a.speedup < 1.1 && !out.waits) {
-      if (a.executor == "async") {
-        a.evidence += fmt::format(
-            " - an event loop runs one task at a time on one thread, and this work never "
-            "waits (it computes {} of its time)",
-            percent(std::min(out.cpu_share, 1.0)));
-      } else if (a.executor == "gil-threads") {
-        a.evidence += " - one interpreter lock lets one thread compute at a time";
+    if (a.speedup < 1.1 && !out.waits && !model.computes_one_at_a_time.empty()) {
+      a.evidence += " - " + model.computes_one_at_a_time;
+      if (!model.has_interpreter_lock) {  // nothing to overlap: the work never waits
+        a.evidence += fmt::format(", and this work never waits (it computes {} of its time)",
+                                  percent(std::min(out.cpu_share, 1.0)));
       }
     }
   }

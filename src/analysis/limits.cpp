@@ -1,4 +1,5 @@
 #include <parlab/experiment.hpp>
+#include <parlab/executor.hpp>
 #include <parlab/limits.hpp>
 
 #include <sys/resource.h>
@@ -93,9 +94,9 @@ void check_spec(const experiment_spec& spec) {
 void check_machine_allows(std::string_view executor, std::size_t workers, std::size_t tasks,
                           std::string_view workload) {
   const std::size_t at_once = std::min(workers, tasks);
-  const bool makes_threads = executor == "threads" || executor == "thread-pool" ||
-                             executor == "gil-threads" || executor == "openmp" || executor == "tbb";
-  const bool makes_processes = executor == "processes" || executor == "process-pool";
+  const executor_info model = find_executor(executor);  // its traits, as registered
+  const bool makes_threads = model.makes_threads;
+  const bool makes_processes = model.makes_processes;
   if (makes_threads || makes_processes) {
     const std::string what = makes_threads ? "threads" : "processes";
     rlimit nproc{};
@@ -114,16 +115,10 @@ void check_machine_allows(std::string_view executor, std::size_t workers, std::s
           executor, workers, at_once, what, max));
     }
   }
-  // Descriptors held at once: a pipe per child process (two per pool worker); per download in
-  // flight a socket, and on a blocking model also the loop the download runs on (epoll, its
-  // wake-up eventfd, a timerfd) - a child process's downloads use the child's own table; 16 for
-  // everything else parlab and the C++ runtime keep open.
-  std::size_t fds = 16;
-  if (executor == "processes") fds += at_once;
-  if (executor == "process-pool") fds += 2 * at_once;
-  if (workload == "http" && !makes_processes && executor != "sequential") {
-    fds += executor == "async" ? at_once : 4 * at_once;
-  }
+  // Descriptors held at once: the model's per worker (a child's pipes) and per download in
+  // flight (executor_info); 16 for everything else parlab and the C++ runtime keep open.
+  std::size_t fds = 16 + model.fds_per_worker * at_once;
+  if (workload == "http") fds += model.fds_per_download * at_once;
   if (workload == "file") fds += at_once;
   rlimit nofile{};
   if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&

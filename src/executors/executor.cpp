@@ -122,46 +122,80 @@ constexpr const char* kMpiDescription =
     "Open MPI ranks on this host or --hosts, started once per model (mpirun): rank 0 hands out "
     "tasks (--mpi-schedule dynamic) or rank r takes r, r+W, ... (static)";
 
+/// A built-in model's entry: its name, what `parlab list` says, how to make it (empty when it
+/// was not built here), and its traits.
+executor_info model(std::string name, std::string description,
+                    std::unique_ptr<executor> (*make)(), executor_info traits = {}) {
+  traits.name = std::move(name);
+  traits.description = std::move(description);
+  traits.available = make != nullptr;
+  if (make != nullptr) traits.factory = make;
+  return traits;
+}
+
 detail::named_registry<executor_info>& the_registry() {
-  const auto built = [](auto make) { return std::function<std::unique_ptr<executor>()>(make); };
-  static detail::named_registry<executor_info> registry("executor", {
-    {"sequential", "one task after another on the calling thread: the baseline", true, false,
-     built(detail::make_sequential)},
-        {"threads", "one std::thread per task, at most W running at once", true, false,
-         built(detail::make_threads)},
-        {"thread-pool", "W long-lived threads take tasks from one shared queue (parlab's own pool)",
-         true, false, built(detail::make_thread_pool)},
-        {"processes", "fork() one child process per task, at most W alive; own memory each", true,
-         true, built(detail::make_processes)},
-        {"process-pool",
-         "W worker processes forked once, tasks and reports over pipes; a dead worker is replaced",
-         true, true, built(detail::make_process_pool)},
-        {"gil-threads",
-         "W threads serialised by an emulated global interpreter lock (CPython's rules)", true,
-         false, built(detail::make_gil_threads)},
-        {"async",
-         "one event-loop thread (Boost.Asio), W tasks in flight: waits overlap, compute runs "
-         "inline",
-         true, false, built(detail::make_async)},
+  [[maybe_unused]] constexpr std::unique_ptr<executor> (*not_built)() = nullptr;  // models not built here
+  static detail::named_registry<executor_info> registry(
+      "executor",
+      {
+          model("sequential", "one task after another on the calling thread: the baseline",
+                detail::make_sequential, {.fds_per_download = 0}),
+          model("threads", "one std::thread per task, at most W running at once",
+                detail::make_threads, {.makes_threads = true}),
+          model("thread-pool",
+                "W long-lived threads take tasks from one shared queue (parlab's own pool)",
+                detail::make_thread_pool, {.makes_threads = true}),
+          model("processes", "fork() one child process per task, at most W alive; own memory each",
+                detail::make_processes,
+                {.isolates_tasks = true,
+                 .makes_processes = true,
+                 .fds_per_worker = 1,
+                 .fds_per_download = 0}),
+          model("process-pool",
+                "W worker processes forked once, tasks and reports over pipes; a dead worker is "
+                "replaced",
+                detail::make_process_pool,
+                {.isolates_tasks = true,
+                 .makes_processes = true,
+                 .fds_per_worker = 2,
+                 .fds_per_download = 0}),
+          model("gil-threads",
+                "W threads serialised by an emulated global interpreter lock (CPython's rules)",
+                detail::make_gil_threads,
+                {.makes_threads = true,
+                 .computes_one_at_a_time =
+                     "one interpreter lock lets one thread compute at a time",
+                 .has_interpreter_lock = true}),
+          model("async",
+                "one event-loop thread (Boost.Asio), W tasks in flight: waits overlap, compute "
+                "runs inline",
+                detail::make_async,
+                {.fds_per_download = 1,
+                 .computes_one_at_a_time =
+                     "an event loop runs one task at a time on one thread"}),
+          model("openmp",
+                "#pragma omp parallel for schedule(dynamic) over the tasks with W threads",
 #if PARLAB_HAVE_OPENMP
-        {"openmp", "#pragma omp parallel for schedule(dynamic) over the tasks with W threads", true,
-         false, built(detail::make_openmp)},
+                detail::make_openmp,
 #else
-        {"openmp", "#pragma omp parallel for schedule(dynamic) over the tasks with W threads",
-         false, false, {}},
+                not_built,
 #endif
+                {.makes_threads = true}),
+          model("tbb", "oneTBB work stealing in a task_arena of W threads",
 #if PARLAB_HAVE_TBB
-        {"tbb", "oneTBB work stealing in a task_arena of W threads", true, false,
-         built(detail::make_tbb)},
+                detail::make_tbb,
 #else
-        {"tbb", "oneTBB work stealing in a task_arena of W threads", false, false, {}},
+                not_built,
 #endif
+                {.makes_threads = true}),
+          model("mpi", kMpiDescription,
 #if PARLAB_HAVE_MPI
-        {"mpi", kMpiDescription, true, false, built(detail::make_mpi), false, true},
+                detail::make_mpi,
 #else
-        {"mpi", kMpiDescription, false, false, {}, false, true},
+                not_built,
 #endif
-  });
+                {.runs_callables = false, .tasks_outside_parlab = true, .fds_per_download = 0}),
+      });
   return registry;
 }
 

@@ -1,4 +1,5 @@
 #include <parlab/clock.hpp>
+#include <parlab/executor.hpp>
 #include <parlab/report.hpp>
 #include <parlab/timeline_analysis.hpp>
 
@@ -72,6 +73,15 @@ json cluster_to_json(const mpi_cluster& c, std::int64_t origin) {
 }
 
 /// A split of time by reason, in seconds: {"running": s, "preempted": s, ...}.
+/// Rows of a model with an emulated interpreter lock carry its forced switches (a row of a name
+/// not registered here - CPython's, a watch's - has none).
+bool has_interpreter_lock(const std::string& executor) {
+  for (const auto& e : executors()) {
+    if (e.name == executor) return e.has_interpreter_lock;
+  }
+  return false;
+}
+
 json split_to_json(const time_split& split) {
   json j = json::object();
   for (std::size_t i = 0; i < time_reason_count; ++i) {
@@ -138,7 +148,7 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
                              {"ok", r.busy->ok},
                              {"ideal", r.busy->ideal}};
   }
-  if (r.executor == "gil-threads") j["gil_forced_switches"] = r.gil_forced_switches;
+  if (has_interpreter_lock(r.executor)) j["gil_forced_switches"] = r.gil_forced_switches;
   if (r.steal_cores) j["steal_cores"] = *r.steal_cores;
   if (r.cpu_after_run_seconds) j["cpu_after_run_seconds"] = *r.cpu_after_run_seconds;
   {
