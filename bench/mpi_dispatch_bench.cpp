@@ -30,7 +30,7 @@ void BM_MpiDispatch(benchmark::State& state) {
   }
   parlab::run_options options;
   options.workers = static_cast<std::size_t>(state.range(1));
-  options.schedule =
+  options.mpi.schedule =
       state.range(0) == 0 ? parlab::mpi_schedule::dynamic : parlab::mpi_schedule::fixed;
   options.record = false;
   const auto model = parlab::make_executor("mpi");
@@ -41,7 +41,7 @@ void BM_MpiDispatch(benchmark::State& state) {
     state.SetIterationTime(r.wall_seconds());
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kTasks));
-  state.SetLabel(std::string(parlab::to_string(options.schedule)));
+  state.SetLabel(std::string(parlab::to_string(options.mpi.schedule)));
 }
 
 BENCHMARK(BM_MpiDispatch)

@@ -62,7 +62,7 @@ class Mpi : public ::testing::TestWithParam<std::tuple<mpi_schedule, std::size_t
   }
   [[nodiscard]] run_options options() const {
     run_options o;
-    o.schedule = std::get<0>(GetParam());
+    o.mpi.schedule = std::get<0>(GetParam());
     o.workers = std::get<1>(GetParam());
     return o;
   }
@@ -160,7 +160,7 @@ TEST_F(MpiJob, IsStartedOnceKeptBetweenRunsAndEndedWithTheExecutor) {
     std::set<std::int64_t> both = first;
     both.insert(second.begin(), second.end());
     EXPECT_LE(both.size(), 2U) << "the same ranks ran both batches";
-    o.schedule = mpi_schedule::fixed;  // another job shape: a new job
+    o.mpi.schedule = mpi_schedule::fixed;  // another job shape: a new job
     for (const auto& rec : model->run(tasks, o).records) third.insert(rec.pid);
     for (const auto pid : both) EXPECT_TRUE(gone(pid)) << "rank " << pid << " of the first job";
     for (const auto pid : third) EXPECT_EQ(both.count(pid), 0U) << "rank " << pid << " reused";
@@ -496,7 +496,7 @@ TEST_F(MpiJob, ABatchThatOutlivesTheTimeoutEndsTheJobInOneLineAndLeavesNoRank) {
   const auto model = make_executor("mpi");
   run_options o;
   o.workers = 2;
-  o.mpi_timeout = std::chrono::seconds(1);
+  o.mpi.timeout = std::chrono::seconds(1);
   const auto started = std::chrono::steady_clock::now();
   const run_result r = model->run(tasks_of("io", 2, 20'000), o);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15));

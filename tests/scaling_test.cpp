@@ -232,7 +232,7 @@ TEST(Mpi, TwoRanksComputeInParallel) {
     spec.executors = {"mpi"};
     spec.workers = 2;
     spec.repeat = 3;
-    spec.schedule = schedule;
+    spec.mpi.schedule = schedule;
     std::string why;
     bool every_attempt_busy = true;
     bool gained = false;

@@ -30,6 +30,19 @@ enum class mpi_schedule {
 /// The schedule spelled `name`; throws std::invalid_argument naming the allowed ones.
 [[nodiscard]] mpi_schedule mpi_schedule_from_string(std::string_view name);
 
+/// What only the mpi model reads: its own bag, so the common options stay common.
+struct mpi_options {
+  mpi_schedule schedule = mpi_schedule::dynamic;
+  /// Where its ranks run, as mpirun's --host takes it ("h1:2,h2:2"; the first host must be this
+  /// one, rank 0 talks to parlab through a local socket), or a hostfile's path. Both empty:
+  /// every rank on this host.
+  std::string hosts;
+  std::string hostfile;
+  /// How long a batch may go without an answer before the job is taken for hung and ended (its
+  /// tasks reported lost with the run, saying so).
+  std::chrono::seconds timeout{3600};
+};
+
 struct run_options {
   std::size_t workers = 1;  ///< W: at most this many tasks run at once
   /// Emulated GIL only: how long a thread waits for the lock before forcing a hand-off
@@ -44,15 +57,7 @@ struct run_options {
   /// Off only to measure what observing costs (bench/observe_bench); task_record::cpu_ns is
   /// then 0. Not passed to MPI ranks. docs/performance.md lists every probe.
   bool task_probes = true;
-  mpi_schedule schedule = mpi_schedule::dynamic;  ///< the mpi model only
-  /// The mpi model only: where its ranks run, as mpirun's --host takes it ("h1:2,h2:2"; the first
-  /// host must be this one, rank 0 talks to parlab through a local socket), or a hostfile's path.
-  /// Both empty: every rank on this host.
-  std::string mpi_hosts;
-  std::string mpi_hostfile;
-  /// The mpi model only: how long a batch may go without an answer before the job is taken for
-  /// hung and ended (its tasks reported lost with the run, saying so).
-  std::chrono::seconds mpi_timeout{3600};
+  mpi_options mpi;  ///< read by the mpi model only
 };
 
 /// How a task failed: what the CLI, the JSON and the conclusions read (never the message text).

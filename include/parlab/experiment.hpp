@@ -28,10 +28,7 @@ struct experiment_spec {
   bool baseline = true;       ///< also measure `sequential` and compute speedups
   bool keep_records = false;  ///< keep the representative run's task records and timeline
   std::chrono::nanoseconds gil_switch_interval = std::chrono::milliseconds(5);
-  mpi_schedule schedule = mpi_schedule::dynamic;  ///< the mpi model only
-  std::string mpi_hosts;                          ///< the mpi model only: run_options::mpi_hosts
-  std::string mpi_hostfile;                       ///< the mpi model only: run_options::mpi_hostfile
-  std::chrono::seconds mpi_timeout{3600};         ///< the mpi model only: run_options::mpi_timeout
+  mpi_options mpi;  ///< passed to the mpi model only (run_options::mpi)
 };
 
 /// One failed task of a representative run.

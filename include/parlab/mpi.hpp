@@ -50,7 +50,7 @@ struct message_cost {
 /// job fails, std::invalid_argument when this build has no MPI, parlab::interrupted on a signal.
 [[nodiscard]] std::vector<message_cost> measure_mpi_messages();
 
-/// Checks where an MPI job is asked to run (run_options::mpi_hosts, mpi_hostfile): hosts as
+/// Checks where an MPI job is asked to run (mpi_options::hosts, hostfile): hosts as
 /// "HOST[:SLOTS],..." or a readable hostfile, not both. Throws std::invalid_argument naming what
 /// was wrong and what is allowed.
 void check_mpi_placement(const std::string& hosts, const std::string& hostfile);

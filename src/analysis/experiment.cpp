@@ -60,10 +60,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   run_options options;
   options.workers = workers;
   options.gil_switch_interval = spec.gil_switch_interval;
-  options.schedule = spec.schedule;
-  options.mpi_hosts = spec.mpi_hosts;
-  options.mpi_hostfile = spec.mpi_hostfile;
-  options.mpi_timeout = spec.mpi_timeout;
+  options.mpi = spec.mpi;
 
   // A task that kills its process would kill parlab too under a model whose tasks share one
   // process: such runs happen in a supervised child, and the row shows how the whole run died.

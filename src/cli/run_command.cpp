@@ -79,7 +79,7 @@ experiment_spec run_spec(const run_command& o) {
   }
   if (o.mpi_schedule) {
     try {
-      spec.schedule = mpi_schedule_from_string(*o.mpi_schedule);
+      spec.mpi.schedule = mpi_schedule_from_string(*o.mpi_schedule);
     } catch (const std::invalid_argument& e) {
       throw usage_error(std::string("--mpi-schedule: ") + e.what());
     }
@@ -88,7 +88,7 @@ experiment_spec run_spec(const run_command& o) {
       std::find(spec.executors.begin(), spec.executors.end(), "mpi") != spec.executors.end();
   if (o.mpi_timeout) {
     if (!has_mpi) throw usage_error("--mpi-timeout: only the mpi model has one (add -e mpi)");
-    spec.mpi_timeout =
+    spec.mpi.timeout =
         std::chrono::seconds(parse_count(*o.mpi_timeout, "--mpi-timeout (seconds)", 1, 86'400 * 7));
   }
   if (o.hosts || o.hostfile) {
@@ -100,8 +100,8 @@ experiment_spec run_spec(const run_command& o) {
     } catch (const std::invalid_argument& e) {
       throw usage_error(fmt::format("{}: {}", option, e.what()));
     }
-    spec.mpi_hosts = o.hosts.value_or("");
-    spec.mpi_hostfile = o.hostfile.value_or("");
+    spec.mpi.hosts = o.hosts.value_or("");
+    spec.mpi.hostfile = o.hostfile.value_or("");
   }
   if (o.python && spec.workload.name != "cpu" && spec.workload.name != "io") {
     throw usage_error(fmt::format(
