@@ -7,6 +7,8 @@
 #include <parlab/kernel_figures.hpp>
 #include <parlab/machine.hpp>
 
+#include "core/proc_files.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,13 +23,6 @@
 namespace parlab {
 namespace {
 
-std::string read_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  if (in) std::getline(in, line);
-  return line;
-}
-
 std::vector<hazard> measure_machine_hazards() {
   std::vector<hazard> out;
   const std::size_t cores = usable_cores();
@@ -41,7 +36,7 @@ std::vector<hazard> measure_machine_hazards() {
   if (busy_before && busy_after) {
     const double others = std::max(0.0, (*busy_after - *busy_before - own) / 0.1);
     if (others >= others_busy_cores) {
-      const std::string load = read_line("/proc/loadavg");
+      const std::string load = detail::read_proc_line("/proc/loadavg");
       out.push_back({"busy_machine",
                      fmt::format("others were using {:.1f} of the {} usable cores just before the "
                                  "runs (load average {}): they may take cores from the runs",
@@ -52,8 +47,8 @@ std::vector<hazard> measure_machine_hazards() {
   const std::vector<int> mine = affinity();
   std::set<std::string> shared_cores;
   for (const int cpu : mine) {
-    const std::string siblings =
-        read_line(fmt::format("/sys/devices/system/cpu/cpu{}/topology/thread_siblings_list", cpu));
+    const std::string siblings = detail::read_proc_line(
+        fmt::format("/sys/devices/system/cpu/cpu{}/topology/thread_siblings_list", cpu));
     if (siblings.empty()) continue;
     const std::vector<int> ids = [&] {
       try {
@@ -79,8 +74,8 @@ std::vector<hazard> measure_machine_hazards() {
   // Frequency scaling: a governor that changes the clock with the load.
   std::set<std::string> governors;
   for (const int cpu : mine) {
-    const std::string g =
-        read_line(fmt::format("/sys/devices/system/cpu/cpu{}/cpufreq/scaling_governor", cpu));
+    const std::string g = detail::read_proc_line(
+        fmt::format("/sys/devices/system/cpu/cpu{}/cpufreq/scaling_governor", cpu));
     if (!g.empty() && g != "performance") governors.insert(g);
   }
   if (!governors.empty()) {

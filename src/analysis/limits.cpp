@@ -1,11 +1,14 @@
-#include <parlab/experiment.hpp>
 #include <parlab/executor.hpp>
+#include <parlab/experiment.hpp>
 #include <parlab/limits.hpp>
+
+#include "core/proc_files.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <charconv>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -26,11 +29,9 @@ void check_count(std::string_view what, std::size_t value, std::size_t low, std:
 
 /// The kernel's system-wide thread limit, or 0 when it cannot be read.
 std::uint64_t threads_max() {
+  const std::string text = detail::read_proc_line("/proc/sys/kernel/threads-max");
   std::uint64_t n = 0;
-  if (std::FILE* f = std::fopen("/proc/sys/kernel/threads-max", "re")) {
-    if (std::fscanf(f, "%lu", &n) != 1) n = 0;
-    std::fclose(f);
-  }
+  if (std::from_chars(text.data(), text.data() + text.size(), n).ec != std::errc{}) n = 0;
   return n;
 }
 

@@ -1,4 +1,5 @@
 #include "core/child_process.hpp"
+#include "core/proc_files.hpp"
 
 #include <parlab/interrupt.hpp>
 
@@ -119,22 +120,11 @@ struct channel_fds {
 std::string thread_names_except_self() {
   std::string names;
   const pid_t self = ::gettid();
-  DIR* dir = ::opendir("/proc/self/task");
-  if (dir == nullptr) return names;
-  while (const dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] == '.' || std::atoi(e->d_name) == self) continue;
-    char path[300];
-    std::snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-    char comm[32] = {};
-    if (std::FILE* f = std::fopen(path, "re")) {
-      if (std::fgets(comm, sizeof comm, f) == nullptr) comm[0] = '\0';
-      std::fclose(f);
-    }
-    std::string name(comm);
-    if (!name.empty() && name.back() == '\n') name.pop_back();
-    names += (names.empty() ? "" : ", ") + name + " (" + e->d_name + ")";
+  for (const long tid : proc_numbered_entries("/proc/self/task")) {
+    if (tid == self) continue;
+    const std::string name = read_proc_line("/proc/self/task/" + std::to_string(tid) + "/comm");
+    names += (names.empty() ? "" : ", ") + name + " (" + std::to_string(tid) + ")";
   }
-  ::closedir(dir);
   return names;
 }
 
@@ -161,13 +151,8 @@ std::string describe_exit(const child_exit& how, std::string_view who) {
 }
 
 std::size_t thread_count() {
-  std::size_t n = 0;
-  DIR* dir = ::opendir("/proc/self/task");
-  if (dir == nullptr) return 1;
-  while (const dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(dir);
+  const std::size_t n = proc_numbered_entries("/proc/self/task").size();
+  if (n == 0) return 1;  // not listed: take it as one
   return n > kSanitizerThreads ? n - kSanitizerThreads : 1;
 }
 

@@ -1,5 +1,7 @@
 #include <parlab/clock.hpp>
 
+#include "core/proc_files.hpp"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -37,7 +39,7 @@ int schedstat() noexcept {
       return ::pthread_atfork(nullptr, nullptr, [] { own_schedstat.forget(); }) == 0;
     }();
     (void)registered;
-    own_schedstat.fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    own_schedstat.fd = detail::open_proc("/proc/thread-self/schedstat");
   }
   return own_schedstat.fd;
 }
@@ -49,12 +51,12 @@ std::int64_t thread_cpu_ns() noexcept { return read(CLOCK_THREAD_CPUTIME_ID); }
 std::int64_t thread_run_delay_ns() noexcept {
   const int fd = schedstat();
   if (fd < 0) return -1;
-  char text[96];
-  const ssize_t n = ::pread(fd, text, sizeof text, 0);
-  if (n <= 0) return -1;
+  char buf[96];
+  const std::string_view text = detail::pread_proc(fd, buf);
+  if (text.empty()) return -1;
   // "on-CPU ns  run-queue ns  timeslices\n"
-  const char* end = text + n;
-  const char* p = text;
+  const char* end = text.data() + text.size();
+  const char* p = text.data();
   while (p < end && *p != ' ') ++p;
   while (p < end && *p == ' ') ++p;
   std::int64_t delay = -1;

@@ -1,6 +1,7 @@
 #include <parlab/kernel_figures.hpp>
 
 #include "core/peak_rss.hpp"
+#include "core/proc_files.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -70,20 +71,10 @@ process_memory parse_smaps_rollup(std::string_view text) noexcept {
 }
 
 process_memory own_memory() noexcept {
-  const int fd = ::open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
   char text[4096];
-  std::size_t have = 0;
-  for (ssize_t n = 0;
-       have < sizeof text && (n = ::read(fd, text + have, sizeof text - have)) != 0;) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    have += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  return parse_smaps_rollup(std::string_view(text, have));
+  const std::string_view read = detail::read_proc_into("/proc/self/smaps_rollup", text);
+  if (read.empty()) return {};
+  return parse_smaps_rollup(read);
 }
 
 std::int64_t thread_minor_faults() noexcept {
@@ -125,16 +116,15 @@ bool reset_peak_rss() noexcept {
 
 std::int64_t peak_rss_since_reset() noexcept {
   std::int64_t self = 0;
-  if (std::FILE* f = std::fopen("/proc/self/status", "re")) {
-    char line[256];
-    while (std::fgets(line, sizeof line, f) != nullptr) {
-      long long kib = 0;
-      if (std::sscanf(line, "VmHWM: %lld kB", &kib) == 1) {
-        self = static_cast<std::int64_t>(kib) * 1024;
-        break;
-      }
+  char text[8192];
+  const std::string_view status = detail::read_proc_into("/proc/self/status", text);
+  if (const auto at = status.find("VmHWM:"); at != std::string_view::npos) {
+    std::string_view rest = status.substr(at + 6);
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    std::int64_t kib = 0;
+    if (std::from_chars(rest.data(), rest.data() + rest.size(), kib).ec == std::errc{}) {
+      self = kib * 1024;
     }
-    std::fclose(f);
   }
   return std::max(self, g_child_peak.load(std::memory_order_relaxed));
 }

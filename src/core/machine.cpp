@@ -1,5 +1,7 @@
 #include <parlab/machine.hpp>
 
+#include "core/proc_files.hpp"
+
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -11,8 +13,8 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -22,8 +24,9 @@ namespace {
 /// The fields of /proc/stat's lines of this process's CPUs, summed: user nice system idle iowait
 /// irq softirq steal (guest is already in user), in seconds; nullopt when unreadable.
 std::optional<std::array<double, 8>> my_cpu_times() {
-  std::ifstream in("/proc/stat");
-  if (!in) return std::nullopt;
+  const std::optional<std::string> stat = detail::read_proc("/proc/stat");
+  if (!stat) return std::nullopt;
+  std::istringstream in(*stat);
   const std::vector<int> mine = affinity();
   const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
   if (ticks_per_second <= 0) return std::nullopt;
@@ -162,7 +165,7 @@ machine_info describe_machine() {
   m.affinity = affinity();
   m.online_cpus = static_cast<std::size_t>(online_count());
 
-  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::istringstream cpuinfo(detail::read_proc("/proc/cpuinfo").value_or(std::string()));
   for (std::string line; std::getline(cpuinfo, line);) {
     if (line.rfind("model name", 0) == 0) {
       const auto colon = line.find(':');

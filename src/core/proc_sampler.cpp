@@ -5,6 +5,8 @@
 #include <parlab/clock.hpp>
 #include <parlab/proc_sampler.hpp>
 
+#include "core/proc_files.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -36,9 +38,7 @@ constexpr std::size_t fds_per_thread = 4;
 /// started between two looks (the thread count alone would not show it).
 constexpr std::uint64_t rescan_every = 10;
 
-int open_read(const std::string& path) noexcept {
-  return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-}
+int open_read(const std::string& path) noexcept { return detail::open_proc(path.c_str()); }
 
 void close_fd(int& fd) noexcept {
   if (fd >= 0) ::close(fd);
@@ -47,12 +47,7 @@ void close_fd(int& fd) noexcept {
 
 /// pread at 0 into `buf`; the text, or empty when the file is gone (the task ended).
 std::string_view read_at_0(int fd, std::array<char, 1024>& buf) noexcept {
-  if (fd < 0) return {};
-  ssize_t n = 0;
-  do {
-    n = ::pread(fd, buf.data(), buf.size() - 1, 0);
-  } while (n < 0 && errno == EINTR);
-  return n > 0 ? std::string_view(buf.data(), static_cast<std::size_t>(n)) : std::string_view{};
+  return detail::pread_proc(fd, std::span<char>(buf.data(), buf.size() - 1));
 }
 
 std::string proc_path(pid_t pid) { return "/proc/" + std::to_string(pid); }
@@ -63,9 +58,7 @@ std::string task_path(pid_t pid, pid_t tid) {
 /// The process's command line, arguments joined by spaces (empty for a kernel thread or a
 /// process that is gone).
 std::string command_line_of(pid_t pid) {
-  std::ifstream in(proc_path(pid) + "/cmdline", std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() > 4096) text.resize(4096);
+  std::string text = detail::read_proc(proc_path(pid) + "/cmdline", 4096).value_or(std::string());
   while (!text.empty() && text.back() == '\0') text.pop_back();
   std::replace(text.begin(), text.end(), '\0', ' ');
   return text;
@@ -187,18 +180,9 @@ void proc_sampler::state::scan_threads(process& p) {
       root_cores = static_cast<std::size_t>(CPU_COUNT(&set));
     }
   }
-  DIR* dir = ::opendir((proc_path(p.pid) + "/task").c_str());
-  if (dir == nullptr) return;
-  std::vector<pid_t> found;
-  while (const dirent* d = ::readdir(dir)) {
-    pid_t tid = 0;
-    const std::string_view name(d->d_name);
-    const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), tid);
-    if (ec == std::errc{} && end == name.data() + name.size()) found.push_back(tid);
-  }
-  ::closedir(dir);
-  std::sort(found.begin(), found.end());  // the main thread (tid == pid) first
-  for (const pid_t tid : found) {
+  // Ascending: the main thread (tid == pid) first.
+  for (const long found : detail::proc_numbered_entries(proc_path(p.pid) + "/task")) {
+    const auto tid = static_cast<pid_t>(found);
     if (threads.count(tid) == 0 && p.ignored.count(tid) == 0) add_thread(p, tid);
   }
 }
