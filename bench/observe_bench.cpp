@@ -8,9 +8,9 @@
 //   ./build/release/bench/observe_bench --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true   (scripts/bench.sh runs it so)
 //
-// Each task is one compute step of one unit (a few us): the task events, the slice it opens and
-// closes and the probe are all exercised, and the dispatch under them is what the run costs
-// besides. docs/performance.md records the figures.
+// Each task is one compute step of kUnitsPerTask units (~0.1 ms): the task events, the slice it
+// opens and closes and the probe are all exercised, and the dispatch under them is what the run
+// costs besides. docs/performance.md records the figures.
 
 #include <parlab/clock.hpp>
 #include <parlab/executor.hpp>
@@ -33,16 +33,23 @@ constexpr std::array<const char*, 9> kModels = {"processes", "process-pool", "se
                                                 "threads",   "thread-pool",  "gil-threads",
                                                 "async",     "openmp",       "tbb"};
 
-std::vector<task> one_unit_tasks(std::size_t n) {
+/// Compute units per task (~0.1 ms): long enough that whoever waits for a task (a thread per
+/// task's parent, a pool's idle workers) is asleep in every variant. With one-unit tasks (~6 us)
+/// a `threads` run read 14 us more per task with the probe on than off, not for the probe's two
+/// clock reads (~1 us) but because the parent thread's wait got just long enough for its vCPU to
+/// go idle, and waking an idle vCPU is dear here; with 20 units the difference was 0.1 us.
+constexpr std::uint64_t kUnitsPerTask = 20;
+
+std::vector<task> short_tasks(std::size_t n) {
   std::vector<task> tasks;
   tasks.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
-    tasks.push_back(make_step_task(i, "u", i, {{step_kind::compute, 1}}));
+    tasks.push_back(make_step_task(i, "u", i, {{step_kind::compute, kUnitsPerTask}}));
   }
   return tasks;
 }
 
-/// One model, W = 1, 400 one-unit tasks (100 for a process per task: each is a fork); args:
+/// One model, W = 1, 400 short tasks (100 for a process per task: each is a fork); args:
 /// model index, record, probes. Reports the wall time per task.
 void BM_Observe(benchmark::State& state) {
   const std::string model = kModels.at(static_cast<std::size_t>(state.range(0)));
@@ -58,7 +65,7 @@ void BM_Observe(benchmark::State& state) {
     return;
   }
   const std::size_t n = model == "processes" ? 100 : 400;
-  const auto tasks = one_unit_tasks(n);
+  const auto tasks = short_tasks(n);
   const auto executor = make_executor(model);
   run_options options;
   options.workers = 1;

@@ -25,7 +25,8 @@ echo "bench: models_bench (floors)"
   --benchmark_filter='ProcessPool_RoundTrip|PipePingPong|Dispatch_ThreadPool/workers:2|Dispatch_TbbTaskGroup/slots:3|ConcurrentWaits/100000' \
   --benchmark_out="$out/models.json" --benchmark_out_format=json >/dev/null
 echo "bench: observe_bench (recording and probes, per model)"
-./build/release/bench/observe_bench "${reps[@]}" \
+# Interleaved at random: a slow minute of the host falls on every variant alike.
+./build/release/bench/observe_bench "${reps[@]}" --benchmark_enable_random_interleaving=true \
   --benchmark_out="$out/observe.json" --benchmark_out_format=json >/dev/null
 echo "bench: parlab overhead -e process-pool"
 (cd "$out" && "$OLDPWD/build/release/apps/parlab/parlab" overhead -e process-pool \
@@ -95,7 +96,7 @@ o = rows("observe.json")
 unit = next((v for k, v in o.items() if k.startswith("BM_ChunkRecording")), None)
 per_chunk = seconds(unit) * 1e9 if unit else 0.0
 units_per_ms = unit.get("units_per_ms", 150.0) if unit else 150.0
-print(f"observing, per task (W = 1, one-unit tasks; medians), and its share of a 1 ms task "
+print(f"observing, per task (W = 1, 20-unit tasks, variants interleaved; medians), and its share of a 1 ms task "
       f"(+ {per_chunk:.0f} ns recording per compute unit x {units_per_ms:.0f} units):")
 by_model = {}
 for k, v in o.items():
