@@ -124,8 +124,8 @@ constexpr const char* kMpiDescription =
 
 /// A built-in model's entry: its name, what `parlab list` says, how to make it (empty when it
 /// was not built here), and its traits.
-executor_info model(std::string name, std::string description,
-                    std::unique_ptr<executor> (*make)(), executor_info traits = {}) {
+executor_info model(std::string name, std::string description, std::unique_ptr<executor> (*make)(),
+                    executor_info traits = {}) {
   traits.name = std::move(name);
   traits.description = std::move(description);
   traits.available = make != nullptr;
@@ -134,68 +134,64 @@ executor_info model(std::string name, std::string description,
 }
 
 detail::named_registry<executor_info>& the_registry() {
-  [[maybe_unused]] constexpr std::unique_ptr<executor> (*not_built)() = nullptr;  // models not built here
-  static detail::named_registry<executor_info> registry(
-      "executor",
-      {
-          model("sequential", "one task after another on the calling thread: the baseline",
-                detail::make_sequential, {.fds_per_download = 0}),
-          model("threads", "one std::thread per task, at most W running at once",
-                detail::make_threads, {.makes_threads = true}),
-          model("thread-pool",
-                "W long-lived threads take tasks from one shared queue (parlab's own pool)",
-                detail::make_thread_pool, {.makes_threads = true}),
-          model("processes", "fork() one child process per task, at most W alive; own memory each",
-                detail::make_processes,
-                {.isolates_tasks = true,
-                 .makes_processes = true,
-                 .fds_per_worker = 1,
-                 .fds_per_download = 0}),
-          model("process-pool",
-                "W worker processes forked once, tasks and reports over pipes; a dead worker is "
-                "replaced",
-                detail::make_process_pool,
-                {.isolates_tasks = true,
-                 .makes_processes = true,
-                 .fds_per_worker = 2,
-                 .fds_per_download = 0}),
-          model("gil-threads",
-                "W threads serialised by an emulated global interpreter lock (CPython's rules)",
-                detail::make_gil_threads,
-                {.makes_threads = true,
-                 .computes_one_at_a_time =
-                     "one interpreter lock lets one thread compute at a time",
-                 .has_interpreter_lock = true}),
-          model("async",
-                "one event-loop thread (Boost.Asio), W tasks in flight: waits overlap, compute "
-                "runs inline",
-                detail::make_async,
-                {.fds_per_download = 1,
-                 .computes_one_at_a_time =
-                     "an event loop runs one task at a time on one thread"}),
-          model("openmp",
-                "#pragma omp parallel for schedule(dynamic) over the tasks with W threads",
+  [[maybe_unused]] constexpr std::unique_ptr<executor> (*not_built)() =
+      nullptr;  // models not built here
+  static detail::named_registry<executor_info> registry("executor", {
+    model("sequential", "one task after another on the calling thread: the baseline",
+          detail::make_sequential, {.fds_per_download = 0}),
+        model("threads", "one std::thread per task, at most W running at once",
+              detail::make_threads, {.makes_threads = true}),
+        model("thread-pool",
+              "W long-lived threads take tasks from one shared queue (parlab's own pool)",
+              detail::make_thread_pool, {.makes_threads = true}),
+        model("processes", "fork() one child process per task, at most W alive; own memory each",
+              detail::make_processes,
+              {.isolates_tasks = true,
+               .makes_processes = true,
+               .fds_per_worker = 1,
+               .fds_per_download = 0}),
+        model("process-pool",
+              "W worker processes forked once, tasks and reports over pipes; a dead worker is "
+              "replaced",
+              detail::make_process_pool,
+              {.isolates_tasks = true,
+               .makes_processes = true,
+               .fds_per_worker = 2,
+               .fds_per_download = 0}),
+        model("gil-threads",
+              "W threads serialised by an emulated global interpreter lock (CPython's rules)",
+              detail::make_gil_threads,
+              {.makes_threads = true,
+               .computes_one_at_a_time = "one interpreter lock lets one thread compute at a time",
+               .has_interpreter_lock = true}),
+        model("async",
+              "one event-loop thread (Boost.Asio), W tasks in flight: waits overlap, compute "
+              "runs inline",
+              detail::make_async,
+              {.fds_per_download = 1,
+               .computes_one_at_a_time = "an event loop runs one task at a time on one thread"}),
+        model("openmp", "#pragma omp parallel for schedule(dynamic) over the tasks with W threads",
 #if PARLAB_HAVE_OPENMP
-                detail::make_openmp,
+              detail::make_openmp,
 #else
                 not_built,
 #endif
-                {.makes_threads = true}),
-          model("tbb", "oneTBB work stealing in a task_arena of W threads",
+              {.makes_threads = true}),
+        model("tbb", "oneTBB work stealing in a task_arena of W threads",
 #if PARLAB_HAVE_TBB
-                detail::make_tbb,
+              detail::make_tbb,
 #else
                 not_built,
 #endif
-                {.makes_threads = true}),
-          model("mpi", kMpiDescription,
+              {.makes_threads = true}),
+        model("mpi", kMpiDescription,
 #if PARLAB_HAVE_MPI
-                detail::make_mpi,
+              detail::make_mpi,
 #else
                 not_built,
 #endif
-                {.runs_callables = false, .tasks_outside_parlab = true, .fds_per_download = 0}),
-      });
+              {.runs_callables = false, .tasks_outside_parlab = true, .fds_per_download = 0}),
+  });
   return registry;
 }
 
