@@ -151,8 +151,15 @@ bool try_exclusive(serial_section& s) {
 /// the emulated GIL is released, and the timeline shows the task waiting for the serial section).
 template <class Try>
 void take(task_context& ctx, serial_section& s, Try try_take) {
+  // Taken: say on which CPU, written only when it changed (the line is the one waiters watch).
+  const auto took = [&] {
+    const int cpu = ::sched_getcpu();
+    if (s.holder_cpu.load(std::memory_order_relaxed) != cpu) {
+      s.holder_cpu.store(cpu, std::memory_order_relaxed);
+    }
+  };
   if (try_take(s)) {
-    s.holder_cpu.store(::sched_getcpu(), std::memory_order_relaxed);
+    took();
     return;
   }
   const bool taken = ctx.blocking([&] {
@@ -160,7 +167,7 @@ void take(task_context& ctx, serial_section& s, Try try_take) {
     for (;;) {
       const std::uint32_t seen = s.epoch.load();
       if (try_take(s)) {
-        s.holder_cpu.store(::sched_getcpu(), std::memory_order_relaxed);
+        took();
         return true;
       }
       if (!await_change(s, seen, deadline)) return false;
