@@ -134,8 +134,8 @@ executor_info model(std::string name, std::string description, std::unique_ptr<e
 }
 
 detail::named_registry<executor_info>& the_registry() {
-  [[maybe_unused]] constexpr std::unique_ptr<executor> (*not_built)() =
-      nullptr;  // models not built here
+  // The factory of a model not built here.
+  [[maybe_unused]] constexpr std::unique_ptr<executor> (*not_built)() = nullptr;
   static detail::named_registry<executor_info> registry("executor", {
     model("sequential", "one task after another on the calling thread: the baseline",
           detail::make_sequential, {.fds_per_download = 0}),

@@ -4,18 +4,13 @@
 // architecture), the tasks of a batch (their step programs), each rank's block of records and
 // events, the ends of the messages it saw, and rank 0's trailer (hosts, clock bursts).
 
-#include <parlab/clock.hpp>
 #include <parlab/clock_alignment.hpp>
 #include <parlab/executor.hpp>
 #include <parlab/kernel_figures.hpp>
 #include <parlab/task.hpp>
 #include <parlab/timeline.hpp>
 
-#include <fmt/format.h>
-
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <span>
 #include <stdexcept>
@@ -113,41 +108,6 @@ inline std::vector<endpoint> get_endpoints(reader& r) {
   return out;
 }
 
-/// A test hook: PARLAB_MPI_CLOCK_SKEW="RANK:OFFSET_NS:DRIFT_PPM" makes that rank (not 0) report
-/// every time as if its clock were OFFSET_NS ahead and drifted DRIFT_PPM microseconds per second,
-/// and name its host "<host>~skewed": a host of its own, aligned as a remote one is. The merge
-/// must take the skew out again, within the uncertainty it reports.
-struct rank_clock {
-  bool skewed = false;
-  std::int64_t offset_ns = 0;
-  double drift = 0.0;
-  std::int64_t base_ns = 0;
-  [[nodiscard]] std::int64_t operator()(std::int64_t t) const noexcept {
-    if (!skewed) return t;
-    return t + offset_ns + static_cast<std::int64_t>(drift * static_cast<double>(t - base_ns));
-  }
-  [[nodiscard]] std::int64_t now() const noexcept { return (*this)(monotonic_ns()); }
-};
-
-inline rank_clock clock_of(int rank) {
-  rank_clock c;
-  const char* env = std::getenv("PARLAB_MPI_CLOCK_SKEW");
-  if (env == nullptr || *env == '\0') return c;
-  int skewed_rank = -1;
-  long long offset = 0;
-  double ppm = 0.0;
-  if (std::sscanf(env, "%d:%lld:%lf", &skewed_rank, &offset, &ppm) != 3 || skewed_rank < 1) {
-    throw std::invalid_argument(fmt::format(
-        "PARLAB_MPI_CLOCK_SKEW='{}' is not RANK:OFFSET_NS:DRIFT_PPM with RANK >= 1", env));
-  }
-  if (skewed_rank != rank) return c;
-  c.skewed = true;
-  c.offset_ns = offset;
-  c.drift = ppm * 1e-6;
-  c.base_ns = monotonic_ns();
-  return c;
-}
-
 /// Where the ranks run: every rank's host (in order of first appearance, rank 0's first) and
 /// usable cores. A host's leader (its lowest rank) exchanges the clock bursts with rank 0.
 struct job_layout {
@@ -156,11 +116,6 @@ struct job_layout {
   std::vector<std::vector<int> > ranks_of;  ///< per host, ascending
   [[nodiscard]] int leader(std::size_t host) const { return ranks_of[host].front(); }
 };
-
-/// ping-pongs per burst: the shortest round trip of these gives the offset
-constexpr int kBurst = 15;
-constexpr int kPing = 3;
-constexpr int kPong = 4;
 
 inline void put_tasks(writer& w, std::span<const task> tasks) {
   w.put(static_cast<std::uint64_t>(tasks.size()));
