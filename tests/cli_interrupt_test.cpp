@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cli_harness.hpp"
+#include "proc_children.hpp"
 #include "timing.hpp"
 
 namespace {
@@ -34,22 +35,10 @@ using cli_harness::slurp;
 
 class Cli : public cli_harness::cli_test {};
 
-/// Process ids whose parent is `parent` (scans /proc).
+/// Process ids whose parent is `parent`.
 std::set<pid_t> children_of(pid_t parent) {
   std::set<pid_t> kids;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state = 0;
-    pid_t ppid = 0;
-    if (rest >> state >> ppid && ppid == parent) kids.insert(std::stoi(name));
-  }
+  for (const auto& [pid, name] : proc::children_of(parent)) kids.insert(pid);
   return kids;
 }
 

@@ -19,6 +19,8 @@
 #include <tuple>
 #include <vector>
 
+#include "proc_children.hpp"
+
 namespace parlab {
 namespace {
 
@@ -30,23 +32,6 @@ constexpr bool kSanitized = true;  // sanitizers catch SIGSEGV and end processes
 #else
 constexpr bool kSanitized = false;
 #endif
-
-/// Children of this process that are still around, zombies included (scans /proc).
-std::size_t children_in_proc() {
-  std::size_t n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state = 0;
-    pid_t ppid = 0;
-    if (rest >> state >> ppid && ppid == ::getpid()) ++n;
-  }
-  return n;
-}
 
 class FaultMatrix : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
@@ -137,7 +122,7 @@ TEST_P(FaultMatrix, ProcessesIsolateTheFaultThreadsShareItsFate) {
 
   int status = 0;
   EXPECT_TRUE(::waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD) << "a child is left";
-  EXPECT_EQ(children_in_proc(), 0U) << "a child (or zombie) is left in /proc";
+  EXPECT_TRUE(proc::children_of(::getpid()).empty()) << "a child (or zombie) is left in /proc";
 }
 
 /// Every model built here: an injected fault is a step of the task's program (data), so MPI

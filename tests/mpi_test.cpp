@@ -28,6 +28,8 @@
 #include <tuple>
 #include <vector>
 
+#include "proc_children.hpp"
+
 namespace parlab {
 namespace {
 
@@ -386,31 +388,6 @@ TEST_F(MpiJob, RanksStartedByHandWithMpirunRunTheWorkload) {
   ASSERT_EQ(fixed.code, 0) << fixed.err;
   EXPECT_NE(fixed.out.find("tasks per worker: 2, 2"), std::string::npos) << fixed.out;
 }
-
-namespace proc {
-
-/// (pid, command name) of the children of `parent`, from /proc.
-std::vector<std::pair<pid_t, std::string>> children_of(pid_t parent) {
-  std::vector<std::pair<pid_t, std::string>> out;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string stat = cli::slurp("/proc/" + name + "/stat");
-    const auto open = stat.find('(');
-    const auto close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos || close + 4 >= stat.size()) {
-      continue;
-    }
-    const pid_t ppid = static_cast<pid_t>(std::atoi(stat.c_str() + close + 4));
-    if (ppid == parent) {
-      out.emplace_back(static_cast<pid_t>(std::stoi(name)),
-                       stat.substr(open + 1, close - open - 1));
-    }
-  }
-  return out;
-}
-
-}  // namespace proc
 
 TEST_F(MpiJob, AnInterruptedRunEndsTheJobAndLeavesNoRank) {
   const std::string parlab = PARLAB_BINARY;

@@ -11,11 +11,11 @@
 //   });
 
 #include <parlab/clock.hpp>
+#include <parlab/kernel_figures.hpp>
 #include <parlab/machine.hpp>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <optional>
@@ -26,33 +26,25 @@ namespace timing {
 /// Cores from which others are said to have held the machine during an attempt.
 inline constexpr double kBusyCores = 0.25;
 
-/// This process's CPU time and its waited-for children's, in seconds.
-inline double own_cpu_seconds() {
-  double s = 0.0;
-  for (const int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
-    rusage u{};
-    ::getrusage(who, &u);
-    s += static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-  }
-  return s;
-}
-
 /// How many cores others held between its construction and cores() (0 when unknown).
 class others_meter {
  public:
   others_meter()
-      : busy0_(parlab::busy_cpu_seconds()), own0_(own_cpu_seconds()), t0_(parlab::monotonic_ns()) {}
+      : busy0_(parlab::busy_cpu_seconds()),
+        own0_(parlab::rusage_snapshot::now()),
+        t0_(parlab::monotonic_ns()) {}
   [[nodiscard]] double cores() const {
     const std::optional<double> busy = parlab::busy_cpu_seconds();
     const double wall = parlab::to_seconds(parlab::monotonic_ns() - t0_);
     if (!busy || !busy0_ || wall <= 0.0) return 0.0;
-    return std::max(0.0, (*busy - *busy0_ - (own_cpu_seconds() - own0_)) / wall);
+    return std::max(0.0, (*busy - *busy0_ -
+                          parlab::difference(own0_, parlab::rusage_snapshot::now()).cpu_seconds()) /
+                             wall);
   }
 
  private:
   std::optional<double> busy0_;
-  double own0_;
+  parlab::rusage_snapshot own0_;  // this process and its waited-for children
   std::int64_t t0_;
 };
 
