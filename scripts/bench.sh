@@ -119,7 +119,8 @@ for model, cells in by_model.items():
     judge(f"{model:12s}", share if total > noise else 0.0, 0.01,
           f"base {base/1e3:7.2f} us/task; recording {rec:+6.0f} ns, probes {probe:+6.0f} ns, "
           f"both {both:+6.0f} ns -> {share*100:.2f}% of 1 ms"
-          + (" (within a fork's noise)" if total <= noise else ""))
+          + ((" (within a fork's noise)" if model == "processes" else " (below the noise)")
+             if total <= noise else ""))
 if failed:
     print("bench: bounds not held: " + "; ".join(failed))
     sys.exit(1)
