@@ -142,13 +142,15 @@ TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
   if (usable_cores() != 2) GTEST_SKIP() << "the bounds are for a 2-core machine";
   constexpr double kTolerance = 0.08;
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  // A fork under a sanitizer copies the page tables of its shadow memory: ~10 ms a task here
-  // (processes read F = 0 as 0.16-0.21 under ASan), and a parent forking while a child holds
-  // the serial section hides part of it, so the model's own share no longer adds to F. There
-  // `processes` is held only to reading the fractions in order.
-  constexpr bool kForkIsDear = true;
+  // A sanitizer changes the timing the bound is about. A fork under one copies the page tables
+  // of its shadow memory (~10 ms a task here: processes read F = 0 as 0.16-0.21 under ASan, and
+  // a parent forking while a child holds the serial section hides part of it); under TSan every
+  // atomic of the section's hand-over goes through the race detector, and a CI VM read F = 0.1
+  // under threads as 0.21-0.30 over an F = 0 share of 0.05-0.13. There every model is held to
+  // reading 0, 0.1 and 0.3 in order with a gain at F = 0; the bound is the release preset's.
+  constexpr bool kTimingIsTheSanitizers = true;
 #else
-  constexpr bool kForkIsDear = false;
+  constexpr bool kTimingIsTheSanitizers = false;
 #endif
   const std::vector<std::string> models = {"threads", "thread-pool", "processes"};
   // F = 0 speedup at W = 2 each model must reach: 0.925 x the cores for threads, 0.9 for a
@@ -185,7 +187,7 @@ TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
     std::vector<std::string> still;
     for (std::size_t i = 0; i < pending.size(); ++i) {
       const double own = std::max(0.0, kf[i][0]);
-      const bool in_order_only = kForkIsDear && pending[i] == "processes";
+      const bool in_order_only = kTimingIsTheSanitizers;
       bool held = in_order_only ? speedup0[i] >= 1.3 && kf[i][0] < kf[i][1] && kf[i][1] < kf[i][2]
                                 : speedup0[i] >= least_speedup(pending[i]);
       std::string line =
