@@ -16,10 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <span>
 #include <stdexcept>
 
 namespace parlab {
@@ -38,6 +40,15 @@ std::atomic<bool> g_scope_alive{false};
 // a child is still killed by PR_SET_PDEATHSIG when this process ends.
 constexpr std::size_t kMaxTracked = 4096;
 std::array<std::atomic<pid_t>, kMaxTracked> g_children{};
+// One past the highest slot ever taken: the slots are taken from the front, so a walk stops here
+// (a forked child forgets the table without touching, and so copying, its untouched pages).
+std::atomic<std::size_t> g_children_used{0};
+
+/// The slots of g_children ever taken.
+std::span<std::atomic<pid_t>> tracked_slots() noexcept {
+  return std::span(g_children)
+      .first(std::min(g_children_used.load(std::memory_order_relaxed), kMaxTracked));
+}
 
 // The output file being written (its temporary name), removed if the process must end at once.
 std::array<char, PATH_MAX> g_temp_path{};
@@ -45,11 +56,11 @@ std::atomic<bool> g_temp_set{false};
 
 // Private temporary directories of flat files, removed with their files if the process must end
 // at once. A slot is free (0), being filled (1) or set (2).
-struct temp_dir_slot {
-  std::atomic<int> state{0};
-  std::array<char, PATH_MAX> path{};
-};
-std::array<temp_dir_slot, 8> g_temp_dirs{};
+// The states sit together, apart from the paths: a forked child forgets them all by reading one
+// page instead of eight.
+constexpr std::size_t kMaxTempDirs = 8;
+std::array<std::atomic<int>, kMaxTempDirs> g_temp_dir_state{};
+std::array<std::array<char, PATH_MAX>, kMaxTempDirs> g_temp_dir_path{};
 
 struct sigaction g_previous[kSignals.size()];
 
@@ -90,11 +101,11 @@ void on_signal(int sig) {
     return;
   }
   // A second signal: end now, but leave nothing behind.
-  for (auto& slot : g_children) {
+  for (auto& slot : tracked_slots()) {
     const pid_t pid = slot.load(std::memory_order_relaxed);
     if (pid > 0) ::kill(pid, SIGKILL);
   }
-  for (auto& slot : g_children) {
+  for (auto& slot : tracked_slots()) {
     const pid_t pid = slot.load(std::memory_order_relaxed);
     if (pid <= 0) continue;
     int status = 0;
@@ -102,8 +113,10 @@ void on_signal(int sig) {
     }
   }
   if (g_temp_set.load(std::memory_order_relaxed)) ::unlink(g_temp_path.data());
-  for (auto& dir : g_temp_dirs) {
-    if (dir.state.load(std::memory_order_relaxed) == 2) remove_flat_dir(dir.path.data());
+  for (std::size_t i = 0; i < kMaxTempDirs; ++i) {
+    if (g_temp_dir_state[i].load(std::memory_order_relaxed) == 2) {
+      remove_flat_dir(g_temp_dir_path[i].data());
+    }
   }
   static const char line[] = "\nparlab: interrupted twice: stopped at once\n";
   (void)!::write(STDERR_FILENO, line, sizeof line - 1);
@@ -165,14 +178,19 @@ namespace detail {
 int interrupt_fd() noexcept { return g_pipe_read.load(std::memory_order_relaxed); }
 
 void track_child(pid_t pid) noexcept {
-  for (auto& slot : g_children) {
+  for (std::size_t i = 0; i < kMaxTracked; ++i) {
     pid_t expected = 0;
-    if (slot.compare_exchange_strong(expected, pid, std::memory_order_relaxed)) return;
+    if (!g_children[i].compare_exchange_strong(expected, pid, std::memory_order_relaxed)) continue;
+    std::size_t used = g_children_used.load(std::memory_order_relaxed);
+    while (used < i + 1 &&
+           !g_children_used.compare_exchange_weak(used, i + 1, std::memory_order_relaxed)) {
+    }
+    return;
   }
 }
 
 void untrack_child(pid_t pid) noexcept {
-  for (auto& slot : g_children) {
+  for (auto& slot : tracked_slots()) {
     pid_t expected = pid;
     if (slot.compare_exchange_strong(expected, 0, std::memory_order_relaxed)) return;
   }
@@ -190,22 +208,26 @@ void track_temp_file(const char* path) noexcept {
 void untrack_temp_file() noexcept { g_temp_set.store(false, std::memory_order_relaxed); }
 
 void track_temp_dir(const char* path) noexcept {
-  for (auto& dir : g_temp_dirs) {
+  for (std::size_t i = 0; i < kMaxTempDirs; ++i) {
     int expected = 0;
-    if (!dir.state.compare_exchange_strong(expected, 1, std::memory_order_relaxed)) continue;
+    if (!g_temp_dir_state[i].compare_exchange_strong(expected, 1, std::memory_order_relaxed)) {
+      continue;
+    }
+    auto& to = g_temp_dir_path[i];
     std::size_t n = 0;
-    for (; path[n] != '\0' && n + 1 < dir.path.size(); ++n) dir.path[n] = path[n];
-    dir.path[n] = '\0';
+    for (; path[n] != '\0' && n + 1 < to.size(); ++n) to[n] = path[n];
+    to[n] = '\0';
     std::atomic_signal_fence(std::memory_order_seq_cst);  // the name is whole before it counts
-    dir.state.store(2, std::memory_order_relaxed);
+    g_temp_dir_state[i].store(2, std::memory_order_relaxed);
     return;
   }
 }
 
 void untrack_temp_dir(const char* path) noexcept {
-  for (auto& dir : g_temp_dirs) {
-    if (dir.state.load(std::memory_order_relaxed) == 2 && ::strcmp(dir.path.data(), path) == 0) {
-      dir.state.store(0, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kMaxTempDirs; ++i) {
+    if (g_temp_dir_state[i].load(std::memory_order_relaxed) == 2 &&
+        ::strcmp(g_temp_dir_path[i].data(), path) == 0) {
+      g_temp_dir_state[i].store(0, std::memory_order_relaxed);
       return;
     }
   }
@@ -216,8 +238,13 @@ void forget_interrupts_in_child() noexcept {
   g_pipe_read.store(-1, std::memory_order_relaxed);
   g_pipe_write.store(-1, std::memory_order_relaxed);
   g_temp_set.store(false, std::memory_order_relaxed);
-  for (auto& dir : g_temp_dirs) dir.state.store(0, std::memory_order_relaxed);
-  for (auto& slot : g_children) slot.store(0, std::memory_order_relaxed);
+  // Only what is set is written: a fork shares the parent's pages until one is written, and on a
+  // VM each page copied costs a fault (the tables span 13 pages, a child needs none of them).
+  const auto forget = [](auto& value) {
+    if (value.load(std::memory_order_relaxed) != 0) value.store(0, std::memory_order_relaxed);
+  };
+  for (auto& state : g_temp_dir_state) forget(state);
+  for (auto& slot : tracked_slots()) forget(slot);
   g_scope_alive.store(false, std::memory_order_relaxed);
 }
 
