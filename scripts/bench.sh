@@ -20,8 +20,9 @@ trap 'rm -rf "$out"' EXIT
 
 if [ $smoke -eq 1 ]; then reps=(--benchmark_min_time=0.01); else
   reps=(--benchmark_repetitions=5 --benchmark_report_aggregates_only=true); fi
-echo "bench: models_bench (floors)"
+echo "bench: models_bench (floors; repetitions interleaved at random, as below)"
 ./build/release/bench/models_bench "${reps[@]}" \
+  --benchmark_enable_random_interleaving=true \
   --benchmark_filter='ProcessPool_RoundTrip|PipePingPong|Dispatch_ThreadPool/workers:2|Dispatch_TbbTaskGroup/slots:3|ConcurrentWaits/100000' \
   --benchmark_out="$out/models.json" --benchmark_out_format=json >/dev/null
 echo "bench: observe_bench (recording and probes, per model)"
