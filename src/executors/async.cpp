@@ -156,7 +156,7 @@ class async_executor final : public executor {
   /// side by side first, then the slots. Asio keeps its pending timers in a heap whose every
   /// reordering writes into the timers it moves (~17 levels for 100,000), so timers packed at
   /// 112 bytes rather than strewn one per 350-byte slot keep those writes in cache: it made
-  /// 100,000 concurrent waits ~30% faster here (docs/performance.md). Slots and timers never move
+  /// 100,000 concurrent waits ~10% faster here (docs/performance.md). Slots and timers never move
   /// (handlers and allocators point at them); they are destroyed before the loop their timers
   /// use.
   class slot_block {
