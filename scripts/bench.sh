@@ -5,6 +5,8 @@
 #   100,000 concurrent 10 ms waits <= 1.3x plain Asio with the same timers
 #   `parlab overhead` per task      within 20% of the benchmark's round trip (process-pool)
 #   recording + probes             <= 1% of a 1 ms task, in every model
+#   amdahl, F = 0.1 and 0.3        Karp-Flatt at W = 2 within 0.03 of F plus the model's own share
+#                                  (threads, thread-pool; processes: 0.08)
 # Prints every figure and ratio; exits 1 when a bound does not hold. docs/performance.md is
 # re-measured with it. Usage: bash scripts/bench.sh [--smoke]  (--smoke: short runs, the
 # ratios printed but not judged - what CI runs, to see every benchmark still works).
@@ -38,6 +40,14 @@ echo "bench: observe_bench (recording and probes, per model)"
 echo "bench: parlab overhead -e process-pool"
 (cd "$out" && "$OLDPWD/build/release/apps/parlab/parlab" overhead -e process-pool \
   --json overhead.json >/dev/null)
+
+echo "bench: parlab sweep -w amdahl (a known serial fraction: 0, 0.1, 0.3)"
+if [ $smoke -eq 1 ]; then amdahl=(-t 2 -s 200 -r 1); else amdahl=(-t 8 -s 4000 -r 7); fi
+for f in 0 0.1 0.3; do
+  ./build/release/apps/parlab/parlab sweep -w amdahl --serial-fraction "$f" \
+    -e threads,thread-pool,processes -j 1,2 "${amdahl[@]}" --no-baseline \
+    --json "$out/amdahl_$f.json" >/dev/null
+done
 
 python3 - "$out" "$smoke" <<'EOF'
 import json, sys, os
@@ -132,6 +142,30 @@ for model, cells in by_model.items():
           f"both {both:+6.0f} ns -> {share*100:.2f}% of 1 ms"
           + ((" (within a fork's noise)" if model == "processes" else " (below the noise)")
              if total <= noise else ""))
+# Karp-Flatt at W = 2 from the least wall of each point's repetitions (the W = 2 runs are bimodal
+# here: a run whose two workers the kernel left on one vCPU for 10-20 ms reads 5-14% slower, and
+# with 3 of 5 such runs a median moves by 0.1), less the model's own share (what it reads at
+# F = 0 in the same run). The thread models are held to the issue's 0.03; a process per task has
+# an own share of ~0.08 that moves with each fork (0.08-0.16 from run to run), and is held to
+# tests/scaling_test.cpp's 0.08.
+print("a known serial fraction (amdahl at W = 1, 2; 8 tasks x 4,000 units, 7 runs each; Karp-Flatt at W = 2 from the "
+      "least walls, the sweep's own reading from medians in brackets):")
+kf = {}
+for f in ("0", "0.1", "0.3"):
+    d = json.load(open(os.path.join(out, f"amdahl_{f}.json")))
+    for m in d["models"]:
+        one, two = m["points"][0], m["points"][1]
+        least = 2.0 / (one["wall_seconds_min"] / two["wall_seconds_min"]) - 1.0
+        kf.setdefault(m["executor"], {})[f] = (least, two.get("karp_flatt"))
+for model, by_f in kf.items():
+    own = max(0.0, by_f["0"][0])
+    bound = 0.08 if model == "processes" else 0.03
+    worst = max(abs(by_f[f][0] - float(f) - own) for f in ("0.1", "0.3"))
+    readings = ", ".join(
+        f"F = {f}: {by_f[f][0]:.3f} [{by_f[f][1] if by_f[f][1] is None else round(by_f[f][1], 3)}]"
+        for f in ("0", "0.1", "0.3"))
+    judge(f"{model:12s}", worst, bound, f"{readings}; own share {own:.3f}, "
+          f"farthest from F + own {worst:.3f}")
 if failed:
     print("bench: bounds not held: " + "; ".join(failed))
     sys.exit(1)
