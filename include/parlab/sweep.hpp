@@ -21,6 +21,10 @@
 
 namespace parlab {
 
+/// A best speedup below this gains nothing from more workers: where the sweep recommends W = 1
+/// and the advisor says a model does not help.
+inline constexpr double nothing_gained_speedup = 1.05;
+
 /// What to sweep.
 struct sweep_spec {
   workload_spec workload;  ///< tasks: the batch (strong) or the batch at W = 1 (weak)

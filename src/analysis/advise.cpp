@@ -16,7 +16,6 @@ namespace {
 
 constexpr double kStillRising = 1.05;  // a doubling of W must gain 5% to go on
 constexpr double kWaits = 0.8;         // CPU share below which the work waits
-constexpr double kNothingGained = 1.05;
 
 using clock_type = std::chrono::steady_clock;
 
@@ -201,7 +200,7 @@ advice advise_from_rows(const std::vector<measured_run>& rows, const advise_opti
   for (std::size_t i = 1; i < out.ranked.size(); ++i) {
     if (behind(out.ranked[i]) <= noise(out.ranked[i])) ties.push_back(&out.ranked[i]);
   }
-  if (top.speedup < kNothingGained) {
+  if (top.speedup < nothing_gained_speedup) {
     out.answer = fmt::format(
         "run the tasks one after another: no model ran them 5% faster than the sequential run "
         "(best: {} with W = {}, {:.2f}x)",
@@ -237,7 +236,7 @@ advice advise_from_rows(const std::vector<measured_run>& rows, const advise_opti
     const bool isolates = model.isolates_tasks;
     if (isolates && processes == nullptr) processes = &a;
     if (model.has_interpreter_lock && gil == nullptr) gil = &a;
-    a.evidence = a.speedup < kNothingGained
+    a.evidence = a.speedup < nothing_gained_speedup
                      ? fmt::format("no gain over the sequential run: {:.2f}x at best (W = {})",
                                    a.speedup, a.workers)
                      : fmt::format("{:.2f}x at W = {} (efficiency {})", a.speedup, a.workers,
@@ -273,7 +272,7 @@ advice advise_from_rows(const std::vector<measured_run>& rows, const advise_opti
           processes != nullptr
               ? fmt::format(" ({} reached {:.2f}x)", processes->executor, processes->speedup)
               : std::string()));
-    } else if (out.waits && gil->speedup >= kNothingGained) {
+    } else if (out.waits && gil->speedup >= nothing_gained_speedup) {
       out.notes.push_back(fmt::format(
           "in CPython, threads would still give about {:.2f}x here (gil-threads emulates its "
           "lock): a thread that waits lets go of it",

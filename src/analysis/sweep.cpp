@@ -21,9 +21,8 @@ namespace parlab {
 namespace {
 
 constexpr std::size_t kMaxPoints = 64;
-constexpr double kReach = 0.95;          // the recommendation reaches 95% of the best
-constexpr double kNothingGained = 1.05;  // a best speedup below this gains nothing
-constexpr double kGoodFit = 0.9;         // R² from which a fitted curve is worth reading
+constexpr double kReach = 0.95;   // the recommendation reaches 95% of the best
+constexpr double kGoodFit = 0.9;  // R² from which a fitted curve is worth reading
 
 std::size_t parse_one(std::string_view text, std::string_view whole) {
   std::size_t value = 0;
@@ -161,7 +160,7 @@ void recommend(sweep_model& m) {
     m.reason = "W = 1: the only W measured";
     return;
   }
-  if (*best->speedup < kNothingGained) {
+  if (*best->speedup < nothing_gained_speedup) {
     m.recommended = 1;
     m.reason = fmt::format(
         "W = 1: no W measured gives 5% more than one worker (best {:.2f}x, at W = {}): under {} "
@@ -184,7 +183,7 @@ void recommend(sweep_model& m) {
       if (!further.empty()) {
         const double n = smallest_reaching(*m.usl, further, kReach);
         const double x = m.usl->throughput_at(n);
-        if (x >= kNothingGained * best->throughput) {
+        if (x >= nothing_gained_speedup * best->throughput) {
           more = fmt::format(
               "the largest W measured, and the fitted USL (R² {:.2f}) predicts {:.4g} tasks/s "
               "at W = {:.0f}, {:.0f}% more: sweep further to measure it",

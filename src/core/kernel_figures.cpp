@@ -18,7 +18,7 @@
 
 namespace parlab {
 namespace {
-kernel_figures read(int who) noexcept {
+kernel_figures read_usage(int who) noexcept {
   rusage u{};
   ::getrusage(who, &u);
   kernel_figures k;
@@ -35,7 +35,7 @@ kernel_figures read(int who) noexcept {
 }  // namespace
 
 rusage_snapshot rusage_snapshot::now() noexcept {
-  return {read(RUSAGE_SELF), read(RUSAGE_CHILDREN)};
+  return {read_usage(RUSAGE_SELF), read_usage(RUSAGE_CHILDREN)};
 }
 
 process_memory parse_smaps_rollup(std::string_view text) noexcept {

@@ -10,8 +10,8 @@
 namespace parlab {
 namespace {
 
-constexpr std::array<std::string_view, 6> kWaitNames = {"none",  "sleep", "io",
-                                                        "futex", "child", "other"};
+constexpr std::array<std::string_view, 6> kWatchWaitNames = {"none",  "sleep", "io",
+                                                             "futex", "child", "other"};
 
 bool contains(std::string_view s, std::string_view part) noexcept {
   return s.find(part) != std::string_view::npos;
@@ -55,7 +55,7 @@ wait_kind wait_kind_of(thread_wait w) noexcept {
 
 std::string_view to_string(thread_wait wait) noexcept {
   const auto i = static_cast<std::size_t>(wait);
-  return i < kWaitNames.size() ? kWaitNames[i] : "unknown";
+  return i < kWatchWaitNames.size() ? kWatchWaitNames[i] : "unknown";
 }
 
 thread_wait classify_wchan(std::string_view symbol, char state) noexcept {

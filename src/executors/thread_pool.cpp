@@ -20,7 +20,9 @@
 #include <vector>
 
 namespace parlab {
-namespace {
+// Named, not anonymous: thread_pool::state holds these, and a unity build (several sources in
+// one translation unit) would make that a class with members of internal types.
+namespace pool_parts {
 
 /// A mutex that spins a little before it sleeps (glibc's adaptive mutex): a waiter whose holder
 /// is running on another core - the common case for the pool's few-instruction critical
@@ -82,7 +84,7 @@ class job_ring {
   std::size_t count_ = 0;
 };
 
-}  // namespace
+}  // namespace pool_parts
 
 struct thread_pool::state {
   /// Where one worker sleeps when the queue is empty.
@@ -103,9 +105,9 @@ struct thread_pool::state {
   /// Lets the workers finish the queue, wakes the sleeping ones and joins them all.
   void stop_and_join() noexcept;
 
-  adaptive_mutex mutex;
+  pool_parts::adaptive_mutex mutex;
   std::condition_variable_any idle;  // signalled when the pool drains
-  job_ring queue;
+  pool_parts::job_ring queue;
   // !queue.empty(), read without the lock by the spinner; written only when that changes, so
   // a run of posts does not keep taking the spinner's cache line away.
   std::atomic<bool> has_work{false};

@@ -16,22 +16,24 @@
 namespace parlab {
 namespace {
 
-using json = nlohmann::json;
+// Not `json`: the other report files mean nlohmann::ordered_json by that name (and a unity build
+// puts them in one translation unit).
+using jvalue = nlohmann::json;
 
 // Every number is checked before it sizes or indexes anything: a saved file is user input.
 constexpr double kMaxSeconds = 1e7;    // times in a document: about 115 days either way
 constexpr std::size_t kMaxDepth = 64;  // nesting deeper than any parlab document
 
 /// A short description of a value for an error message (never a whole subtree).
-std::string shown(const json& v) {
+std::string shown(const jvalue& v) {
   if (v.is_object()) return "an object";
   if (v.is_array()) return "an array";
-  std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string text = v.dump(-1, ' ', false, jvalue::error_handler_t::replace);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   return text;
 }
 
-std::uint64_t whole(const json& v, const char* what, std::uint64_t high) {
+std::uint64_t whole(const jvalue& v, const char* what, std::uint64_t high) {
   if (v.is_number_unsigned() && v.get<std::uint64_t>() <= high) return v.get<std::uint64_t>();
   if (v.is_number_integer() && v.get<std::int64_t>() >= 0 &&
       static_cast<std::uint64_t>(v.get<std::int64_t>()) <= high) {
@@ -41,42 +43,42 @@ std::uint64_t whole(const json& v, const char* what, std::uint64_t high) {
                               std::to_string(high) + "] (got " + shown(v) + ")");
 }
 
-std::uint64_t whole(const json& j, const char* key, std::uint64_t high, std::uint64_t fallback) {
+std::uint64_t whole(const jvalue& j, const char* key, std::uint64_t high, std::uint64_t fallback) {
   const auto it = j.find(key);
   return it == j.end() ? fallback : whole(*it, key, high);
 }
 
 /// A non-negative count that fits int64 (a pid, a context switch count), 0 when absent.
-std::int64_t count64(const json& j, const char* key) {
+std::int64_t count64(const jvalue& j, const char* key) {
   return static_cast<std::int64_t>(whole(j, key, static_cast<std::uint64_t>(INT64_MAX), 0));
 }
 
 /// count64, or -1 for null (a figure the writer did not know); `absent` when there is no `key`.
-std::int64_t count64_or_unknown(const json& j, const char* key, std::int64_t absent = 0) {
+std::int64_t count64_or_unknown(const jvalue& j, const char* key, std::int64_t absent = 0) {
   const auto it = j.find(key);
   if (it == j.end()) return absent;
   return it->is_null() ? -1 : count64(j, key);
 }
 
-double real(const json& v, const char* what, double low, double high) {
+double real(const jvalue& v, const char* what, double low, double high) {
   if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < low ||
       v.get<double>() > high) {
-    throw std::invalid_argument(std::string(what) + " must be a number in [" + shown(json(low)) +
-                                ", " + shown(json(high)) + "] (got " + shown(v) + ")");
+    throw std::invalid_argument(std::string(what) + " must be a number in [" + shown(jvalue(low)) +
+                                ", " + shown(jvalue(high)) + "] (got " + shown(v) + ")");
   }
   return v.get<double>();
 }
 
-double real(const json& j, const char* key, double low, double high, double fallback) {
+double real(const jvalue& j, const char* key, double low, double high, double fallback) {
   const auto it = j.find(key);
   return it == j.end() ? fallback : real(*it, key, low, high);
 }
 
-std::int64_t nanos(const json& v, const char* what) {
+std::int64_t nanos(const jvalue& v, const char* what) {
   return std::llround(real(v, what, -kMaxSeconds, kMaxSeconds) * 1e9);
 }
 
-std::optional<double> optional_number(const json& j, const char* key) {
+std::optional<double> optional_number(const jvalue& j, const char* key) {
   if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
   return real(j.at(key), key, 0.0, 1e9);
 }
@@ -87,18 +89,18 @@ failure_kind failure_kind_from_string(const std::string& name) {
                        failure_kind::never_ran}) {
     if (to_string(k) == name) return k;
   }
-  throw std::invalid_argument("unknown failure kind " + shown(json(name)));
+  throw std::invalid_argument("unknown failure kind " + shown(jvalue(name)));
 }
 
-std::uint32_t id_of(const json& v, const char* what, std::uint64_t high) {
+std::uint32_t id_of(const jvalue& v, const char* what, std::uint64_t high) {
   return v.is_null() ? no_id : static_cast<std::uint32_t>(whole(v, what, high));
 }
 
-std::vector<task_failure> read_failures(const json& j, const char* texts_key,
+std::vector<task_failure> read_failures(const jvalue& j, const char* texts_key,
                                         const char* kinds_key) {
   std::vector<task_failure> out;
-  const json texts = j.value(texts_key, json::array());
-  const json kinds = j.value(kinds_key, json::array());
+  const jvalue texts = j.value(texts_key, jvalue::array());
+  const jvalue kinds = j.value(kinds_key, jvalue::array());
   for (std::size_t i = 0; i < texts.size(); ++i) {
     task_failure f;
     const std::string text = texts[i].get<std::string>();
@@ -119,15 +121,15 @@ std::vector<task_failure> read_failures(const json& j, const char* texts_key,
 }
 
 /// An MPI run's hosts, ranks and messages. Every index is checked against what it indexes.
-mpi_cluster read_cluster(const json& j, std::size_t workers) {
+mpi_cluster read_cluster(const jvalue& j, std::size_t workers) {
   constexpr std::uint64_t kMaxRanks = limits::max_workers + 1;
   mpi_cluster c;
-  for (const auto& h : j.value("hosts", json::array())) {
+  for (const auto& h : j.value("hosts", jvalue::array())) {
     if (c.hosts.size() >= kMaxRanks) throw std::invalid_argument("more hosts than ranks");
     mpi_host host;
     host.name = h.value("name", std::string());
     host.cores = whole(h, "cores", 65536, 0);
-    for (const auto& r : h.value("ranks", json::array())) {
+    for (const auto& r : h.value("ranks", jvalue::array())) {
       host.ranks.push_back(static_cast<int>(whole(r, "ranks", kMaxRanks - 1)));
     }
     host.reference = h.value("reference", false);
@@ -138,7 +140,7 @@ mpi_cluster read_cluster(const json& j, std::size_t workers) {
     host.round_trip_ns = real(h, "round_trip_ns", 0.0, kMaxSeconds * 1e9, 0.0);
     c.hosts.push_back(std::move(host));
   }
-  for (const auto& r : j.value("ranks", json::array())) {
+  for (const auto& r : j.value("ranks", jvalue::array())) {
     if (c.ranks.size() >= kMaxRanks) throw std::invalid_argument("too many ranks");
     mpi_rank rank;
     rank.rank = static_cast<int>(whole(r.at("rank"), "rank", kMaxRanks - 1));
@@ -151,7 +153,7 @@ mpi_cluster read_cluster(const json& j, std::size_t workers) {
     rank.usage.system_seconds = real(r, "cpu_system_seconds", 0.0, kMaxSeconds, 0.0);
     c.ranks.push_back(rank);
   }
-  for (const auto& m : j.value("messages", json::array())) {
+  for (const auto& m : j.value("messages", jvalue::array())) {
     mpi_message msg;
     msg.kind = m.value("kind", std::string());
     msg.from = static_cast<int>(whole(m.at("from"), "from", kMaxRanks - 1));
@@ -166,7 +168,7 @@ mpi_cluster read_cluster(const json& j, std::size_t workers) {
   return c;
 }
 
-measured_run read_run(const json& j) {
+measured_run read_run(const jvalue& j) {
   measured_run r;
   r.workload = j.at("workload").get<std::string>();
   r.executor = j.at("executor").get<std::string>();
@@ -186,7 +188,7 @@ measured_run read_run(const json& j) {
   r.wall_median = real(j.at("wall_seconds"), "wall_seconds", 0.0, kMaxSeconds);
   r.wall_min = real(j, "wall_seconds_min", 0.0, kMaxSeconds, r.wall_median);
   r.wall_max = real(j, "wall_seconds_max", 0.0, kMaxSeconds, r.wall_median);
-  for (const auto& w : j.value("wall_seconds_samples", json::array())) {
+  for (const auto& w : j.value("wall_seconds_samples", jvalue::array())) {
     r.wall_samples.push_back(real(w, "wall_seconds_samples", 0.0, kMaxSeconds));
   }
   r.speedup = optional_number(j, "speedup");
@@ -194,7 +196,7 @@ measured_run read_run(const json& j) {
   r.kernel.user_seconds = real(j, "cpu_user_seconds", 0.0, kMaxSeconds, 0.0);
   r.kernel.system_seconds = real(j, "cpu_system_seconds", 0.0, kMaxSeconds, 0.0);
   if (j.contains("context_switches")) {
-    const json& cs = j["context_switches"];
+    const jvalue& cs = j["context_switches"];
     r.kernel.voluntary_switches = count64_or_unknown(cs, "voluntary");
     r.kernel.involuntary_switches = count64_or_unknown(cs, "involuntary");
   }
@@ -212,7 +214,7 @@ measured_run read_run(const json& j) {
   c.avg_parallelism = real(j, "avg_parallelism", 0.0, 1e6, 0.0);
   c.from_timeline = j.value("from_timeline", false);
   if (j.contains("queue_latency_seconds")) {
-    const json& q = j["queue_latency_seconds"];
+    const jvalue& q = j["queue_latency_seconds"];
     c.queue_latency_seconds.median = real(q, "median", 0.0, kMaxSeconds, 0.0);
     c.queue_latency_seconds.max = real(q, "max", 0.0, kMaxSeconds, 0.0);
   }
@@ -229,7 +231,7 @@ measured_run read_run(const json& j) {
     b.ideal = real(*bands, "ideal", 0.0, 1.0, 0.0);
     r.busy = b;
   }
-  for (const auto& w : j.value("worker_time_seconds", json::array())) {
+  for (const auto& w : j.value("worker_time_seconds", jvalue::array())) {
     if (r.worker_time.size() >= limits::max_workers) {
       throw std::invalid_argument("worker_time_seconds has more entries than workers");
     }
@@ -242,7 +244,7 @@ measured_run read_run(const json& j) {
   }
   r.steal_cores = optional_number(j, "steal_cores");
   r.cpu_after_run_seconds = optional_number(j, "cpu_after_run_seconds");
-  for (const auto& h : j.value("hazards", json::array())) {
+  for (const auto& h : j.value("hazards", jvalue::array())) {
     if (r.hazards.size() >= 64) throw std::invalid_argument("hazards has more than 64 entries");
     r.hazards.push_back({h.value("kind", std::string()), h.value("message", std::string()),
                          h.value("intended", false)});
@@ -256,7 +258,7 @@ measured_run read_run(const json& j) {
     m.uss_bytes = count64(*mem, "uss_bytes");
     r.children = m;
   }
-  for (const auto& l : j.value("locks", json::array())) {
+  for (const auto& l : j.value("locks", jvalue::array())) {
     if (r.locks.size() >= max_locks) throw std::invalid_argument("locks has more than 256 entries");
     lock_stats s;
     s.lock = static_cast<std::uint32_t>(whole(l.at("lock"), "lock", max_locks - 1));
@@ -295,7 +297,7 @@ measured_run read_run(const json& j) {
   rep.kernel = r.kernel;
   rep.gil_forced_switches = r.gil_forced_switches;
   rep.recorded.dropped = whole(j, "events_dropped", UINT64_MAX, 0);
-  for (const auto& t : j.value("task_records", json::array())) {
+  for (const auto& t : j.value("task_records", jvalue::array())) {
     task_record rec;
     rec.task_id = whole(t.at("task_id"), "task_id", limits::max_tasks);
     rec.worker = whole(t.at("worker"), "worker", limits::max_workers);
@@ -313,12 +315,12 @@ measured_run read_run(const json& j) {
     // faults are the run's, memory each worker process's, both read once.)
     rep.records.push_back(std::move(rec));
   }
-  for (const auto& h : j.value("lock_holds", json::array())) {
+  for (const auto& h : j.value("lock_holds", jvalue::array())) {
     rep.lock_holds.push_back({whole(h.at("worker"), "worker", limits::max_workers),
                               nanos(h.at("start_seconds"), "start_seconds"),
                               nanos(h.at("end_seconds"), "end_seconds")});
   }
-  for (const auto& e : j.value("events", json::array())) {
+  for (const auto& e : j.value("events", jvalue::array())) {
     const std::string kind = e.at("kind").get<std::string>();
     const auto k = event_kind_from_string(kind);
     if (!k) throw std::invalid_argument("unknown event kind '" + kind + "'");
@@ -350,12 +352,12 @@ measured_run read_run(const json& j) {
 }  // namespace
 
 saved_result read_result_json(const std::string& text) {
-  json doc;
+  jvalue doc;
   try {
     // Refuse deep nesting while parsing (the parser keeps its own stack; the checks and error
     // messages after it would recurse).
     bool too_deep = false;
-    doc = json::parse(text, [&](int depth, json::parse_event_t, json&) {
+    doc = jvalue::parse(text, [&](int depth, jvalue::parse_event_t, jvalue&) {
       if (static_cast<std::size_t>(depth) > kMaxDepth) too_deep = true;
       return !too_deep;
     });
@@ -363,7 +365,7 @@ saved_result read_result_json(const std::string& text) {
       throw std::invalid_argument("nested more than " + std::to_string(kMaxDepth) +
                                   " levels deep (not a parlab result)");
     }
-  } catch (const json::exception& e) {
+  } catch (const jvalue::exception& e) {
     throw std::invalid_argument(std::string("not a JSON document (") + e.what() + ")");
   }
   if (!doc.is_object() || !doc.contains("schema")) {
@@ -378,11 +380,11 @@ saved_result read_result_json(const std::string& text) {
   }
   try {
     saved_result out;
-    const json& m = doc.at("machine");
+    const jvalue& m = doc.at("machine");
     out.machine.cores = whole(m, "cores", 65536, 1);
     if (out.machine.cores == 0) throw std::invalid_argument("cores must be at least 1 (got 0)");
     out.machine.online_cpus = whole(m, "online_cpus", 65536, out.machine.cores);
-    for (const auto& cpu : m.value("affinity", json::array())) {
+    for (const auto& cpu : m.value("affinity", jvalue::array())) {
       out.machine.affinity.push_back(static_cast<int>(whole(cpu, "affinity", 65535)));
     }
     out.interrupted = doc.value("interrupted", false);
@@ -404,7 +406,7 @@ saved_result read_result_json(const std::string& text) {
     }
     out.runs.push_back(std::move(run));
     return out;
-  } catch (const json::exception& e) {
+  } catch (const jvalue::exception& e) {
     throw std::invalid_argument(std::string("malformed parlab result: ") + e.what());
   }
 }
