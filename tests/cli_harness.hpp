@@ -39,9 +39,17 @@ class cli_test : public scratch::scratch_test {
  protected:
   /// Runs `parlab ARGS` (through the shell: ARGS may quote), its output into dir_/out and
   /// dir_/err.
-  outcome parlab(const std::string& args) {
-    const std::string cmd = std::string(PARLAB_BINARY) + " " + args + " >" +
-                            (dir_ / "out").string() + " 2>" + (dir_ / "err").string();
+  outcome parlab(const std::string& args) { return run_shell(std::string(PARLAB_BINARY), args); }
+
+  /// As parlab(), killed by timeout(1) after `seconds` (exit code 137: it was still waiting).
+  outcome parlab_within(int seconds, const std::string& args) {
+    return run_shell("timeout -s KILL " + std::to_string(seconds) + " " + PARLAB_BINARY, args);
+  }
+
+ private:
+  outcome run_shell(const std::string& program, const std::string& args) {
+    const std::string cmd =
+        program + " " + args + " >" + (dir_ / "out").string() + " 2>" + (dir_ / "err").string();
     const int status = std::system(cmd.c_str());
     outcome o;
     o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;

@@ -93,7 +93,7 @@ TEST_F(Cli, KillingAProcessPoolWorkerFromOutsideIsReportedAndSurvived) {
 /// parlab started in a process group of its own, so the test can tell afterwards whether any
 /// process of the run (children, grandchildren, the HTTP server) is left.
 pid_t launch_in_own_group(const std::vector<std::string>& args, const fs::path& out,
-                          const fs::path& err, const fs::path& tmpdir = {}) {
+                          const fs::path& err, const fs::path& tmpdir = {}, int stdin_fd = -1) {
   std::vector<std::string> storage = {"parlab"};
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -107,6 +107,7 @@ pid_t launch_in_own_group(const std::vector<std::string>& args, const fs::path& 
     const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(o, 1);
     ::dup2(e, 2);
+    if (stdin_fd >= 0) ::dup2(stdin_fd, 0);
     ::execv(PARLAB_BINARY, argv.data());
     ::_exit(127);
   }
@@ -165,6 +166,41 @@ TEST_F(Cli, InterruptedMidRunKeepsTheFinishedRowsAndLeavesNoProcess) {
       EXPECT_EQ(run["repeat"], 20);
     }
   }
+}
+
+// "-" reads standard input; a wait there for a writer that sends nothing ends at the first
+// SIGTERM (128 + 15), not at a second one or never.
+TEST_F(Cli, AWaitOnStandardInputEndsAtTheFirstSignal) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  const pid_t pid = launch_in_own_group({"fit", "-"}, dir_ / "out", dir_ / "err", {}, pipe_fds[0]);
+  ::close(pipe_fds[0]);
+  // Until it waits in poll for the line that never comes (its handlers are in place by then).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string wchan;
+  while (wchan.find("poll") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    wchan = slurp("/proc/" + std::to_string(pid) + "/wchan");
+  }
+  ASSERT_NE(wchan.find("poll"), std::string::npos)
+      << "never waited in poll (" << wchan << "): " << slurp(dir_ / "err");
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  int status = 0;
+  pid_t ended = 0;
+  for (int i = 0; i < 1000 && ended == 0; ++i) {  // 10 s
+    ended = ::waitpid(pid, &status, WNOHANG);
+    if (ended == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (ended == 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    ADD_FAILURE() << "still waiting 10 s after SIGTERM";
+  }
+  ::close(pipe_fds[1]);
+  const std::string err = slurp(dir_ / "err");
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM) << err;
+  EXPECT_NE(err.find("interrupted by SIGTERM"), std::string::npos) << err;
 }
 
 TEST_F(Cli, AnInterruptedSupervisedRunEndsItsChild) {

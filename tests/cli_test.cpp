@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -108,6 +110,11 @@ TEST_F(Cli, NumbersAndNamesOutOfRangeExitTwoWithTheAllowedRange) {
       {"overhead -e ,", "an empty name"},
       {"demo --repeat 0", "--repeat"},
       {"report " + dir_.string(), "is a directory"},
+      {"run -e mpi --hosts " + std::string(300, 'a'),
+       "--hosts: a host name of 300 characters (allowed: at most 253"},
+      {"run -e mpi --hosts node1:2,a." + std::string(64, 'b') + ".c",
+       "has a label of 64 characters (allowed: host names of at most 253 characters, each "
+       "dot-separated label 1-63)"},
   };
   fs::create_directory(dir_ / "a-directory");
   for (const auto& c : cases) {
@@ -116,6 +123,40 @@ TEST_F(Cli, NumbersAndNamesOutOfRangeExitTwoWithTheAllowedRange) {
     EXPECT_EQ(lines(o.err), 1U) << c.args << "\n" << o.err;
     EXPECT_NE(o.err.find(c.must_mention), std::string::npos) << c.args << "\n" << o.err;
   }
+}
+
+// A FIFO, a device or a socket given as an input is refused before a byte is read (a FIFO's
+// open would wait for a writer forever, /dev/zero never ends); "-" reads standard input. Each
+// run goes through timeout(1): a command that waited would be killed (137), not exit 2.
+TEST_F(Cli, InputsThatAreNotRegularFilesAreRefusedAtOnceAndDashReadsStandardInput) {
+  const fs::path fifo = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  std::ofstream(dir_ / "load.csv") << "1,65\n18,996\n36,1652\n72,1853\n108,1829\n";
+  const std::string csv = (dir_ / "load.csv").string();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"report " + fifo.string(), "it is a FIFO, not a regular file"},
+      {"fit " + fifo.string(), "it is a FIFO, not a regular file"},
+      {"compare " + fifo.string() + " " + csv, "it is a FIFO, not a regular file"},
+      {"report /dev/zero", "it is a character device, not a regular file"},
+      {"compare - - < " + csv, "A and B are both -"},
+      {"fit /dev/null", "it is a character device, not a regular file"},
+  };
+  for (const auto& [args, mention] : cases) {
+    const auto o = parlab_within(10, args);
+    EXPECT_EQ(o.code, 2) << args << " (137: it waited)\n" << o.err;
+    EXPECT_EQ(lines(o.err), 1U) << args << "\n" << o.err;
+    EXPECT_NE(o.err.find(mention), std::string::npos) << args << "\n" << o.err;
+    if (mention.find("regular file") != std::string::npos) {
+      EXPECT_NE(o.err.find("or - for standard input"), std::string::npos) << o.err;
+    }
+  }
+  const auto piped = parlab_within(30, "fit - < " + csv);
+  EXPECT_EQ(piped.code, 0) << piped.err;
+  EXPECT_NE(piped.out.find("sigma"), std::string::npos) << piped.out;
+  EXPECT_NE(piped.out.find("points from standard input:"), std::string::npos) << piped.out;
+  const auto named = parlab_within(30, "fit " + csv);
+  const auto fitted = [](const std::string& out) { return out.substr(out.find('\n')); };
+  EXPECT_EQ(fitted(named.out), fitted(piped.out)) << "the same points from a file and from stdin";
 }
 
 TEST_F(Cli, HelpShowsExamplesAndExitsZero) {

@@ -30,6 +30,9 @@ saved_result read_side(const std::string& path) {
 }  // namespace
 
 int command_compare(const compare_command& c) {
+  if (c.a == "-" && c.b == "-") {
+    throw usage_error("compare: A and B are both - (allowed: standard input for one of them)");
+  }
   const double threshold =
       c.threshold ? parse_number(*c.threshold, "--threshold (percent)", 0.0, 1000.0) / 100.0 : 0.05;
   const output_target json{c.json};

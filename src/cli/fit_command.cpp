@@ -47,7 +47,8 @@ int command_fit(const fit_command& c) {
     best_measured = std::max(best_measured, p.throughput);
   }
 
-  std::string out = fmt::format("USL fit of {} points from {}:\n", points.size(), c.csv);
+  std::string out = fmt::format("USL fit of {} points from {}:\n", points.size(),
+                                c.csv == "-" ? "standard input" : c.csv);
   out += fmt::format("  sigma  = {} ± {}   contention: the share of the work that serialises\n",
                      number(usl.sigma), fmt::format("{:.2g}", usl.sigma_error));
   out += fmt::format("  kappa  = {} ± {}   coherence: the cost of keeping copies in agreement\n",

@@ -229,7 +229,9 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   report_command& p = out.report;
   auto* report = app.add_subcommand(
       "report", "Draw a saved result (parlab run --json PATH --records): table and pictures");
-  report->add_option("result", p.saved, "A JSON file written by parlab run/demo --json")
+  report
+      ->add_option("result", p.saved,
+                   "A JSON file written by parlab run/demo --json, or - for standard input")
       ->required();
   report->add_flag("--timeline", p.outputs.timeline,
                    "Print the timelines (the default when no other output is asked for)");
@@ -244,17 +246,22 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   fit_command& f = out.fit;
   auto* fit = app.add_subcommand(
       "fit", "Fit the scaling laws (USL, Amdahl) to a CSV of concurrency,throughput points");
-  fit->add_option("csv", f.csv, "The measurements: 'concurrency,throughput' lines")->required();
+  fit->add_option("csv", f.csv,
+                  "The measurements: 'concurrency,throughput' lines (a file, or - for standard "
+                  "input)")
+      ->required();
   fit->add_option("predict", f.predict, "N to predict the throughput at");
   fit->footer(R"(Examples:
   parlab fit load-test.csv                       sigma, kappa, lambda, peak, regime, advice
-  parlab fit load-test.csv 10 50 100             ... and the throughput predicted at those N)");
+  parlab fit load-test.csv 10 50 100             ... and the throughput predicted at those N
+  ./load-test | parlab fit -                     the points from standard input)");
 
   compare_command& cmp = out.compare;
   auto* compare = app.add_subcommand(
       "compare", "Compare two saved results row by row: B's wall times against A's, tested");
-  compare->add_option("a", cmp.a, "The result to compare against (parlab run --json)")->required();
-  compare->add_option("b", cmp.b, "The result compared")->required();
+  compare->add_option("a", cmp.a, "The result to compare against (parlab run --json; - for stdin)")
+      ->required();
+  compare->add_option("b", cmp.b, "The result compared (- for stdin)")->required();
   compare->add_option("--threshold", cmp.threshold,
                       "Percent slower that counts, when the test finds it significant (5)");
   compare->add_option("--json", cmp.json, "Write the comparison (parlab.compare/1) to PATH or -");

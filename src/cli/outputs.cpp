@@ -6,11 +6,16 @@
 
 #include <fmt/format.h>
 
+#include "core/child_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <span>
 #include <stdexcept>
 
 namespace parlab::cli {
@@ -20,28 +25,66 @@ void print_to(std::FILE* f, const std::string& s) {
   std::fflush(f);
 }
 
+namespace {
+
+/// Appends what `fd` holds to `text` until its end, at most `max_bytes` in all. Each read waits
+/// in poll_or_interrupt, so an interrupting signal ends a wait on a terminal or a pipe at once
+/// (throws parlab::interrupted). False when it held more than `max_bytes`.
+template <class Refuse>
+bool read_all(int fd, std::string& text, std::uintmax_t max_bytes, const Refuse& refuse) {
+  char buffer[1 << 16];
+  for (;;) {
+    pollfd ready{fd, POLLIN, 0};
+    if (detail::poll_or_interrupt(std::span(&ready, 1), -1) <= 0) continue;
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n == 0) return true;
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      throw refuse(std::strerror(errno));
+    }
+    text.append(buffer, static_cast<std::size_t>(n));
+    if (text.size() > max_bytes) return false;
+  }
+}
+
+}  // namespace
+
 std::string read_input_file(const std::string& path, std::uintmax_t max_bytes,
                             std::string_view command, std::string_view expected) {
   const auto refuse = [&](const std::string& why) {
-    return usage_error(
-        fmt::format("{}: cannot read '{}': {} (give {})", command, path, why, expected));
+    return usage_error(fmt::format("{}: cannot read '{}': {} (give {}, or - for standard input)",
+                                   command, path, why, expected));
   };
   const std::string too_big = fmt::format("more than the {} bytes allowed", max_bytes);
+  std::string text;
+  if (path == "-") {
+    if (!read_all(STDIN_FILENO, text, max_bytes, refuse)) throw refuse(too_big);
+    return text;
+  }
+  // Opened without blocking (a FIFO's open would wait for a writer), then checked for what it is:
+  // only a regular file is read - a FIFO, a device (/dev/zero never ends) or a socket is refused
+  // at once, before a byte is read.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw refuse(std::strerror(errno));
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } close_it{fd};
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw refuse(std::strerror(errno));
+  if (::fstat(fd, &st) != 0) throw refuse(std::strerror(errno));
   if (S_ISDIR(st.st_mode)) throw refuse("it is a directory");
-  if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > max_bytes) {
+  if (!S_ISREG(st.st_mode)) {
+    const char* what = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a file";
+    throw refuse(fmt::format("it is {}, not a regular file", what));
+  }
+  if (static_cast<std::uintmax_t>(st.st_size) > max_bytes) {
     throw refuse(fmt::format("it has {} bytes, {}", st.st_size, too_big));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw refuse(std::strerror(errno));
-  std::string text;
-  char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > max_bytes) throw refuse(too_big);
-  }
-  if (in.bad()) throw refuse("a read error");
+  if (!read_all(fd, text, max_bytes, refuse)) throw refuse(too_big);
   return text;
 }
 

@@ -22,8 +22,11 @@ namespace parlab::cli {
 /// Prints and flushes.
 void print_to(std::FILE* f, const std::string& s);
 
-/// The text of an input file a command reads; usage_error "COMMAND: cannot read 'PATH': why
-/// (give EXPECTED)" when it is missing, a directory, unreadable or larger than `max_bytes`.
+/// The text of an input file a command reads, or of standard input for "-"; usage_error
+/// "COMMAND: cannot read 'PATH': why (give EXPECTED, or - for standard input)" when it is
+/// missing, unreadable, not a regular file (a directory, a FIFO, a device: refused before a byte
+/// is read, never waited on) or larger than `max_bytes`. A wait on standard input ends at the
+/// first interrupting signal (parlab::interrupted).
 [[nodiscard]] std::string read_input_file(const std::string& path, std::uintmax_t max_bytes,
                                           std::string_view command, std::string_view expected);
 

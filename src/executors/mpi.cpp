@@ -106,6 +106,11 @@ std::string rank_program() {
       "mpi: no parlab binary to run as the ranks (set PARLAB_BINARY or put parlab on PATH)");
 }
 
+namespace {
+constexpr std::size_t kMaxHostName = 253;  // RFC 1035, as written in dotted form
+constexpr std::size_t kMaxHostLabel = 63;
+}  // namespace
+
 void check_mpi_placement(const std::string& hosts, const std::string& hostfile) {
   if (!hosts.empty() && !hostfile.empty()) {
     throw std::invalid_argument("give the hosts (--hosts) or a hostfile (--hostfile), not both");
@@ -130,6 +135,27 @@ void check_mpi_placement(const std::string& hosts, const std::string& hostfile) 
       return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '.' || ch == '-' ||
              ch == '_';
     });
+    // A DNS name: at most 253 characters, each dot-separated label 1-63 (mpirun overflowed a
+    // stack buffer on a 3,000-character one: "stack smashing detected").
+    if (ok && name.size() > kMaxHostName) {
+      throw std::invalid_argument(
+          fmt::format("a host name of {} characters (allowed: at most {}, each dot-separated label "
+                      "1-{})",
+                      name.size(), kMaxHostName, kMaxHostLabel));
+    }
+    for (std::string_view labels = name; ok && !labels.empty();) {
+      const auto dot = labels.find('.');
+      const std::string_view label = labels.substr(0, dot);
+      if (label.empty() || label.size() > kMaxHostLabel) {
+        throw std::invalid_argument(fmt::format(
+            "host '{}' has a label of {} characters (allowed: host names of at most {} "
+            "characters, each dot-separated label 1-{})",
+            name.size() > 80 ? std::string(name.substr(0, 80)) + "..." : std::string(name),
+            label.size(), kMaxHostName, kMaxHostLabel));
+      }
+      if (dot == std::string_view::npos) break;
+      labels.remove_prefix(dot + 1);
+    }
     if (ok && colon != std::string_view::npos) {
       const std::string_view slots = entry.substr(colon + 1);
       ok = !slots.empty() && slots.size() <= 4 &&
