@@ -70,6 +70,33 @@ class Mpi : public ::testing::TestWithParam<std::tuple<mpi_schedule, std::size_t
   }
 };
 
+// Host names are DNS names: at most 253 characters, each dot-separated label 1-63 (mpirun
+// smashed its stack on a 3,000-character one). Checked whether or not Open MPI is built here.
+TEST(MpiPlacement, HostNamesLongerThanDnsAllowsAreRefusedWithTheLimits) {
+  const auto refusal = [](const std::string& hosts) -> std::string {
+    try {
+      check_mpi_placement(hosts, "");
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return {};
+  };
+  const std::string longest = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                              std::string(63, 'c') + "." + std::string(61, 'd');  // 253
+  EXPECT_EQ(refusal("node1:2," + longest), "") << "253 characters in labels of at most 63";
+  EXPECT_NE(refusal(longest + "e").find("a host name of 254 characters"), std::string::npos);
+  EXPECT_NE(refusal(std::string(3000, 'a'))
+                .find("a host name of 3000 characters (allowed: at most "
+                      "253, each dot-separated label 1-63)"),
+            std::string::npos)
+      << refusal(std::string(3000, 'a'));
+  const std::string label64 = "node1:2,a." + std::string(64, 'b') + ".c";
+  EXPECT_NE(refusal(label64).find("has a label of 64 characters"), std::string::npos)
+      << refusal(label64);
+  EXPECT_NE(refusal("a..b").find("a label of 0 characters"), std::string::npos) << refusal("a..b");
+  EXPECT_EQ(refusal("node-1.example.org:4,node2"), "");
+}
+
 TEST_P(Mpi, EveryTaskRunsOnceWithTheSequentialResultOnARank) {
   for (const auto& [workload, size] :
        std::vector<std::pair<std::string, std::uint64_t>>{{"cpu", 40}, {"io", 2}, {"mixed", 4}}) {
@@ -366,7 +393,9 @@ TEST_F(MpiJob, HostsAreNamedOnEveryPictureAndMessagesAreFlowsInTheTrace) {
            {" run -e mpi --hosts a::2", "--hosts"},
            {" run -e threads --hosts localhost", "--hosts"},
            {" run -e mpi --hostfile /no/such/file", "--hostfile"},
-           {" run -e mpi --hosts localhost --hostfile /etc/hostname", "not both"}}) {
+           {" run -e mpi --hosts localhost --hostfile /etc/hostname", "not both"},
+           {" run -e mpi --hosts " + std::string(300, 'a'),
+            "--hosts: a host name of 300 characters (allowed: at most 253"}}) {
     const auto bad = cli::run(parlab + args);
     EXPECT_EQ(bad.code, 2) << args << "\n" << bad.err;
     EXPECT_EQ(cli::lines(bad.err), 1U) << args << "\n" << bad.err;
