@@ -3,6 +3,7 @@
 #include <parlab/experiment.hpp>
 #include <parlab/machine.hpp>
 #include <parlab/mpi.hpp>
+#include <parlab/scaling.hpp>
 #include <parlab/sweep.hpp>
 
 #include <fmt/format.h>
@@ -135,10 +136,8 @@ TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
   // process model forks each task from one parent: ~0.06 here, the thread models ~0.01-0.03),
   // and at F = 0 it must scale like cpu: nothing on the step path may add a serial section.
   //
-  // The goal is 0.03. On these 2-vCPU VMs the host's own noise moves a reading by up to ~0.04
-  // from one sweep to the next (F = 0 under threads read -0.04, 0.03 and 0.06 in three sweeps
-  // in a row), so the test holds the bound the machine keeps; docs/performance.md has the
-  // readings.
+  // The goal is 0.03, which scripts/bench.sh holds (7 runs a point on a quiet machine). Here,
+  // on a shared CI VM, the readings of 5 runs a point keep 0.08; docs/performance.md has them.
   if (usable_cores() != 2) GTEST_SKIP() << "the bounds are for a 2-core machine";
   constexpr double kTolerance = 0.08;
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -179,8 +178,15 @@ TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
       for (std::size_t i = 0; i < pending.size(); ++i) {
         const sweep_model& m = r.models.at(i);
         for (const auto& p : m.points) others = std::max(others, p.run.others_cores.value_or(0.0));
-        kf[i].push_back(m.points.at(1).karp_flatt.value_or(-1.0));
-        if (f == 0.0) speedup0[i] = m.points.at(1).speedup.value_or(0.0);
+        // From the least wall of each point's runs, as scripts/bench.sh reads it: the W = 2 runs
+        // are bimodal on these VMs (a run whose two workers the kernel left on one vCPU for a
+        // while reads 5-14% slower), and the sweep's medians moved by 0.1 from run to run
+        // (F = 0 read -0.12 with a "speedup" of 2.28x in one attempt, 0.1 read 0.31 in another).
+        const double least1 = m.points.at(0).run.wall_min;
+        const double least2 = m.points.at(1).run.wall_min;
+        const double speedup = least2 > 0.0 ? least1 / least2 : 0.0;
+        kf[i].push_back(karp_flatt(speedup, 2.0).value_or(-1.0));
+        if (f == 0.0) speedup0[i] = speedup;
       }
     }
     every_attempt_busy = every_attempt_busy && 2.0 - others < 1.75;
