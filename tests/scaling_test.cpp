@@ -147,9 +147,9 @@ TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
   // atomic of the section's hand-over goes through the race detector, and a CI VM read F = 0.1
   // under threads as 0.21-0.30 over an F = 0 share of 0.05-0.13. There every model is held to
   // reading 0, 0.1 and 0.3 in order with a gain at F = 0; the bound is the release preset's.
-  constexpr bool kTimingIsTheSanitizers = true;
+  constexpr bool kInOrderOnly = true;
 #else
-  constexpr bool kTimingIsTheSanitizers = false;
+  constexpr bool kInOrderOnly = false;
 #endif
   const std::vector<std::string> models = {"threads", "thread-pool", "processes"};
   // F = 0 speedup at W = 2 each model must reach: 0.925 x the cores for threads, 0.9 for a
@@ -193,13 +193,12 @@ TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
     std::vector<std::string> still;
     for (std::size_t i = 0; i < pending.size(); ++i) {
       const double own = std::max(0.0, kf[i][0]);
-      const bool in_order_only = kTimingIsTheSanitizers;
-      bool held = in_order_only ? speedup0[i] >= 1.3 && kf[i][0] < kf[i][1] && kf[i][1] < kf[i][2]
-                                : speedup0[i] >= least_speedup(pending[i]);
+      bool held = kInOrderOnly ? speedup0[i] >= 1.3 && kf[i][0] < kf[i][1] && kf[i][1] < kf[i][2]
+                               : speedup0[i] >= least_speedup(pending[i]);
       std::string line =
           fmt::format("attempt {}: {}: F = 0 speedup {:.2f}x", attempt, pending[i], speedup0[i]);
       for (std::size_t j = 0; j < fractions.size(); ++j) {
-        held = held && (in_order_only || std::abs(kf[i][j] - (fractions[j] + own)) <= kTolerance);
+        held = held && (kInOrderOnly || std::abs(kf[i][j] - (fractions[j] + own)) <= kTolerance);
         line += fmt::format(", F = {} read {:.3f}", fractions[j], kf[i][j]);
       }
       if (!held) {
