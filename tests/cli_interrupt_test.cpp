@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -331,3 +332,101 @@ TEST_F(Cli, AnInterruptedAdviseKeepsWhatItMeasuredAndLeavesNoProcess) {
 }
 
 }  // namespace
+
+/// The PIDs in `file`, one a line, once it holds `n` of them (within 20 s).
+std::vector<pid_t> pids_written(const fs::path& file, std::size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::vector<pid_t> pids;
+  while (pids.size() < n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    pids.clear();
+    std::istringstream in(slurp(file));
+    for (long pid = 0; in >> pid;) pids.push_back(static_cast<pid_t>(pid));
+  }
+  return pids;
+}
+
+/// Whether `pid` is gone (a zombie being reaped by init gets half a second).
+bool process_gone(pid_t pid) {
+  for (int i = 0; i < 50; ++i) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+/// Whether the read end `fd` reaches end of file within `seconds` (every writer closed it).
+bool reaches_end_of_file(int fd, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) return true;
+    if (n < 0 && errno != EINTR) return false;
+  }
+  return false;
+}
+
+/// Runs `parlab watch -- SCRIPT` with standard output on a pipe the test reads; SIGINT to parlab
+/// once SCRIPT wrote `n` PIDs to `pids` (none when `signal_it` is false). Afterwards the pipe
+/// must reach end of file (nothing of the tree holds it) and every PID must be gone.
+void expect_watch_ends_the_tree(const fs::path& dir, const std::string& script, std::size_t n,
+                                bool signal_it) {
+  const fs::path file = dir / "tree.sh", pids = dir / "pids", err = dir / "err";
+  std::ofstream(file) << script;
+  fs::permissions(file, fs::perms::owner_all);
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    if (::chdir(dir.c_str()) != 0) ::_exit(127);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out[1], 1);
+    ::dup2(e, 2);
+    ::execl(PARLAB_BINARY, "parlab", "watch", "--", "./tree.sh", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  const std::vector<pid_t> tree = pids_written(pids, n);
+  EXPECT_EQ(tree.size(), n) << slurp(err);
+  if (signal_it) {
+    ASSERT_EQ(::kill(pid, SIGINT), 0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(reaches_end_of_file(out[0], 10)) << "a process of the tree still holds stdout";
+  ::close(out[0]);
+  const std::string said = slurp(err);
+  for (const pid_t p : tree) {
+    EXPECT_TRUE(process_gone(p)) << "process " << p << " outlived parlab watch: " << said;
+    ::kill(p, SIGKILL);  // never leave one behind, whatever the outcome
+  }
+  EXPECT_NE(said.find("parlab: watch: also ended"), std::string::npos) << said;
+}
+
+// A watched command ends with every process it started, whether they ignore signals or left its
+// session (setsid): after Ctrl-C, and when it ends by itself leaving them running.
+TEST_F(Cli, WatchEndsEveryProcessTheCommandStarted) {
+  expect_watch_ends_the_tree(dir_,
+                             "#!/bin/sh\n"
+                             "trap '' TERM INT HUP\n"
+                             "(trap '' TERM INT HUP; exec sleep 1000) &\n"
+                             "echo $! > pids.part\n"
+                             "setsid sleep 1001 &\n"
+                             "echo $! >> pids.part\n"
+                             "mv pids.part pids\n"
+                             "sleep 1002\n",
+                             2, true);
+  expect_watch_ends_the_tree(dir_,
+                             "#!/bin/sh\n"
+                             "(trap '' TERM; exec sleep 1000) &\n"
+                             "echo $! > pids.part\n"
+                             "setsid sh -c 'sleep 1001 & echo $! >> pids.part; wait' &\n"
+                             "while [ $(wc -l < pids.part) -lt 2 ]; do sleep 0.01; done\n"
+                             "mv pids.part pids\n",
+                             2, false);
+}

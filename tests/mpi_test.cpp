@@ -22,7 +22,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -515,6 +517,155 @@ TEST_F(MpiJob, ABatchThatOutlivesTheTimeoutEndsTheJobInOneLineAndLeavesNoRank) {
   EXPECT_TRUE(proc::children_of(::getpid()).empty()) << "mpirun or a rank is left";
   const auto again = model->run(tasks_of("cpu", 2, 10), o);  // a fresh job
   EXPECT_EQ(again.failed_tasks(), 0U) << again.records[0].message;
+}
+
+/// A directory of the test's own, removed with what is in it.
+struct scratch_dir {
+  std::filesystem::path path;
+  scratch_dir() {
+    std::string pattern = "/tmp/parlab-mpitest-XXXXXX";
+    if (::mkdtemp(pattern.data()) != nullptr) path = pattern;
+  }
+  ~scratch_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+};
+
+/// The PIDs in `file`, one a line, once it holds `n` (within 30 s).
+std::vector<pid_t> pids_in(const std::filesystem::path& file, std::size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::vector<pid_t> pids;
+  while (pids.size() < n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    pids.clear();
+    std::istringstream in(cli::slurp(file.string()));
+    for (long pid = 0; in >> pid;) pids.push_back(static_cast<pid_t>(pid));
+  }
+  return pids;
+}
+
+/// An ssh stand-in for mpirun (plm_rsh_agent) that never reaches its host, as ssh to an
+/// unreachable one waits for a connection: it writes its PID and its child's, and waits. No
+/// packet leaves the machine.
+std::string unreachable_agent(const std::filesystem::path& dir) {
+  const auto agent = dir / "agent";
+  std::ofstream(agent) << "#!/bin/sh\necho $$ > " << (dir / "pids.part").string()
+                       << "\nsleep 1000 &\necho $! >> " << (dir / "pids.part").string() << "\nmv "
+                       << (dir / "pids.part").string() << ' ' << (dir / "pids").string()
+                       << "\nwait\n";
+  std::filesystem::permissions(agent, std::filesystem::perms::owner_all);
+  return agent.string();
+}
+
+// A host that never answers ends the start after --mpi-start-timeout in one line naming it (not
+// after --mpi-timeout's hour), exit 3, and the launch (ssh) is ended with the job.
+TEST_F(MpiJob, AnUnreachableHostEndsTheStartInOneLineNamingItAndLeavesNoLauncher) {
+  const scratch_dir dir;
+  const std::string agent = unreachable_agent(dir.path);
+  const auto started = std::chrono::steady_clock::now();
+  const auto o = cli::run("OMPI_MCA_plm_rsh_agent=" + agent + " " + PARLAB_BINARY +
+                          " run -w cpu -t 2 -s 10 -r 1 --no-baseline -e mpi -j 2 --hosts "
+                          "localhost:1,unreach:1 --mpi-start-timeout 2");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+  EXPECT_EQ(o.code, 3) << o.err;
+  EXPECT_NE(o.err.find("the job did not start within 2 s (--mpi-start-timeout): no answer from "
+                       "host 'unreach'"),
+            std::string::npos)
+      << o.err;
+  EXPECT_EQ(cli::lines(o.err), 1U) << o.err;
+  const auto launch = pids_in(dir.path / "pids", 2);
+  EXPECT_EQ(launch.size(), 2U) << "the agent never ran: " << o.err;
+  for (const pid_t p : launch) {
+    EXPECT_TRUE(gone(p)) << "the launch's process " << p << " outlived parlab";
+    ::kill(p, SIGKILL);
+  }
+  const auto bad = cli::run(std::string(PARLAB_BINARY) + " run -e mpi --mpi-start-timeout 0");
+  EXPECT_EQ(bad.code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("--mpi-start-timeout (seconds)"), std::string::npos) << bad.err;
+}
+
+// Ctrl-C while mpirun waits for another host ends mpirun's whole tree, its ssh included.
+TEST_F(MpiJob, AnInterruptDuringTheLaunchOnAnotherHostEndsTheLauncher) {
+  const scratch_dir dir;
+  const std::string agent = unreachable_agent(dir.path);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::setenv("OMPI_MCA_plm_rsh_agent", agent.c_str(), 1);
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen((dir.path / "err").c_str(), "w", stderr);
+    ::execl(PARLAB_BINARY, "parlab", "run", "-w", "cpu", "-t", "2", "-s", "10", "-r", "1",
+            "--no-baseline", "-e", "mpi", "-j", "2", "--hosts", "localhost:1,unreach:1",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const auto launch = pids_in(dir.path / "pids", 2);
+  EXPECT_EQ(launch.size(), 2U) << "the agent never ran";
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string err = cli::slurp((dir.path / "err").string());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << err;
+  for (const pid_t p : launch) {
+    EXPECT_TRUE(gone(p)) << "the launch's process " << p << " outlived parlab: " << err;
+    ::kill(p, SIGKILL);
+  }
+}
+
+// SIGKILL cannot be caught: what a killed run left in its private directories (the socket, Open
+// MPI's session files, the ranks' shared-memory segments) is removed by the next mpi run.
+TEST_F(MpiJob, WhatAKilledRunLeftIsRemovedByTheNextRun) {
+  const scratch_dir dir;
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::setenv("TMPDIR", dir.path.c_str(), 1);
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen("/dev/null", "w", stderr);
+    ::execl(PARLAB_BINARY, "parlab", "run", "-w", "io", "-s", "5000", "-t", "2", "-r", "1", "-e",
+            "mpi", "-j", "2", "--no-baseline", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::vector<pid_t> job;  // mpirun and its ranks
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (job.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    job.clear();
+    for (const auto& [child, name] : proc::children_of(pid)) {
+      if (name != "mpirun") continue;
+      job.push_back(child);
+      for (const auto& [rank, rank_name] : proc::children_of(child)) job.push_back(rank);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GE(job.size(), 3U) << "mpirun and its ranks never appeared";
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the ranks made their segments
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  for (const pid_t p : job) EXPECT_TRUE(gone(p)) << "process " << p << " of the job is left";
+  const std::string mine = "parlab-mpi-" + std::to_string(pid) + "-";
+  const auto left = [&] {
+    std::vector<std::string> found;
+    for (const std::filesystem::path& base : {dir.path, std::filesystem::path("/dev/shm")}) {
+      std::error_code ec;
+      for (std::filesystem::directory_iterator it(base, ec), end; !ec && it != end;
+           it.increment(ec)) {
+        if (it->path().filename().string().rfind(mine, 0) == 0) found.push_back(it->path());
+      }
+    }
+    return found;
+  };
+  EXPECT_FALSE(left().empty()) << "the killed run left nothing to remove: the test shows nothing";
+  const auto next = cli::run("TMPDIR=" + dir.path.string() + " " + PARLAB_BINARY +
+                             " run -w cpu -t 2 -s 10 -r 1 --no-baseline -e mpi -j 2");
+  EXPECT_EQ(next.code, 0) << next.err;
+  const auto still = left();
+  EXPECT_TRUE(still.empty()) << still.front();
 }
 
 TEST_F(MpiJob, AFaultInARankNamesTheRankAndLeavesNoProcessBehind) {

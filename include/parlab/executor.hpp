@@ -41,6 +41,9 @@ struct mpi_options {
   /// How long a batch may go without an answer before the job is taken for hung and ended (its
   /// tasks reported lost with the run, saying so).
   std::chrono::seconds timeout{3600};
+  /// How long the job may take to start - every host's daemon launched (over ssh for another
+  /// host) and rank 0 connected - before it is taken for unreachable and ended, naming the host.
+  std::chrono::seconds start_timeout{30};
 };
 
 struct run_options {

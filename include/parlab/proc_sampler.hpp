@@ -212,6 +212,9 @@ struct watch_result {
   std::optional<std::int64_t> voluntary_switches, involuntary_switches;
   std::optional<int> exit_status;  ///< the command's wait status, when parlab started it
   bool interrupted = false;        ///< a signal stopped the watch
+  /// Processes the command started that were still running when it ended or was stopped
+  /// ("1234 (sleep)"), which parlab then ended; and those it could not end (another user's).
+  std::vector<std::string> leftovers_ended, leftovers_running;
 
   [[nodiscard]] double wall_seconds() const noexcept;
   /// CPU time over every watched thread.
@@ -246,8 +249,11 @@ class proc_sampler {
 /// Starts `argv` (argv[0] a path: find_program) with parlab's standard input, output and error,
 /// and samples it and the processes it starts until it ends. After an interrupting signal (under
 /// an interrupt_scope: Ctrl-C reaches the command from the terminal too) the command gets 200 ms
-/// to end by itself, is then sent the signal, and after 2 s more is stopped; what was seen is
-/// returned with `interrupted` set. Throws std::system_error when the command cannot be started.
+/// to end by itself, is then sent the signal with every process it started, and after 2 s more
+/// they are stopped (SIGTERM, 0.5 s, SIGKILL); what was seen is returned with `interrupted` set.
+/// Whatever the command started and left running when it ended is ended too (this process
+/// becomes the reaper of its orphans, so a setsid or double-forked process is found):
+/// leftovers_ended names them. Throws std::system_error when the command cannot be started.
 /// Raises this process's RLIMIT_NOFILE soft limit to its hard limit (four descriptors a thread).
 [[nodiscard]] watch_result watch_program(const std::vector<std::string>& argv,
                                          watch_options options);

@@ -191,6 +191,9 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   run->add_option("--mpi-timeout", r.mpi_timeout,
                   "mpi: seconds a batch may go without an answer before the job is taken for "
                   "hung and ended (3600)");
+  run->add_option("--mpi-start-timeout", r.mpi_start_timeout,
+                  "mpi: seconds the job may take to start on every host before it is ended, "
+                  "naming the host that did not answer (30)");
   run->add_flag("--python", r.python,
                 "Also run the same cpu or io tasks in CPython (threading, multiprocessing, "
                 "asyncio) when python3 is on PATH");

@@ -91,6 +91,13 @@ experiment_spec run_spec(const run_command& o) {
     spec.mpi.timeout =
         std::chrono::seconds(parse_count(*o.mpi_timeout, "--mpi-timeout (seconds)", 1, 86'400 * 7));
   }
+  if (o.mpi_start_timeout) {
+    if (!has_mpi) {
+      throw usage_error("--mpi-start-timeout: only the mpi model has one (add -e mpi)");
+    }
+    spec.mpi.start_timeout = std::chrono::seconds(
+        parse_count(*o.mpi_start_timeout, "--mpi-start-timeout (seconds)", 1, 86'400));
+  }
   if (o.hosts || o.hostfile) {
     const char* option = o.hosts ? "--hosts" : "--hostfile";
     if (!has_mpi)

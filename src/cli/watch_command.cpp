@@ -12,6 +12,7 @@
 #include <parlab/watch.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -23,6 +24,22 @@ namespace {
 /// Exit statuses of a command that cannot be found or started, as a shell gives them.
 constexpr int exit_not_found = 127;
 constexpr int exit_not_executable = 126;
+
+/// One line each: what the command left running that parlab ended, and what it could not end.
+void say_leftovers(const watch_result& result) {
+  const auto list = [](const std::vector<std::string>& names) {
+    return fmt::format("{} process{} the command had started: {}", names.size(),
+                       names.size() == 1 ? "" : "es", fmt::join(names, ", "));
+  };
+  if (!result.leftovers_ended.empty()) {
+    std::fprintf(stderr, "parlab: watch: also ended %s\n", list(result.leftovers_ended).c_str());
+  }
+  if (!result.leftovers_running.empty()) {
+    std::fprintf(stderr,
+                 "parlab: watch: could not end %s (not this user's to signal): they keep running\n",
+                 list(result.leftovers_running).c_str());
+  }
+}
 
 }  // namespace
 
@@ -84,6 +101,7 @@ int command_watch(const watch_command& c) {
     }
     result.command = c.command;
   }
+  say_leftovers(result);
   const measured_run run = watch_run(result, watch_min_hold_ns(options.interval));
   print_to(human, format_watch_summary(result, run));
   if (c.outputs.timeline && !too_short_to_judge(result)) print_timelines(human, {&run});

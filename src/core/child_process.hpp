@@ -141,4 +141,40 @@ bool read_exactly(int fd, void* out, std::size_t size) noexcept;
 /// before reporting a result".
 [[nodiscard]] std::string describe_exit(const child_exit& how, std::string_view who);
 
+// ---- The processes a started program leaves behind -----------------------------------------
+// A program parlab starts (a watched command, mpirun) may start processes of its own that
+// outlive it: in a session of their own (setsid), double-forked, ignoring every signal. parlab
+// makes itself the reaper of the orphans among its descendants (PR_SET_CHILD_SUBREAPER), so every
+// such process stays its descendant - found through the parent links in /proc - and is ended.
+
+/// Makes this process the reaper of the orphans among its descendants, from now on.
+void adopt_orphans() noexcept;
+
+/// A process of a tree.
+struct tree_process {
+  pid_t pid = 0;
+  std::string name;  ///< its comm
+  /// "1234 (sleep)".
+  [[nodiscard]] std::string describe() const;
+};
+
+/// The processes under `root` - a child this process started and has not reaped, itself
+/// included while it runs - and every orphan this process adopted (a process it did not start
+/// whose parent it now is), each with its descendants. Zombies are left out.
+[[nodiscard]] std::vector<tree_process> process_tree(pid_t root);
+
+/// Sends `sig` to every process of process_tree(root).
+void signal_tree(pid_t root, int sig) noexcept;
+
+/// What end_tree did.
+struct tree_end {
+  std::vector<tree_process> ended;  ///< signalled and gone
+  std::vector<tree_process> left;   ///< still running (not this user's to end)
+};
+
+/// Ends process_tree(root): SIGTERM and up to `grace` for them to end (none when zero), then
+/// SIGKILL, again for any process that appears meanwhile, for up to 2 s; reaps the orphans it
+/// adopted (never a child_process's child: its owner reaps it).
+tree_end end_tree(pid_t root, std::chrono::milliseconds grace);
+
 }  // namespace parlab::detail

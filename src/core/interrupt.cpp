@@ -196,6 +196,14 @@ void untrack_child(pid_t pid) noexcept {
   }
 }
 
+bool is_tracked_child(pid_t pid) noexcept {
+  if (pid <= 0) return false;
+  for (const auto& slot : tracked_slots()) {
+    if (slot.load(std::memory_order_relaxed) == pid) return true;
+  }
+  return false;
+}
+
 void track_temp_file(const char* path) noexcept {
   g_temp_set.store(false, std::memory_order_relaxed);
   std::size_t n = 0;

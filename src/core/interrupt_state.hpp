@@ -14,6 +14,8 @@ namespace parlab::detail {
 /// Adds / removes a child that a second signal must kill and reap (child_process does this).
 void track_child(pid_t pid) noexcept;
 void untrack_child(pid_t pid) noexcept;
+/// `pid` is a child this process started and has not reaped (a child_process).
+[[nodiscard]] bool is_tracked_child(pid_t pid) noexcept;
 
 /// The temporary output file being written now (one at a time): removed on a second signal.
 void track_temp_file(const char* path) noexcept;

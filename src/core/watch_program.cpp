@@ -22,6 +22,18 @@ namespace {
 /// then after parlab sends it the signal, before it is stopped.
 constexpr std::int64_t own_end_grace_ns = 200'000'000;
 constexpr std::int64_t forwarded_grace_ns = 2'000'000'000;
+/// Between SIGTERM and SIGKILL, for the command stopped and for what it left running.
+constexpr std::chrono::milliseconds stop_grace{500};
+
+/// Adds what `ended` says of the processes other than the command itself to `result`.
+void note_leftovers(watch_result& result, const detail::tree_end& ended, pid_t command) {
+  for (const auto& p : ended.ended) {
+    if (p.pid != command) result.leftovers_ended.push_back(p.describe());
+  }
+  for (const auto& p : ended.left) {
+    if (p.pid != command) result.leftovers_running.push_back(p.describe());
+  }
+}
 
 /// Sleeps until `deadline_ns` on the monotonic clock, whatever signals arrive.
 void sleep_until(std::int64_t deadline_ns) {
@@ -56,6 +68,7 @@ watch_result sample_until_done(proc_sampler& sampler, pid_t pid, detail::child_p
   const std::int64_t interval_ns = static_cast<std::int64_t>(options.interval.count()) * 1000;
   bool interrupted = false;
   bool forwarded = false;
+  detail::tree_end stopped;
   std::int64_t forward_at = 0, stop_at = 0;
   const std::int64_t began = monotonic_ns();
   std::int64_t next = began;
@@ -70,11 +83,13 @@ watch_result sample_until_done(proc_sampler& sampler, pid_t pid, detail::child_p
     if (interrupted) {
       if (child == nullptr) break;  // --pid: Ctrl-C ends the watch, not the process
       if (!forwarded && now >= forward_at) {
-        child->kill(interrupt_signal());  // it did not end on the terminal's signal
+        // It did not end on the terminal's signal (or the signal came from elsewhere): to the
+        // command and every process it started.
+        detail::signal_tree(pid, interrupt_signal());
         forwarded = true;
       }
       if (now >= stop_at) {
-        (void)child->stop(std::chrono::milliseconds(500));
+        stopped = detail::end_tree(pid, stop_grace);
         break;
       }
     }
@@ -95,6 +110,7 @@ watch_result sample_until_done(proc_sampler& sampler, pid_t pid, detail::child_p
   }
   watch_result result = sampler.finish();
   result.interrupted = interrupted;
+  note_leftovers(result, stopped, pid);
   return result;
 }
 
@@ -103,11 +119,14 @@ watch_result sample_until_done(proc_sampler& sampler, pid_t pid, detail::child_p
 watch_result watch_program(const std::vector<std::string>& argv, watch_options options) {
   raise_descriptor_limit();
   options.new_root = true;
+  detail::adopt_orphans();  // what the command starts stays below parlab, ended with it
   auto child = detail::child_process::exec("the watched command", {false, false, false}, argv);
   proc_sampler sampler(child.pid(), options);
   watch_result result = sample_until_done(sampler, child.pid(), &child, options, std::nullopt);
   result.command = argv;
   const auto how = child.wait();
+  // What the command left running when it ended (or was stopped) ends with it.
+  note_leftovers(result, detail::end_tree(child.pid(), stop_grace), child.pid());
   if (how.known) result.exit_status = how.status;
   if (how.cpu_seconds >= 0) result.tree_cpu_seconds = how.cpu_seconds;
   if (how.max_rss_bytes >= 0) result.peak_rss_bytes = how.max_rss_bytes;

@@ -17,6 +17,7 @@
 #include <parlab/mpi.hpp>
 
 #include "core/child_process.hpp"
+#include "core/proc_files.hpp"
 #include "executors/factories.hpp"
 #include "executors/mpi_wire.hpp"
 #include "executors/run_task.hpp"
@@ -28,9 +29,12 @@
 #include <parlab/machine.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -42,7 +46,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <initializer_list>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -203,7 +210,82 @@ namespace {
 
 using namespace mpi_wire;  // NOLINT(google-build-using-namespace): this file reads the format
 
-constexpr std::chrono::seconds kStartTimeout{60};
+/// Prefix of the executor's private directories: parlab-mpi-PID-XXXXXX.
+constexpr std::string_view kDirPrefix = "parlab-mpi-";
+
+/// A new private directory under `base`, named for this process (sweep_stale_job_dirs).
+std::string private_dir(const std::filesystem::path& base) {
+  std::string pattern =
+      (base / (std::string(kDirPrefix) + std::to_string(::getpid()) + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::system_error(errno, std::generic_category(),
+                            "mpi: a private directory in " + base.string());
+  }
+  return pattern;
+}
+
+/// Removes this user's parlab-mpi-PID-* directories under each of `bases` whose PID is gone:
+/// what a parlab killed by SIGKILL left (a socket, Open MPI's session files, shared-memory
+/// segments of 4 MiB a rank).
+void sweep_stale_job_dirs(std::initializer_list<std::filesystem::path> bases) {
+  std::error_code ec;
+  for (const auto& base : bases) {
+    for (std::filesystem::directory_iterator it(base, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.rfind(kDirPrefix, 0) != 0) continue;
+      const char* digits = name.c_str() + kDirPrefix.size();
+      char* stop = nullptr;
+      const long pid = std::strtol(digits, &stop, 10);
+      if (stop == digits || *stop != '-' || pid <= 0) continue;  // not named for a process
+      struct stat st {};
+      if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+          st.st_uid != ::geteuid()) {
+        continue;
+      }
+      if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) continue;  // still there
+      std::error_code ignored;
+      std::filesystem::remove_all(it->path(), ignored);
+    }
+  }
+}
+
+/// This host's name, as gethostname says.
+std::string this_host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return {};
+  return name;
+}
+
+/// Whether `host` names this host (as mpirun takes it: no ssh).
+bool is_this_host(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0) return true;
+  const std::string self = this_host_name();
+  return host == self || host == self.substr(0, self.find('.'));
+}
+
+/// The host names of `hosts` ("a:2,b") or of a hostfile's lines (first word; '#' starts a
+/// comment).
+std::vector<std::string> placement_hosts(const std::string& hosts, const std::string& hostfile) {
+  std::vector<std::string> out;
+  if (!hosts.empty()) {
+    std::string_view rest(hosts);
+    for (;;) {
+      const auto comma = rest.find(',');
+      const std::string_view entry = rest.substr(0, comma);
+      out.emplace_back(entry.substr(0, entry.find(':')));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  } else if (!hostfile.empty()) {
+    std::ifstream in(hostfile);
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream words(line.substr(0, line.find('#')));
+      if (std::string word; words >> word) out.push_back(word);
+    }
+  }
+  return out;
+}
 
 /// Reads what mpirun printed so far (its output and errors share one pipe) without blocking.
 /// True when the pipe reached its end: mpirun exited.
@@ -544,13 +626,17 @@ class mpi_executor final : public executor {
     hosts_ = options.mpi.hosts;
     hostfile_ = options.mpi.hostfile;
     ranks_ = static_cast<int>(schedule == mpi_schedule::dynamic ? workers + 1 : workers);
+    // What mpirun starts (ssh, daemons, ranks) stays below parlab and is ended with the job.
+    detail::adopt_orphans();
+    // The socket, Open MPI's session files and the ranks' shared-memory segments in private
+    // directories named for this process, so a later run removes them if it was killed.
+    const std::filesystem::path temp = std::filesystem::temp_directory_path();
+    sweep_stale_job_dirs({temp, "/tmp", "/dev/shm"});
     // In TMPDIR, unless its path is too long for a socket's address (108 bytes): then /tmp.
-    std::string pattern = (std::filesystem::temp_directory_path() / "parlab-mpi-XXXXXX").string();
-    if (pattern.size() + 8 >= sizeof(sockaddr_un::sun_path)) pattern = "/tmp/parlab-mpi-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::system_error(errno, std::generic_category(), "mpi: a directory for the socket");
-    }
-    dir_ = pattern;
+    dir_ =
+        private_dir((temp.string().size() + 40 >= sizeof(sockaddr_un::sun_path)) ? "/tmp" : temp);
+    const bool local = hosts_.empty() && hostfile_.empty();
+    shm_dir_ = local && ::access("/dev/shm", W_OK) == 0 ? private_dir("/dev/shm") : std::string();
     const std::string path = dir_ + "/rank0";
     const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
@@ -566,12 +652,18 @@ class mpi_executor final : public executor {
     const std::vector<std::string> argv =
         mpirun_command(ranks_, {"--connect", path, "--schedule", std::string(to_string(schedule))},
                        hosts_, hostfile_);
-    const std::vector<std::string> env = job_environment();
+    std::vector<std::string> env = job_environment();
+    // Open MPI's session directory holds sockets too: inside dir_ when their paths still fit.
+    if (dir_.size() + this_host_name().size() + 48 < sizeof(sockaddr_un::sun_path)) {
+      env.push_back("OMPI_MCA_orte_tmpdir_base=" + dir_);
+    }
+    if (!shm_dir_.empty()) env.push_back("OMPI_MCA_btl_vader_backing_directory=" + shm_dir_);
     output_.clear();
+    const auto start_timeout = options.mpi.start_timeout;
     try {
       job_ = child_process::exec("mpirun", {.reports = true, .commands = false, .errors = true},
                                  argv, env);
-      const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+      const auto deadline = std::chrono::steady_clock::now() + start_timeout;
       while (conn_ < 0) {
         std::vector<pollfd> fds = {{listener, POLLIN, 0}, {job_.reports_fd(), POLLIN, 0}};
         (void)detail::poll_or_interrupt(fds, 100);
@@ -585,13 +677,15 @@ class mpi_executor final : public executor {
         if ((fds[0].revents & POLLIN) != 0)
           conn_ = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
         if (conn_ < 0 && std::chrono::steady_clock::now() > deadline) {
-          throw std::runtime_error(fmt::format("mpi: rank 0 did not connect within {} s ({})",
-                                               kStartTimeout.count(), last_line(output_)));
+          throw std::runtime_error(not_started(start_timeout));
         }
       }
       // Rank 0 says first where every rank runs.
       std::vector<char> hello;
-      if (!receive(hello, kStartTimeout)) {
+      const auto left = std::chrono::duration_cast<std::chrono::seconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (!receive(hello, std::max(left, std::chrono::seconds(1)))) {
+        if (timed_out_) throw std::runtime_error(not_started(start_timeout));
         throw std::runtime_error(
             fmt::format("mpi: the job ended before its ranks reported ({})", last_line(output_)));
       }
@@ -635,13 +729,59 @@ class mpi_executor final : public executor {
         }
       }
     }
+    const pid_t mpirun = job_.pid();
     if (job_.started()) (void)job_.stop(std::chrono::milliseconds(5000));
-    first_start_.clear();
-    if (!dir_.empty()) {
-      std::error_code ignored;
-      std::filesystem::remove_all(dir_, ignored);
-      dir_.clear();
+    // What mpirun left running (an ssh to another host, a rank): parlab adopted it; end it.
+    if (mpirun > 0) {
+      try {
+        (void)detail::end_tree(mpirun, std::chrono::milliseconds(500));
+      } catch (...) {  // out of memory listing them: PR_SET_PDEATHSIG is all that is left
+      }
     }
+    first_start_.clear();
+    for (std::string* dir : {&dir_, &shm_dir_}) {
+      if (dir->empty()) continue;
+      std::error_code ignored;
+      std::filesystem::remove_all(*dir, ignored);
+      dir->clear();
+    }
+  }
+
+  /// Why the job did not start within `limit`, naming the hosts whose launch (ssh) still waits.
+  [[nodiscard]] std::string not_started(std::chrono::seconds limit) const {
+    std::vector<std::string> others;
+    for (auto& h : placement_hosts(hosts_, hostfile_)) {
+      if (!is_this_host(h)) others.push_back(std::move(h));
+    }
+    std::vector<std::string> waiting;  // hosts named by a process of the job still running
+    std::vector<std::string> launchers;
+    for (const auto& p : detail::process_tree(job_.pid())) {
+      const std::string cmdline =
+          detail::read_proc("/proc/" + std::to_string(p.pid) + "/cmdline", 1 << 16).value_or("");
+      for (const auto& h : others) {
+        const std::string word = std::string(1, '\0') + h + '\0';
+        if (('\0' + cmdline).find(word) == std::string::npos) continue;
+        if (std::find(waiting.begin(), waiting.end(), h) == waiting.end()) {
+          waiting.push_back(h);
+          launchers.push_back(p.describe());
+        }
+      }
+    }
+    const std::string head =
+        fmt::format("mpi: the job did not start within {} s (--mpi-start-timeout)", limit.count());
+    if (!waiting.empty()) {
+      return fmt::format(
+          "{}: no answer from host{} '{}' (launch still waiting: {}); is it reachable by ssh "
+          "without a password, with parlab and Open MPI installed?",
+          head, waiting.size() == 1 ? "" : "s", fmt::join(waiting, "', '"),
+          fmt::join(launchers, ", "));
+    }
+    if (!others.empty()) {
+      return fmt::format("{}: no rank connected; the other host{} '{}' may be unreachable ({})",
+                         head, others.size() == 1 ? "" : "s", fmt::join(others, "', '"),
+                         last_line(output_));
+    }
+    return fmt::format("{}: rank 0 did not connect ({})", head, last_line(output_));
   }
 
   child_process job_;
@@ -655,8 +795,9 @@ class mpi_executor final : public executor {
   bool timed_out_ = false;               // the last read_watching ran out of time
   /// Per host, the job's first clock burst: every batch's drift is measured from it.
   std::unordered_map<std::string, offset_estimate> first_start_;
-  std::string dir_;
-  std::string output_;  // what mpirun printed (the tail)
+  std::string dir_;      // the socket to rank 0 and Open MPI's session files
+  std::string shm_dir_;  // the ranks' shared-memory segments (vader), on this host only
+  std::string output_;   // what mpirun printed (the tail)
 };
 
 }  // namespace
