@@ -86,6 +86,72 @@ TEST_F(Cli, FitPrintsTheScalingLawsOfAnyCsvAndRefusesBadInputInOneLine) {
   }
 }
 
+// A first line is a header only when it holds no number: numbers fit cannot read are an error
+// on line 1 as on line 2. Values whose fit would not be finite are refused with the range.
+TEST_F(Cli, FitTakesOnlyAHeaderOfNamesAndRefusesWhatItCannotFitFinitely) {
+  const std::string four = "2,190\n3,270\n4,340\n";
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"1,1e400\n" + four, "line 1: expected 'concurrency,throughput'"},
+      {"0x1,0x64\n" + four, "line 1: expected"},
+      {"inf,nan\n" + four, "line 1: expected"},
+      {"1," + std::string(10'000'000, '9') + "\n" + four, "(first 60 of 10000002 bytes)"},
+      {"1,1e308\n2,1.7e308\n3,1.6e308\n4,1.5e308\n", "throughput must be a number in (0, 1e+300]"},
+      {"1,100\n" + four + "1e300,400\n", "concurrency must be a number in [1, 1e+06]"},
+      {"1,1e-300\n" + four, "less than 1/1e+12 of the largest"},
+  };
+  for (const auto& [csv, mention] : bad) {
+    std::ofstream(dir_ / "bad.csv") << csv;
+    const auto r = parlab("fit " + (dir_ / "bad.csv").string());
+    EXPECT_EQ(r.code, 2) << csv.substr(0, 40) << "\n"
+                         << r.err.substr(0, 300) << r.out.substr(0, 300);
+    EXPECT_EQ(lines(r.err), 1U) << r.err.substr(0, 300);
+    EXPECT_NE(r.err.find(mention), std::string::npos) << r.err.substr(0, 300);
+    EXPECT_LT(r.err.size(), 400U) << "a long line is cut";
+  }
+  // Names are a header; the same throughputs in large units fit finitely.
+  std::ofstream(dir_ / "big.csv") << "workers,ops per second\n1,1e290\n2,1.9e290\n3,2.7e290\n"
+                                     "4,3.4e290\n";
+  const auto big = parlab("fit " + (dir_ / "big.csv").string());
+  ASSERT_EQ(big.code, 0) << big.err;
+  EXPECT_EQ(big.out.find("nan"), std::string::npos) << big.out;
+  EXPECT_EQ(big.out.find("inf"), std::string::npos) << big.out;
+  EXPECT_NE(big.out.find("sigma  = 0.04576"), std::string::npos) << "as for 100 ops/s\n" << big.out;
+}
+
+// Bytes a terminal acts on, from any input - a file's line, a saved result's names, a command
+// name - are shown escaped (\x1b), never sent; a NUL no longer cuts the message.
+TEST_F(Cli, ControlBytesFromInputsAreShownEscapedNeverSentToTheTerminal) {
+  std::ofstream(dir_ / "evil.csv") << "1,1\n2,\033[31mRED\033]0;pwned\007\n";
+  const auto csv = parlab("fit " + (dir_ / "evil.csv").string());
+  EXPECT_EQ(csv.code, 2) << csv.err;
+  EXPECT_NE(csv.err.find("got '2,\\x1b[31mRED\\x1b]0;pwned\\x07'"), std::string::npos) << csv.err;
+  EXPECT_EQ(csv.err.find('\033'), std::string::npos) << csv.err;
+  {
+    std::ofstream nul(dir_ / "nul.csv");
+    nul << "1,1\n2,a";
+    nul.put('\0');
+    nul << "b\n";
+  }
+  const auto nul = parlab("fit " + (dir_ / "nul.csv").string());
+  EXPECT_NE(nul.err.find("got '2,a\\x00b'"), std::string::npos) << nul.err;
+  // A saved result whose names carry escapes: drawn again, they are text.
+  const auto json = dir_ / "r.json";
+  ASSERT_EQ(
+      parlab("run -w cpu -e threads -j 1" + kQuick + "--no-baseline --json " + json.string()).code,
+      0);
+  auto doc = nlohmann::json::parse(slurp(json));
+  doc["runs"][0]["executor"] = "threads\033]0;pwned\007";
+  doc["runs"][0]["workload"] = "cpu\u009b31m";
+  std::ofstream(json) << doc.dump();
+  const auto report = parlab("report " + json.string());
+  EXPECT_EQ(report.out.find('\033'), std::string::npos) << report.out;
+  EXPECT_EQ(report.err.find('\033'), std::string::npos) << report.err;
+  EXPECT_EQ(report.out.find("\u009b"), std::string::npos) << report.out;
+  const auto watch = parlab("watch -- \"$(printf '\\033]0;pwned\\007')\"");
+  EXPECT_EQ(watch.code, 127) << watch.err;
+  EXPECT_NE(watch.err.find("'\\x1b]0;pwned\\x07'"), std::string::npos) << watch.err;
+}
+
 TEST_F(Cli, CompareFlagsASlowdownMadeOnPurposeAndPassesTheSameConfigurationTwice) {
   // Two runs of one configuration, and one pinned to a single core: two threads then take turns,
   // about 2x slower. The threshold is generous (30%) so that a busy moment cannot fail the

@@ -144,9 +144,12 @@ TEST(UslFit, RefusesWhatCannotBeFittedInOneLine) {
   const std::vector<std::pair<std::vector<scaling_point>, std::string>> bad = {
       {{{1, 10}}, "at least 4 points"},
       {{{4, 10}, {4, 10}, {4, 10}, {4, 10}}, "different concurrency"},
-      {{{1, 10}, {2, -5}, {3, 20}, {4, 25}}, "positive finite"},
-      {{{1, 10}, {2, nan}, {3, 20}, {4, 25}}, "positive finite"},
-      {{{0, 10}, {2, 15}, {3, 20}, {4, 25}}, "at least 1"},
+      {{{1, 10}, {2, -5}, {3, 20}, {4, 25}}, "throughput must be a number in (0, 1e+300]"},
+      {{{1, 10}, {2, nan}, {3, 20}, {4, 25}}, "throughput must be a number in (0, 1e+300]"},
+      {{{1, 1e308}, {2, 1.7e308}, {3, 1.6e308}, {4, 1.5e308}}, "(0, 1e+300]"},
+      {{{0, 10}, {2, 15}, {3, 20}, {4, 25}}, "concurrency must be a number in [1, 1e+06]"},
+      {{{1, 10}, {2, 15}, {3, 20}, {1e300, 25}}, "concurrency must be a number in [1, 1e+06]"},
+      {{{1, 1e-300}, {2, 15}, {3, 20}, {4, 25}}, "less than 1/1e+12 of the largest"},
   };
   for (const auto& [pts, mention] : bad) {
     try {

@@ -21,6 +21,7 @@
 #include <parlab/output_file.hpp>
 #include <parlab/overhead.hpp>
 #include <parlab/pictures.hpp>
+#include <parlab/printable.hpp>
 #include <parlab/proc_sampler.hpp>
 #include <parlab/report.hpp>
 #include <parlab/scaling.hpp>

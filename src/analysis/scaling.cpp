@@ -4,10 +4,13 @@
 
 #include <parlab/scaling.hpp>
 
+#include <parlab/printable.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -74,6 +77,13 @@ bool solve(mat3 a, vec3 b, const std::array<bool, 3>& free, vec3& x) noexcept {
   return std::all_of(x.begin(), x.end(), [](double v) { return std::isfinite(v); });
 }
 
+/// What a fit takes: concurrency up to a million (N (N - 1) stays well inside a double, and no
+/// machine runs more), throughputs within a factor of 1e12 of each other (in any unit)...
+constexpr double kMaxConcurrency = 1e6;
+constexpr double kMaxThroughputSpread = 1e12;
+/// ... and at most 1e300: the curve at a million stays a double.
+constexpr double kMaxThroughput = 1e300;
+
 void check_points(std::span<const scaling_point> pts, std::size_t min_points,
                   std::size_t min_distinct, const char* law) {
   if (pts.size() < min_points) {
@@ -81,18 +91,29 @@ void check_points(std::span<const scaling_point> pts, std::size_t min_points,
         fmt::format("a {} fit needs at least {} points (got {})", law, min_points, pts.size()));
   }
   std::set<double> distinct;
+  double largest = 0.0;
   for (std::size_t i = 0; i < pts.size(); ++i) {
     const auto& q = pts[i];
-    if (!std::isfinite(q.concurrency) || q.concurrency < 1.0) {
+    if (!std::isfinite(q.concurrency) || q.concurrency < 1.0 || q.concurrency > kMaxConcurrency) {
       throw std::invalid_argument(
-          fmt::format("point {}: concurrency must be a finite number of at least 1 (got {})", i + 1,
-                      q.concurrency));
+          fmt::format("point {}: concurrency must be a number in [1, {:g}] (got {})", i + 1,
+                      kMaxConcurrency, q.concurrency));
     }
-    if (!std::isfinite(q.throughput) || q.throughput <= 0.0) {
-      throw std::invalid_argument(fmt::format(
-          "point {}: throughput must be a positive finite number (got {})", i + 1, q.throughput));
+    if (!std::isfinite(q.throughput) || q.throughput <= 0.0 || q.throughput > kMaxThroughput) {
+      throw std::invalid_argument(
+          fmt::format("point {}: throughput must be a number in (0, {:g}] (got {})", i + 1,
+                      kMaxThroughput, q.throughput));
     }
+    largest = std::max(largest, q.throughput);
     distinct.insert(q.concurrency);
+  }
+  for (std::size_t i = 0; i < pts.size(); ++i) {
+    if (pts[i].throughput * kMaxThroughputSpread < largest) {
+      throw std::invalid_argument(fmt::format(
+          "point {}: throughput {} is less than 1/{:g} of the largest, {} (allowed: throughputs "
+          "within {:g} of each other, in any unit)",
+          i + 1, pts[i].throughput, kMaxThroughputSpread, largest, kMaxThroughputSpread));
+    }
   }
   if (distinct.size() < min_distinct) {
     throw std::invalid_argument(
@@ -146,7 +167,7 @@ void normal_equations(const vec3& p, std::span<const scaling_point> pts, mat3& j
   }
 }
 
-usl_fit fit(std::span<const scaling_point> pts, bool with_kappa) {
+usl_fit fit_in_units(std::span<const scaling_point> pts, bool with_kappa) {
   const std::array<bool, 3> free = {true, with_kappa, true};
   const std::size_t parameters = with_kappa ? 3 : 2;
   vec3 p = start_values(pts, with_kappa);
@@ -245,6 +266,32 @@ usl_fit fit(std::span<const scaling_point> pts, bool with_kappa) {
   return out;
 }
 
+/// The fit on throughputs divided by the largest, scaled back: its sums of squares stay finite
+/// whatever the unit (1e308 operations a second squared is not a number). Throws
+/// std::invalid_argument when it still does not come out finite.
+usl_fit fit(std::span<const scaling_point> pts, bool with_kappa) {
+  double scale = 0.0;
+  for (const auto& q : pts) scale = std::max(scale, q.throughput);
+  std::vector<scaling_point> unit(pts.begin(), pts.end());
+  for (auto& q : unit) q.throughput /= scale;
+  usl_fit out = fit_in_units(unit, with_kappa);
+  out.lambda *= scale;
+  out.lambda_error *= scale;
+  if (out.max_throughput) *out.max_throughput *= scale;
+  const bool finite = std::isfinite(out.sigma) && std::isfinite(out.kappa) &&
+                      std::isfinite(out.lambda) && out.lambda > 0.0 &&
+                      std::isfinite(out.sigma_error) && std::isfinite(out.kappa_error) &&
+                      std::isfinite(out.lambda_error) && std::isfinite(out.r_squared) &&
+                      (!out.max_throughput || std::isfinite(*out.max_throughput));
+  if (!finite) {
+    throw std::invalid_argument(
+        fmt::format("the fit does not come out finite (sigma {}, kappa {}, lambda {}, R² {}): give "
+                    "throughputs within {:g} of the largest",
+                    out.sigma, out.kappa, out.lambda, out.r_squared, kMaxThroughputSpread));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string regime_in_words(const usl_fit& fit) {
@@ -324,25 +371,42 @@ std::vector<scaling_point> read_scaling_csv(std::string_view text) {
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.empty() || line.front() == '#') continue;
     const std::size_t comma = line.find(',');
-    const auto number = [](std::string_view s, double& out) {
-      while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-      const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-      return !s.empty() && ec == std::errc{} && ptr == s.data() + s.size();
+    // What a field holds: 1 a finite number, 0 text that is not a number, -1 a number that
+    // is not finite or out of a double's range (inf, nan, 1e400).
+    const auto field = [](std::string_view f, double& out) {
+      while (!f.empty() && f.front() == ' ') f.remove_prefix(1);
+      while (!f.empty() && f.back() == ' ') f.remove_suffix(1);
+      double v = 0.0;
+      const auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+      if (f.empty() || ptr != f.data() + f.size()) return 0;
+      if (ec != std::errc{} || !std::isfinite(v)) return -1;
+      out = v;
+      return 1;
     };
+    const auto number = [&](std::string_view f, double& out) { return field(f, out) == 1; };
     scaling_point p;
     const bool ok = comma != std::string_view::npos &&
                     line.find(',', comma + 1) == std::string_view::npos &&
                     number(line.substr(0, comma), p.concurrency) &&
                     number(line.substr(comma + 1), p.throughput);
     if (!ok) {
-      if (header_allowed) {  // a first line of names: "concurrency,throughput"
+      // A first line of names ("concurrency,throughput"): one without a digit. A line with
+      // numbers that do not parse (1e400, 0x10) is an error wherever it is.
+      double ignored = 0.0;
+      const bool names =
+          std::none_of(line.begin(), line.end(),
+                       [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) != 0; }) &&
+          field(line.substr(0, comma), ignored) == 0;
+      if (header_allowed && names) {
         header_allowed = false;
         continue;
       }
-      throw std::invalid_argument(
-          fmt::format("line {}: expected 'concurrency,throughput' (two numbers), got '{}'",
-                      line_number, std::string(line.substr(0, 60))));
+      const bool cut = line.size() > 60;
+      throw std::invalid_argument(fmt::format(
+          "line {}: expected 'concurrency,throughput' (two finite numbers, as 4,1520.5), got "
+          "'{}'{}",
+          line_number, printable(line.substr(0, 60)),
+          cut ? fmt::format(" (first 60 of {} bytes)", line.size()) : ""));
     }
     header_allowed = false;
     if (points.size() == kMaxPoints) {

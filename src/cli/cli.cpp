@@ -2,11 +2,14 @@
 // went wrong to a documented exit code, printed once in one line.
 
 #include "cli/cli.hpp"
+#include "cli/outputs.hpp"
 
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
 
 #include <parlab/interrupt.hpp>
+
+#include <fmt/format.h>
 
 #include <cstdio>
 #include <stdexcept>
@@ -57,16 +60,16 @@ int main(int argc, char** argv) noexcept {
   } catch (const interrupted_and_kept& e) {
     return e.exit_code();  // the session said what it kept
   } catch (const interrupted& e) {
-    std::fprintf(stderr, "\nparlab: %s: every child process ended\n", e.what());
+    say_after_blank(fmt::format("parlab: {}: every child process ended", e.what()));
     return e.exit_code();
   } catch (const std::invalid_argument& e) {  // includes usage_error
-    std::fprintf(stderr, "parlab: %s\n", e.what());
+    say(fmt::format("parlab: {}", e.what()));
     return exit_usage;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "parlab: error: %s\n", e.what());
+    say(fmt::format("parlab: error: {}", e.what()));
     return exit_runtime;
   } catch (...) {
-    std::fprintf(stderr, "parlab: error: unknown exception\n");
+    say("parlab: error: unknown exception");
     return exit_runtime;
   }
 }

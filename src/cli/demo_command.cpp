@@ -2,6 +2,7 @@
 // HTML report.
 
 #include "cli/commands.hpp"
+#include "cli/outputs.hpp"
 #include "cli/session.hpp"
 
 #include <parlab/classic.hpp>
@@ -35,7 +36,7 @@ int command_demo(const demo_command& c) {
       wanted.report = "parlab-report.html";
       default_report = true;
     } catch (const usage_error& e) {
-      std::fprintf(stderr, "parlab: no HTML report: %s\n", e.what());
+      say(fmt::format("parlab: no HTML report: {}", e.what()));
     }
   }
   const outputs out(wanted);

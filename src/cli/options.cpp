@@ -1,6 +1,7 @@
 #include "cli/options.hpp"
 
 #include "cli/cli.hpp"
+#include "cli/outputs.hpp"
 
 #include <parlab/limits.hpp>
 
@@ -371,7 +372,7 @@ OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
   } catch (const CLI::CallForVersion& err) {
     return app.exit(err);
   } catch (const CLI::ParseError& err) {
-    std::fprintf(stderr, "parlab: %s (see 'parlab --help')\n", err.what());
+    say(fmt::format("parlab: {} (see 'parlab --help')", err.what()));
     return exit_usage;
   }
   using command = command_line::command;

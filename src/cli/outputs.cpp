@@ -2,6 +2,7 @@
 
 #include <parlab/output_file.hpp>
 #include <parlab/pictures.hpp>
+#include <parlab/printable.hpp>
 #include <parlab/report.hpp>
 
 #include <fmt/format.h>
@@ -21,8 +22,21 @@
 namespace parlab::cli {
 
 void print_to(std::FILE* f, const std::string& s) {
-  std::fputs(s.c_str(), f);
+  const std::string safe = printable(s, true);
+  std::fwrite(safe.data(), 1, safe.size(), f);
   std::fflush(f);
+}
+
+void say(std::string_view line) {
+  std::string safe = printable(line);  // one line, whatever it quotes
+  safe += '\n';
+  std::fwrite(safe.data(), 1, safe.size(), stderr);
+  std::fflush(stderr);
+}
+
+void say_after_blank(std::string_view line) {
+  std::fputc('\n', stderr);
+  say(line);
 }
 
 namespace {

@@ -19,8 +19,15 @@
 
 namespace parlab::cli {
 
-/// Prints and flushes.
+/// Prints and flushes, every byte a terminal would act on but newline and tab escaped
+/// (printable): text made of a saved result's names, a program's thread names, a file's values.
 void print_to(std::FILE* f, const std::string& s);
+
+/// One line on standard error (a newline added), escaped as print_to does and its newlines too
+/// (a quoted value cannot break the line); say_after_blank puts
+/// an empty line first (after a table or a ^C on the terminal).
+void say(std::string_view line);
+void say_after_blank(std::string_view line);
 
 /// The text of an input file a command reads, or of standard input for "-"; usage_error
 /// "COMMAND: cannot read 'PATH': why (give EXPECTED, or - for standard input)" when it is

@@ -47,8 +47,7 @@ int command_report(const report_command& c) {
   for (const auto& r : saved.runs)
     any_timeline = any_timeline || !r.representative.recorded.events.empty();
   if (!any_timeline) {
-    std::fprintf(stderr, "parlab: report: '%s' has no timelines (write it with --records)\n",
-                 c.saved.c_str());
+    say(fmt::format("parlab: report: '{}' has no timelines (write it with --records)", c.saved));
   }
   out.write(saved.machine, saved.runs, findings, saved.interrupted);  // (no --json or --csv)
   return 0;

@@ -1,4 +1,5 @@
 #include "cli/session.hpp"
+#include "cli/outputs.hpp"
 
 #include <parlab/pictures.hpp>
 #include <parlab/report.hpp>
@@ -48,10 +49,10 @@ std::vector<measured_run> session::run(const experiment_spec& spec,
                format_table({done_.begin() + static_cast<std::ptrdiff_t>(first), done_.end()}));
       try {
         write();
-        std::fprintf(stderr, "parlab: the %zu rows measured before the error were written\n",
-                     done_.size());
+        say(fmt::format("parlab: the {} rows measured before the error were written",
+                        done_.size()));
       } catch (const std::runtime_error& e) {
-        std::fprintf(stderr, "parlab: error: %s\n", e.what());
+        say(fmt::format("parlab: error: {}", e.what()));
       }
     }
     throw;
@@ -83,8 +84,8 @@ void stop_keeping(const interrupted& e, const std::function<void()>& write,
   } catch (const std::runtime_error& failed) {
     said = failed.what();
   }
-  std::fprintf(stderr, "\nparlab: interrupted by %s: every child process ended; %s\n",
-               signal_name(e.signal()).c_str(), said.c_str());
+  say_after_blank(fmt::format("parlab: interrupted by {}: every child process ended; {}",
+                              signal_name(e.signal()), said));
   throw interrupted_and_kept(e.signal());
 }
 
@@ -105,7 +106,7 @@ std::vector<measured_run> session::run_cpython(const experiment_spec& spec) {
   } catch (const interrupted& e) {
     stop(e);
   } catch (const std::runtime_error& e) {
-    std::fprintf(stderr, "parlab: no CPython rows: %s\n", e.what());
+    say(fmt::format("parlab: no CPython rows: {}", e.what()));
     return {};
   }
 }
@@ -124,11 +125,11 @@ int report_failures(const std::vector<measured_run>& runs) {
         ++lost;
         continue;
       }
-      std::fprintf(stderr, "parlab: %s: %s\n", r.executor.c_str(), f.describe().c_str());
+      say(fmt::format("parlab: {}: {}", r.executor, f.describe()));
     }
     if (lost != 0) {
-      std::fprintf(stderr, "parlab: %s: %zu other task%s lost with the whole run\n",
-                   r.executor.c_str(), lost, lost == 1 ? "" : "s");
+      say(fmt::format("parlab: {}: {} other task{} lost with the whole run", r.executor, lost,
+                      lost == 1 ? "" : "s"));
     }
     // Failures of the warm-up run, unless the measured run repeats them (a faulty task fails
     // in every run; it is said once above).
@@ -137,8 +138,7 @@ int report_failures(const std::vector<measured_run>& runs) {
                                     [&](const task_failure& m) { return m.task_id == f.task_id; });
       if (said || (f.kind == failure_kind::lost_with_run && !r.failures.empty())) continue;
       code = 1;
-      std::fprintf(stderr, "parlab: %s: in the warm-up run, %s\n", r.executor.c_str(),
-                   f.describe().c_str());
+      say(fmt::format("parlab: {}: in the warm-up run, {}", r.executor, f.describe()));
     }
   }
   return code;

@@ -134,10 +134,10 @@ int command_sweep(const sweep_command& c) {
     if (!rows.empty()) {
       try {
         (void)keep(false);
-        std::fprintf(stderr, "parlab: the %zu points measured before the error were written\n",
-                     rows.size());
+        say(fmt::format("parlab: the {} points measured before the error were written",
+                        rows.size()));
       } catch (const std::runtime_error& e) {
-        std::fprintf(stderr, "parlab: error: %s\n", e.what());
+        say(fmt::format("parlab: error: {}", e.what()));
       }
     }
     throw;

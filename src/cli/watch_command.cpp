@@ -32,12 +32,12 @@ void say_leftovers(const watch_result& result) {
                        names.size() == 1 ? "" : "es", fmt::join(names, ", "));
   };
   if (!result.leftovers_ended.empty()) {
-    std::fprintf(stderr, "parlab: watch: also ended %s\n", list(result.leftovers_ended).c_str());
+    say(fmt::format("parlab: watch: also ended {}", list(result.leftovers_ended)));
   }
   if (!result.leftovers_running.empty()) {
-    std::fprintf(stderr,
-                 "parlab: watch: could not end %s (not this user's to signal): they keep running\n",
-                 list(result.leftovers_running).c_str());
+    say(fmt::format(
+        "parlab: watch: could not end {} (not this user's to signal): they keep running",
+        list(result.leftovers_running)));
   }
 }
 
@@ -86,9 +86,9 @@ int command_watch(const watch_command& c) {
     bool not_executable = false;
     const auto program = find_program(c.command.front(), &not_executable);
     if (!program) {
-      std::fprintf(stderr, "parlab: watch: '%s': %s\n", c.command.front().c_str(),
-                   not_executable ? "permission denied (not an executable file)"
-                                  : "command not found (give a path, or a name on $PATH)");
+      say(fmt::format("parlab: watch: '{}': {}", c.command.front(),
+                      not_executable ? "permission denied (not an executable file)"
+                                     : "command not found (give a path, or a name on $PATH)"));
       return not_executable ? exit_not_executable : exit_not_found;
     }
     std::vector<std::string> argv = c.command;
@@ -96,7 +96,7 @@ int command_watch(const watch_command& c) {
     try {
       result = watch_program(argv, options);
     } catch (const std::system_error& e) {
-      std::fprintf(stderr, "parlab: watch: %s\n", e.what());
+      say(fmt::format("parlab: watch: {}", e.what()));
       return exit_not_executable;
     }
     result.command = c.command;
