@@ -154,6 +154,43 @@ TEST_F(Cli, InputsThatAreNotRegularFilesAreRefusedAtOnceAndDashReadsStandardInpu
   EXPECT_EQ(fitted(named.out), fitted(piped.out)) << "the same points from a file and from stdin";
 }
 
+// No output may overwrite an input or another output: the same file by device and inode (a
+// symbolic link too) or, before it exists, by its absolute path. Refused before anything runs.
+TEST_F(Cli, AnOutputNamingAnInputOrAnotherOutputIsRefusedBeforeAnythingRuns) {
+  const auto saved = dir_ / "a.json";
+  ASSERT_EQ(
+      parlab("run -w cpu -e threads -j 1" + kQuick + "--no-baseline --json " + saved.string()).code,
+      0);
+  const std::string before = slurp(saved);
+  fs::create_symlink(saved, dir_ / "link.json");
+  const std::string d = dir_.string();
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"report " + d + "/a.json --svg " + d + "/a.json", "--svg would overwrite the saved result"},
+      {"report " + d + "/link.json --report " + d + "/a.json", "--report would overwrite"},
+      {"compare " + d + "/a.json " + d + "/a.json --json " + d + "/./a.json",
+       "--json would overwrite result A"},
+      {"run -w cpu -e threads" + kQuick + "--json " + d + "/X --csv " + d + "/sub/../X",
+       "--json and --csv name the same file"},
+      {"run -w cpu -e threads" + kQuick + "--svg " + d + "/Y --report " + d + "/Y",
+       "--svg and --report name the same file"},
+      {"sweep -w cpu -e threads -j 1,2" + kQuick + "--json " + d + "/Z --svg " + d + "/Z",
+       "--json and --svg name the same file"},
+  };
+  fs::create_directory(dir_ / "sub");
+  for (const auto& [args, mention] : bad) {
+    const auto r = parlab(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    EXPECT_EQ(lines(r.err), 1U) << r.err;
+    EXPECT_NE(r.err.find(mention), std::string::npos) << args << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << "nothing ran: " << r.out;
+  }
+  EXPECT_EQ(slurp(saved), before) << "the saved result was overwritten";
+  for (const char* name : {"X", "Y", "Z"}) EXPECT_FALSE(fs::exists(dir_ / name)) << name;
+  // Devices take any number of writes.
+  EXPECT_EQ(parlab("run -w cpu -e threads -j 1" + kQuick + "--json /dev/null --csv /dev/null").code,
+            0);
+}
+
 TEST_F(Cli, HelpShowsExamplesAndExitsZero) {
   const auto o = parlab("--help");
   EXPECT_EQ(o.code, 0);

@@ -53,7 +53,7 @@ int command_advise(const advise_command& c) {
     options.budget = std::chrono::duration<double>(
         parse_number(*c.budget, "--budget (seconds)", 0.0, kMaxBudget, true));
   }
-  const outputs checked(c.run.outputs);
+  const outputs checked(c.run.outputs, inputs_of(c.run));
   const output_target json{c.run.outputs.json};
   std::FILE* human = checked.human();
   apply_pinning(c.run.pin_cores);

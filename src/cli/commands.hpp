@@ -4,6 +4,7 @@
 // parlab::interrupted through after keeping what it measured.
 
 #include "cli/options.hpp"
+#include "cli/outputs.hpp"
 
 #include <parlab/experiment.hpp>
 #include <parlab/sweep.hpp>
@@ -15,6 +16,9 @@ namespace parlab::cli {
 /// The experiment `parlab run` options describe, every number checked against parlab::limits
 /// and the machine's own limits; throws usage_error / std::invalid_argument. Runs nothing.
 [[nodiscard]] experiment_spec run_spec(const run_command& c);
+
+/// The files a run-like command reads (--hostfile), for require_distinct_files.
+[[nodiscard]] std::vector<named_input> inputs_of(const run_command& c);
 
 int command_run(const run_command& c);
 int command_list();

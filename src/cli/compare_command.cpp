@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 #include <cstdint>
 
 namespace parlab::cli {
@@ -36,7 +38,12 @@ int command_compare(const compare_command& c) {
   const double threshold =
       c.threshold ? parse_number(*c.threshold, "--threshold (percent)", 0.0, 1000.0) / 100.0 : 0.05;
   const output_target json{c.json};
-  if (json.requested()) json.check("--json");
+  if (json.requested()) {
+    json.check("--json");
+    const std::array files{std::pair<const char*, std::string>{"--json", *json.path}};
+    const std::array inputs{named_input{"result A", c.a}, named_input{"result B", c.b}};
+    require_distinct_files(files, inputs);
+  }
   std::FILE* human = json.is_stdout() ? stderr : stdout;
   const saved_result a = read_side(c.a);
   const saved_result b = read_side(c.b);

@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <span>
 #include <stdexcept>
 
@@ -126,7 +127,67 @@ void output_target::write(const std::string& text) const {
   write_file_atomically(*path, text);
 }
 
-outputs::outputs(const output_options& options)
+namespace {
+
+/// What identifies the file at `path`: its device and inode when it is a regular file that
+/// exists ({0, 0} for a device: any number of writes may share it), else its absolute path with
+/// the directories' symbolic links resolved.
+struct file_identity {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::string path;
+  bool shareable = false;  // a device, a FIFO: writes there lose nothing
+
+  bool operator==(const file_identity& o) const {
+    if (shareable || o.shareable) return false;
+    if (ino != 0 && o.ino != 0) return dev == o.dev && ino == o.ino;
+    return path == o.path;
+  }
+};
+
+file_identity identify(const std::string& path) {
+  file_identity id;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      id.shareable = true;
+      return id;
+    }
+    id.dev = st.st_dev;
+    id.ino = st.st_ino;
+    return id;
+  }
+  std::error_code ec;
+  std::filesystem::path p =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+  if (ec) p = std::filesystem::absolute(path, ec).lexically_normal();
+  id.path = p.string();
+  return id;
+}
+
+}  // namespace
+
+void require_distinct_files(std::span<const std::pair<const char*, std::string>> outputs,
+                            std::span<const named_input> inputs) {
+  std::vector<file_identity> out_ids;
+  for (const auto& [option, path] : outputs)
+    out_ids.push_back(path == "-" ? file_identity{0, 0, {}, true} : identify(path));
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    for (const auto& in : inputs) {
+      if (in.path == "-" || !(out_ids[i] == identify(in.path))) continue;
+      throw usage_error(fmt::format("{} would overwrite {} '{}' (give the output another path)",
+                                    outputs[i].first, in.what, in.path));
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (!(out_ids[i] == out_ids[j])) continue;
+      throw usage_error(
+          fmt::format("{} and {} name the same file '{}' (give each output its own path)",
+                      outputs[j].first, outputs[i].first, outputs[i].second));
+    }
+  }
+}
+
+outputs::outputs(const output_options& options, std::span<const named_input> inputs)
     : json_{options.json},
       csv_{options.csv},
       trace_{options.trace},
@@ -143,6 +204,11 @@ outputs::outputs(const output_options& options)
     }
     target->check(option);
   }
+  std::vector<std::pair<const char*, std::string>> files;
+  for (const auto& [target, option] : named()) {
+    if (target->requested()) files.emplace_back(option, *target->path);
+  }
+  require_distinct_files(files, inputs);
 }
 
 std::FILE* outputs::human() const {

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,11 +53,28 @@ struct output_target {
   void write(const std::string& text) const;
 };
 
+/// A file a command reads: what messages call it ("the saved result") and its path ("-":
+/// standard input).
+struct named_input {
+  std::string what;
+  std::string path;
+};
+
+/// Throws usage_error, before anything is read or run, when two of `outputs` (option, path) or
+/// an output and one of `inputs` name the same file - the same device and inode when it exists,
+/// else the same absolute path with its directories' symbolic links resolved: "--json and --csv
+/// name the same file 'X' (give each output its own path)", "--svg would overwrite the saved
+/// result 'a.json' (give the output another path)". "-" is never a file; a device (/dev/null)
+/// takes any number of writes.
+void require_distinct_files(std::span<const std::pair<const char*, std::string>> outputs,
+                            std::span<const named_input> inputs = {});
+
 /// Every file a run-like command may write, checked before anything runs.
 class outputs {
  public:
-  /// Throws usage_error for an empty or unwritable path or for two outputs on standard output.
-  explicit outputs(const output_options& options);
+  /// Throws usage_error for an empty or unwritable path, for two outputs on standard output and
+  /// for two outputs, or an output and one of `inputs`, naming the same file.
+  explicit outputs(const output_options& options, std::span<const named_input> inputs = {});
 
   /// Human-readable output goes to stderr when stdout carries a document.
   [[nodiscard]] std::FILE* human() const;

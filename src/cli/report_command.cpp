@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 #include <cstdint>
 
 namespace parlab::cli {
@@ -19,6 +21,10 @@ constexpr std::uintmax_t kMaxResultBytes = std::uintmax_t{1} << 30U;  // 1 GiB
 }  // namespace
 
 int command_report(const report_command& c) {
+  output_options wanted = c.outputs;
+  if (!wanted.trace && !wanted.svg && !wanted.report) wanted.timeline = true;
+  const std::array inputs{named_input{"the saved result", c.saved}};
+  const outputs out(wanted, inputs);  // checked before the result is read
   const std::string text =
       read_input_file(c.saved, kMaxResultBytes, "report",
                       "a JSON file written by 'parlab run --json PATH --records'");
@@ -28,9 +34,6 @@ int command_report(const report_command& c) {
   } catch (const std::invalid_argument& e) {
     throw usage_error(fmt::format("report: '{}': {}", c.saved, e.what()));
   }
-  output_options wanted = c.outputs;
-  if (!wanted.trace && !wanted.svg && !wanted.report) wanted.timeline = true;
-  const outputs out(wanted);
   std::FILE* human = out.human();
   print_to(human, format_table(saved.runs));
   std::vector<const measured_run*> drawn;

@@ -137,9 +137,14 @@ void apply_pinning(const std::optional<std::string>& cpus) {
   pin_to_cpus(list);
 }
 
+std::vector<named_input> inputs_of(const run_command& c) {
+  if (!c.hostfile) return {};
+  return {{"the hostfile", *c.hostfile}};
+}
+
 int command_run(const run_command& o) {
   const experiment_spec spec = run_spec(o);
-  const outputs out(o.outputs);
+  const outputs out(o.outputs, inputs_of(o));
   apply_pinning(o.pin_cores);
   std::FILE* human = out.human();
   const workload_info& info = find_workload(spec.workload.name);

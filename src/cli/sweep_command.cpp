@@ -88,7 +88,8 @@ sweep_spec sweep_spec_from(const sweep_command& c, std::FILE* notes) {
 }
 
 int command_sweep(const sweep_command& c) {
-  const outputs checked(c.run.outputs);  // paths checked, at most one on standard output
+  const outputs checked(c.run.outputs,
+                        inputs_of(c.run));  // paths checked, at most one on standard output
   std::FILE* human = checked.human();
   const sweep_spec spec = sweep_spec_from(c, human);
   const sweep_outputs out{
