@@ -41,6 +41,11 @@ class cli_test : public scratch::scratch_test {
   /// dir_/err.
   outcome parlab(const std::string& args) { return run_shell(std::string(PARLAB_BINARY), args); }
 
+  /// As parlab(), with `assignments` (NAME=value ...) in its environment.
+  outcome parlab_env(const std::string& assignments, const std::string& args) {
+    return run_shell("env " + assignments + " " + PARLAB_BINARY, args);
+  }
+
   /// As parlab(), killed by timeout(1) after `seconds` (exit code 137: it was still waiting).
   outcome parlab_within(int seconds, const std::string& args) {
     return run_shell("timeout -s KILL " + std::to_string(seconds) + " " + PARLAB_BINARY, args);

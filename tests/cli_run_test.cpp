@@ -90,6 +90,26 @@ TEST_F(Cli, AnAbortingTaskKillsTheThreadsRunButOnlyItsProcess) {
   EXPECT_NE(o.out.find("1 failed"), std::string::npos) << o.out;
 }
 
+// libgomp ends the whole process when the kernel refuses one of its threads ("Thread creation
+// failed", exit 1, nothing written). A stack no machine here can map (OMP_STACKSIZE=64G) makes
+// the kernel refuse, every time: the openmp run does not start, exit 3, the rows before it kept.
+TEST_F(Cli, AnOpenMpTeamTheKernelRefusesEndsTheRunWithTheRowsBeforeItWritten) {
+  const auto json = dir_ / "r.json";
+  const auto o = parlab_env("OMP_STACKSIZE=64G",
+                            "run -w cpu -e threads,openmp -j 2 -t 4 -s 10 -r 1 "
+                            "--no-baseline --json " +
+                                json.string());
+  if (o.err.find("not built") != std::string::npos) GTEST_SKIP() << o.err;
+  EXPECT_EQ(o.code, 3) << o.err;
+  EXPECT_NE(o.err.find("openmp: the kernel refused thread 2 of a team of 2"), std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find("the 1 rows measured before the error were written"), std::string::npos)
+      << o.err;
+  const auto doc = nlohmann::json::parse(slurp(json));
+  ASSERT_EQ(doc["runs"].size(), 1U);
+  EXPECT_EQ(doc["runs"][0]["executor"], "threads");
+}
+
 TEST_F(Cli, RunPrintsATableWithEveryModel) {
   const auto o =
       parlab("run -w cpu -e sequential,threads,thread-pool,processes,gil-threads -j 2" + kQuick);

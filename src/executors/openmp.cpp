@@ -6,12 +6,90 @@
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
+#include <fmt/format.h>
 #include <omp.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <latch>
+#include <stdexcept>
+#include <vector>
 
 #include <thread>
 
 namespace parlab::detail {
 namespace {
+
+/// The stack size libgomp gives its threads: OMP_STACKSIZE or GOMP_STACKSIZE (a number with an
+/// optional B, K, M or G; kibibytes without), else 0 (the default for new threads).
+std::size_t gomp_stack_size() {
+  for (const char* name : {"GOMP_STACKSIZE", "OMP_STACKSIZE"}) {
+    const char* text = std::getenv(name);
+    if (text == nullptr || *text == '\0') continue;
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(text, &end, 10);
+    while (*end == ' ') ++end;
+    std::size_t unit = 1024;
+    switch (std::toupper(static_cast<unsigned char>(*end))) {
+      case 'B':
+        unit = 1;
+        break;
+      case 'M':
+        unit = std::size_t{1} << 20U;
+        break;
+      case 'G':
+        unit = std::size_t{1} << 30U;
+        break;
+      default:
+        break;
+    }
+    return static_cast<std::size_t>(n) * unit;
+  }
+  return 0;
+}
+
+void* hold_until_released(void* latch) {
+  static_cast<std::latch*>(latch)->wait();
+  return nullptr;
+}
+
+/// Throws std::runtime_error unless the kernel gives this process the team - 1 more threads
+/// (libgomp's stack size) a team of `team` needs beside the calling thread, all at once. Each
+/// size is checked once: libgomp asks the same of the kernel every run.
+void require_team(int team) {
+  static std::atomic<int> checked{1};
+  if (team <= checked.load(std::memory_order_relaxed)) return;
+  pthread_attr_t attr;
+  ::pthread_attr_init(&attr);
+  if (const std::size_t stack = gomp_stack_size(); stack > 0) {
+    (void)::pthread_attr_setstacksize(&attr, stack);
+  }
+  std::latch release(1);
+  std::vector<pthread_t> started;
+  int refused = 0;
+  for (int i = 1; i < team && refused == 0; ++i) {
+    pthread_t t{};
+    refused = ::pthread_create(&t, &attr, hold_until_released, &release);
+    if (refused == 0) started.push_back(t);
+  }
+  release.count_down();
+  for (const pthread_t t : started) ::pthread_join(t, nullptr);
+  ::pthread_attr_destroy(&attr);
+  if (refused != 0) {
+    throw std::runtime_error(
+        fmt::format("openmp: the kernel refused thread {} of a team of {} ({}; see ulimit -u, "
+                    "ulimit -v and OMP_STACKSIZE): "
+                    "libgomp would end the whole process, so the openmp run did not start",
+                    started.size() + 2, team, std::strerror(refused)));
+  }
+  int seen = checked.load(std::memory_order_relaxed);
+  while (seen < team && !checked.compare_exchange_weak(seen, team, std::memory_order_relaxed)) {
+  }
+}
 
 class openmp_executor final : public executor {
  public:
@@ -23,7 +101,17 @@ class openmp_executor final : public executor {
     auto& records = result.records;
     const auto count = static_cast<long>(tasks.size());
     const int team = static_cast<int>(options.workers);
+    std::exception_ptr refused;
     std::jthread master([&] {
+      // libgomp ends the whole process when the kernel refuses one of its threads ("Thread
+      // creation failed", exit 1): every row measured so far would be lost. The first time a
+      // team this large is asked for, this thread starts as many threads itself, first.
+      try {
+        require_team(team);
+      } catch (...) {
+        refused = std::current_exception();
+        return;
+      }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team)
       for (long i = 0; i < count; ++i) {
         const auto w = static_cast<std::size_t>(omp_get_thread_num());
@@ -32,6 +120,8 @@ class openmp_executor final : public executor {
         run_task(tasks[k], w, hooks, records[k], lane(w));
       }
     });
+    master.join();
+    if (refused) std::rethrow_exception(refused);
   }
 };
 
