@@ -144,7 +144,11 @@ int run(std::string_view name, example_main main, int argc, char** argv) noexcep
     return code;
   };
   try {
-    return main(argc, argv);
+    const int code = main(argc, argv);
+    // A signal that arrived while the example ran (under parlab example, it only set a flag)
+    // ends it as an interrupt, whatever the example concluded meanwhile.
+    throw_if_interrupted();
+    return code;
   } catch (const help_requested&) {
     return holds_code;
   } catch (const usage_error& e) {

@@ -18,6 +18,8 @@
 
 #include "example.hpp"
 
+#include <parlab/interrupt.hpp>
+
 #include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -48,6 +50,12 @@ constexpr auto work = std::chrono::milliseconds(150);
   std::abort();  // not reached
 }
 
+/// In a forked child: Ctrl-C and SIGTERM end it the default way (it inherited parlab's handlers,
+/// which would only set a flag nobody reads here).
+void default_signals() {
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
+}
+
 std::string describe(int status) {
   if (WIFSIGNALED(status)) return fmt::format("killed by {}", sigabbrev_np(WTERMSIG(status)));
   return fmt::format("exited with {}", WEXITSTATUS(status));
@@ -74,6 +82,7 @@ int fault_isolation(int argc, char** argv) {
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
+      default_signals();
       if (w == faulty) segfault();
       std::this_thread::sleep_for(work);
       finished->fetch_add(1);
@@ -89,6 +98,8 @@ int fault_isolation(int argc, char** argv) {
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) ++process_crashes;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ++process_ok;
   }
+  // Interrupted meanwhile (under parlab example): the children are reaped, say so and stop.
+  throw_if_interrupted();
   const int process_work_done = finished->exchange(0);
   evidence(
       fmt::format("processes: {} of {} workers finished their work; this process is still "
@@ -99,6 +110,7 @@ int fault_isolation(int argc, char** argv) {
   const pid_t program = ::fork();
   if (program < 0) throw std::runtime_error("fork failed");
   if (program == 0) {
+    default_signals();
     std::vector<std::thread> threads;
     for (int w = 0; w < workers; ++w) {
       threads.emplace_back([w, finished] {
@@ -115,6 +127,7 @@ int fault_isolation(int argc, char** argv) {
   }
   int status = 0;
   ::waitpid(program, &status, 0);
+  throw_if_interrupted();
   const int thread_work_done = finished->load();
   ::munmap(finished, sizeof(std::atomic<int>));
   evidence(

@@ -430,3 +430,36 @@ TEST_F(Cli, WatchEndsEveryProcessTheCommandStarted) {
                              "mv pids.part pids\n",
                              2, false);
 }
+
+/// Whether process `pid` catches SIGINT yet (its handlers are in place: /proc/PID/status).
+bool catches_sigint(pid_t pid) {
+  std::istringstream status(slurp("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("SigCgt:", 0) != 0) continue;
+    const unsigned long long mask = std::stoull(line.substr(7), nullptr, 16);
+    return (mask & (1ULL << (SIGINT - 1))) != 0;
+  }
+  return false;
+}
+
+// An example interrupted at any moment ends as interrupted (128 + N), never with its verdict:
+// fault_isolation used to finish and say "holds" after a signal in its first 0.2 s.
+TEST_F(Cli, AnExampleInterruptedEarlyNeverReportsItsVerdict) {
+  for (const int delay_ms : {0, 20, 50, 90}) {
+    const pid_t pid =
+        launch_in_own_group({"example", "fault_isolation"}, dir_ / "out", dir_ / "err");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!catches_sigint(pid) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    ASSERT_EQ(::kill(pid, SIGINT), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    const std::string out = slurp(dir_ / "out"), err = slurp(dir_ / "err");
+    ASSERT_TRUE(WIFEXITED(status)) << "delay " << delay_ms << " ms: " << err;
+    EXPECT_EQ(WEXITSTATUS(status), 130) << "delay " << delay_ms << " ms\n" << out << err;
+    EXPECT_NE(err.find("interrupted by SIGINT"), std::string::npos) << err;
+    EXPECT_TRUE(group_is_empty(pid)) << "a worker outlived the example";
+  }
+}

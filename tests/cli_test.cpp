@@ -22,6 +22,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "cli_harness.hpp"
@@ -295,6 +296,63 @@ TEST_F(Cli, ReportRejectsWhatIsNotAParlabResultInOneLine) {
   const auto two = parlab("run -w cpu -e threads" + kQuick + "--json - --svg -");
   EXPECT_EQ(two.code, 2);
   EXPECT_NE(two.err.find("--json and --svg"), std::string::npos) << two.err;
+  // A real result, bent: a key twice, runs not an array or empty, a run of 0 workers or tasks.
+  const auto saved = dir_ / "r.json";
+  ASSERT_EQ(
+      parlab("run -w cpu -e threads -j 1" + kQuick + "--no-baseline --json " + saved.string()).code,
+      0);
+  const auto doc = nlohmann::json::parse(slurp(saved));
+  const std::string text = doc.dump();
+  std::vector<std::pair<std::string, std::string>> bent = {
+      {text.substr(0, text.size() - 1) + ", \"runs\": []}",
+       "key \"runs\" appears twice in one object"},
+  };
+  for (const auto& [key, value, mention] :
+       std::vector<std::tuple<std::string, nlohmann::json, std::string>>{
+           {"runs", nlohmann::json::object(), "\"runs\" must be an array of runs (got an object)"},
+           {"runs", nlohmann::json::array(), "\"runs\" is empty"},
+           {"workers", 0, "workers must be at least 1"},
+           {"tasks", 0, "tasks must be at least 1"}}) {
+    auto changed = doc;
+    if (key == "runs") {
+      changed["runs"] = value;
+    } else {
+      changed["runs"][0][key] = value;
+    }
+    bent.emplace_back(changed.dump(), mention);
+  }
+  for (const auto& [json, mention] : bent) {
+    std::ofstream(dir_ / "bent.json") << json;
+    const auto o = parlab("report " + (dir_ / "bent.json").string());
+    EXPECT_EQ(o.code, 2) << mention << "\n" << o.err;
+    EXPECT_EQ(lines(o.err), 1U) << o.err;
+    EXPECT_NE(o.err.find(mention), std::string::npos) << o.err;
+  }
+}
+
+// Found before anything runs: a file name longer than the file system takes (with the temporary
+// file's 8 more bytes) and a path of 5,000 characters are exit 2 up front, not exit 3 after.
+TEST_F(Cli, AnOutputPathTooLongIsRefusedBeforeTheRun) {
+  for (const std::string& name :
+       {std::string(250, 'a'), std::string(5000, 'b'), std::string(300, 'c') + "/x.json"}) {
+    const auto o = parlab("run -w cpu -e threads -j 1 -t 2 -s 1000 -r 1 --no-baseline --json " +
+                          (dir_ / name).string());
+    EXPECT_EQ(o.code, 2) << o.err.substr(0, 200);
+    EXPECT_EQ(lines(o.err), 1U);
+    EXPECT_TRUE(o.out.empty()) << "the workload ran: " << o.out.substr(0, 200);
+  }
+  const auto near = parlab("run -w cpu -e threads -j 1" + kQuick + "--json " +
+                           (dir_ / std::string(250, 'a')).string());
+  EXPECT_NE(near.err.find("its file name has 250 bytes (allowed: at most 247"), std::string::npos)
+      << near.err;
+}
+
+// A directory given as the command is 126, as a shell says ("is a directory"), not 127.
+TEST_F(Cli, WatchOfADirectoryIsNotExecutable) {
+  const auto o = parlab("watch -- " + dir_.string());
+  EXPECT_EQ(o.code, 126) << o.err;
+  EXPECT_NE(o.err.find("is a directory (not an executable file)"), std::string::npos) << o.err;
+  EXPECT_EQ(parlab("watch -- no-such-command-here").code, 127);
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ class scoped_cpu_pin {
 
 /// Where a shell would find `name`: itself when it holds a '/', else the first regular executable
 /// file of that name in $PATH. nullopt when there is none; `not_executable` says whether a file
-/// of that name exists but may not be run.
+/// of that name exists but may not be run (or, given as a path, is a directory or a device).
 [[nodiscard]] std::optional<std::string> find_program(const std::string& name,
                                                       bool* not_executable = nullptr);
 

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <filesystem>
 #include <system_error>
 
 namespace parlab::cli {
@@ -86,9 +87,12 @@ int command_watch(const watch_command& c) {
     bool not_executable = false;
     const auto program = find_program(c.command.front(), &not_executable);
     if (!program) {
+      std::error_code ec;
       say(fmt::format("parlab: watch: '{}': {}", c.command.front(),
-                      not_executable ? "permission denied (not an executable file)"
-                                     : "command not found (give a path, or a name on $PATH)"));
+                      !not_executable ? "command not found (give a path, or a name on $PATH)"
+                      : std::filesystem::is_directory(c.command.front(), ec)
+                          ? "is a directory (not an executable file)"
+                          : "permission denied (not an executable file)"));
       return not_executable ? exit_not_executable : exit_not_found;
     }
     std::vector<std::string> argv = c.command;

@@ -206,7 +206,11 @@ std::optional<std::string> find_program(const std::string& name, bool* not_execu
   };
   std::optional<std::string> found;
   if (name.find('/') != std::string::npos) {
-    if (usable(name)) found = name;
+    if (usable(name)) {
+      found = name;
+    } else if (struct stat st{}; ::stat(name.c_str(), &st) == 0) {
+      denied = true;  // there, but a directory or a device: a shell says 126 too
+    }
   } else if (!name.empty()) {
     const char* env = std::getenv("PATH");
     const std::string path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";

@@ -14,6 +14,9 @@
 namespace parlab {
 namespace {
 
+/// What the temporary file's name adds to the file's: "." before, ".XXXXXX" after.
+constexpr std::size_t kTempSuffix = 8;
+
 [[noreturn]] void cannot_write(const std::string& path, int err) {
   throw std::runtime_error("cannot write '" + path + "': " + std::strerror(err));
 }
@@ -55,8 +58,21 @@ void check_writable(const std::string& path) {
       if (::access(path.c_str(), W_OK) != 0) cannot_write(path, errno);
       return;
     }
+  } else if (errno != ENOENT) {
+    cannot_write(path, errno);  // a name too long, a loop of links, a file used as a directory
   }
   const std::string dir = directory_of(path);
+  // The file is written as a temporary ".NAME.XXXXXX" beside it: that name must fit too.
+  const auto slash = path.find_last_of('/');
+  const std::size_t base = slash == std::string::npos ? path.size() : path.size() - slash - 1;
+  const long name_max = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+  if (name_max > 0 && base + kTempSuffix > static_cast<std::size_t>(name_max)) {
+    throw std::runtime_error("cannot write '" + path + "': its file name has " +
+                             std::to_string(base) + " bytes (allowed: at most " +
+                             std::to_string(static_cast<std::size_t>(name_max) - kTempSuffix) +
+                             ", as the temporary file written beside it needs " +
+                             std::to_string(kTempSuffix) + " more)");
+  }
   // An unnamed file in the directory: proves it takes new files, and vanishes on close.
   int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
   if (fd >= 0) {

@@ -3,6 +3,7 @@
 #include <parlab/clock.hpp>
 #include <parlab/limits.hpp>
 #include <parlab/pictures.hpp>
+#include <parlab/printable.hpp>
 #include <parlab/report.hpp>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -356,14 +358,28 @@ saved_result read_result_json(const std::string& text) {
   try {
     // Refuse deep nesting while parsing (the parser keeps its own stack; the checks and error
     // messages after it would recurse).
+    // And a key given twice in one object: JSON leaves it undefined, the parser keeps the
+    // last, and a reader's later "key not found" would not say why.
     bool too_deep = false;
-    doc = jvalue::parse(text, [&](int depth, jvalue::parse_event_t, jvalue&) {
+    std::vector<std::set<std::string>> keys;  // of each object being parsed
+    std::string twice;
+    doc = jvalue::parse(text, [&](int depth, jvalue::parse_event_t event, jvalue& parsed) {
       if (static_cast<std::size_t>(depth) > kMaxDepth) too_deep = true;
-      return !too_deep;
+      if (event == jvalue::parse_event_t::object_start) keys.emplace_back();
+      if (event == jvalue::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+      if (event == jvalue::parse_event_t::key && !keys.empty() && twice.empty() &&
+          !keys.back().insert(parsed.get<std::string>()).second) {
+        twice = parsed.get<std::string>();
+      }
+      return !too_deep && twice.empty();
     });
     if (too_deep) {
       throw std::invalid_argument("nested more than " + std::to_string(kMaxDepth) +
                                   " levels deep (not a parlab result)");
+    }
+    if (!twice.empty()) {
+      throw std::invalid_argument("key \"" + printable(twice.substr(0, 40)) +
+                                  "\" appears twice in one object (each key once)");
     }
   } catch (const jvalue::exception& e) {
     throw std::invalid_argument(std::string("not a JSON document (") + e.what() + ")");
@@ -392,7 +408,22 @@ saved_result read_result_json(const std::string& text) {
     out.machine.kernel = m.value("kernel", std::string());
     out.machine.hostname = m.value("hostname", std::string());
     if (!watch) {
-      for (const auto& r : doc.at("runs")) out.runs.push_back(read_run(r));
+      const jvalue& runs = doc.at("runs");
+      if (!runs.is_array()) {
+        throw std::invalid_argument("\"runs\" must be an array of runs (got " + shown(runs) + ")");
+      }
+      if (runs.empty() && !out.interrupted) {
+        throw std::invalid_argument("\"runs\" is empty (a finished run has at least one)");
+      }
+      for (const auto& r : runs) {
+        out.runs.push_back(read_run(r));
+        for (const auto& [count, what] : {std::pair{out.runs.back().workers, "workers"},
+                                          std::pair{out.runs.back().tasks, "tasks"}}) {
+          if (count == 0) {
+            throw std::invalid_argument(std::string(what) + " must be at least 1 in a run (got 0)");
+          }
+        }
+      }
       return out;
     }
     measured_run run = read_run(doc.at("run"));
