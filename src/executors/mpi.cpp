@@ -49,6 +49,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -257,11 +258,45 @@ std::string this_host_name() {
   return name;
 }
 
+/// A job's private directories, removed with it: `dir` for the socket to rank 0 and Open MPI's
+/// session files (in TMPDIR, or /tmp when TMPDIR is too long for a socket's 108-byte address),
+/// `shm` for the ranks' shared-memory segments when every rank is on this host. Made after
+/// sweeping what killed parlabs left.
+struct job_dirs {
+  std::string dir, shm;
+
+  explicit job_dirs(bool local) {
+    const std::filesystem::path temp = std::filesystem::temp_directory_path();
+    sweep_stale_job_dirs({temp, "/tmp", "/dev/shm"});
+    dir = private_dir(temp.string().size() + 40 >= sizeof(sockaddr_un::sun_path) ? "/tmp" : temp);
+    if (local && ::access("/dev/shm", W_OK) == 0) shm = private_dir("/dev/shm");
+  }
+  ~job_dirs() {
+    for (const std::string* d : {&dir, &shm}) {
+      std::error_code ignored;
+      if (!d->empty()) std::filesystem::remove_all(*d, ignored);
+    }
+  }
+  job_dirs(const job_dirs&) = delete;
+  job_dirs& operator=(const job_dirs&) = delete;
+
+  /// Open MPI's settings that put its files here (the session directory holds sockets too:
+  /// inside `dir` when their paths still fit).
+  void add_to(std::vector<std::string>& env) const;
+};
+
 /// Whether `host` names this host (as mpirun takes it: no ssh).
 bool is_this_host(const std::string& host) {
   if (host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0) return true;
   const std::string self = this_host_name();
   return host == self || host == self.substr(0, self.find('.'));
+}
+
+void job_dirs::add_to(std::vector<std::string>& env) const {
+  if (dir.size() + this_host_name().size() + 48 < sizeof(sockaddr_un::sun_path)) {
+    env.push_back("OMPI_MCA_orte_tmpdir_base=" + dir);
+  }
+  if (!shm.empty()) env.push_back("OMPI_MCA_btl_vader_backing_directory=" + shm);
 }
 
 /// The host names of `hosts` ("a:2,b") or of a hostfile's lines (first word; '#' starts a
@@ -630,14 +665,8 @@ class mpi_executor final : public executor {
     detail::adopt_orphans();
     // The socket, Open MPI's session files and the ranks' shared-memory segments in private
     // directories named for this process, so a later run removes them if it was killed.
-    const std::filesystem::path temp = std::filesystem::temp_directory_path();
-    sweep_stale_job_dirs({temp, "/tmp", "/dev/shm"});
-    // In TMPDIR, unless its path is too long for a socket's address (108 bytes): then /tmp.
-    dir_ =
-        private_dir((temp.string().size() + 40 >= sizeof(sockaddr_un::sun_path)) ? "/tmp" : temp);
-    const bool local = hosts_.empty() && hostfile_.empty();
-    shm_dir_ = local && ::access("/dev/shm", W_OK) == 0 ? private_dir("/dev/shm") : std::string();
-    const std::string path = dir_ + "/rank0";
+    dirs_.emplace(hosts_.empty() && hostfile_.empty());
+    const std::string path = dirs_->dir + "/rank0";
     const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -653,11 +682,7 @@ class mpi_executor final : public executor {
         mpirun_command(ranks_, {"--connect", path, "--schedule", std::string(to_string(schedule))},
                        hosts_, hostfile_);
     std::vector<std::string> env = job_environment();
-    // Open MPI's session directory holds sockets too: inside dir_ when their paths still fit.
-    if (dir_.size() + this_host_name().size() + 48 < sizeof(sockaddr_un::sun_path)) {
-      env.push_back("OMPI_MCA_orte_tmpdir_base=" + dir_);
-    }
-    if (!shm_dir_.empty()) env.push_back("OMPI_MCA_btl_vader_backing_directory=" + shm_dir_);
+    dirs_->add_to(env);
     output_.clear();
     const auto start_timeout = options.mpi.start_timeout;
     try {
@@ -739,12 +764,7 @@ class mpi_executor final : public executor {
       }
     }
     first_start_.clear();
-    for (std::string* dir : {&dir_, &shm_dir_}) {
-      if (dir->empty()) continue;
-      std::error_code ignored;
-      std::filesystem::remove_all(*dir, ignored);
-      dir->clear();
-    }
+    dirs_.reset();
   }
 
   /// Why the job did not start within `limit`, naming the hosts whose launch (ssh) still waits.
@@ -795,9 +815,8 @@ class mpi_executor final : public executor {
   bool timed_out_ = false;               // the last read_watching ran out of time
   /// Per host, the job's first clock burst: every batch's drift is measured from it.
   std::unordered_map<std::string, offset_estimate> first_start_;
-  std::string dir_;      // the socket to rank 0 and Open MPI's session files
-  std::string shm_dir_;  // the ranks' shared-memory segments (vader), on this host only
-  std::string output_;   // what mpirun printed (the tail)
+  std::optional<job_dirs> dirs_;  // while a job runs
+  std::string output_;            // what mpirun printed (the tail)
 };
 
 }  // namespace
@@ -813,8 +832,11 @@ namespace {
 /// line starting with `expect`.
 std::string run_two_ranks(const std::string& mode, const char* what, const char* expect) {
   const std::vector<std::string> argv = mpirun_command(2, {mode});
+  const job_dirs dirs(true);
+  std::vector<std::string> env = job_environment();
+  dirs.add_to(env);
   child_process job = child_process::exec(
-      "mpirun", {.reports = true, .commands = false, .errors = true}, argv, job_environment());
+      "mpirun", {.reports = true, .commands = false, .errors = true}, argv, env);
   std::string output;
   for (;;) {
     std::vector<pollfd> fds = {{job.reports_fd(), POLLIN, 0}};
