@@ -59,6 +59,23 @@ std::size_t entries(const std::filesystem::path& dir) {
   return n;
 }
 
+/// The job parlab `pid` started - mpirun and its ranks (parlab mpi-rank) under it - once mpirun
+/// has at least two ranks, or what there is after 60 s.
+std::vector<pid_t> job_of(pid_t pid) {
+  std::vector<pid_t> job;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (job.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    job.clear();
+    for (const auto& [child, name] : proc::children_of(pid)) {
+      if (name != "mpirun") continue;
+      job.push_back(child);
+      for (const auto& [rank, rank_name] : proc::children_of(child)) job.push_back(rank);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return job;
+}
+
 class Mpi : public ::testing::TestWithParam<std::tuple<mpi_schedule, std::size_t>> {
  protected:
   void SetUp() override {
@@ -432,18 +449,7 @@ TEST_F(MpiJob, AnInterruptedRunEndsTheJobAndLeavesNoRank) {
     ::_exit(127);
   }
   ASSERT_GT(pid, 0);
-  // Wait for the job: mpirun, and its ranks (parlab mpi-rank) under it.
-  std::vector<pid_t> ranks;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (ranks.size() < 3 && std::chrono::steady_clock::now() < deadline) {
-    ranks.clear();
-    for (const auto& [child, name] : proc::children_of(pid)) {
-      if (name != "mpirun") continue;
-      ranks.push_back(child);
-      for (const auto& [rank, rank_name] : proc::children_of(child)) ranks.push_back(rank);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::vector<pid_t> ranks = job_of(pid);
   ASSERT_GE(ranks.size(), 3U) << "mpirun and its ranks never appeared";
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // runs are under way
   ASSERT_EQ(::kill(pid, SIGINT), 0);
@@ -631,17 +637,7 @@ TEST_F(MpiJob, WhatAKilledRunLeftIsRemovedByTheNextRun) {
             "mpi", "-j", "2", "--no-baseline", static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  std::vector<pid_t> job;  // mpirun and its ranks
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (job.size() < 3 && std::chrono::steady_clock::now() < deadline) {
-    job.clear();
-    for (const auto& [child, name] : proc::children_of(pid)) {
-      if (name != "mpirun") continue;
-      job.push_back(child);
-      for (const auto& [rank, rank_name] : proc::children_of(child)) job.push_back(rank);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::vector<pid_t> job = job_of(pid);
   ASSERT_GE(job.size(), 3U) << "mpirun and its ranks never appeared";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the ranks made their segments
   ASSERT_EQ(::kill(pid, SIGKILL), 0);

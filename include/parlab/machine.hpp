@@ -21,6 +21,9 @@ struct machine_info {
 /// Reads /proc/cpuinfo, uname and the affinity mask. Thread-safe.
 [[nodiscard]] machine_info describe_machine();
 
+/// This host's name (uname's nodename, as gethostname says); empty when it cannot be read.
+[[nodiscard]] std::string host_name();
+
 /// CPUs the calling process may run on (sched_getaffinity), at least 1.
 [[nodiscard]] std::size_t usable_cores() noexcept;
 

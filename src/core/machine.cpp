@@ -177,11 +177,14 @@ machine_info describe_machine() {
   if (m.cpu_model.empty()) m.cpu_model = "unknown";
 
   utsname u{};
-  if (::uname(&u) == 0) {
-    m.kernel = std::string(u.sysname) + " " + u.release;
-    m.hostname = u.nodename;
-  }
+  if (::uname(&u) == 0) m.kernel = std::string(u.sysname) + " " + u.release;
+  m.hostname = host_name();
   return m;
+}
+
+std::string host_name() {
+  utsname u{};
+  return ::uname(&u) == 0 ? std::string(u.nodename) : std::string();
 }
 
 scoped_cpu_pin::scoped_cpu_pin(const std::vector<int>& cpus) : previous_(affinity()) {

@@ -51,12 +51,11 @@ std::vector<tree_process> tree_of(pid_t root, const std::vector<proc_entry>& all
   for (const auto& e : all) {
     if (e.stat.ppid != self) continue;
     const bool started_by_us = is_tracked_child(e.pid);
-    if (started_by_us ? e.pid == root : true) {
-      if (e.stat.state == 'Z') {
-        if (!started_by_us && zombies != nullptr) zombies->push_back(e.pid);
-        continue;
-      }
+    if (started_by_us && e.pid != root) continue;  // another child_process: its owner's
+    if (e.stat.state != 'Z') {
       todo.push_back(&e);
+    } else if (!started_by_us && zombies != nullptr) {
+      zombies->push_back(e.pid);  // an adopted orphan that ended: reaped by end_tree
     }
   }
   std::vector<tree_process> out;

@@ -117,6 +117,18 @@ std::string rank_program() {
 namespace {
 constexpr std::size_t kMaxHostName = 253;  // RFC 1035, as written in dotted form
 constexpr std::size_t kMaxHostLabel = 63;
+
+/// The comma-separated entries of `hosts`, HOST or HOST:SLOTS ("a:2,b" -> "a:2", "b"), empty
+/// ones kept.
+std::vector<std::string_view> host_entries(std::string_view hosts) {
+  std::vector<std::string_view> out;
+  for (;;) {
+    const auto comma = hosts.find(',');
+    out.push_back(hosts.substr(0, comma));
+    if (comma == std::string_view::npos) return out;
+    hosts.remove_prefix(comma + 1);
+  }
+}
 }  // namespace
 
 void check_mpi_placement(const std::string& hosts, const std::string& hostfile) {
@@ -133,10 +145,7 @@ void check_mpi_placement(const std::string& hosts, const std::string& hostfile) 
     }
   }
   if (hosts.empty()) return;
-  std::string_view rest(hosts);
-  for (;;) {
-    const auto comma = rest.find(',');
-    const std::string_view entry = rest.substr(0, comma);
+  for (const std::string_view entry : host_entries(hosts)) {
     const auto colon = entry.find(':');
     const std::string_view name = entry.substr(0, colon);
     bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
@@ -177,8 +186,6 @@ void check_mpi_placement(const std::string& hosts, const std::string& hostfile) 
                       "'.', '-' and '_', slots 1-9999, comma-separated, e.g. node1:2,node2:2)",
                       entry));
     }
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
   }
 }
 
@@ -251,13 +258,6 @@ void sweep_stale_job_dirs(std::initializer_list<std::filesystem::path> bases) {
   }
 }
 
-/// This host's name, as gethostname says.
-std::string this_host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return {};
-  return name;
-}
-
 /// A job's private directories, removed with it: `dir` for the socket to rank 0 and Open MPI's
 /// session files (in TMPDIR, or /tmp when TMPDIR is too long for a socket's 108-byte address),
 /// `shm` for the ranks' shared-memory segments when every rank is on this host. Made after
@@ -288,12 +288,12 @@ struct job_dirs {
 /// Whether `host` names this host (as mpirun takes it: no ssh).
 bool is_this_host(const std::string& host) {
   if (host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0) return true;
-  const std::string self = this_host_name();
+  const std::string self = host_name();
   return host == self || host == self.substr(0, self.find('.'));
 }
 
 void job_dirs::add_to(std::vector<std::string>& env) const {
-  if (dir.size() + this_host_name().size() + 48 < sizeof(sockaddr_un::sun_path)) {
+  if (dir.size() + host_name().size() + 48 < sizeof(sockaddr_un::sun_path)) {
     env.push_back("OMPI_MCA_orte_tmpdir_base=" + dir);
   }
   if (!shm.empty()) env.push_back("OMPI_MCA_btl_vader_backing_directory=" + shm);
@@ -304,13 +304,8 @@ void job_dirs::add_to(std::vector<std::string>& env) const {
 std::vector<std::string> placement_hosts(const std::string& hosts, const std::string& hostfile) {
   std::vector<std::string> out;
   if (!hosts.empty()) {
-    std::string_view rest(hosts);
-    for (;;) {
-      const auto comma = rest.find(',');
-      const std::string_view entry = rest.substr(0, comma);
+    for (const std::string_view entry : host_entries(hosts)) {
       out.emplace_back(entry.substr(0, entry.find(':')));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
     }
   } else if (!hostfile.empty()) {
     std::ifstream in(hostfile);

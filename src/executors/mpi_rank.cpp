@@ -205,9 +205,8 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
 job_layout discover_layout(const rank_context& c) {
   constexpr std::size_t kName = 256;
   std::vector<char> mine(kName, '\0');
-  std::string name(kName, '\0');
-  if (::gethostname(name.data(), kName - 1) != 0) name = "unknown";
-  name.resize(std::strlen(name.c_str()));
+  std::string name = host_name();
+  if (name.empty()) name = "unknown";
   if (c.clock.skewed) name += "~skewed";
   std::memcpy(mine.data(), name.data(), std::min(name.size(), kName - 1));
   std::vector<char> names(kName * static_cast<std::size_t>(c.size));
