@@ -258,7 +258,8 @@ TEST(Workloads, DefaultsComeFromTheRegistry) {
     EXPECT_GT(w.default_tasks, 0U) << w.name;
   }
   EXPECT_EQ(names, (std::vector<std::string>{"cpu", "io", "http", "file", "mem", "mixed", "amdahl",
-                                             "locks"}));
+                                             "locks", "chain", "fork-join", "map-reduce",
+                                             "wavefront", "pipeline", "layered"}));
 }
 
 TEST(Workloads, UnknownNameNamesTheAllowedOnes) {

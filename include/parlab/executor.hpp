@@ -3,6 +3,7 @@
 
 #include <parlab/kernel_figures.hpp>
 #include <parlab/task.hpp>
+#include <parlab/task_graph.hpp>
 #include <parlab/timeline.hpp>
 
 #include <chrono>
@@ -170,6 +171,8 @@ struct run_result {
   /// ranks, reaped only when the job ends): reported by them, and already added to `kernel`.
   kernel_figures outside;
   std::vector<task_record> records;  ///< one per task, ordered by task id
+  /// A task graph's edges: each task's predecessors (task::after); empty for a bag of tasks.
+  task_dependencies after;
   /// Process models: the worker processes' memory, each read once at the end of its batch.
   std::optional<children_memory> children;
   std::vector<lock_hold> lock_holds;      ///< gil-threads only: every hold of the lock
@@ -197,8 +200,11 @@ class executor {
   [[nodiscard]] virtual std::string_view name() const noexcept = 0;
 
   /// Runs every task once with at most options.workers at a time and reports what happened.
-  /// Blocks until all tasks ended; a task's exception is recorded, never propagated.
-  /// Throws std::invalid_argument when options.workers is 0.
+  /// Blocks until all tasks ended; a task's exception is recorded, never propagated. A task
+  /// graph (tasks with task::after) runs each task only after its predecessors ended; a task
+  /// whose predecessor failed never runs (its record names the failed one).
+  /// Throws std::invalid_argument when options.workers is 0, for a graph check_graph refuses, and
+  /// for a graph given to a model that does not run graphs (executor_info::runs_graphs).
   [[nodiscard]] run_result run(std::span<const task> tasks, const run_options& options);
 
  protected:
@@ -260,6 +266,9 @@ struct executor_info {
   /// Its threads take turns at an emulated interpreter lock: its rows carry
   /// gil_forced_switches, and advice reads it as what CPython threads would do.
   bool has_interpreter_lock = false;
+  /// It runs task graphs: a task starts only after its predecessors ended (every built-in model
+  /// but mpi, so far). A model of your own that declares it must honour task::after.
+  bool runs_graphs = false;
 };
 
 /// The registry entry of `name`; throws std::invalid_argument like make_executor.
@@ -284,6 +293,10 @@ void register_executor(executor_info info);
 /// Every execution model parlab knows: the built-in ones in teaching order, then the ones
 /// registered with register_executor. Thread-safe (a snapshot).
 [[nodiscard]] std::vector<executor_info> executors();
+
+/// The available models that run task graphs, comma-separated ("sequential, threads, ..."): what
+/// a refusal of a graph names.
+[[nodiscard]] std::string models_running_graphs();
 
 /// Creates the executor called `name`; throws std::invalid_argument naming the bad value and the
 /// allowed ones.

@@ -2,6 +2,7 @@
 /// @file Measurement: a sequential baseline, warm-up, repeats, statistics and verdicts.
 
 #include <parlab/executor.hpp>
+#include <parlab/graph_analysis.hpp>
 #include <parlab/hazards.hpp>
 #include <parlab/limits.hpp>
 #include <parlab/machine.hpp>
@@ -98,6 +99,8 @@ struct measured_run {
   /// task): never silently dropped, even when every measured run succeeded.
   std::vector<task_failure> warm_up_failures;
   std::uint64_t gil_forced_switches = 0;
+  /// A task graph's work, span, critical path and Brent's bounds, of the representative run.
+  std::optional<graph_figures> graph;
   run_result representative;  ///< records and timeline events kept only when spec.keep_records
 
   /// A task failed in the representative run.

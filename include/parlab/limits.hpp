@@ -9,6 +9,7 @@
 namespace parlab {
 
 struct experiment_spec;
+struct workload_spec;
 
 /// Upper (and some lower) bounds of every size a user can choose.
 namespace limits {
@@ -22,12 +23,17 @@ inline constexpr double max_http_bandwidth_mib = 1e6;  ///< MiB/s; 0 = unlimited
 /// MiB/s (1 KiB/s): below it a 16 KiB chunk would take hours; 0 still means unlimited.
 inline constexpr double min_http_bandwidth_mib = 1.0 / 1024.0;
 inline constexpr std::size_t max_overhead_tasks = 100'000;
+inline constexpr std::size_t max_stages = 64;  ///< a pipeline's stages
 }  // namespace limits
 
 /// Throws std::invalid_argument naming the first field of `spec` out of its range and the range
 /// (workers, tasks, repeat, size for its workload, switch interval, http settings, cpu fraction,
 /// fault task). Pure.
 void check_spec(const experiment_spec& spec);
+
+/// Throws std::invalid_argument for a graph shape's settings out of range (stages, tokens, width,
+/// edge probability) or a pipeline whose tasks are not a multiple of its stages. Pure.
+void check_graph_shape(const workload_spec& workload);
 
 /// Throws std::invalid_argument when running `executor` with `workers` workers on `tasks` tasks
 /// needs more threads, processes or open files at once than this process may have (RLIMIT_NPROC,

@@ -11,6 +11,7 @@
 #include <parlab/executor.hpp>
 #include <parlab/experiment.hpp>
 #include <parlab/gil.hpp>
+#include <parlab/graph_analysis.hpp>
 #include <parlab/hazards.hpp>
 #include <parlab/http.hpp>
 #include <parlab/interrupt.hpp>
@@ -27,6 +28,7 @@
 #include <parlab/scaling.hpp>
 #include <parlab/sweep.hpp>
 #include <parlab/task.hpp>
+#include <parlab/task_graph.hpp>
 #include <parlab/thread_pool.hpp>
 #include <parlab/timeline.hpp>
 #include <parlab/timeline_analysis.hpp>

@@ -16,6 +16,10 @@ inline constexpr const char* result_schema = "parlab.result/1";
 /// A fixed-width table, one row per measured run.
 [[nodiscard]] std::string format_table(const std::vector<measured_run>& runs);
 
+/// The task-graph lines under the table (work, span, parallelism, Brent's bounds, the chain
+/// that ended each run, the critical path); empty when no row ran a graph.
+[[nodiscard]] std::string format_graph_rows(const std::vector<measured_run>& runs);
+
 /// The result document (see docs/json-schema.md). Task records are included when the runs kept
 /// them (experiment_spec::keep_records). `interrupted`: a signal stopped the command, and `runs`
 /// are the ones finished before it.

@@ -150,6 +150,11 @@ struct task {
   std::variant<std::vector<step>, task_body> work;
   /// What the task needs kept alive while any copy of it exists (the http workload's server).
   std::shared_ptr<const void> keep_alive;
+  /// The ids of the tasks it waits for (a task graph): it starts only after every one of them
+  /// ended, and never when one of them failed. Empty for a task of a bag of independent tasks.
+  /// A batch with any of them is checked before it runs (check_graph,
+  /// include/parlab/task_graph.hpp).
+  std::vector<std::size_t> after;
 
   /// The steps, or nullptr for a callable.
   [[nodiscard]] const std::vector<step>* steps() const noexcept {

@@ -51,6 +51,17 @@ struct workload_spec {
   double critical_fraction = 0.5;
   /// locks only: how many shared locks the critical sections spread over, in [1, max_locks].
   std::size_t locks = 1;
+  /// pipeline only: the stages each item goes through (the first and the last serial, in item
+  /// order; the ones between parallel); `tasks` must be a multiple of it. In [1, 64].
+  std::size_t stages = 3;
+  /// pipeline only: how many items may be in the pipeline at once (a bounded queue: an item
+  /// enters only when the one `tokens` before it has left). In [1, tasks].
+  std::size_t tokens = 2;
+  /// layered only: tasks per layer, in [1, tasks].
+  std::size_t width = 4;
+  /// layered only: the chance that a task waits for each task of the layer before (each waits
+  /// for at least one), in [0, 1].
+  double edge_probability = 0.5;
 };
 
 /// A registry entry: what `parlab list` prints and how to generate the tasks.
@@ -64,6 +75,9 @@ struct workload_info {
   /// Makes spec.tasks tasks of `size` (the spec's or the default) from spec.seed; fault
   /// injection is applied afterwards by make_workload.
   std::function<std::vector<task>(const workload_spec& spec, std::uint64_t size)> generate;
+  /// Its tasks form a graph (they wait for one another): chain, fork-join, map-reduce,
+  /// wavefront, pipeline, layered. `parlab list` shows them apart.
+  bool graph = false;
 };
 
 /// Every workload: the built-in ones, then the ones registered with register_workload.

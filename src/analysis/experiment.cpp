@@ -161,6 +161,9 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
       m.warm_up_failures.push_back({rec.task_id, rec.failure, rec.failure_code, rec.message});
   }
   m.gil_forced_switches = rep.gil_forced_switches;
+  // A model whose tasks never compute at once (an event loop, an interpreter lock) has one
+  // processor for Brent's bounds, whatever W is.
+  m.graph = analyse_graph(rep, find_executor(name).computes_one_at_a_time.empty() ? cores : 1);
   m.minor_faults = rep.kernel.minor_faults;
   m.children = rep.children;
   m.cpu_after_run_seconds = cpu_after_run;
@@ -168,6 +171,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   m.hazards = std::move(hazards);
   if (!spec.keep_records) {
     rep.records.clear();
+    rep.after.clear();
     rep.lock_holds.clear();
     rep.recorded.events.clear();
     if (rep.cluster) rep.cluster->messages.clear();

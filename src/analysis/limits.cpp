@@ -90,6 +90,40 @@ void check_spec(const experiment_spec& spec) {
     throw std::invalid_argument(fmt::format("fault task {} does not exist (tasks are 0..{})",
                                             spec.workload.fault_task, spec.workload.tasks - 1));
   }
+  check_graph_shape(spec.workload);
+  if (info.graph) {
+    for (const auto& e : spec.executors) {
+      if (!find_executor(e).runs_graphs) {
+        throw std::invalid_argument(fmt::format(
+            "{} does not run task graphs, and workload '{}' is one (models that do: {})", e,
+            info.name, models_running_graphs()));
+      }
+    }
+  }
+}
+
+void check_graph_shape(const workload_spec& w) {
+  if (w.stages == 0 || w.stages > limits::max_stages) {
+    out_of_range("the pipeline's stages", fmt::format("in [1, {}]", limits::max_stages),
+                 std::to_string(w.stages));
+  }
+  if (w.name == "pipeline" && w.tasks % w.stages != 0) {
+    throw std::invalid_argument(fmt::format(
+        "pipeline: the tasks ({}) must be a multiple of the stages ({}): each item goes through "
+        "every stage",
+        w.tasks, w.stages));
+  }
+  if (w.tokens == 0 || w.tokens > limits::max_tasks) {
+    out_of_range("the pipeline's tokens", fmt::format("in [1, {}]", limits::max_tasks),
+                 std::to_string(w.tokens));
+  }
+  if (w.width == 0 || w.width > limits::max_tasks) {
+    out_of_range("the layers' width", fmt::format("in [1, {}]", limits::max_tasks),
+                 std::to_string(w.width));
+  }
+  if (!(w.edge_probability >= 0.0 && w.edge_probability <= 1.0)) {
+    out_of_range("the edge probability", "in [0, 1]", fmt::format("{}", w.edge_probability));
+  }
 }
 
 void check_machine_allows(std::string_view executor, std::size_t workers, std::size_t tasks,

@@ -55,8 +55,10 @@ void add_outputs(CLI::App* app, output_options& o, bool results) {
 // The options that say what to run, shared by run and sweep (not W: run takes a count, sweep a
 // list).
 void add_workload_options(CLI::App* app, run_command& r) {
-  app->add_option("-w,--workload", r.workload,
-                  "Workload: cpu, io, http, file, mem, mixed, amdahl or locks (see 'parlab list')")
+  app->add_option(
+         "-w,--workload", r.workload,
+         "Workload: cpu, io, http, file, mem, mixed, amdahl, locks, or a task graph: chain, "
+         "fork-join, map-reduce, wavefront, pipeline, layered (see 'parlab list')")
       ->capture_default_str();
   app->add_option("-e,--executor", r.executors,
                   "Execution models, comma-separated (see 'parlab list'; default: threads,"
@@ -77,6 +79,13 @@ void add_workload_options(CLI::App* app, run_command& r) {
   app->add_option("--critical-fraction", r.critical_fraction,
                   "locks: share of each task's compute inside critical sections, 0..1 (0.5)");
   app->add_option("--locks", r.locks, "locks: shared locks the critical sections use, 1..256 (1)");
+  app->add_option("--stages", r.stages,
+                  "pipeline: stages each item goes through, the first and last serial, 1..64 (3)");
+  app->add_option("--tokens", r.tokens,
+                  "pipeline: items in the pipeline at once at most (its bounded queue) (2)");
+  app->add_option("--width", r.width, "layered: tasks per layer (4)");
+  app->add_option("--edge-probability", r.edge_probability,
+                  "layered: chance a task waits for each task of the layer before, 0..1 (0.5)");
   app->add_option("--http-latency", r.http_latency_ms,
                   "http: milliseconds the loopback server waits before each response (20)");
   app->add_option("--http-bandwidth", r.http_bandwidth_mib,

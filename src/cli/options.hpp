@@ -38,6 +38,7 @@ struct run_command {
   bool records = false;
   std::optional<std::string> switch_interval_ms, http_latency_ms, http_bandwidth_mib, cpu_fraction,
       serial_fraction, critical_fraction, locks;
+  std::optional<std::string> stages, tokens, width, edge_probability;  // the graph shapes
   std::optional<std::string> fault, fault_task;
   std::optional<std::string> mpi_schedule, hosts, hostfile, mpi_timeout, mpi_start_timeout;
   bool python = false;

@@ -64,6 +64,34 @@ experiment_spec run_spec(const run_command& o) {
   if (o.locks) {
     spec.workload.locks = static_cast<std::size_t>(parse_count(*o.locks, "--locks", 1, max_locks));
   }
+  // A graph shape's own options, each only with its shape.
+  const auto require_shape = [&](const char* option, const char* shape) {
+    if (spec.workload.name != shape) {
+      throw usage_error(
+          fmt::format("{} is for the {} workload (got -w {})", option, shape, spec.workload.name));
+    }
+  };
+  const auto shape_option = [&](const std::optional<std::string>& text, const char* option,
+                                const char* shape,
+                                std::uint64_t high) -> std::optional<std::size_t> {
+    if (!text) return std::nullopt;
+    require_shape(option, shape);
+    return static_cast<std::size_t>(parse_count(*text, option, 1, high));
+  };
+  if (auto n = shape_option(o.stages, "--stages", "pipeline", limits::max_stages)) {
+    spec.workload.stages = *n;
+  }
+  if (auto n = shape_option(o.tokens, "--tokens", "pipeline", limits::max_tasks)) {
+    spec.workload.tokens = *n;
+  }
+  if (auto n = shape_option(o.width, "--width", "layered", limits::max_tasks)) {
+    spec.workload.width = *n;
+  }
+  if (o.edge_probability) {
+    require_shape("--edge-probability", "layered");
+    spec.workload.edge_probability =
+        parse_number(*o.edge_probability, "--edge-probability", 0.0, 1.0);
+  }
   if (o.fault) {
     require_value(o.fault, "--fault", "throw, abort, segv or exit");
     try {

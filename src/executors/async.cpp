@@ -18,6 +18,7 @@
 #include <parlab/clock.hpp>
 #include <parlab/interrupt.hpp>
 
+#include "executors/dependencies.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 #include "workloads/http_client.hpp"
@@ -29,6 +30,7 @@
 #include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
@@ -57,7 +59,8 @@ class async_executor final : public executor {
                     result.records,
                     ::getpid(),
                     ::gettid(),
-                    0,
+                    dispatch_order(tasks, !result.after.empty()),
+                    {},
                     {memory_, in_flight, loop, [this](std::size_t w) { return lane(w); }}};
     for (std::size_t w = 0; w < in_flight; ++w) {
       state.slots[w].waits.st = &state;
@@ -224,7 +227,8 @@ class async_executor final : public executor {
     std::vector<task_record>& records;
     pid_t pid;  // one process, one thread: asked once per run (each is a system call)
     pid_t tid;
-    std::size_t next = 0;  // the next task to hand out
+    dispatch_order order;     // which task a free slot takes next
+    std::vector<slot*> idle;  // a graph's slots that found no task ready
     slot_block slots;
   };
 
@@ -234,11 +238,18 @@ class async_executor final : public executor {
     for (;;) {
       if (s.task == no_task) {
         // After an interrupt no task starts; the run ends when the ones in flight do.
-        if (st.next >= st.tasks.size() || interrupt_requested()) return;
-        s.task = st.next++;
+        if (interrupt_requested()) return;
+        const auto next = st.order.next(st.records);
+        if (!next) {
+          // A graph whose ready tasks are all taken: the slot waits until a task ends.
+          if (!st.order.exhausted()) st.idle.push_back(&s);
+          return;
+        }
+        s.task = *next;
         const task& t = st.tasks[s.task];
         if (t.steps() == nullptr) {  // a callable: nothing to interpret, it runs inline
           run_task(t, s.worker, s.hooks, st.records[s.task], s.lane);
+          ended(st, s.task);
           s.task = no_task;
           continue;
         }
@@ -363,7 +374,19 @@ class async_executor final : public executor {
     r.end_ns = monotonic_ns();
     if (s.lane != nullptr) s.lane->end_task(r.start_ns, r.end_ns);
     s.ctx.reset();
+    ended(st, s.task);
     s.task = no_task;
+  }
+
+  /// Task i ended: what it released goes to the slots that were idle (the slot that ran it takes
+  /// the next ready task itself).
+  static void ended(run_state& st, std::size_t i) {
+    st.order.finished(i, st.records[i].ok);
+    while (!st.idle.empty()) {
+      slot* waiting = st.idle.back();
+      st.idle.pop_back();
+      asio::post(st.loop, [&st, waiting] { run_slot(st, *waiting); });
+    }
   }
 
   slot_memory memory_;  // the slots' memory, kept between runs

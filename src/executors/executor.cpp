@@ -52,9 +52,25 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
   if (options.workers == 0) {
     throw std::invalid_argument(std::string(name()) + ": workers must be at least 1 (got 0)");
   }
+  const bool graph = has_dependencies(tasks);
+  if (graph) {
+    check_graph(tasks);
+    bool runs_graphs = false;
+    try {
+      runs_graphs = find_executor(name()).runs_graphs;
+    } catch (const std::invalid_argument&) {  // a model made outside the registry
+    }
+    if (!runs_graphs) {
+      throw std::invalid_argument(std::string(name()) +
+                                  " does not run task graphs (tasks that wait for others); "
+                                  "models that do: " +
+                                  models_running_graphs());
+    }
+  }
   throw_if_interrupted();
   run_result result;
   result.executor = std::string(name());
+  if (graph) result.after = dependencies_of(tasks);
   result.workers = options.workers;
   result.records.resize(tasks.size());
   for (std::size_t i = 0; i < tasks.size(); ++i) {
@@ -92,12 +108,15 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
   result.kernel.minor_faults += result.outside.minor_faults;
   result.kernel.peak_rss_bytes = detail::peak_rss_since_reset();
   if (recorder_) {
-    // The whole batch is handed over at once, when the run starts.
+    // The whole batch is handed over at once, when the run starts; a graph's task is queued
+    // when its last predecessor ends.
     std::vector<event> queued;
     queued.reserve(tasks.size());
     for (const auto& t : tasks) {
-      queued.push_back({result.start_ns, result.start_ns, static_cast<std::uint32_t>(t.id), no_id,
-                        -1, event_kind::queued});
+      std::int64_t ready = result.start_ns;
+      for (const std::size_t p : t.after) ready = std::max(ready, result.records[p].end_ns);
+      queued.push_back(
+          {ready, ready, static_cast<std::uint32_t>(t.id), no_id, -1, event_kind::queued});
     }
     result.recorded = recorder_->collect(queued);
   }
@@ -138,18 +157,19 @@ detail::named_registry<executor_info>& the_registry() {
   [[maybe_unused]] constexpr std::unique_ptr<executor> (*not_built)() = nullptr;
   static detail::named_registry<executor_info> registry("executor", {
     model("sequential", "one task after another on the calling thread: the baseline",
-          detail::make_sequential, {.fds_per_download = 0}),
+          detail::make_sequential, {.fds_per_download = 0, .runs_graphs = true}),
         model("threads", "one std::thread per task, at most W running at once",
-              detail::make_threads, {.makes_threads = true}),
+              detail::make_threads, {.makes_threads = true, .runs_graphs = true}),
         model("thread-pool",
               "W long-lived threads take tasks from one shared queue (parlab's own pool)",
-              detail::make_thread_pool, {.makes_threads = true}),
+              detail::make_thread_pool, {.makes_threads = true, .runs_graphs = true}),
         model("processes", "fork() one child process per task, at most W alive; own memory each",
               detail::make_processes,
               {.isolates_tasks = true,
                .makes_processes = true,
                .fds_per_worker = 1,
-               .fds_per_download = 0}),
+               .fds_per_download = 0,
+               .runs_graphs = true}),
         model("process-pool",
               "W worker processes forked once, tasks and reports over pipes; a dead worker is "
               "replaced",
@@ -157,33 +177,36 @@ detail::named_registry<executor_info>& the_registry() {
               {.isolates_tasks = true,
                .makes_processes = true,
                .fds_per_worker = 2,
-               .fds_per_download = 0}),
+               .fds_per_download = 0,
+               .runs_graphs = true}),
         model("gil-threads",
               "W threads serialised by an emulated global interpreter lock (CPython's rules)",
               detail::make_gil_threads,
               {.makes_threads = true,
                .computes_one_at_a_time = "one interpreter lock lets one thread compute at a time",
-               .has_interpreter_lock = true}),
+               .has_interpreter_lock = true,
+               .runs_graphs = true}),
         model("async",
               "one event-loop thread (Boost.Asio), W tasks in flight: waits overlap, compute "
               "runs inline",
               detail::make_async,
               {.fds_per_download = 1,
-               .computes_one_at_a_time = "an event loop runs one task at a time on one thread"}),
+               .computes_one_at_a_time = "an event loop runs one task at a time on one thread",
+               .runs_graphs = true}),
         model("openmp", "#pragma omp parallel for schedule(dynamic) over the tasks with W threads",
 #if PARLAB_HAVE_OPENMP
               detail::make_openmp,
 #else
                 not_built,
 #endif
-              {.makes_threads = true}),
+              {.makes_threads = true, .runs_graphs = true}),
         model("tbb", "oneTBB work stealing in a task_arena of W threads",
 #if PARLAB_HAVE_TBB
               detail::make_tbb,
 #else
                 not_built,
 #endif
-              {.makes_threads = true}),
+              {.makes_threads = true, .runs_graphs = true}),
         model("mpi", kMpiDescription,
 #if PARLAB_HAVE_MPI
               detail::make_mpi,
@@ -218,6 +241,15 @@ std::string_view to_string(failure_kind kind) noexcept {
 }
 
 std::vector<executor_info> executors() { return the_registry().all(); }
+
+std::string models_running_graphs() {
+  std::string out;
+  for (const auto& e : executors()) {
+    if (!e.runs_graphs || !e.available) continue;
+    out += (out.empty() ? "" : ", ") + e.name;
+  }
+  return out;
+}
 
 executor_info find_executor(std::string_view name) { return the_registry().find(name); }
 

@@ -5,10 +5,12 @@
 #include <parlab/clock.hpp>
 #include <parlab/gil.hpp>
 
+#include "executors/dependencies.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
 #include <atomic>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -145,6 +147,11 @@ class gil_threads_executor final : public executor {
     auto& records = result.records;
     emulated_gil gil(options.workers, options.gil_switch_interval);
     std::atomic<std::size_t> next{0};
+    // A graph's tasks come from the queue of ready ones; a thread waiting there lets the lock go,
+    // as a Python thread blocked in queue.get() does.
+    std::optional<dependency_tracker> graph;
+    std::optional<ready_queue> ready;
+    if (!result.after.empty()) ready.emplace(graph.emplace(tasks));
     {
       std::vector<std::jthread> threads;
       threads.reserve(options.workers);
@@ -154,13 +161,27 @@ class gil_threads_executor final : public executor {
             event_lane* worker_lane = lane(w);
             gil_hooks hooks(gil, w, worker_lane);
             hooks.acquire();  // a Python thread needs the lock before it runs any bytecode
-            for (std::size_t i = next.fetch_add(1); i < tasks.size(); i = next.fetch_add(1)) {
-              run_task(tasks[i], w, hooks, records[i], worker_lane);
+            if (!ready) {
+              for (std::size_t i = next.fetch_add(1); i < tasks.size(); i = next.fetch_add(1)) {
+                run_task(tasks[i], w, hooks, records[i], worker_lane);
+              }
+            } else {
+              while (true) {
+                hooks.before_wait();
+                const auto i = ready->pop();
+                hooks.after_wait();
+                if (!i) break;
+                if (!graph->skip_blocked(tasks[*i], records[*i])) {
+                  run_task(tasks[*i], w, hooks, records[*i], worker_lane);
+                }
+                ready->finished(*i, records[*i].ok);
+              }
             }
             gil.release(w);
           });
         } catch (const std::system_error& e) {
           next.store(tasks.size());  // the threads already started take no further task
+          if (ready) ready->close();
           throw std::system_error(e.code(), "gil-threads: could not start thread " +
                                                 std::to_string(w + 1) + " of " +
                                                 std::to_string(options.workers));

@@ -3,6 +3,8 @@
 // parallel regions for the thread that started them; the region runs on a thread of its own so
 // the team goes away with it when the run ends (a later fork then copies one thread, not W).
 
+#include <parlab/task_graph.hpp>
+
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -17,6 +19,7 @@
 #include <exception>
 #include <latch>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <thread>
@@ -112,16 +115,65 @@ class openmp_executor final : public executor {
         refused = std::current_exception();
         return;
       }
+      if (result.after.empty()) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team)
-      for (long i = 0; i < count; ++i) {
-        const auto w = static_cast<std::size_t>(omp_get_thread_num());
-        const auto k = static_cast<std::size_t>(i);
-        no_hooks hooks;
-        run_task(tasks[k], w, hooks, records[k], lane(w));
+        for (long i = 0; i < count; ++i) {
+          const auto w = static_cast<std::size_t>(omp_get_thread_num());
+          const auto k = static_cast<std::size_t>(i);
+          no_hooks hooks;
+          run_task(tasks[k], w, hooks, records[k], lane(w));
+        }
+      } else {
+        run_graph(tasks, team, records);
       }
     });
     master.join();
     if (refused) std::rethrow_exception(refused);
+  }
+
+ private:
+  /// A graph: one thread creates a task per graph task in a topological order, each with
+  /// `depend(in:)` on its predecessors' slots (an OpenMP 5.0 iterator over its list) and
+  /// `depend(out:)` on its own; the runtime starts a task when the ones it depends on ended.
+  void run_graph(std::span<const task> tasks, int team, std::vector<task_record>& records) {
+    const auto order = topological_order(result_after(tasks));
+    std::vector<char> slots(tasks.size());
+    std::vector<std::size_t> cause(tasks.size(), SIZE_MAX);  // why a task did not succeed
+    [[maybe_unused]] char* slot = slots.data();              // only the depend clauses name it
+#pragma omp parallel num_threads(team)
+#pragma omp single
+    for (const std::size_t k : order) {
+      const std::size_t* before = tasks[k].after.data();
+      const int n = static_cast<int>(tasks[k].after.size());
+#pragma omp task depend(iterator(j = 0                                       \
+                                 : n),                                       \
+                        in                                                   \
+                        : slot[before[j]]) depend(out                        \
+                                                  : slot[k]) firstprivate(k) \
+    shared(tasks, records, cause)
+      {
+        for (const std::size_t p : tasks[k].after) {
+          if (cause[p] != SIZE_MAX) {
+            cause[k] = cause[p];
+            break;
+          }
+        }
+        if (cause[k] != SIZE_MAX) {
+          records[k].ok = false;
+          records[k].failure = failure_kind::never_ran;
+          records[k].message =
+              "never ran: it waits for task " + std::to_string(cause[k]) + ", which failed";
+        } else {
+          const auto w = static_cast<std::size_t>(omp_get_thread_num());
+          no_hooks hooks;
+          run_task(tasks[k], w, hooks, records[k], lane(w));
+          if (!records[k].ok) cause[k] = k;
+        }
+      }
+    }
+  }
+  static task_dependencies result_after(std::span<const task> tasks) {
+    return dependencies_of(tasks);
   }
 };
 

@@ -8,6 +8,7 @@
 #include <parlab/clock.hpp>
 
 #include "executors/child_report.hpp"
+#include "executors/dependencies.hpp"
 #include "executors/factories.hpp"
 
 #include <sys/socket.h>
@@ -61,23 +62,37 @@ class process_pool_executor final : public executor {
 
     // All workers first, then the first task each: the pool exists before any task runs.
     for (std::size_t w = 0; w < count; ++w) workers.push_back(spawn(tasks, w));
-    std::size_t next = 0;
-    std::size_t done = 0;
+    // A graph's tasks go out as they become ready; one a worker could not take waits for the
+    // next free worker (a held task: the worker was gone, its channel will say so).
+    dispatch_order order(tasks, !result.after.empty());
+    std::optional<std::size_t> held;
+    auto all_done = [&] {
+      return order.exhausted() && !held &&
+             std::none_of(workers.begin(), workers.end(),
+                          [](const worker_process& w) { return w.running.has_value(); });
+    };
     auto dispatch = [&](worker_process& w) {
-      if (next >= tasks.size() || w.running) return;
-      const std::uint64_t index = next;
+      if (w.running) return;
+      if (!held) held = order.next(records);
+      if (!held) return;
+      const std::uint64_t index = *held;
       if (::send(w.process.commands_fd(), &index, sizeof index, MSG_NOSIGNAL) !=
           static_cast<ssize_t>(sizeof index)) {
         return;  // the worker is gone: its report channel will say so; the task goes elsewhere
       }
-      ++next;
+      held.reset();
       w.running = index;
       w.sent_ns = monotonic_ns();
+    };
+    // Tasks a finished one released go to every idle worker, not only the one that ran it.
+    auto finished = [&](std::size_t i) {
+      order.finished(i, records[i].ok);
+      for (auto& w : workers) dispatch(w);
     };
     for (auto& w : workers) dispatch(w);
 
     std::vector<pollfd> polled(workers.size());
-    while (done < tasks.size()) {
+    while (!all_done()) {
       for (std::size_t k = 0; k < workers.size(); ++k)
         polled[k] = {workers[k].process.reports_fd(), POLLIN, 0};
       if (poll_or_interrupt(polled, -1) <= 0) continue;
@@ -103,9 +118,9 @@ class process_pool_executor final : public executor {
                   "process-pool: malformed report from worker " + std::to_string(w.process.pid());
             }
             w.bytes.erase(0, size);
+            const std::size_t ended = *w.running;
             w.running.reset();
-            ++done;
-            dispatch(w);
+            finished(ended);
           }
           continue;
         }
@@ -114,13 +129,16 @@ class process_pool_executor final : public executor {
         w.process.close_reports();
         const child_exit how = w.process.wait();
         const pid_t dead = w.process.pid();
-        if (w.running) {
-          record_death(records[*w.running], dead, w.slot, w.sent_ns, how,
+        const std::optional<std::size_t> lost = w.running;
+        w.running.reset();
+        if (lost) {
+          record_death(records[*lost], dead, w.slot, w.sent_ns, how,
                        "worker process " + std::to_string(dead), received);
-          ++done;
         }
-        if (done < tasks.size()) {
-          w = spawn(tasks, w.slot);
+        if (!all_done()) w = spawn(tasks, w.slot);
+        if (lost) {
+          finished(*lost);
+        } else {
           dispatch(w);
         }
       }

@@ -5,6 +5,7 @@
 #include <parlab/clock.hpp>
 
 #include "executors/child_report.hpp"
+#include "executors/dependencies.hpp"
 #include "executors/factories.hpp"
 
 #include <unistd.h>
@@ -46,11 +47,13 @@ class processes_executor final : public executor {
     if (lane(0) != nullptr) received.events.reserve(tasks.size() * 16);
     children_memory memory;
 
-    std::size_t next = 0;
+    dispatch_order order(tasks, !result.after.empty());
     std::vector<pollfd> polled;
-    while (next < tasks.size() || !alive.empty()) {
-      while (next < tasks.size() && alive.size() < workers) {
-        const std::size_t i = next;
+    while (!order.exhausted() || !alive.empty()) {
+      while (alive.size() < workers) {
+        const auto next = order.next(records);
+        if (!next) break;
+        const std::size_t i = *next;
         const std::size_t slot = free_slots.back();
         const std::int64_t spawned = monotonic_ns();
         // A refused fork (EAGAIN: too many processes) ends the run with an error; the children
@@ -63,7 +66,6 @@ class processes_executor final : public executor {
           (void)write_all(ends.reports, report.data(), report.size());  // false: parent gone
           return 0;
         });
-        ++next;
         free_slots.pop_back();
         alive.push_back({std::move(process), i, slot, spawned, {}});
       }
@@ -88,6 +90,7 @@ class processes_executor final : public executor {
         c.process.close_reports();
         const child_exit how = c.process.wait();
         finish(c, how, records[c.index], received, memory);
+        order.finished(c.index, records[c.index].ok);
         free_slots.push_back(c.slot);
         alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(k));
       }

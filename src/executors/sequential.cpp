@@ -1,5 +1,6 @@
 // sequential: one task after another on the calling thread. The baseline every speedup divides.
 
+#include "executors/dependencies.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -15,8 +16,20 @@ class sequential_executor final : public executor {
                run_result& result) override {
     auto& records = result.records;
     no_hooks hooks;
-    for (std::size_t i = 0; i < tasks.size(); ++i)
-      run_task(tasks[i], 0, hooks, records[i], lane(0));
+    if (result.after.empty()) {
+      for (std::size_t i = 0; i < tasks.size(); ++i)
+        run_task(tasks[i], 0, hooks, records[i], lane(0));
+      return;
+    }
+    // A graph: one topological order, each task as soon as its predecessors ended.
+    dependency_tracker graph(tasks);
+    ready_queue ready(graph);
+    while (const auto i = ready.pop()) {
+      if (!graph.skip_blocked(tasks[*i], records[*i])) {
+        run_task(tasks[*i], 0, hooks, records[*i], lane(0));
+      }
+      ready.finished(*i, records[*i].ok);
+    }
   }
 };
 

@@ -6,12 +6,16 @@
 #include "executors/run_task.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <memory>
 #include <new>
+#include <string>
+#include <vector>
 
 namespace parlab::detail {
 namespace {
@@ -32,6 +36,10 @@ class tbb_executor final : public executor {
       tbb::global_control allow(tbb::global_control::max_allowed_parallelism, options.workers);
       tbb::task_arena arena(static_cast<int>(options.workers));
       arena.execute([&] {
+        if (!result.after.empty()) {
+          run_graph(tasks, records);
+          return;
+        }
         tbb::parallel_for(
             tbb::blocked_range<std::size_t>(0, tasks.size(), 1),
             [&](const tbb::blocked_range<std::size_t>& range) {
@@ -46,6 +54,45 @@ class tbb_executor final : public executor {
     }
     // Waits for oneTBB's worker threads to exit; false when somebody else still uses oneTBB.
     (void)tbb::finalize(workers_gone, std::nothrow);
+  }
+
+ private:
+  /// A graph: a flow graph of one continue_node per task and one edge per dependency; a node
+  /// runs when every predecessor has signalled it, and the tasks without one are put first.
+  void run_graph(std::span<const task> tasks, std::vector<task_record>& records) {
+    tbb::flow::graph g;
+    std::vector<std::size_t> cause(tasks.size(), SIZE_MAX);  // why a task did not succeed
+    std::vector<std::unique_ptr<tbb::flow::continue_node<tbb::flow::continue_msg>>> nodes;
+    nodes.reserve(tasks.size());
+    for (std::size_t k = 0; k < tasks.size(); ++k) {
+      nodes.push_back(std::make_unique<tbb::flow::continue_node<tbb::flow::continue_msg>>(
+          g, [&, k](const tbb::flow::continue_msg&) {
+            for (const std::size_t p : tasks[k].after) {
+              if (cause[p] != SIZE_MAX) {
+                cause[k] = cause[p];
+                break;
+              }
+            }
+            if (cause[k] != SIZE_MAX) {
+              records[k].ok = false;
+              records[k].failure = failure_kind::never_ran;
+              records[k].message =
+                  "never ran: it waits for task " + std::to_string(cause[k]) + ", which failed";
+              return;
+            }
+            const auto w = static_cast<std::size_t>(tbb::this_task_arena::current_thread_index());
+            no_hooks hooks;
+            run_task(tasks[k], w, hooks, records[k], lane(w));
+            if (!records[k].ok) cause[k] = k;
+          }));
+    }
+    for (std::size_t k = 0; k < tasks.size(); ++k) {
+      for (const std::size_t p : tasks[k].after) tbb::flow::make_edge(*nodes[p], *nodes[k]);
+    }
+    for (std::size_t k = 0; k < tasks.size(); ++k) {
+      if (tasks[k].after.empty()) nodes[k]->try_put(tbb::flow::continue_msg());
+    }
+    g.wait_for_all();
   }
 };
 

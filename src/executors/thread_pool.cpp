@@ -4,6 +4,7 @@
 #include <parlab/thread_pool.hpp>
 
 #include "core/spin.hpp"
+#include "executors/dependencies.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -255,9 +256,29 @@ class thread_pool_executor final : public executor {
     };
     const batch b{this, tasks, &result.records};
     thread_pool pool(options.workers);
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-      pool.post([at = &b, i](std::size_t worker) { at->run(i, worker); });
+    if (result.after.empty()) {
+      for (std::size_t i = 0; i < tasks.size(); ++i) {
+        pool.post([at = &b, i](std::size_t worker) { at->run(i, worker); });
+      }
+      pool.wait_idle();
+      return;
     }
+    // A graph: a finished task posts the successors it released; a blocked one is finished
+    // failed without running, which releases its own.
+    struct graph_batch {
+      const batch* b;
+      dependency_tracker graph;
+      thread_pool* pool;
+      void run(std::size_t i, std::size_t worker) {
+        auto& record = (*b->records)[i];
+        if (!graph.skip_blocked(b->tasks[i], record)) b->run(i, worker);
+        graph.finish(i, record.ok, [this](std::size_t s) { post(s); });
+      }
+      void post(std::size_t i) {
+        pool->post([this, i](std::size_t worker) { run(i, worker); });
+      }
+    } g{&b, dependency_tracker(tasks), &pool};
+    for (const std::size_t i : g.graph.roots()) g.post(i);
     pool.wait_idle();
   }
 };

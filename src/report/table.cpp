@@ -15,7 +15,62 @@ std::string seconds(double s) {
   return fmt::format("{:.2f}s", s);
 }
 
+/// "0 -> 1 -> 5 -> 9" (the first five and the last two of a longer one).
+std::string path_in_words(const std::vector<std::size_t>& path) {
+  std::string out;
+  for (std::size_t k = 0; k < path.size(); ++k) {
+    if (path.size() > 8 && k == 5) {
+      out += fmt::format(" -> ... ({} more)", path.size() - 7);
+      k = path.size() - 3;
+      continue;
+    }
+    out += fmt::format("{}{}", k == 0 ? "" : " -> ", path[k]);
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string format_graph_rows(const std::vector<measured_run>& runs) {
+  const auto with_graph =
+      std::count_if(runs.begin(), runs.end(), [](const measured_run& r) { return r.graph; });
+  if (with_graph == 0) return {};
+  std::string out;
+  const graph_figures* first = nullptr;
+  for (const auto& r : runs) {
+    if (r.graph) {
+      first = &*r.graph;
+      break;
+    }
+  }
+  out += fmt::format(
+      "task graph: {} tasks, {} edges; work = the tasks' time summed, span = the longest chain "
+      "(both measured)\n",
+      first->tasks, first->edges);
+  out +=
+      fmt::format("  {:<13} {:>3} {:>9} {:>9} {:>11} {:>9}  {:<27} {}\n", "executor", "W", "work",
+                  "span", "parallelism", "wall", "Brent bounds (P)", "chain that ended it");
+  for (const auto& r : runs) {
+    if (!r.graph) continue;
+    const graph_figures& g = *r.graph;
+    const char* where = g.against_bounds() < 0 ? "below" : g.against_bounds() > 0 ? "above" : "in";
+    out += fmt::format(
+        "  {:<13} {:>3} {:>9} {:>9} {:>11.2f} {:>9}  {:<27} {} tasks: {} running, {} ready "
+        "before starting\n",
+        r.executor, r.workers, seconds(g.work_seconds), seconds(g.span_seconds), g.parallelism,
+        seconds(g.wall_seconds),
+        fmt::format("{} [{}, {}] ({})", where, seconds(g.lower_bound_seconds),
+                    seconds(g.upper_bound_seconds), g.processors),
+        g.last_chain.size(), seconds(g.last_chain_running_seconds),
+        seconds(g.last_chain_waiting_seconds));
+  }
+  for (const auto& r : runs) {
+    if (!r.graph || r.is_baseline) continue;
+    out += fmt::format("  critical path, {} W={} ({} tasks): {}\n", r.executor, r.workers,
+                       r.graph->critical_path.size(), path_in_words(r.graph->critical_path));
+  }
+  return out;
+}
 
 std::string format_table(const std::vector<measured_run>& runs) {
   std::size_t name_width = 13;  // wider when a name is longer (cpython-process-pool)
@@ -62,6 +117,7 @@ std::string format_table(const std::vector<measured_run>& runs) {
   if (!busy_rows.empty()) {
     out += fmt::format("cores busy, share of wall time ideal/ok/poor/idle: {}\n", busy_rows);
   }
+  out += format_graph_rows(runs);
   // Where the workers' time went (wait reasons, summed over the workers of each row).
   for (const auto& r : runs) {
     if (r.is_baseline) continue;

@@ -60,4 +60,20 @@ void inject_fault(fault_mode mode, std::size_t id);
                                                 std::uint64_t seed,
                                                 const http_server_options& server);
 
+// The graph shapes (graphs.cpp): exactly `tasks` tasks each, numbered in dependency order.
+[[nodiscard]] std::vector<task> make_chain_tasks(std::size_t tasks, std::uint64_t size,
+                                                 std::uint64_t seed);
+[[nodiscard]] std::vector<task> make_fork_join_tasks(std::size_t tasks, std::uint64_t size,
+                                                     std::uint64_t seed);
+[[nodiscard]] std::vector<task> make_map_reduce_tasks(std::size_t tasks, std::uint64_t size,
+                                                      std::uint64_t seed);
+[[nodiscard]] std::vector<task> make_wavefront_tasks(std::size_t tasks, std::uint64_t size,
+                                                     std::uint64_t seed);
+[[nodiscard]] std::vector<task> make_pipeline_tasks(std::size_t tasks, std::uint64_t size,
+                                                    std::uint64_t seed, std::size_t stages,
+                                                    std::size_t tokens);
+[[nodiscard]] std::vector<task> make_layered_tasks(std::size_t tasks, std::uint64_t size,
+                                                   std::uint64_t seed, std::size_t width,
+                                                   double edge_probability);
+
 }  // namespace parlab::detail

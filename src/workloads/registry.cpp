@@ -89,6 +89,48 @@ detail::named_registry<workload_info>& the_registry() {
            [](const workload_spec& s, std::uint64_t size) {
              return detail::make_lock_tasks(s.tasks, size, s.seed, s.critical_fraction, s.locks);
            }},
+          {"chain", "a graph: each task after the one before (parallelism 1)",
+           "compute units per task", 2000, 8, 100'000'000,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_chain_tasks(s.tasks, size, s.seed);
+           },
+           true},
+          {"fork-join",
+           "a graph: a balanced recursive split down to leaves of --size, then the joins "
+           "(3L-2 tasks for L leaves)",
+           "compute units per leaf (a split or join: 1/8)", 2000, 46, 100'000'000,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_fork_join_tasks(s.tasks, size, s.seed);
+           },
+           true},
+          {"map-reduce", "a graph: maps side by side, then a binary tree of reductions",
+           "compute units per map (a reduction: 1/4)", 2000, 31, 100'000'000,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_map_reduce_tasks(s.tasks, size, s.seed);
+           },
+           true},
+          {"wavefront", "a graph: an n x n grid, each cell after its left and upper neighbours",
+           "compute units per cell", 1000, 64, 100'000'000,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_wavefront_tasks(s.tasks, size, s.seed);
+           },
+           true},
+          {"pipeline",
+           "a graph: items through --stages stages (first and last serial, in order), at most "
+           "--tokens items in flight (backpressure)",
+           "compute units per parallel stage (a serial one: 1/4)", 2000, 24, 100'000'000,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_pipeline_tasks(s.tasks, size, s.seed, s.stages, s.tokens);
+           },
+           true},
+          {"layered",
+           "a graph: random layers of --width tasks, each after tasks of the layer before "
+           "(--edge-probability)",
+           "compute units per task", 2000, 24, 100'000'000,
+           [](const workload_spec& s, std::uint64_t size) {
+             return detail::make_layered_tasks(s.tasks, size, s.seed, s.width, s.edge_probability);
+           },
+           true},
       });
   return registry;
 }
@@ -142,6 +184,14 @@ std::vector<std::pair<std::string, double>> workload_parameters(const workload_s
     return {{"critical_fraction", spec.critical_fraction},
             {"locks", static_cast<double>(spec.locks)}};
   }
+  if (spec.name == "pipeline") {
+    return {{"stages", static_cast<double>(spec.stages)},
+            {"tokens", static_cast<double>(spec.tokens)}};
+  }
+  if (spec.name == "layered") {
+    return {{"width", static_cast<double>(spec.width)},
+            {"edge_probability", spec.edge_probability}};
+  }
   if (spec.name != "http") return {};
   return {
       {"latency_ms", static_cast<double>(spec.http.latency.count())},
@@ -168,8 +218,10 @@ std::vector<task> make_workload(const workload_spec& spec) {
     // model runs it, MPI ranks included.
     const auto fault =
         static_cast<std::uint64_t>(victim.id) << 8U | static_cast<std::uint64_t>(spec.fault);
+    std::vector<std::size_t> after = std::move(victim.after);
     victim = make_step_task(victim.id, victim.label, victim.seed,
                             {{step_kind::compute, 1}, {step_kind::fault, fault}});
+    victim.after = std::move(after);
   }
   return tasks;
 }

@@ -1,0 +1,67 @@
+#pragma once
+/// @file Work, span and the critical path of a task graph's run, from its records (pure).
+
+#include <parlab/executor.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace parlab {
+
+/// What a task graph's run says about the graph and about the model that ran it.
+struct graph_figures {
+  std::size_t tasks = 0;
+  std::size_t edges = 0;
+  /// T1: the tasks' measured durations (end - start) summed, seconds.
+  double work_seconds = 0.0;
+  /// T-infinity: the longest chain of tasks through the graph by those durations, seconds.
+  double span_seconds = 0.0;
+  /// T1 / T-infinity: how many processors the graph could keep busy on average (0 without work).
+  double parallelism = 0.0;
+  /// A longest chain, first task to last (ids): speeding up a task off it cannot shorten the
+  /// span until its slack is used up.
+  std::vector<std::size_t> critical_path;
+  /// Per task: how much longer it could take before the span grows, seconds (0 on the path).
+  std::vector<double> slack_seconds;
+  /// P: the processors the bounds assume, min(W, usable cores).
+  std::size_t processors = 0;
+  /// Brent's bounds for a greedy schedule on P processors that costs nothing to run:
+  /// max(T1 / P, T-infinity) <= T_P <= T1 / P + T-infinity.
+  double lower_bound_seconds = 0.0;
+  double upper_bound_seconds = 0.0;
+  double wall_seconds = 0.0;  ///< the run's measured wall time
+  /// The chain that decided the run's end, as it really ran: from the task that ended last,
+  /// back through the predecessor whose end let it start (the one that ended last), to a task
+  /// that waited for none. Its tasks' running time and the time they spent ready but not yet
+  /// started (waiting for a free worker, or the model's dispatch: the run's measured burden).
+  std::vector<std::size_t> last_chain;
+  double last_chain_running_seconds = 0.0;
+  double last_chain_waiting_seconds = 0.0;
+  /// Everything before the first task of that chain started (the model's start-up).
+  double start_seconds = 0.0;
+
+  /// Where the wall lies: -1 below the lower bound, 0 within, +1 above the upper one.
+  [[nodiscard]] int against_bounds() const noexcept {
+    if (wall_seconds < lower_bound_seconds) return -1;
+    return wall_seconds > upper_bound_seconds ? 1 : 0;
+  }
+};
+
+/// Work, span, the critical path, slack and Brent's bounds of `run` (a graph: run.after is not
+/// empty, and its records are kept), for P = min(W, `cores`); nullopt for a bag of tasks or
+/// without records. A task that never ran counts as taking no time.
+[[nodiscard]] std::optional<graph_figures> analyse_graph(const run_result& run, std::size_t cores);
+
+/// The longest path through `after` with task i taking durations[i]: its length, the path (ids,
+/// first to last) and every task's slack. What analyse_graph and the predictor share.
+struct longest_path {
+  double length = 0.0;
+  std::vector<std::size_t> path;
+  std::vector<double> slack;
+};
+[[nodiscard]] longest_path find_longest_path(const task_dependencies& after,
+                                             const std::vector<double>& durations);
+
+}  // namespace parlab

@@ -1,0 +1,103 @@
+// Work, span and the critical path of a task graph's run (pure functions of its records).
+
+#include <parlab/clock.hpp>
+#include <parlab/graph_analysis.hpp>
+
+#include <algorithm>
+
+namespace parlab {
+
+longest_path find_longest_path(const task_dependencies& after,
+                               const std::vector<double>& durations) {
+  const std::size_t n = after.size();
+  longest_path out;
+  if (n == 0) return out;
+  const auto order = topological_order(after);
+  // Earliest finish of each task when every task starts as soon as its predecessors end.
+  std::vector<double> finish(n, 0.0);
+  std::vector<std::size_t> via(n, SIZE_MAX);  // the predecessor that decides its start
+  for (const std::size_t i : order) {
+    double start = 0.0;
+    for (const std::size_t p : after[i]) {
+      if (via[i] == SIZE_MAX || finish[p] > start) {
+        start = finish[p];
+        via[i] = p;
+      }
+    }
+    finish[i] = start + durations[i];
+  }
+  std::size_t last = 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    if (finish[i] > finish[last]) last = i;
+  }
+  out.length = finish[last];
+  for (std::size_t at = last; at != SIZE_MAX; at = via[at]) out.path.push_back(at);
+  std::reverse(out.path.begin(), out.path.end());
+  // Latest finish that keeps the span, backwards; slack is its distance from the earliest.
+  const auto next = successors_of(after);
+  std::vector<double> latest(n, out.length);
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    for (const std::size_t s : next[*it]) {
+      latest[*it] = std::min(latest[*it], latest[s] - durations[s]);
+    }
+  }
+  out.slack.resize(n);
+  for (std::size_t i = 0; i < n; ++i) out.slack[i] = std::max(0.0, latest[i] - finish[i]);
+  for (const std::size_t i : out.path) out.slack[i] = 0.0;
+  return out;
+}
+
+std::optional<graph_figures> analyse_graph(const run_result& run, std::size_t cores) {
+  const std::size_t n = run.after.size();
+  if (n == 0 || run.records.size() != n) return std::nullopt;
+  graph_figures g;
+  g.tasks = n;
+  std::vector<double> durations(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    g.edges += run.after[i].size();
+    const task_record& r = run.records[i];
+    if (r.failure != failure_kind::never_ran) {
+      durations[i] = to_seconds(std::max<std::int64_t>(0, r.end_ns - r.start_ns));
+    }
+    g.work_seconds += durations[i];
+  }
+  const longest_path lp = find_longest_path(run.after, durations);
+  g.span_seconds = lp.length;
+  g.critical_path = lp.path;
+  g.slack_seconds = lp.slack;
+  g.parallelism = g.span_seconds > 0 ? g.work_seconds / g.span_seconds : 0.0;
+  g.processors = std::max<std::size_t>(1, std::min(run.workers, std::max<std::size_t>(1, cores)));
+  const double p = static_cast<double>(g.processors);
+  g.lower_bound_seconds = std::max(g.work_seconds / p, g.span_seconds);
+  g.upper_bound_seconds = g.work_seconds / p + g.span_seconds;
+  g.wall_seconds = run.wall_seconds();
+
+  // The chain that decided the end, as it ran.
+  std::size_t at = 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    if (run.records[i].end_ns > run.records[at].end_ns) at = i;
+  }
+  while (true) {
+    g.last_chain.push_back(at);
+    const task_record& r = run.records[at];
+    std::int64_t ready = run.start_ns;
+    std::size_t decided_by = SIZE_MAX;
+    for (const std::size_t q : run.after[at]) {
+      if (decided_by == SIZE_MAX || run.records[q].end_ns > ready) {
+        ready = std::max(ready, run.records[q].end_ns);
+        decided_by = q;
+      }
+    }
+    g.last_chain_running_seconds += to_seconds(std::max<std::int64_t>(0, r.end_ns - r.start_ns));
+    if (decided_by == SIZE_MAX) {
+      g.start_seconds = to_seconds(std::max<std::int64_t>(0, r.start_ns - run.start_ns));
+      break;
+    }
+    g.last_chain_waiting_seconds += to_seconds(std::max<std::int64_t>(0, r.start_ns - ready));
+    at = decided_by;
+  }
+  std::reverse(g.last_chain.begin(), g.last_chain.end());
+  return g;
+}
+
+}  // namespace parlab

@@ -1,0 +1,416 @@
+// Task graphs: the checks before a graph runs, the shapes, every model honouring the edges, and
+// work / span / the critical path from a run.
+
+#include <parlab/executor.hpp>
+#include <parlab/graph_analysis.hpp>
+#include <parlab/task_graph.hpp>
+#include <parlab/workload.hpp>
+
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <new>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "timing.hpp"
+
+namespace parlab {
+namespace {
+
+std::string refusal(const task_dependencies& after, const std::vector<std::string>& labels = {}) {
+  try {
+    check_dependencies(after, labels);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TaskGraph, ACycleIsRefusedNamingItsTasksInOrder) {
+  // a -> b -> c -> a (each after the one before), d apart.
+  const task_dependencies after{{2}, {0}, {1}, {}};
+  EXPECT_EQ(refusal(after, {"a", "b", "c", "d"}), "task graph: a cycle: 'a' -> 'b' -> 'c' -> 'a'");
+  EXPECT_EQ(refusal(after), "task graph: a cycle: 0 -> 1 -> 2 -> 0");
+  EXPECT_EQ(refusal({{}, {1}}, {"x", "y"}), "task graph: a cycle: task 'y' waits for itself");
+  EXPECT_THROW((void)topological_order(after), std::invalid_argument);
+}
+
+TEST(TaskGraph, AMissingOrRepeatedPredecessorIsRefusedNamingIt) {
+  EXPECT_EQ(refusal({{}, {}, {9}}, {"a", "b", "c"}),
+            "task graph: task 'c' (2) waits for task 9, which is not in the batch (ids 0-2)");
+  EXPECT_EQ(refusal({{}, {0, 0}}, {"a", "b"}),
+            "task graph: task 'b' names task 'a' twice among what it waits for");
+  EXPECT_EQ(refusal({{}, {0}, {0, 1}}), "");
+}
+
+TEST(TaskGraph, TasksOutOfOrderAreRefused) {
+  std::vector<task> tasks{make_step_task(0, "a", 1, {}), make_step_task(5, "b", 2, {})};
+  tasks[1].after = {0};
+  try {
+    check_graph(tasks);
+    FAIL() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "task graph: the task at position 1 has id 5 (a graph's tasks are numbered "
+                 "0..N-1 in order)");
+  }
+}
+
+TEST(TaskGraph, TopologicalOrderPutsEveryTaskAfterItsPredecessors) {
+  const task_dependencies after{{3}, {}, {0, 1}, {}, {2}};
+  const auto order = topological_order(after);
+  ASSERT_EQ(order.size(), after.size());
+  std::vector<std::size_t> position(after.size());
+  for (std::size_t k = 0; k < order.size(); ++k) position[order[k]] = k;
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    for (const std::size_t p : after[i]) EXPECT_LT(position[p], position[i]) << p << " " << i;
+  }
+  EXPECT_EQ(order, (std::vector<std::size_t>{1, 3, 0, 2, 4}));  // lowest ready first
+  EXPECT_EQ(topological_order({{}, {}, {}}), (std::vector<std::size_t>{0, 1, 2}));
+}
+
+std::vector<task> shape(const std::string& name, std::size_t tasks, std::uint64_t size = 10) {
+  workload_spec spec;
+  spec.name = name;
+  spec.tasks = tasks;
+  spec.size = size;
+  return make_workload(spec);
+}
+
+task_dependencies edges(const std::vector<task>& tasks) { return dependencies_of(tasks); }
+
+/// The span and parallelism of a shape with every task's compute units as its duration.
+longest_path by_units(const std::vector<task>& tasks) {
+  std::vector<double> units;
+  for (const auto& t : tasks) units.push_back(static_cast<double>(t.steps()->front().amount));
+  return find_longest_path(edges(tasks), units);
+}
+
+double work_in_units(const std::vector<task>& tasks) {
+  double w = 0;
+  for (const auto& t : tasks) w += static_cast<double>(t.steps()->front().amount);
+  return w;
+}
+
+TEST(GraphShapes, EachMakesTheTasksAskedForAsAValidGraph) {
+  for (const char* name : {"chain", "fork-join", "map-reduce", "wavefront", "pipeline", "layered"}) {
+    for (const std::size_t n : {1U, 3U, 12U, 46U, 99U}) {
+      if (std::string(name) == "pipeline" && n % 3 != 0) continue;
+      const auto tasks = shape(name, n);
+      ASSERT_EQ(tasks.size(), n) << name;
+      EXPECT_NO_THROW(check_graph(tasks)) << name << " " << n;
+      EXPECT_TRUE(find_workload(name).graph) << name;
+    }
+  }
+  EXPECT_FALSE(find_workload("cpu").graph);
+}
+
+TEST(GraphShapes, TheirParallelismIsTheKnownValue) {
+  // chain: 1; an n x n wavefront of equal cells: n^2 / (2n - 1).
+  const auto chain = shape("chain", 10);
+  EXPECT_DOUBLE_EQ(work_in_units(chain) / by_units(chain).length, 1.0);
+  const auto grid = shape("wavefront", 36);
+  EXPECT_DOUBLE_EQ(by_units(grid).length, 11 * 10.0);
+  EXPECT_EQ(by_units(grid).path.size(), 11U);
+  EXPECT_DOUBLE_EQ(work_in_units(grid) / by_units(grid).length, 36.0 / 11.0);
+  // fork-join over 16 leaves of 80 units, splits and joins of 10: work 16*80 + 30*10, span
+  // 4 splits + a leaf + 4 joins.
+  const auto fj = shape("fork-join", 46, 80);
+  EXPECT_DOUBLE_EQ(work_in_units(fj), 16 * 80 + 30 * 10.0);
+  EXPECT_DOUBLE_EQ(by_units(fj).length, 80 + 8 * 10.0);
+  // map-reduce of 16 maps: a reduction tree 4 deep.
+  const auto mr = shape("map-reduce", 31, 40);
+  EXPECT_DOUBLE_EQ(by_units(mr).length, 40 + 4 * 10.0);
+}
+
+TEST(GraphShapes, APipelineKeepsAtMostItsTokensInFlightAndItsSerialStagesInOrder) {
+  workload_spec spec;
+  spec.name = "pipeline";
+  spec.tasks = 30;
+  spec.stages = 3;
+  spec.tokens = 2;
+  const auto tasks = make_workload(spec);
+  const auto has = [&](std::size_t task, std::size_t before) {
+    const auto& a = tasks[task].after;
+    return std::find(a.begin(), a.end(), before) != a.end();
+  };
+  // item i stage s is task 3i + s
+  EXPECT_TRUE(has(3 * 4 + 1, 3 * 4 + 0));      // its stage before
+  EXPECT_TRUE(has(3 * 4 + 0, 3 * 3 + 0));      // serial first stage: the item before
+  EXPECT_TRUE(has(3 * 4 + 2, 3 * 3 + 2));      // serial last stage: the item before
+  EXPECT_FALSE(has(3 * 4 + 1, 3 * 3 + 1));     // the parallel stage waits for no other item
+  EXPECT_TRUE(has(3 * 4 + 0, 3 * 2 + 2));      // a token: item 4 enters when item 2 has left
+  EXPECT_TRUE(tasks[0].after.empty());
+  // One token: the whole pipeline is one chain.
+  spec.tokens = 1;
+  const auto one = make_workload(spec);
+  EXPECT_DOUBLE_EQ(work_in_units(one) / by_units(one).length, 1.0);
+}
+
+TEST(GraphShapes, LayeredIsSeededAndEveryTaskWaitsForTheLayerBefore) {
+  workload_spec spec;
+  spec.name = "layered";
+  spec.tasks = 40;
+  spec.width = 5;
+  spec.edge_probability = 0.3;
+  const auto a = make_workload(spec);
+  const auto b = make_workload(spec);
+  EXPECT_EQ(edges(a), edges(b));
+  for (std::size_t i = 5; i < a.size(); ++i) {
+    ASSERT_FALSE(a[i].after.empty()) << i;
+    for (const std::size_t p : a[i].after) EXPECT_EQ(p / 5, i / 5 - 1) << i;
+  }
+  spec.seed = 7;
+  EXPECT_NE(edges(make_workload(spec)), edges(a));
+}
+
+TEST(GraphShapes, AFaultKeepsTheTaskInTheGraph) {
+  workload_spec spec;
+  spec.name = "chain";
+  spec.tasks = 4;
+  spec.fault = fault_mode::throw_exception;
+  spec.fault_task = 2;
+  const auto tasks = make_workload(spec);
+  EXPECT_EQ(tasks[2].after, (std::vector<std::size_t>{1}));
+}
+
+/// Per-task run counters in a MAP_SHARED mapping, so runs inside forked children count too.
+class shared_counters {
+ public:
+  explicit shared_counters(std::size_t n) : n_(n) {
+    void* p = ::mmap(nullptr, bytes(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
+    counters_ = new (p) std::atomic<int>[n];
+  }
+  ~shared_counters() { ::munmap(counters_, bytes()); }
+  shared_counters(const shared_counters&) = delete;
+  shared_counters& operator=(const shared_counters&) = delete;
+  std::atomic<int>& operator[](std::size_t i) { return counters_[i]; }
+
+ private:
+  std::size_t bytes() const { return n_ * sizeof(std::atomic<int>); }
+  std::size_t n_;
+  std::atomic<int>* counters_ = nullptr;
+};
+
+/// A layered graph of callables that compute a little, wait 1 ms and count their runs; task
+/// `throwing` throws.
+std::vector<task> counted_graph(shared_counters& runs, std::size_t throwing = SIZE_MAX) {
+  workload_spec spec;
+  spec.name = "layered";
+  spec.tasks = 30;
+  spec.width = 4;
+  spec.edge_probability = 0.4;
+  const auto shape_tasks = make_workload(spec);
+  std::vector<task> tasks;
+  for (std::size_t i = 0; i < shape_tasks.size(); ++i) {
+    tasks.push_back(make_task(
+        i, shape_tasks[i].label,
+        [&runs, i, throwing](task_context& ctx) -> std::uint64_t {
+          runs[i].fetch_add(1);
+          const std::uint64_t r = ctx.compute(20);
+          ctx.wait(std::chrono::milliseconds(1));
+          if (i == throwing) throw std::runtime_error("task " + std::to_string(i) + " fails");
+          return r * 7 + i;
+        },
+        100 + i));
+    tasks.back().after = shape_tasks[i].after;
+  }
+  return tasks;
+}
+
+class GraphConformance : public ::testing::TestWithParam<std::tuple<std::string, std::size_t>> {
+ protected:
+  std::string name() const { return std::get<0>(GetParam()); }
+  std::size_t workers() const { return std::get<1>(GetParam()); }
+  run_result run(const std::vector<task>& tasks) {
+    run_options options;
+    options.workers = workers();
+    options.gil_switch_interval = std::chrono::milliseconds(1);
+    return make_executor(name())->run(tasks, options);
+  }
+};
+
+TEST_P(GraphConformance, EveryTaskRunsOnceAndNeverBeforeItsPredecessorsEnded) {
+  shared_counters runs(30);
+  const auto tasks = counted_graph(runs);
+  const auto expected = make_executor("sequential")->run(tasks, {});
+  for (std::size_t i = 0; i < tasks.size(); ++i) runs[i].store(0);
+  const auto result = run(tasks);
+  ASSERT_EQ(result.records.size(), tasks.size());
+  EXPECT_EQ(result.after, dependencies_of(tasks));
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const task_record& r = result.records[i];
+    EXPECT_EQ(runs[i].load(), 1) << "task " << i;
+    EXPECT_TRUE(r.ok) << "task " << i << ": " << r.message;
+    EXPECT_EQ(r.result, expected.records[i].result) << "task " << i;
+    EXPECT_LT(r.worker, workers());
+    for (const std::size_t p : tasks[i].after) {
+      EXPECT_GE(r.start_ns, result.records[p].end_ns) << "task " << i << " started before " << p;
+    }
+  }
+  // Every task is queued on the timeline when its last predecessor ended.
+  for (const auto& e : result.recorded.events) {
+    if (e.kind != event_kind::queued) continue;
+    std::int64_t ready = result.start_ns;
+    for (const std::size_t p : tasks[e.task].after) {
+      ready = std::max(ready, result.records[p].end_ns);
+    }
+    EXPECT_EQ(e.start_ns, ready) << "task " << e.task;
+  }
+}
+
+TEST_P(GraphConformance, ATaskWhosePredecessorFailedNeverRunsAndTheOthersDo) {
+  shared_counters runs(30);
+  const std::size_t failing = 6;  // layer 1
+  const auto tasks = counted_graph(runs, failing);
+  const auto result = run(tasks);
+  // The tasks that depend on it, directly or not.
+  std::vector<bool> blocked(tasks.size(), false);
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    for (const std::size_t p : tasks[i].after) {
+      if (p == failing || blocked[p]) blocked[i] = true;
+    }
+  }
+  ASSERT_TRUE(std::count(blocked.begin(), blocked.end(), true) > 0);
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const task_record& r = result.records[i];
+    if (i == failing) {
+      EXPECT_EQ(r.failure, failure_kind::threw);
+      EXPECT_EQ(runs[i].load(), 1);
+    } else if (blocked[i]) {
+      EXPECT_EQ(runs[i].load(), 0) << "task " << i;
+      EXPECT_EQ(r.failure, failure_kind::never_ran) << "task " << i;
+      EXPECT_EQ(r.message, "never ran: it waits for task 6, which failed") << "task " << i;
+    } else {
+      EXPECT_TRUE(r.ok) << "task " << i << ": " << r.message;
+      EXPECT_EQ(runs[i].load(), 1) << "task " << i;
+    }
+  }
+}
+
+std::string param_name(const ::testing::TestParamInfo<GraphConformance::ParamType>& info) {
+  std::string n = std::get<0>(info.param);
+  for (char& c : n) {
+    if (c == '-') c = '_';
+  }
+  return n + "_W" + std::to_string(std::get<1>(info.param));
+}
+
+/// Every model this build has that runs graphs and callables.
+std::vector<std::string> graph_models() {
+  std::vector<std::string> names;
+  for (const auto& info : executors()) {
+    if (info.available && info.runs_callables && info.runs_graphs) names.push_back(info.name);
+  }
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModels, GraphConformance,
+                         ::testing::Combine(::testing::ValuesIn(graph_models()),
+                                            ::testing::Values(1, 2, 3)),
+                         param_name);
+
+TEST(GraphRuns, AModelThatDoesNotRunGraphsRefusesOneBeforeStarting) {
+  const executor_info mpi = find_executor("mpi");
+  EXPECT_FALSE(mpi.runs_graphs);
+  if (!mpi.available) GTEST_SKIP() << "mpi is not built here";
+  auto tasks = shape("chain", 3);
+  try {
+    (void)make_executor("mpi")->run(tasks, {});
+    FAIL() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("mpi does not run task graphs"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(GraphRuns, AGraphWithACycleIsRefusedBeforeAnyTaskRuns) {
+  shared_counters runs(3);
+  std::vector<task> tasks;
+  for (std::size_t i = 0; i < 3; ++i) {
+    tasks.push_back(make_task(i, "t" + std::to_string(i), [&runs, i](task_context&) {
+      runs[i].fetch_add(1);
+      return std::uint64_t{0};
+    }));
+  }
+  tasks[0].after = {2};
+  tasks[1].after = {0};
+  tasks[2].after = {1};
+  EXPECT_THROW((void)make_executor("thread-pool")->run(tasks, {}), std::invalid_argument);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(runs[i].load(), 0);
+}
+
+TEST(GraphAnalysis, WorkSpanSlackAndTheBoundsOfARun) {
+  // a(3) -> c(1), b(1) -> c: span a + c = 4, work 5; b has 2 of slack.
+  run_result run;
+  run.workers = 2;
+  run.start_ns = 0;
+  run.end_ns = 4'500'000;
+  run.after = {{}, {}, {0, 1}};
+  const auto rec = [](std::size_t id, std::int64_t start_ms, std::int64_t end_ms) {
+    task_record r;
+    r.task_id = id;
+    r.ok = true;
+    r.failure = failure_kind::none;
+    r.start_ns = start_ms * 1'000'000;
+    r.end_ns = end_ms * 1'000'000;
+    return r;
+  };
+  run.records = {rec(0, 0, 3), rec(1, 0, 1), rec(2, 3, 4)};
+  const auto g = analyse_graph(run, 8);
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->tasks, 3U);
+  EXPECT_EQ(g->edges, 2U);
+  EXPECT_NEAR(g->work_seconds, 0.005, 1e-12);
+  EXPECT_NEAR(g->span_seconds, 0.004, 1e-12);
+  EXPECT_NEAR(g->parallelism, 1.25, 1e-9);
+  EXPECT_EQ(g->critical_path, (std::vector<std::size_t>{0, 2}));
+  EXPECT_NEAR(g->slack_seconds[1], 0.002, 1e-12);
+  EXPECT_EQ(g->slack_seconds[0], 0.0);
+  EXPECT_EQ(g->processors, 2U);  // min(W, cores)
+  EXPECT_NEAR(g->lower_bound_seconds, 0.004, 1e-12);
+  EXPECT_NEAR(g->upper_bound_seconds, 0.0065, 1e-12);
+  EXPECT_EQ(g->against_bounds(), 0);
+  EXPECT_EQ(g->last_chain, (std::vector<std::size_t>{0, 2}));
+  EXPECT_NEAR(g->last_chain_running_seconds, 0.004, 1e-12);
+  EXPECT_NEAR(g->last_chain_waiting_seconds, 0.0, 1e-12);
+  run.after.clear();
+  EXPECT_FALSE(analyse_graph(run, 8));  // a bag of tasks
+}
+
+/// Timing test: the parallelism measured from a real run is the shape's known value within 5%.
+TEST(GraphAnalysis, MeasuredParallelismIsTheKnownValue) {
+  const auto measure = [](const std::string& name, std::size_t tasks, std::uint64_t size) {
+    workload_spec spec;
+    spec.name = name;
+    spec.tasks = tasks;
+    spec.size = size;
+    const auto batch = make_workload(spec);
+    run_options options;
+    options.workers = 2;
+    const auto run = make_executor("thread-pool")->run(batch, options);
+    return analyse_graph(run, 2)->parallelism;
+  };
+  const double chain = measure("chain", 8, 200);
+  EXPECT_DOUBLE_EQ(chain, 1.0);
+  PARLAB_TIMING_TEST([&]() -> std::string {
+    const double grid = measure("wavefront", 25, 400);  // 25 / 9
+    const double fj = measure("fork-join", 22, 800);    // 8 leaves: (8*800 + 14*100) / (800 + 600)
+    const double grid_known = 25.0 / 9.0;
+    const double fj_known = (8 * 800 + 14 * 100) / (800.0 + 6 * 100);
+    if (std::abs(grid / grid_known - 1) <= 0.05 && std::abs(fj / fj_known - 1) <= 0.05) return {};
+    return fmt::format("wavefront {:.3f} (known {:.3f}), fork-join {:.3f} (known {:.3f})", grid,
+                       grid_known, fj, fj_known);
+  });
+}
+
+}  // namespace
+}  // namespace parlab
