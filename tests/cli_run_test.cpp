@@ -335,3 +335,101 @@ TEST_F(Cli, LocksShowTheHotLockAndItsWaiters) {
 }
 
 }  // namespace
+
+namespace {
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+}  // namespace
+
+TEST_F(Cli, AGraphShapePrintsWorkSpanParallelismAndTheCriticalPath) {
+  const auto json_path = dir_ / "g.json";
+  const auto o = parlab("run -w wavefront -t 16 -s 20 -e thread-pool,processes -j 2 -r 1 "
+                        "--records --json " +
+                        json_path.string());
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("task graph: 16 tasks, 24 edges"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("critical path, thread-pool W=2 (7 tasks): cell 0,0 -> "),
+            std::string::npos)
+      << o.out;
+  std::ifstream in(json_path);
+  const auto doc = nlohmann::json::parse(in);
+  ASSERT_EQ(doc["runs"].size(), 3U);
+  for (const auto& run : doc["runs"]) {
+    const auto& g = run["graph"];
+    ASSERT_TRUE(g.is_object()) << run["executor"];
+    EXPECT_EQ(g["tasks"], 16);
+    EXPECT_EQ(g["edges"], 24);
+    EXPECT_EQ(g["critical_path"].size(), 7U);  // 2n - 1 cells
+    EXPECT_EQ(g["critical_path"][0], 0);
+    EXPECT_EQ(g["critical_path"][6], 15);
+    EXPECT_GT(g["parallelism"].get<double>(), 1.0);
+    EXPECT_LE(g["brent_lower_seconds"].get<double>(), g["brent_upper_seconds"].get<double>());
+    ASSERT_EQ(run["task_records"].size(), 16U);
+    EXPECT_EQ(run["task_records"][5]["after"], nlohmann::json::array({4, 1}));
+    EXPECT_TRUE(run["task_records"][5]["slack_seconds"].is_number());
+  }
+  // Read back, the report says the same.
+  const auto back = parlab("report " + json_path.string());
+  ASSERT_EQ(back.code, 0) << back.err;
+  EXPECT_NE(back.out.find("task graph: 16 tasks, 24 edges"), std::string::npos) << back.out;
+}
+
+TEST_F(Cli, YourOwnGraphRunsFromJsonOrDot) {
+  write_text(dir_ / "build.dot",
+             "// a build\ndigraph build {\n  rankdir=LR;\n  lex [compute=30];\n  parse "
+             "[compute=30];\n  \"code gen\" [compute=60, wait_ms=1];\n  lex -> parse -> \"code "
+             "gen\" -> link;\n  lex -> link;\n}\n");
+  auto o = parlab("run --graph " + (dir_ / "build.dot").string() + " -e threads -j 2 -r 1");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("critical path, threads W=2 (4 tasks): lex -> parse -> code gen -> link"),
+            std::string::npos)
+      << o.out;
+  write_text(dir_ / "g.json",
+             R"({"tasks": [{"id": "a", "compute": 20}, {"id": "b", "after": ["a"], "wait_ms": 2},
+                 {"id": "c", "after": ["a"], "compute": 20}]})");
+  o = parlab("run --graph " + (dir_ / "g.json").string() + " -e process-pool -j 2 -r 1");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("task graph: 3 tasks, 2 edges"), std::string::npos) << o.out;
+}
+
+TEST_F(Cli, ABadGraphIsRefusedInOneLineNamingWhatIsAtFault) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"cycle.dot", "digraph {\n a -> b;\n b -> c;\n c -> a;\n}\n"},
+      {"missing.json", R"({"tasks": [{"id": "a", "after": ["zz"]}]})"},
+      {"key.json", R"({"tasks": [{"id": "a", "computee": 3}]})"},
+      {"twice.json", R"({"tasks": [{"id": "a"}, {"id": "a"}]})"},
+      {"syntax.json", "{\"tasks\": [\n{\"id\": \"a\",,}]}"},
+      {"value.dot", "digraph {\n a;\n b [compute=many];\n}\n"},
+  };
+  const std::vector<std::string> expected{
+      "cycle.dot: task graph: a cycle: 'a' -> 'b' -> 'c' -> 'a'",
+      "missing.json: task 'a' waits for 'zz', which is not defined",
+      "key.json: task 0 ('a'): unknown key 'computee' (allowed: id, after, compute, wait_ms, "
+      "duration_ms)",
+      "twice.json: task 'a' is defined twice (tasks 0 and 1)",
+      "syntax.json: line 2: not JSON",
+      "value.dot: line 3: task 'b': compute must be a number (got 'many')",
+  };
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    write_text(dir_ / cases[k].first, cases[k].second);
+    const auto o = parlab("run --graph " + (dir_ / cases[k].first).string() + " -e threads");
+    EXPECT_EQ(o.code, 2) << cases[k].first;
+    EXPECT_EQ(lines(o.err), 1U) << o.err;
+    EXPECT_NE(o.err.find(expected[k]), std::string::npos) << o.err;
+    EXPECT_EQ(o.out.find("executor"), std::string::npos) << "nothing ran: " << o.out;
+  }
+  // A shape with settings it cannot have, a model that runs no graphs: refused before running.
+  auto o = parlab("run -w pipeline -t 10 -e threads");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("must be a multiple of the stages (3)"), std::string::npos) << o.err;
+  o = parlab("run -w chain -e threads,mpi -t 2 -s 1 -r 1");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("mpi"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out.find("threads "), std::string::npos) << "nothing ran: " << o.out;
+  o = parlab("run -w cpu --tokens 3");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("--tokens is for the pipeline workload"), std::string::npos) << o.err;
+}

@@ -23,6 +23,8 @@ struct graph_figures {
   /// A longest chain, first task to last (ids): speeding up a task off it cannot shorten the
   /// span until its slack is used up.
   std::vector<std::size_t> critical_path;
+  /// Their labels, when the tasks were at hand (run_experiment fills them); else empty.
+  std::vector<std::string> critical_labels;
   /// Per task: how much longer it could take before the span grows, seconds (0 on the path).
   std::vector<double> slack_seconds;
   /// P: the processors the bounds assume, min(W, usable cores).

@@ -62,7 +62,34 @@ struct workload_spec {
   /// layered only: the chance that a task waits for each task of the layer before (each waits
   /// for at least one), in [0, 1].
   double edge_probability = 0.5;
+  /// graph only: the text of a graph file (parse_graph_file) and where it came from (for
+  /// messages); `tasks` must be its task count.
+  std::string graph_text;
+  std::string graph_source;
 };
+
+/// One task of a graph file, as written.
+struct graph_file_task {
+  std::string id;
+  std::vector<std::string> after;   ///< the ids it waits for
+  std::uint64_t compute = 0;        ///< compute units
+  double wait_ms = 0.0;             ///< then a wait of this many milliseconds
+  std::optional<double> duration_ms;  ///< a measured time instead (a build's), for predictions
+};
+
+/// Reads a task graph: JSON when the text starts with '{' ({"tasks": [{"id": "a", "after": [],
+/// "compute": 2000, "wait_ms": 0}, ...]}), else Graphviz DOT (digraph { a -> b; a
+/// [compute=2000, wait_ms=5]; }). Checks it whole: unique ids, every predecessor defined, no
+/// cycle. Throws std::invalid_argument "SOURCE: line N: ..." or "SOURCE: task K ('id'): ..."
+/// naming what is at fault, or "SOURCE: task graph: a cycle: 'a' -> 'b' -> 'a'".
+[[nodiscard]] std::vector<graph_file_task> parse_graph_file(std::string_view text,
+                                                            std::string_view source);
+
+/// The tasks of a parsed graph, in the file's order (ids become labels, predecessors task::after):
+/// a compute step of `compute` units, then a wait of `wait_ms`. Throws std::invalid_argument for
+/// a task that has only duration_ms (predictions read it; nothing says how to run it).
+[[nodiscard]] std::vector<task> tasks_of_graph(const std::vector<graph_file_task>& graph,
+                                               std::uint64_t seed, std::string_view source);
 
 /// A registry entry: what `parlab list` prints and how to generate the tasks.
 struct workload_info {

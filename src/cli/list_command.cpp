@@ -11,11 +11,20 @@
 namespace parlab::cli {
 
 int command_list() {
-  std::string out = "Workloads (--workload):\n";
-  for (const auto& w : workloads()) {
-    out += fmt::format(
+  const auto describe = [](const workload_info& w) {
+    return fmt::format(
         "  {:<12} {}\n  {:<12} size: {} (default {}, at most {}), default tasks {}\n", w.name,
         w.description, "", w.size_meaning, w.default_size, w.max_size, w.default_tasks);
+  };
+  std::string out = "Workloads (--workload):\n";
+  for (const auto& w : workloads()) {
+    if (!w.graph) out += describe(w);
+  }
+  out +=
+      "\nTask graphs (--workload; tasks wait for one another; every model but mpi runs them, and "
+      "the table adds work, span, parallelism and the critical path):\n";
+  for (const auto& w : workloads()) {
+    if (w.graph) out += describe(w);
   }
   out += fmt::format(
       "\nOne compute unit costs {:.2f} us of CPU here (measured just now: the fastest of 5 "

@@ -79,6 +79,9 @@ void add_workload_options(CLI::App* app, run_command& r) {
   app->add_option("--critical-fraction", r.critical_fraction,
                   "locks: share of each task's compute inside critical sections, 0..1 (0.5)");
   app->add_option("--locks", r.locks, "locks: shared locks the critical sections use, 1..256 (1)");
+  app->add_option("--graph", r.graph,
+                  "Run your own task graph from FILE (JSON or Graphviz DOT; docs/graphs.md), or "
+                  "- for standard input");
   app->add_option("--stages", r.stages,
                   "pipeline: stages each item goes through, the first and last serial, 1..64 (3)");
   app->add_option("--tokens", r.tokens,

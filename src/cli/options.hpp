@@ -39,6 +39,7 @@ struct run_command {
   std::optional<std::string> switch_interval_ms, http_latency_ms, http_bandwidth_mib, cpu_fraction,
       serial_fraction, critical_fraction, locks;
   std::optional<std::string> stages, tokens, width, edge_probability;  // the graph shapes
+  std::optional<std::string> graph;  // a graph file of your own (JSON or DOT)
   std::optional<std::string> fault, fault_task;
   std::optional<std::string> mpi_schedule, hosts, hostfile, mpi_timeout, mpi_start_timeout;
   bool python = false;

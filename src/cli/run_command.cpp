@@ -14,6 +14,9 @@
 #include <algorithm>
 
 namespace parlab::cli {
+namespace {
+constexpr std::uintmax_t kMaxGraphBytes = std::uintmax_t{256} << 20U;  // a million tasks and more
+}  // namespace
 
 experiment_spec run_spec(const run_command& o) {
   experiment_spec spec;
@@ -26,7 +29,28 @@ experiment_spec run_spec(const run_command& o) {
   spec.executors = executors;
   spec.workers =
       o.workers ? parse_count(*o.workers, "--workers", 1, limits::max_workers) : usable_cores();
-  parse_workload_counts(o.tasks, o.size, o.seed, spec.workload);
+  if (o.graph) {
+    // Your own graph: the file says what the tasks are and how many.
+    if (o.workload != "cpu" && o.workload != "graph") {
+      throw usage_error(fmt::format("--graph gives the workload (a graph of your own): drop "
+                                    "-w {}",
+                                    o.workload));
+    }
+    if (o.tasks || o.size) {
+      throw usage_error(fmt::format("{} does not go with --graph: the file gives every task and "
+                                    "its compute",
+                                    o.tasks ? "--tasks" : "--size"));
+    }
+    spec.workload.name = "graph";
+    spec.workload.graph_source = *o.graph;
+    spec.workload.graph_text = read_input_file(*o.graph, kMaxGraphBytes, "run",
+                                               "a task graph in JSON or Graphviz DOT");
+    spec.workload.tasks = parse_graph_file(spec.workload.graph_text, *o.graph).size();
+    if (o.seed) spec.workload.seed = parse_count(*o.seed, "--seed", 0, UINT64_MAX);
+  } else {
+    if (o.workload == "graph") throw usage_error("workload 'graph' needs --graph FILE");
+    parse_workload_counts(o.tasks, o.size, o.seed, spec.workload);
+  }
   spec.repeat = repeat_option(o.repeat);
   spec.baseline = !o.no_baseline;
   spec.keep_records = o.records || o.outputs.wants_timelines();
@@ -166,8 +190,10 @@ void apply_pinning(const std::optional<std::string>& cpus) {
 }
 
 std::vector<named_input> inputs_of(const run_command& c) {
-  if (!c.hostfile) return {};
-  return {{"the hostfile", *c.hostfile}};
+  std::vector<named_input> inputs;
+  if (c.hostfile) inputs.push_back({"the hostfile", *c.hostfile});
+  if (c.graph) inputs.push_back({"the graph file", *c.graph});
+  return inputs;
 }
 
 int command_run(const run_command& o) {

@@ -191,10 +191,31 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
     j["locks"] = std::move(locks);
   }
 
+  if (r.graph) {
+    const graph_figures& g = *r.graph;
+    j["graph"] = {{"tasks", g.tasks},
+                  {"edges", g.edges},
+                  {"work_seconds", g.work_seconds},
+                  {"span_seconds", g.span_seconds},
+                  {"parallelism", g.parallelism},
+                  {"critical_path", g.critical_path},
+                  {"critical_path_labels", g.critical_labels},
+                  {"processors", g.processors},
+                  {"brent_lower_seconds", g.lower_bound_seconds},
+                  {"brent_upper_seconds", g.upper_bound_seconds},
+                  {"wall_seconds", g.wall_seconds},
+                  {"last_chain", g.last_chain},
+                  {"last_chain_running_seconds", g.last_chain_running_seconds},
+                  {"last_chain_waiting_seconds", g.last_chain_waiting_seconds},
+                  {"start_seconds", g.start_seconds}};
+  }
+
   const run_result& rep = r.representative;
   if (!rep.records.empty()) {
     json records = json::array();
-    for (const auto& rec : rep.records) {
+    const bool graph = rep.after.size() == rep.records.size();
+    for (std::size_t i = 0; i < rep.records.size(); ++i) {
+      const task_record& rec = rep.records[i];
       records.push_back({
           {"task_id", rec.task_id},
           {"worker", rec.worker},
@@ -209,6 +230,12 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
           {"message", rec.message},
           {"result", rec.result},
       });
+      if (graph) {
+        records.back()["after"] = rep.after[i];
+        if (r.graph && i < r.graph->slack_seconds.size()) {
+          records.back()["slack_seconds"] = r.graph->slack_seconds[i];
+        }
+      }
     }
     j["task_records"] = std::move(records);
     if (!rep.lock_holds.empty()) {

@@ -315,7 +315,51 @@ measured_run read_run(const jvalue& j) {
     rec.result = whole(t, "result", UINT64_MAX, 0);
     // (Files of earlier versions carry each task's minor_faults and memory: no longer read -
     // faults are the run's, memory each worker process's, both read once.)
+    if (const auto after = t.find("after"); after != t.end()) {
+      if (!after->is_array()) throw std::invalid_argument("task_records: after is not an array");
+      if (rep.after.size() != rep.records.size()) {
+        throw std::invalid_argument(
+            "task_records: every record of a task graph carries 'after' (the first one did not)");
+      }
+      auto& preds = rep.after.emplace_back();
+      for (const auto& p : *after) preds.push_back(whole(p, "after", limits::max_tasks));
+    } else if (!rep.after.empty()) {
+      throw std::invalid_argument("task_records: record " + std::to_string(rep.records.size()) +
+                                  " of a task graph has no 'after'");
+    }
     rep.records.push_back(std::move(rec));
+  }
+  if (!rep.after.empty()) check_dependencies(rep.after);  // a cycle, an edge to nowhere
+  if (const auto g = j.find("graph"); g != j.end() && g->is_object()) {
+    graph_figures f;
+    f.tasks = whole(*g, "tasks", limits::max_tasks, 0);
+    f.edges = whole(*g, "edges", UINT64_MAX, 0);
+    f.work_seconds = real(*g, "work_seconds", 0.0, kMaxSeconds, 0.0);
+    f.span_seconds = real(*g, "span_seconds", 0.0, kMaxSeconds, 0.0);
+    f.parallelism = real(*g, "parallelism", 0.0, 1e9, 0.0);
+    for (const auto& k : g->value("critical_path", jvalue::array())) {
+      f.critical_path.push_back(whole(k, "critical_path", limits::max_tasks));
+    }
+    for (const auto& k : g->value("critical_path_labels", jvalue::array())) {
+      if (!k.is_string()) throw std::invalid_argument("critical_path_labels holds strings");
+      f.critical_labels.push_back(k.get<std::string>());
+    }
+    f.processors = whole(*g, "processors", limits::max_workers, 1);
+    f.lower_bound_seconds = real(*g, "brent_lower_seconds", 0.0, kMaxSeconds, 0.0);
+    f.upper_bound_seconds = real(*g, "brent_upper_seconds", 0.0, kMaxSeconds, 0.0);
+    f.wall_seconds = real(*g, "wall_seconds", 0.0, kMaxSeconds, 0.0);
+    for (const auto& k : g->value("last_chain", jvalue::array())) {
+      f.last_chain.push_back(whole(k, "last_chain", limits::max_tasks));
+    }
+    f.last_chain_running_seconds = real(*g, "last_chain_running_seconds", 0.0, kMaxSeconds, 0.0);
+    f.last_chain_waiting_seconds = real(*g, "last_chain_waiting_seconds", 0.0, kMaxSeconds, 0.0);
+    f.start_seconds = real(*g, "start_seconds", 0.0, kMaxSeconds, 0.0);
+    for (const auto& t : j.value("task_records", jvalue::array())) {
+      if (const auto slack = t.find("slack_seconds"); slack != t.end()) {
+        f.slack_seconds.push_back(real(t, "slack_seconds", 0.0, kMaxSeconds, 0.0));
+      }
+    }
+    r.graph = std::move(f);
   }
   for (const auto& h : j.value("lock_holds", jvalue::array())) {
     rep.lock_holds.push_back({whole(h.at("worker"), "worker", limits::max_workers),

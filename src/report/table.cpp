@@ -15,8 +15,12 @@ std::string seconds(double s) {
   return fmt::format("{:.2f}s", s);
 }
 
-/// "0 -> 1 -> 5 -> 9" (the first five and the last two of a longer one).
-std::string path_in_words(const std::vector<std::size_t>& path) {
+/// "0 -> 1 -> 5 -> 9", or the tasks' labels (the first five and the last two of a longer one).
+std::string path_in_words(const std::vector<std::size_t>& path,
+                          const std::vector<std::string>& labels) {
+  const auto name = [&](std::size_t k) {
+    return labels.size() == path.size() ? labels[k] : std::to_string(path[k]);
+  };
   std::string out;
   for (std::size_t k = 0; k < path.size(); ++k) {
     if (path.size() > 8 && k == 5) {
@@ -24,7 +28,7 @@ std::string path_in_words(const std::vector<std::size_t>& path) {
       k = path.size() - 3;
       continue;
     }
-    out += fmt::format("{}{}", k == 0 ? "" : " -> ", path[k]);
+    out += fmt::format("{}{}", k == 0 ? "" : " -> ", name(k));
   }
   return out;
 }
@@ -67,7 +71,7 @@ std::string format_graph_rows(const std::vector<measured_run>& runs) {
   for (const auto& r : runs) {
     if (!r.graph || r.is_baseline) continue;
     out += fmt::format("  critical path, {} W={} ({} tasks): {}\n", r.executor, r.workers,
-                       r.graph->critical_path.size(), path_in_words(r.graph->critical_path));
+                       r.graph->critical_path.size(), path_in_words(r.graph->critical_path, r.graph->critical_labels));
   }
   return out;
 }

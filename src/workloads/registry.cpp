@@ -89,34 +89,34 @@ detail::named_registry<workload_info>& the_registry() {
            [](const workload_spec& s, std::uint64_t size) {
              return detail::make_lock_tasks(s.tasks, size, s.seed, s.critical_fraction, s.locks);
            }},
-          {"chain", "a graph: each task after the one before (parallelism 1)",
+          {"chain", "each task after the one before (parallelism 1)",
            "compute units per task", 2000, 8, 100'000'000,
            [](const workload_spec& s, std::uint64_t size) {
              return detail::make_chain_tasks(s.tasks, size, s.seed);
            },
            true},
           {"fork-join",
-           "a graph: a balanced recursive split down to leaves of --size, then the joins "
+           "a balanced recursive split down to leaves of --size, then the joins "
            "(3L-2 tasks for L leaves)",
            "compute units per leaf (a split or join: 1/8)", 2000, 46, 100'000'000,
            [](const workload_spec& s, std::uint64_t size) {
              return detail::make_fork_join_tasks(s.tasks, size, s.seed);
            },
            true},
-          {"map-reduce", "a graph: maps side by side, then a binary tree of reductions",
+          {"map-reduce", "maps side by side, then a binary tree of reductions",
            "compute units per map (a reduction: 1/4)", 2000, 31, 100'000'000,
            [](const workload_spec& s, std::uint64_t size) {
              return detail::make_map_reduce_tasks(s.tasks, size, s.seed);
            },
            true},
-          {"wavefront", "a graph: an n x n grid, each cell after its left and upper neighbours",
+          {"wavefront", "an n x n grid, each cell after its left and upper neighbours",
            "compute units per cell", 1000, 64, 100'000'000,
            [](const workload_spec& s, std::uint64_t size) {
              return detail::make_wavefront_tasks(s.tasks, size, s.seed);
            },
            true},
           {"pipeline",
-           "a graph: items through --stages stages (first and last serial, in order), at most "
+           "items through --stages stages (first and last serial, in order), at most "
            "--tokens items in flight (backpressure)",
            "compute units per parallel stage (a serial one: 1/4)", 2000, 24, 100'000'000,
            [](const workload_spec& s, std::uint64_t size) {
@@ -124,11 +124,24 @@ detail::named_registry<workload_info>& the_registry() {
            },
            true},
           {"layered",
-           "a graph: random layers of --width tasks, each after tasks of the layer before "
+           "random layers of --width tasks, each after tasks of the layer before "
            "(--edge-probability)",
            "compute units per task", 2000, 24, 100'000'000,
            [](const workload_spec& s, std::uint64_t size) {
              return detail::make_layered_tasks(s.tasks, size, s.seed, s.width, s.edge_probability);
+           },
+           true},
+          {"graph",
+           "your own task graph: --graph FILE (JSON or Graphviz DOT; docs/graphs.md), each task "
+           "computing and waiting as the file says",
+           "not used (each task's compute and wait come from the file)", 1, 1, 1,
+           [](const workload_spec& s, std::uint64_t /*size*/) {
+             if (s.graph_text.empty()) {
+               throw std::invalid_argument(
+                   "workload 'graph' reads its tasks from a file: give --graph FILE");
+             }
+             const std::string source = s.graph_source.empty() ? "graph" : s.graph_source;
+             return tasks_of_graph(parse_graph_file(s.graph_text, source), s.seed, source);
            },
            true},
       });
