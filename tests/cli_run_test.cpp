@@ -338,21 +338,20 @@ TEST_F(Cli, LocksShowTheHotLockAndItsWaiters) {
 
 namespace {
 
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_text(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 }  // namespace
 
 TEST_F(Cli, AGraphShapePrintsWorkSpanParallelismAndTheCriticalPath) {
   const auto json_path = dir_ / "g.json";
-  const auto o = parlab("run -w wavefront -t 16 -s 20 -e thread-pool,processes -j 2 -r 1 "
-                        "--records --json " +
-                        json_path.string());
+  const auto trace_path = dir_ / "g.trace";
+  const auto o = parlab(
+      "run -w wavefront -t 16 -s 20 -e thread-pool,processes -j 2 -r 1 "
+      "--records --json " +
+      json_path.string() + " --trace " + trace_path.string());
   ASSERT_EQ(o.code, 0) << o.err;
   EXPECT_NE(o.out.find("task graph: 16 tasks, 24 edges"), std::string::npos) << o.out;
-  EXPECT_NE(o.out.find("critical path, thread-pool W=2 (7 tasks): cell 0,0 -> "),
-            std::string::npos)
+  EXPECT_NE(o.out.find("critical path, thread-pool W=2 (7 tasks): cell 0,0 -> "), std::string::npos)
       << o.out;
   std::ifstream in(json_path);
   const auto doc = nlohmann::json::parse(in);
@@ -371,6 +370,18 @@ TEST_F(Cli, AGraphShapePrintsWorkSpanParallelismAndTheCriticalPath) {
     EXPECT_EQ(run["task_records"][5]["after"], nlohmann::json::array({4, 1}));
     EXPECT_TRUE(run["task_records"][5]["slack_seconds"].is_number());
   }
+  // The trace draws every edge as a flow arrow, the critical path's under its own name.
+  std::ifstream trace_in(trace_path);
+  const auto trace = nlohmann::json::parse(trace_in);
+  std::size_t arrows = 0;
+  std::size_t critical = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e.value("cat", "") != "dependency" || e["ph"] != "s") continue;
+    ++arrows;
+    if (e["name"] == "critical path") ++critical;
+  }
+  EXPECT_EQ(arrows, 3U * 24U);   // three runs, 24 edges each
+  EXPECT_EQ(critical, 3U * 6U);  // 7 tasks on each one's path
   // Read back, the report says the same.
   const auto back = parlab("report " + json_path.string());
   ASSERT_EQ(back.code, 0) << back.err;

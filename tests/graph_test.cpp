@@ -100,7 +100,8 @@ double work_in_units(const std::vector<task>& tasks) {
 }
 
 TEST(GraphShapes, EachMakesTheTasksAskedForAsAValidGraph) {
-  for (const char* name : {"chain", "fork-join", "map-reduce", "wavefront", "pipeline", "layered"}) {
+  for (const char* name :
+       {"chain", "fork-join", "map-reduce", "wavefront", "pipeline", "layered"}) {
     for (const std::size_t n : {1U, 3U, 12U, 46U, 99U}) {
       if (std::string(name) == "pipeline" && n % 3 != 0) continue;
       const auto tasks = shape(name, n);
@@ -142,11 +143,11 @@ TEST(GraphShapes, APipelineKeepsAtMostItsTokensInFlightAndItsSerialStagesInOrder
     return std::find(a.begin(), a.end(), before) != a.end();
   };
   // item i stage s is task 3i + s
-  EXPECT_TRUE(has(3 * 4 + 1, 3 * 4 + 0));      // its stage before
-  EXPECT_TRUE(has(3 * 4 + 0, 3 * 3 + 0));      // serial first stage: the item before
-  EXPECT_TRUE(has(3 * 4 + 2, 3 * 3 + 2));      // serial last stage: the item before
-  EXPECT_FALSE(has(3 * 4 + 1, 3 * 3 + 1));     // the parallel stage waits for no other item
-  EXPECT_TRUE(has(3 * 4 + 0, 3 * 2 + 2));      // a token: item 4 enters when item 2 has left
+  EXPECT_TRUE(has(3 * 4 + 1, 3 * 4 + 0));   // its stage before
+  EXPECT_TRUE(has(3 * 4 + 0, 3 * 3 + 0));   // serial first stage: the item before
+  EXPECT_TRUE(has(3 * 4 + 2, 3 * 3 + 2));   // serial last stage: the item before
+  EXPECT_FALSE(has(3 * 4 + 1, 3 * 3 + 1));  // the parallel stage waits for no other item
+  EXPECT_TRUE(has(3 * 4 + 0, 3 * 2 + 2));   // a token: item 4 enters when item 2 has left
   EXPECT_TRUE(tasks[0].after.empty());
   // One token: the whole pipeline is one chain.
   spec.tokens = 1;

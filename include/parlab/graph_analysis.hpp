@@ -14,7 +14,8 @@ namespace parlab {
 struct graph_figures {
   std::size_t tasks = 0;
   std::size_t edges = 0;
-  /// T1: the tasks' measured durations (end - start) summed, seconds.
+  /// T1: the tasks' measured durations summed, seconds: end - start, less the time a task
+  /// waited for an interpreter lock (gil-threads: the other tasks' compute, not its own).
   double work_seconds = 0.0;
   /// T-infinity: the longest chain of tasks through the graph by those durations, seconds.
   double span_seconds = 0.0;

@@ -71,9 +71,9 @@ struct workload_spec {
 /// One task of a graph file, as written.
 struct graph_file_task {
   std::string id;
-  std::vector<std::string> after;   ///< the ids it waits for
-  std::uint64_t compute = 0;        ///< compute units
-  double wait_ms = 0.0;             ///< then a wait of this many milliseconds
+  std::vector<std::string> after;     ///< the ids it waits for
+  std::uint64_t compute = 0;          ///< compute units
+  double wait_ms = 0.0;               ///< then a wait of this many milliseconds
   std::optional<double> duration_ms;  ///< a measured time instead (a build's), for predictions
 };
 

@@ -52,12 +52,18 @@ std::optional<graph_figures> analyse_graph(const run_result& run, std::size_t co
   if (n == 0 || run.records.size() != n) return std::nullopt;
   graph_figures g;
   g.tasks = n;
+  // A task's time is its wall span less what it spent waiting for an interpreter lock (the
+  // model's contention: under the emulated GIL a task's span holds the other tasks' compute).
+  std::vector<std::int64_t> gil_wait(n, 0);
+  for (const auto& e : run.recorded.events) {
+    if (e.kind == event_kind::gil_wait && e.task < n) gil_wait[e.task] += e.end_ns - e.start_ns;
+  }
   std::vector<double> durations(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     g.edges += run.after[i].size();
     const task_record& r = run.records[i];
     if (r.failure != failure_kind::never_ran) {
-      durations[i] = to_seconds(std::max<std::int64_t>(0, r.end_ns - r.start_ns));
+      durations[i] = to_seconds(std::max<std::int64_t>(0, r.end_ns - r.start_ns - gil_wait[i]));
     }
     g.work_seconds += durations[i];
   }

@@ -32,19 +32,21 @@ experiment_spec run_spec(const run_command& o) {
   if (o.graph) {
     // Your own graph: the file says what the tasks are and how many.
     if (o.workload != "cpu" && o.workload != "graph") {
-      throw usage_error(fmt::format("--graph gives the workload (a graph of your own): drop "
-                                    "-w {}",
-                                    o.workload));
+      throw usage_error(
+          fmt::format("--graph gives the workload (a graph of your own): drop "
+                      "-w {}",
+                      o.workload));
     }
     if (o.tasks || o.size) {
-      throw usage_error(fmt::format("{} does not go with --graph: the file gives every task and "
-                                    "its compute",
-                                    o.tasks ? "--tasks" : "--size"));
+      throw usage_error(
+          fmt::format("{} does not go with --graph: the file gives every task and "
+                      "its compute",
+                      o.tasks ? "--tasks" : "--size"));
     }
     spec.workload.name = "graph";
     spec.workload.graph_source = *o.graph;
-    spec.workload.graph_text = read_input_file(*o.graph, kMaxGraphBytes, "run",
-                                               "a task graph in JSON or Graphviz DOT");
+    spec.workload.graph_text =
+        read_input_file(*o.graph, kMaxGraphBytes, "run", "a task graph in JSON or Graphviz DOT");
     spec.workload.tasks = parse_graph_file(spec.workload.graph_text, *o.graph).size();
     if (o.seed) spec.workload.seed = parse_count(*o.seed, "--seed", 0, UINT64_MAX);
   } else {

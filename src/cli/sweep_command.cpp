@@ -50,6 +50,10 @@ sweep_spec sweep_spec_from(const sweep_command& c, std::FILE* notes) {
   spec.repeat = base.repeat;
   spec.baseline = base.baseline;
   spec.weak = c.weak;
+  if (spec.weak && spec.workload.name == "graph") {
+    throw usage_error(
+        "--weak grows the tasks with W, and a graph file has as many as it has: drop --weak");
+  }
   spec.gil_switch_interval = base.gil_switch_interval;
   const auto allowed = [&](std::size_t w) {
     for (const auto& e : spec.executors) {

@@ -103,6 +103,46 @@ void add_messages(json& trace_events, const mpi_cluster& cluster, std::int64_t p
   }
 }
 
+/// A task graph's edges: a flow arrow from the end of each task to the start of every task that
+/// waited for it ("critical path" for the edges of the longest chain, else "dependency").
+void add_dependencies(json& trace_events, const run_result& rep,
+                      const std::vector<std::size_t>& critical, std::int64_t pid,
+                      std::int64_t origin, std::int64_t& flow_id) {
+  std::vector<std::size_t> next_on_path(rep.records.size(), SIZE_MAX);
+  for (std::size_t k = 0; k + 1 < critical.size(); ++k) {
+    if (critical[k] < next_on_path.size()) next_on_path[critical[k]] = critical[k + 1];
+  }
+  for (std::size_t i = 0; i < rep.records.size(); ++i) {
+    const task_record& to = rep.records[i];
+    if (to.failure == failure_kind::never_ran) continue;
+    for (const std::size_t p : rep.after[i]) {
+      if (p >= rep.records.size()) continue;
+      const task_record& from = rep.records[p];
+      const bool on_path = next_on_path[p] == i;
+      const char* name = on_path ? "critical path" : "dependency";
+      ++flow_id;
+      // The start binds to the predecessor's task slice just before it ends, the finish to the
+      // successor's slice where it starts (the enclosing slices, Perfetto's binding points).
+      trace_events.push_back(
+          {{"ph", "s"},
+           {"name", name},
+           {"cat", "dependency"},
+           {"id", flow_id},
+           {"pid", pid},
+           {"tid", std::int64_t(from.worker)},
+           {"ts", micros(std::max(from.start_ns, from.end_ns - 1000) - origin)}});
+      trace_events.push_back({{"ph", "f"},
+                              {"name", name},
+                              {"cat", "dependency"},
+                              {"id", flow_id},
+                              {"pid", pid},
+                              {"tid", std::int64_t(to.worker)},
+                              {"ts", micros(to.start_ns - origin)},
+                              {"bp", "e"}});
+    }
+  }
+}
+
 }  // namespace
 
 std::string to_chrome_trace(const machine_info& machine, const std::vector<measured_run>& runs) {
@@ -201,6 +241,11 @@ std::string to_chrome_trace(const machine_info& machine, const std::vector<measu
     }
 
     if (rep.cluster) add_messages(trace_events, *rep.cluster, pid, origin, flow_id);
+    if (rep.after.size() == rep.records.size() && !rep.recorded.events.empty()) {
+      add_dependencies(trace_events, rep,
+                       run.graph ? run.graph->critical_path : std::vector<std::size_t>{}, pid,
+                       origin, flow_id);
+    }
 
     // Counter tracks: tasks in flight and tasks running.
     const auto counter = [&](const char* name, const std::vector<step_point>& steps) {

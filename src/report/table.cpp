@@ -71,7 +71,8 @@ std::string format_graph_rows(const std::vector<measured_run>& runs) {
   for (const auto& r : runs) {
     if (!r.graph || r.is_baseline) continue;
     out += fmt::format("  critical path, {} W={} ({} tasks): {}\n", r.executor, r.workers,
-                       r.graph->critical_path.size(), path_in_words(r.graph->critical_path, r.graph->critical_labels));
+                       r.graph->critical_path.size(),
+                       path_in_words(r.graph->critical_path, r.graph->critical_labels));
   }
   return out;
 }

@@ -22,7 +22,7 @@
 namespace parlab {
 namespace {
 
-constexpr double kMaxWaitMs = 3'600'000.0;      // an hour
+constexpr double kMaxWaitMs = 3'600'000.0;          // an hour
 constexpr std::uint64_t kMaxCompute = 100'000'000;  // the cpu workload's largest size
 
 [[noreturn]] void fail(std::string_view source, const std::string& what) {
@@ -32,7 +32,8 @@ constexpr std::uint64_t kMaxCompute = 100'000'000;  // the cpu workload's larges
 /// The line (from 1) of byte `offset` in `text`.
 std::size_t line_of(std::string_view text, std::size_t offset) {
   offset = std::min(offset, text.size());
-  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+  return 1 + static_cast<std::size_t>(std::count(
+                 text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
 }
 
 /// Sets attribute `key` of `t` from its text or number; false for an unknown key.
@@ -40,8 +41,8 @@ bool set_attribute(graph_file_task& t, std::string_view key, double value,
                    const std::string& where) {
   const auto in_range = [&](double low, double high) {
     if (!(value >= low && value <= high)) {
-      throw std::invalid_argument(fmt::format("{}: {} must be a number in [{}, {}] (got {})",
-                                              where, key, low, high, value));
+      throw std::invalid_argument(fmt::format("{}: {} must be a number in [{}, {}] (got {})", where,
+                                              key, low, high, value));
     }
   };
   if (key == "compute") {
@@ -70,8 +71,8 @@ std::vector<graph_file_task> parse_json(std::string_view text, std::string_view 
   } catch (const nlohmann::json::parse_error& e) {
     std::string why = e.what();
     if (const auto colon = why.rfind(": "); colon != std::string::npos) why = why.substr(colon + 2);
-    fail(source, fmt::format("line {}: not JSON: {}", line_of(text, e.byte == 0 ? 0 : e.byte - 1),
-                             why));
+    fail(source,
+         fmt::format("line {}: not JSON: {}", line_of(text, e.byte == 0 ? 0 : e.byte - 1), why));
   }
   if (!doc.is_object() || !doc.contains("tasks") || !doc["tasks"].is_array()) {
     fail(source, "a graph file in JSON is an object with \"tasks\": [ ... ] (an array of tasks)");
@@ -218,8 +219,8 @@ class dot_reader {
       }
       double number = 0;
       const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
-      const std::string where = fmt::format("{}: line {}: task '{}'", source_,
-                                            line_of(text_, value_at), t->id);
+      const std::string where =
+          fmt::format("{}: line {}: task '{}'", source_, line_of(text_, value_at), t->id);
       if (key != "compute" && key != "wait_ms" && key != "duration_ms") {
         throw std::invalid_argument(fmt::format(
             "{}: unknown attribute '{}' (allowed: compute, wait_ms, duration_ms; label, shape, "
@@ -255,9 +256,10 @@ class dot_reader {
       return out;
     }
     const std::size_t from = at_;
-    while (!at_end() && (std::isalnum(static_cast<unsigned char>(peek())) != 0 || peek() == '_' ||
-                         peek() == '.' || (peek() == '-' && text_.substr(at_, 2) != "->" &&
-                                           text_.substr(at_, 2) != "--"))) {
+    while (!at_end() &&
+           (std::isalnum(static_cast<unsigned char>(peek())) != 0 || peek() == '_' ||
+            peek() == '.' ||
+            (peek() == '-' && text_.substr(at_, 2) != "->" && text_.substr(at_, 2) != "--"))) {
       ++at_;
     }
     if (at_ == from) {
@@ -323,8 +325,8 @@ std::vector<graph_file_task> parse_graph_file(std::string_view text, std::string
   for (std::size_t k = 0; k < tasks.size(); ++k) {
     const auto [it, added] = index.try_emplace(tasks[k].id, k);
     if (!added) {
-      fail(source, fmt::format("task '{}' is defined twice (tasks {} and {})", tasks[k].id,
-                               it->second, k));
+      fail(source,
+           fmt::format("task '{}' is defined twice (tasks {} and {})", tasks[k].id, it->second, k));
     }
   }
   task_dependencies after(tasks.size());
