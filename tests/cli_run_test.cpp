@@ -444,3 +444,59 @@ TEST_F(Cli, ABadGraphIsRefusedInOneLineNamingWhatIsAtFault) {
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("--tokens is for the pipeline workload"), std::string::npos) << o.err;
 }
+
+TEST_F(Cli, PredictChecksItselfAgainstRealRunsAndAnswersWhatIf) {
+  const auto json_path = dir_ / "p.json";
+  const auto o = parlab(
+      "predict -w wavefront -t 16 -s 30 -e thread-pool,process-pool -r 1 "
+      "--max-workers 64 --faster 'cell 0,0:50' --faster 3:20 --json " +
+      json_path.string());
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("checked against real runs in this invocation"), std::string::npos) << o.out;
+  std::ifstream in(json_path);
+  const auto doc = nlohmann::json::parse(in);
+  EXPECT_EQ(doc["schema"], "parlab.prediction/1");
+  EXPECT_EQ(doc["graph"]["tasks"], 16);
+  EXPECT_EQ(doc["graph"]["critical_path"].size(), 7U);
+  ASSERT_EQ(doc["models"].size(), 2U);
+  for (const auto& m : doc["models"]) {
+    ASSERT_EQ(m["points"].size(), 7U) << "P = 1, 2, 4, ..., 64";
+    EXPECT_EQ(m["points"][0]["workers"], 1);
+    EXPECT_EQ(m["points"][6]["workers"], 64);
+    ASSERT_EQ(m["checks"].size(), 2U);  // W = 1 and W = cores
+    EXPECT_EQ(m["checks"][0]["workers"], 1);
+    for (const auto& c : m["checks"]) EXPECT_GT(c["measured_seconds"].get<double>(), 0.0);
+    EXPECT_GT(m["costs"]["per_task_seconds"].get<double>(), 0.0);
+  }
+  ASSERT_EQ(doc["what_if"].size(), 2U);
+  EXPECT_EQ(doc["what_if"][0]["task"], 0);
+  EXPECT_TRUE(doc["what_if"][0]["on_critical_path"]);
+  EXPECT_LT(doc["what_if"][0]["span_after_seconds"].get<double>(),
+            doc["what_if"][0]["span_before_seconds"].get<double>());
+  EXPECT_EQ(doc["what_if"][1]["task"], 3);
+}
+
+TEST_F(Cli, PredictReadsMeasuredDurationsWithoutRunningAnything) {
+  write_text(dir_ / "build.json",
+             R"({"tasks": [{"id": "fetch", "duration_ms": 100},
+                 {"id": "compile a", "after": ["fetch"], "duration_ms": 300},
+                 {"id": "compile b", "after": ["fetch"], "duration_ms": 200},
+                 {"id": "link", "after": ["compile a", "compile b"], "duration_ms": 50}]})");
+  auto o = parlab("predict " + (dir_ / "build.json").string() +
+                  " -e thread-pool --max-workers 4 --faster 'compile b:50'");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("work 650.0ms, span 450.0ms"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("critical path: 'fetch' -> 'compile a' -> 'link'"), std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("'compile b' 50% faster (off the critical path, slack 100.0ms): span "
+                       "450.0ms -> 450.0ms"),
+            std::string::npos)
+      << o.out;
+  EXPECT_EQ(o.out.find("checked against real runs"), std::string::npos) << "nothing ran";
+  o = parlab("predict " + (dir_ / "build.json").string() + " --faster nothing:50");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("--faster: no task 'nothing' in the graph"), std::string::npos) << o.err;
+  o = parlab("predict -w cpu");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("is not a task graph"), std::string::npos) << o.err;
+}

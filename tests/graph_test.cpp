@@ -3,6 +3,9 @@
 
 #include <parlab/executor.hpp>
 #include <parlab/graph_analysis.hpp>
+#include <parlab/machine.hpp>
+#include <parlab/overhead.hpp>
+#include <parlab/predict.hpp>
 #include <parlab/task_graph.hpp>
 #include <parlab/workload.hpp>
 
@@ -410,6 +413,97 @@ TEST(GraphAnalysis, MeasuredParallelismIsTheKnownValue) {
     if (std::abs(grid / grid_known - 1) <= 0.05 && std::abs(fj / fj_known - 1) <= 0.05) return {};
     return fmt::format("wavefront {:.3f} (known {:.3f}), fork-join {:.3f} (known {:.3f})", grid,
                        grid_known, fj, fj_known);
+  });
+}
+
+TEST(Predict, AChainTakesItsWorkAndItsCostsWhateverP) {
+  const task_dependencies chain{{}, {0}, {1}, {2}};
+  const std::vector<double> d{1.0, 2.0, 3.0, 4.0};
+  const model_costs none{"x", 0, 0, 0};
+  const model_costs some{"x", 0.5, 0.1, 0.25};
+  for (const std::size_t p : {1U, 2U, 64U}) {
+    EXPECT_DOUBLE_EQ(simulate_makespan(chain, d, p, none), 10.0);
+    EXPECT_DOUBLE_EQ(simulate_makespan(chain, d, p, some), 0.5 + 10.0 + 4 * 0.1 + 0.25);
+  }
+  EXPECT_THROW((void)simulate_makespan(chain, d, 0, none), std::invalid_argument);
+}
+
+TEST(Predict, GreedySchedulesLieWithinBrentsBoundsAndReachTheSpan) {
+  for (const std::uint64_t seed : {1U, 2U, 3U, 4U, 5U}) {
+    workload_spec spec;
+    spec.name = "layered";
+    spec.tasks = 60;
+    spec.width = 6;
+    spec.seed = seed;
+    const auto tasks = make_workload(spec);
+    const auto after = dependencies_of(tasks);
+    std::vector<double> d;
+    for (std::size_t i = 0; i < tasks.size(); ++i)
+      d.push_back(1.0 + static_cast<double>((i * 7 + seed) % 5));
+    const model_costs none{"x", 0, 0, 0};
+    const auto curve = predict_curve(after, d, {1, 2, 3, 4, 8, 64}, none);
+    for (const auto& pt : curve) {
+      EXPECT_GE(pt.makespan_seconds, pt.brent_lower_seconds - 1e-9) << pt.workers;
+      EXPECT_LE(pt.makespan_seconds, pt.brent_upper_seconds + 1e-9) << pt.workers;
+    }
+    EXPECT_DOUBLE_EQ(curve.front().makespan_seconds, curve.front().brent_lower_seconds);  // P = 1
+    EXPECT_DOUBLE_EQ(curve.back().makespan_seconds, find_longest_path(after, d).length);  // P = 64
+  }
+  EXPECT_EQ(prediction_workers(2, 1024),
+            (std::vector<std::size_t>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}));
+  EXPECT_EQ(prediction_workers(6, 16), (std::vector<std::size_t>{1, 2, 4, 6, 8, 16}));
+}
+
+TEST(Predict, SpeedingUpATaskOffTheCriticalPathWithinItsSlackChangesNothing) {
+  // a(4) -> c(1); b(1) -> c: b has 3 of slack.
+  const task_dependencies after{{}, {}, {0, 1}};
+  const std::vector<double> d{4.0, 1.0, 1.0};
+  const model_costs none{"x", 0, 0, 0};
+  const auto off = predict_faster(after, d, 1, 50, 8, none);
+  EXPECT_FALSE(off.on_critical_path);
+  EXPECT_DOUBLE_EQ(off.slack_seconds, 3.0);
+  EXPECT_DOUBLE_EQ(off.span_after_seconds, off.span_before_seconds);
+  EXPECT_DOUBLE_EQ(off.makespan_after_seconds, off.makespan_before_seconds);
+  const auto on = predict_faster(after, d, 0, 50, 8, none);
+  EXPECT_TRUE(on.on_critical_path);
+  EXPECT_DOUBLE_EQ(on.span_after_seconds, 3.0);  // 2 + 1
+  EXPECT_DOUBLE_EQ(on.makespan_after_seconds, 3.0);
+  EXPECT_THROW((void)predict_faster(after, d, 3, 50, 8, none), std::invalid_argument);
+  EXPECT_THROW((void)predict_faster(after, d, 0, 0, 8, none), std::invalid_argument);
+}
+
+/// Timing test: the prediction from the sequential run's task times and the model's measured
+/// costs is within 10% of a real run at W = 1 and W = cores (the goal here).
+TEST(Predict, ThePredictionIsWithinTenPercentOfARealRun) {
+  workload_spec spec;
+  spec.name = "wavefront";
+  spec.tasks = 36;
+  spec.size = 600;
+  const auto tasks = make_workload(spec);
+  const auto after = dependencies_of(tasks);
+  const std::size_t cores = std::min<std::size_t>(usable_cores(), 2);
+  const model_costs costs = costs_of(measure_overhead("thread-pool", 100, 5));
+  PARLAB_TIMING_TEST([&]() -> std::string {
+    const auto base = make_executor("sequential")->run(tasks, {});
+    std::vector<double> d;
+    for (const auto& r : base.records)
+      d.push_back(static_cast<double>(r.end_ns - r.start_ns) / 1e9);
+    std::string miss;
+    for (const std::size_t w : {std::size_t{1}, cores}) {
+      run_options options;
+      options.workers = w;
+      std::vector<double> walls;
+      for (int k = 0; k < 3; ++k)
+        walls.push_back(make_executor("thread-pool")->run(tasks, options).wall_seconds());
+      std::sort(walls.begin(), walls.end());
+      const double predicted = simulate_makespan(after, d, w, costs);
+      const double error = predicted / walls[1] - 1.0;
+      if (std::abs(error) > 0.10) {
+        miss += fmt::format("W={}: predicted {:.1f} ms, measured {:.1f} ms ({:+.1f}%) ", w,
+                            predicted * 1e3, walls[1] * 1e3, error * 100);
+      }
+    }
+    return miss;
   });
 }
 

@@ -259,7 +259,7 @@ TEST(Workloads, DefaultsComeFromTheRegistry) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"cpu", "io", "http", "file", "mem", "mixed", "amdahl",
                                              "locks", "chain", "fork-join", "map-reduce",
-                                             "wavefront", "pipeline", "layered"}));
+                                             "wavefront", "pipeline", "layered", "graph"}));
 }
 
 TEST(Workloads, UnknownNameNamesTheAllowedOnes) {

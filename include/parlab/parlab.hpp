@@ -22,6 +22,7 @@
 #include <parlab/output_file.hpp>
 #include <parlab/overhead.hpp>
 #include <parlab/pictures.hpp>
+#include <parlab/predict.hpp>
 #include <parlab/printable.hpp>
 #include <parlab/proc_sampler.hpp>
 #include <parlab/report.hpp>

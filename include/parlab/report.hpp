@@ -3,6 +3,7 @@
 
 #include <parlab/experiment.hpp>
 #include <parlab/machine.hpp>
+#include <parlab/predict.hpp>
 #include <parlab/watch.hpp>
 
 #include <string>
@@ -15,6 +16,15 @@ inline constexpr const char* result_schema = "parlab.result/1";
 
 /// A fixed-width table, one row per measured run.
 [[nodiscard]] std::string format_table(const std::vector<measured_run>& runs);
+
+/// `parlab predict`'s text: the graph, the models' costs, the predicted curve beside Brent's
+/// bounds, the checks against real runs, the what-ifs.
+[[nodiscard]] std::string format_prediction(const graph_prediction& p);
+
+/// The document {"schema": "parlab.prediction/1", "machine": ..., "graph": ..., "models": [...],
+/// "what_if": [...]} (docs/json-schema.md).
+[[nodiscard]] std::string prediction_to_json(const machine_info& machine, const graph_prediction& p,
+                                             int indent = 2);
 
 /// The task-graph lines under the table (work, span, parallelism, Brent's bounds, the chain
 /// that ended each run, the critical path); empty when no row ran a graph.

@@ -38,6 +38,8 @@ int dispatch(const command_line& c) {
       return command_sweep(c.sweep);
     case command::advise:
       return command_advise(c.advise);
+    case command::predict:
+      return command_predict(c.predict);
     case command::mpi_rank:
       return command_mpi_rank(c.mpi_rank);
     case command::watch:

@@ -35,6 +35,7 @@ int command_compare(const compare_command& c);
 
 int command_sweep(const sweep_command& c);
 int command_advise(const advise_command& c);
+int command_predict(const predict_command& c);
 int command_mpi_rank(const mpi_rank_command& c);
 int command_watch(const watch_command& c);
 

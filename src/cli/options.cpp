@@ -212,6 +212,28 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
                 "asyncio) when python3 is on PATH");
   run->footer(kExamples);
 
+  predict_command& pr = out.predict;
+  auto* predict = app.add_subcommand(
+      "predict",
+      "Predict a task graph on 1 to 1024 workers under each model's measured costs, and check "
+      "the prediction against real runs");
+  predict->add_option("file", pr.file,
+                      "A graph file whose tasks give duration_ms, or a saved result with records "
+                      "(parlab run --json PATH --records): predicted, not run");
+  add_workload_options(predict, pr.run);
+  predict->add_option("--faster", pr.faster,
+                      "What if task TASK (an id or a label) took PCT% less time: TASK:PCT "
+                      "(repeatable; default: the longest task on and off the critical path, 50%)");
+  predict->add_option("--max-workers", pr.max_workers, "Predict up to this P (1024)");
+  predict->add_flag("--no-check", pr.no_check,
+                    "Predict only: skip the real runs at W = 1 and W = cores");
+  predict->add_option("--json", pr.run.outputs.json,
+                      "Write the prediction (schema parlab.prediction/1) to PATH or -");
+  predict->footer(R"(Examples:
+  parlab predict -w wavefront -t 64 -e thread-pool,process-pool
+  parlab predict --graph build.dot --faster link:50
+  parlab predict build-times.json          (tasks with duration_ms: predicted only))");
+
   auto* list = app.add_subcommand("list", "List workloads and execution models");
 
   demo_command& d = out.demo;
@@ -397,6 +419,7 @@ OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
   if (*compare) out.which = command::compare;
   if (*sweep) out.which = command::sweep;
   if (*advise) out.which = command::advise;
+  if (*predict) out.which = command::predict;
   if (*mpi_rank) out.which = command::mpi_rank;
   if (*watch) {
     out.which = command::watch;

@@ -69,6 +69,14 @@ struct advise_command {
   std::optional<std::string> budget;  // seconds; nullopt: 30
 };
 
+struct predict_command {
+  run_command run;                         // the graph (a shape or --graph), the models, --json
+  std::optional<std::string> file;         // a graph file with duration_ms, or a saved result
+  std::vector<std::string> faster;         // TASK:PCT
+  std::optional<std::string> max_workers;  // P up to this (1024)
+  bool no_check = false;                   // predict only: no real runs to check against
+};
+
 struct demo_command {
   std::optional<std::string> repeat;
   std::optional<std::string> pin_cores;
@@ -124,6 +132,7 @@ struct command_line {
     fit,
     sweep,
     advise,
+    predict,
     compare,
     watch,
     mpi_rank
@@ -136,6 +145,7 @@ struct command_line {
   fit_command fit;
   sweep_command sweep;
   advise_command advise;
+  predict_command predict;
   compare_command compare;
   watch_command watch;
   mpi_rank_command mpi_rank;

@@ -9,6 +9,12 @@
 
 namespace parlab::detail {
 
+std::string short_seconds(double s) {
+  if (s < 1e-3) return fmt::format("{:.0f}us", s * 1e6);
+  if (s < 1.0) return fmt::format("{:.1f}ms", s * 1e3);
+  return fmt::format("{:.2f}s", s);
+}
+
 bool has_timeline(const measured_run& run) noexcept {
   return !run.representative.recorded.events.empty();
 }

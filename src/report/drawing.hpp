@@ -12,6 +12,9 @@
 
 namespace parlab::detail {
 
+/// A duration for a table: "850us", "12.3ms", "1.25s".
+[[nodiscard]] std::string short_seconds(double s);
+
 /// True when the run kept its timeline (there is something to draw).
 [[nodiscard]] bool has_timeline(const measured_run& run) noexcept;
 

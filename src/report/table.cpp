@@ -9,11 +9,7 @@
 namespace parlab {
 namespace {
 
-std::string seconds(double s) {
-  if (s < 1e-3) return fmt::format("{:.0f}us", s * 1e6);
-  if (s < 1.0) return fmt::format("{:.1f}ms", s * 1e3);
-  return fmt::format("{:.2f}s", s);
-}
+using detail::short_seconds;
 
 /// "0 -> 1 -> 5 -> 9", or the tasks' labels (the first five and the last two of a longer one).
 std::string path_in_words(const std::vector<std::size_t>& path,
@@ -61,12 +57,12 @@ std::string format_graph_rows(const std::vector<measured_run>& runs) {
     out += fmt::format(
         "  {:<13} {:>3} {:>9} {:>9} {:>11.2f} {:>9}  {:<27} {} tasks: {} running, {} ready "
         "before starting\n",
-        r.executor, r.workers, seconds(g.work_seconds), seconds(g.span_seconds), g.parallelism,
-        seconds(g.wall_seconds),
-        fmt::format("{} [{}, {}] ({})", where, seconds(g.lower_bound_seconds),
-                    seconds(g.upper_bound_seconds), g.processors),
-        g.last_chain.size(), seconds(g.last_chain_running_seconds),
-        seconds(g.last_chain_waiting_seconds));
+        r.executor, r.workers, short_seconds(g.work_seconds), short_seconds(g.span_seconds),
+        g.parallelism, short_seconds(g.wall_seconds),
+        fmt::format("{} [{}, {}] ({})", where, short_seconds(g.lower_bound_seconds),
+                    short_seconds(g.upper_bound_seconds), g.processors),
+        g.last_chain.size(), short_seconds(g.last_chain_running_seconds),
+        short_seconds(g.last_chain_waiting_seconds));
   }
   for (const auto& r : runs) {
     if (!r.graph || r.is_baseline) continue;
@@ -86,8 +82,8 @@ std::string format_table(const std::vector<measured_run>& runs) {
                   "peak RSS", "ctx sw vol/inv", "peak f/r", "verdict");
   out += std::string(117 + name_width - 13, '-') + "\n";
   for (const auto& r : runs) {
-    const std::string wall =
-        fmt::format("{} [{}-{}]", seconds(r.wall_median), seconds(r.wall_min), seconds(r.wall_max));
+    const std::string wall = fmt::format("{} [{}-{}]", short_seconds(r.wall_median),
+                                         short_seconds(r.wall_min), short_seconds(r.wall_max));
     const std::string speedup =
         r.speedup ? fmt::format("{:.2f}x", *r.speedup) : (r.is_baseline ? "base" : "-");
     const std::string efficiency =

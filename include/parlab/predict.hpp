@@ -1,0 +1,112 @@
+#pragma once
+/// @file Predictions for a task graph on P workers: a simulation of the graph under a model's
+/// measured costs, Brent's bounds beside it, and what speeding up one task would change (pure).
+
+#include <parlab/graph_analysis.hpp>
+#include <parlab/overhead.hpp>
+#include <parlab/task_graph.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace parlab {
+
+/// What a model adds to a graph's run, measured (parlab overhead: empty tasks, W = 1).
+struct model_costs {
+  std::string executor;
+  double start_seconds = 0.0;     ///< before the first task can start (workers created)
+  double per_task_seconds = 0.0;  ///< on a worker, before each task (dispatch, result back)
+  double finish_seconds = 0.0;    ///< after the last task ends (join, reap)
+};
+
+/// A model's costs from its overhead figures.
+[[nodiscard]] model_costs costs_of(const overhead_figures& measured);
+
+/// The makespan of the graph on `workers` workers with greedy list scheduling: whenever a
+/// worker is free and a task is ready, the worker takes the task that became ready first (ties:
+/// the lowest id), pays costs.per_task_seconds and runs it for durations[i]; the run pays
+/// costs.start_seconds before and costs.finish_seconds after. What a pool with one queue does;
+/// a work-stealing scheduler (oneTBB) is greedy too, and Brent's bounds hold for both.
+/// Throws std::invalid_argument for workers = 0 or sizes that do not match.
+[[nodiscard]] double simulate_makespan(const task_dependencies& after,
+                                       const std::vector<double>& durations, std::size_t workers,
+                                       const model_costs& costs);
+
+/// One predicted point.
+struct predicted_point {
+  std::size_t workers = 0;
+  double makespan_seconds = 0.0;
+  double speedup = 0.0;              ///< the P = 1 makespan over this one
+  double brent_lower_seconds = 0.0;  ///< max(T1 / P, T-infinity), costs not counted
+  double brent_upper_seconds = 0.0;  ///< T1 / P + T-infinity
+};
+
+/// The curve for P in `workers` (each >= 1).
+[[nodiscard]] std::vector<predicted_point> predict_curve(const task_dependencies& after,
+                                                         const std::vector<double>& durations,
+                                                         const std::vector<std::size_t>& workers,
+                                                         const model_costs& costs);
+
+/// P = 1, 2, 4, ... up to `most` (1024), with `cores` added when it is not a power of two.
+[[nodiscard]] std::vector<std::size_t> prediction_workers(std::size_t cores,
+                                                          std::size_t most = 1024);
+
+/// What making one task faster changes, computed from the graph without running it.
+struct what_if {
+  std::size_t task = 0;
+  double percent = 0.0;  ///< its time cut by this share (50: half the time)
+  bool on_critical_path = false;
+  double slack_seconds = 0.0;        ///< before the change
+  double span_before_seconds = 0.0;  ///< T-infinity
+  double span_after_seconds = 0.0;
+  std::size_t workers = 0;  ///< the makespans below are for this P
+  double makespan_before_seconds = 0.0;
+  double makespan_after_seconds = 0.0;
+};
+
+/// Task `task` `percent` faster, on P = `workers` under `costs`. Throws std::invalid_argument for
+/// a task out of range or a share outside (0, 100].
+[[nodiscard]] what_if predict_faster(const task_dependencies& after,
+                                     const std::vector<double>& durations, std::size_t task,
+                                     double percent, std::size_t workers, const model_costs& costs);
+
+/// A prediction set against a real run of the same graph in the same invocation.
+struct prediction_check {
+  std::size_t workers = 0;
+  double predicted_seconds = 0.0;
+  double measured_seconds = 0.0;  ///< the median wall of the real runs
+  /// predicted / measured - 1 (0.05: 5% too slow a prediction).
+  [[nodiscard]] double error() const noexcept {
+    return measured_seconds > 0 ? predicted_seconds / measured_seconds - 1.0 : 0.0;
+  }
+};
+
+/// One model's predicted curve and its checks.
+struct model_prediction {
+  model_costs costs;
+  std::vector<predicted_point> points;
+  std::vector<prediction_check> checks;
+};
+
+/// Everything `parlab predict` says about one graph.
+struct graph_prediction {
+  std::string graph;           ///< "wavefront (64 tasks)", a file's name
+  std::string durations_from;  ///< where the task times came from, in words
+  std::size_t tasks = 0;
+  std::size_t edges = 0;
+  double work_seconds = 0.0;
+  double span_seconds = 0.0;
+  double parallelism = 0.0;
+  std::vector<std::size_t> critical_path;
+  std::vector<std::string> labels;  ///< every task's label (ids when empty)
+  std::vector<model_prediction> models;
+  std::vector<what_if> what_ifs;
+};
+
+/// The graph part of a prediction (work, span, parallelism, critical path) from its durations.
+[[nodiscard]] graph_prediction describe_for_prediction(const task_dependencies& after,
+                                                       const std::vector<double>& durations);
+
+}  // namespace parlab
