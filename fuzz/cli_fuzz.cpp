@@ -13,6 +13,9 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // "--graph -" reads standard input: give it an empty one, never a wait.
+  static const bool no_input = std::freopen("/dev/null", "r", stdin) != nullptr;
+  (void)no_input;
   std::vector<std::string> args = {"parlab"};
   std::string current;
   for (std::size_t i = 0; i < size && args.size() < 64; ++i) {
