@@ -28,6 +28,9 @@ int lock_contention(int argc, char** argv);
 int copy_on_write(int argc, char** argv);
 int watch_python(int argc, char** argv);
 int custom_task(int argc, char** argv);
+int critical_path(int argc, char** argv);
+int pipeline_backpressure(int argc, char** argv);
+int fork_join(int argc, char** argv);
 
 const std::vector<example>& catalog() {
   static const std::vector<example> all = {
@@ -50,7 +53,7 @@ const std::vector<example>& catalog() {
        race_condition},
       {"shared_memory_vs_pipe", "processes exchange data by pipe or shared mapping, with costs",
        shared_memory_vs_pipe},
-      {"producer_consumer", "a bounded queue and back-pressure between two threads",
+      {"producer_consumer", "a bounded queue and back-pressure: two threads, two processes",
        producer_consumer},
       {"creation_cost", "pool reuse vs a new thread vs a new process, measured", creation_cost},
       {"fault_isolation", "a crashing process vs a crashing thread", fault_isolation},
@@ -58,6 +61,12 @@ const std::vector<example>& catalog() {
        distributed_memory},
       {"lock_contention", "one hot lock stops workers scaling; the same work on 8 locks scales",
        lock_contention, pictures::drawn},
+      {"critical_path", "only the longest chain decides when a graph ends: predicted, measured",
+       critical_path, pictures::drawn},
+      {"pipeline_backpressure", "a bounded queue's tokens against a pipeline's throughput",
+       pipeline_backpressure, pictures::drawn},
+      {"fork_join", "a fork-join scales until its leaves are as fine as a task's cost", fork_join,
+       pictures::drawn},
       {"copy_on_write",
        "forked children share the parent's pages until they write: PSS, USS and page faults",
        copy_on_write},
