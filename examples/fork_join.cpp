@@ -71,12 +71,14 @@ int fork_join(int argc, char** argv) {
     const double at_cores = simulate_makespan(after, durations, cores, costs);
     predicted.push_back(one / at_cores);
     measured.push_back(run.speedup.value_or(0.0));
+    const burdened_figures burdened = burden(after, durations, costs);
     evidence(fmt::format(
         "{}: {} leaves of {} units ({:.0f} us each), parallelism {:.1f}; {} pays {:.0f} us per "
-        "task: predicted {:.2f}x, measured {:.2f}x on {} cores",
+        "task, +{:.0f}% of the work (burdened parallelism {:.1f}): predicted {:.2f}x, measured "
+        "{:.2f}x on {} cores",
         l.name, l.leaves, *spec.workload.size, leaf_median(durations, l.leaves) * 1e6,
         base.graph ? base.graph->parallelism : 0.0, model, costs.per_task_seconds * 1e6,
-        predicted.back(), measured.back(), cores));
+        burdened.overhead_share * 100.0, burdened.parallelism, predicted.back(), measured.back(), cores));
     for (auto& r : rows) {
       if (!opts.timeline && opts.svg.empty()) r.representative.recorded.events.clear();
       all.push_back(std::move(r));

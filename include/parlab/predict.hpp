@@ -38,7 +38,7 @@ struct model_costs {
 struct predicted_point {
   std::size_t workers = 0;
   double makespan_seconds = 0.0;
-  double speedup = 0.0;              ///< the P = 1 makespan over this one
+  double speedup = 0.0;  ///< T1 (the tasks' times: a sequential run, no costs) over the makespan
   double brent_lower_seconds = 0.0;  ///< max(T1 / P, T-infinity), costs not counted
   double brent_upper_seconds = 0.0;  ///< T1 / P + T-infinity
 };
@@ -83,9 +83,23 @@ struct prediction_check {
   }
 };
 
+/// The graph with a model's per-task cost added to every task (Cilkview's "burdened" figures,
+/// with the burden measured instead of assumed): work T1 + n c, the longest chain of (d + c),
+/// and their ratio, the parallelism the model can use.
+struct burdened_figures {
+  double work_seconds = 0.0;
+  double span_seconds = 0.0;
+  double parallelism = 0.0;
+  double overhead_share = 0.0;  ///< n c / T1: what the model adds to the work
+};
+[[nodiscard]] burdened_figures burden(const task_dependencies& after,
+                                      const std::vector<double>& durations,
+                                      const model_costs& costs);
+
 /// One model's predicted curve and its checks.
 struct model_prediction {
   model_costs costs;
+  burdened_figures burdened;
   std::vector<predicted_point> points;
   std::vector<prediction_check> checks;
 };

@@ -75,13 +75,12 @@ std::vector<predicted_point> predict_curve(const task_dependencies& after,
   double work = 0.0;
   for (const double d : durations) work += d;
   const double span = find_longest_path(after, durations).length;
-  const double one = simulate_makespan(after, durations, 1, costs);
   std::vector<predicted_point> out;
   for (const std::size_t p : workers) {
     predicted_point pt;
     pt.workers = p;
     pt.makespan_seconds = simulate_makespan(after, durations, p, costs);
-    pt.speedup = pt.makespan_seconds > 0 ? one / pt.makespan_seconds : 0.0;
+    pt.speedup = pt.makespan_seconds > 0 ? work / pt.makespan_seconds : 0.0;
     pt.brent_lower_seconds = std::max(work / static_cast<double>(p), span);
     pt.brent_upper_seconds = work / static_cast<double>(p) + span;
     out.push_back(pt);
@@ -123,6 +122,23 @@ what_if predict_faster(const task_dependencies& after, const std::vector<double>
   w.makespan_before_seconds = simulate_makespan(after, durations, workers, costs);
   w.makespan_after_seconds = simulate_makespan(after, faster, workers, costs);
   return w;
+}
+
+burdened_figures burden(const task_dependencies& after, const std::vector<double>& durations,
+                        const model_costs& costs) {
+  burdened_figures b;
+  double work = 0.0;
+  std::vector<double> burdened(durations.size());
+  for (std::size_t i = 0; i < durations.size(); ++i) {
+    work += durations[i];
+    burdened[i] = durations[i] + costs.per_task_seconds;
+  }
+  const double added = static_cast<double>(durations.size()) * costs.per_task_seconds;
+  b.work_seconds = work + added;
+  b.span_seconds = find_longest_path(after, burdened).length;
+  b.parallelism = b.span_seconds > 0 ? b.work_seconds / b.span_seconds : 0.0;
+  b.overhead_share = work > 0 ? added / work : 0.0;
+  return b;
 }
 
 graph_prediction describe_for_prediction(const task_dependencies& after,

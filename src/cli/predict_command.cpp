@@ -192,6 +192,7 @@ int command_predict(const predict_command& c) {
   for (const auto& m : models) {
     model_prediction mp;
     mp.costs = costs_of(measure_overhead(m, 100, 5));
+    mp.burdened = burden(graph->after, graph->durations, mp.costs);
     mp.points = predict_curve(graph->after, graph->durations, workers, mp.costs);
     for (const auto& [w, seen] :
          {std::pair{std::size_t{1}, &measured_one}, std::pair{cores, &measured_cores}}) {

@@ -44,7 +44,15 @@ std::string format_prediction(const graph_prediction& p) {
                        short_seconds(c.start_seconds), short_seconds(c.per_task_seconds),
                        short_seconds(c.finish_seconds));
   }
-  out += "\n\n";
+  out += "\n";
+  for (const auto& m : p.models) {
+    out += fmt::format(
+        "burdened by {}'s per-task cost: work {} (+{:.0f}%), span {}, parallelism {:.2f}\n",
+        m.costs.executor, short_seconds(m.burdened.work_seconds),
+        m.burdened.overhead_share * 100.0, short_seconds(m.burdened.span_seconds),
+        m.burdened.parallelism);
+  }
+  out += "\n";
   // The curve: one column per model, Brent's bounds (costs not counted) last.
   out += fmt::format("{:>6}", "P");
   for (const auto& m : p.models) out += fmt::format("  {:>22}", m.costs.executor);
@@ -129,6 +137,11 @@ std::string prediction_to_json(const machine_info& machine, const graph_predicti
                        {{"start_seconds", m.costs.start_seconds},
                         {"per_task_seconds", m.costs.per_task_seconds},
                         {"finish_seconds", m.costs.finish_seconds}}},
+                      {"burdened",
+                       {{"work_seconds", m.burdened.work_seconds},
+                        {"span_seconds", m.burdened.span_seconds},
+                        {"parallelism", m.burdened.parallelism},
+                        {"overhead_share", m.burdened.overhead_share}}},
                       {"points", std::move(points)},
                       {"checks", std::move(checks)}});
   }
