@@ -78,7 +78,8 @@ int fork_join(int argc, char** argv) {
         "{:.2f}x on {} cores",
         l.name, l.leaves, *spec.workload.size, leaf_median(durations, l.leaves) * 1e6,
         base.graph ? base.graph->parallelism : 0.0, model, costs.per_task_seconds * 1e6,
-        burdened.overhead_share * 100.0, burdened.parallelism, predicted.back(), measured.back(), cores));
+        burdened.overhead_share * 100.0, burdened.parallelism, predicted.back(), measured.back(),
+        cores));
     for (auto& r : rows) {
       if (!opts.timeline && opts.svg.empty()) r.representative.recorded.events.clear();
       all.push_back(std::move(r));

@@ -18,32 +18,9 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <map>
 
 namespace parlab::examples {
-namespace {
-
-/// Most items between the start of their first stage and the end of their last, at any instant.
-std::size_t peak_items_in_flight(const run_result& run, std::size_t stages) {
-  std::vector<std::pair<std::int64_t, int>> edges;  // (time, +1 enter / -1 leave)
-  const std::size_t items = run.records.size() / stages;
-  for (std::size_t item = 0; item < items; ++item) {
-    edges.emplace_back(run.records[item * stages].start_ns, +1);
-    edges.emplace_back(run.records[item * stages + stages - 1].end_ns, -1);
-  }
-  std::sort(edges.begin(), edges.end());  // a leave sorts before an enter at the same instant
-  std::size_t now = 0;
-  std::size_t peak = 0;
-  for (const auto& [t, delta] : edges) {
-    now = delta > 0 ? now + 1 : now - 1;
-    peak = std::max(peak, now);
-  }
-  return peak;
-}
-
-}  // namespace
-
 int pipeline_backpressure(int argc, char** argv) {
   const options opts = parse_options(argc, argv);
   const std::size_t cores = usable_cores();
@@ -74,14 +51,16 @@ int pipeline_backpressure(int argc, char** argv) {
     spec.workload.tokens = tokens;
     auto rows = run_experiment(spec);
     const measured_run& r = rows.front();
-    throughput[tokens] = static_cast<double>(items) / r.wall_median;
-    peak[tokens] = peak_items_in_flight(r.representative, kStages);
+    if (!r.pipeline) return conclude(false, "the run kept no records to read the pipeline from");
+    throughput[tokens] = r.pipeline->throughput;
+    peak[tokens] = r.pipeline->peak_in_flight;
     bounded = bounded && peak[tokens] <= tokens;
     evidence(
-        fmt::format("{} token{}: {:.1f} items/s, at most {} item{} in flight (parallelism "
-                    "{:.2f})",
-                    tokens, tokens == 1 ? "" : "s", throughput[tokens], peak[tokens],
-                    peak[tokens] == 1 ? "" : "s", r.graph ? r.graph->parallelism : 0.0));
+        fmt::format("{} token{}: {:.1f} items/s (limits: serial stage {:.1f}, tokens {:.1f}, "
+                    "cores {:.1f}), at most {} item{} in flight",
+                    tokens, tokens == 1 ? "" : "s", throughput[tokens], r.pipeline->serial_limit,
+                    r.pipeline->token_limit, r.pipeline->core_limit, peak[tokens],
+                    peak[tokens] == 1 ? "" : "s"));
     all.insert(all.end(), rows.begin(), rows.end());
   }
   if (!opts.timeline && opts.svg.empty()) {

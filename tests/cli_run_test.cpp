@@ -433,6 +433,14 @@ TEST_F(Cli, ABadGraphIsRefusedInOneLineNamingWhatIsAtFault) {
     EXPECT_EQ(o.out.find("executor"), std::string::npos) << "nothing ran: " << o.out;
   }
   // A shape with settings it cannot have, a model that runs no graphs: refused before running.
+  {
+    const auto ok = parlab(
+        "run -w pipeline -t 12 --stages 3 --tokens 2 -s 20 -e thread-pool -j 2 "
+        "-r 1 --no-baseline");
+    ASSERT_EQ(ok.code, 0) << ok.err;
+    EXPECT_NE(ok.out.find("pipeline, thread-pool W=2: "), std::string::npos) << ok.out;
+    EXPECT_NE(ok.out.find("2 tokens"), std::string::npos) << ok.out;
+  }
   auto o = parlab("run -w pipeline -t 10 -e threads");
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("must be a multiple of the stages (3)"), std::string::npos) << o.err;

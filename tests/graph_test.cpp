@@ -390,6 +390,40 @@ TEST(GraphAnalysis, WorkSpanSlackAndTheBoundsOfARun) {
   EXPECT_FALSE(analyse_graph(run, 8));  // a bag of tasks
 }
 
+TEST(GraphAnalysis, APipelineIsHeldToItsLimitsAndItsTokens) {
+  // 4 items x 2 stages (both serial: the first and the last), 1 ms each, one token: one chain.
+  run_result run;
+  run.workers = 2;
+  run.start_ns = 0;
+  workload_spec spec;
+  spec.name = "pipeline";
+  spec.tasks = 8;
+  spec.stages = 2;
+  spec.tokens = 1;
+  run.after = dependencies_of(make_workload(spec));
+  for (std::size_t i = 0; i < 8; ++i) {
+    task_record r;
+    r.task_id = i;
+    r.ok = true;
+    r.failure = failure_kind::none;
+    r.start_ns = static_cast<std::int64_t>(i) * 1'000'000;
+    r.end_ns = r.start_ns + 1'000'000;
+    run.records.push_back(r);
+  }
+  run.end_ns = 8'000'000;
+  const auto f = analyse_pipeline(run, 2, 1, 8);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->items, 4U);
+  EXPECT_NEAR(f->throughput, 500.0, 1e-6);     // 4 items in 8 ms
+  EXPECT_NEAR(f->serial_limit, 1000.0, 1e-6);  // 1 ms per serial stage
+  EXPECT_NEAR(f->token_limit, 500.0, 1e-6);    // 1 token, 2 ms per item
+  EXPECT_NEAR(f->core_limit, 1000.0, 1e-6);    // 2 cores, 2 ms per item
+  EXPECT_EQ(f->binding(), "tokens");
+  EXPECT_EQ(f->peak_in_flight, 1U);
+  EXPECT_NEAR(f->mean_in_flight, 1.0, 1e-9);
+  EXPECT_FALSE(analyse_pipeline(run, 3, 1, 8));  // 8 tasks are not items x 3 stages
+}
+
 /// Timing test: the parallelism measured from a real run is the shape's known value within 5%.
 TEST(GraphAnalysis, MeasuredParallelismIsTheKnownValue) {
   const auto measure = [](const std::string& name, std::size_t tasks, std::uint64_t size) {

@@ -101,6 +101,8 @@ struct measured_run {
   std::uint64_t gil_forced_switches = 0;
   /// A task graph's work, span, critical path and Brent's bounds, of the representative run.
   std::optional<graph_figures> graph;
+  /// The pipeline workload: its throughput against its limits, the items it held in flight.
+  std::optional<pipeline_figures> pipeline;
   run_result representative;  ///< records and timeline events kept only when spec.keep_records
 
   /// A task failed in the representative run.

@@ -57,6 +57,31 @@ struct graph_figures {
 /// without records. A task that never ran counts as taking no time.
 [[nodiscard]] std::optional<graph_figures> analyse_graph(const run_result& run, std::size_t cores);
 
+/// A pipeline's run (the pipeline workload: item i's stage s is task i * stages + s) against its
+/// limits: the slowest serial stage (one item at a time), the tokens (at most that many items in
+/// flight, each taking the item latency), the cores (each item's work over P).
+struct pipeline_figures {
+  std::size_t items = 0;
+  std::size_t stages = 0;
+  std::size_t tokens = 0;
+  double throughput = 0.0;         ///< items per second over the run's wall time
+  double serial_limit = 0.0;       ///< 1 / the slowest serial stage's mean time
+  double token_limit = 0.0;        ///< tokens / an item's latency (its stages' mean times summed)
+  double core_limit = 0.0;         ///< P / an item's work
+  std::size_t peak_in_flight = 0;  ///< most items between their first stage's start and last's end
+  double mean_in_flight = 0.0;     ///< the same, averaged over the run's wall time
+  /// The limit that binds: "serial stage", "tokens" or "cores".
+  [[nodiscard]] std::string binding() const;
+};
+
+/// The figures of a pipeline run (records kept) with `stages` stages (the first and the last
+/// serial) and `tokens` tokens, on P = min(W, cores); nullopt without records or when the tasks
+/// are not items x stages.
+[[nodiscard]] std::optional<pipeline_figures> analyse_pipeline(const run_result& run,
+                                                               std::size_t stages,
+                                                               std::size_t tokens,
+                                                               std::size_t cores);
+
 /// The longest path through `after` with task i taking durations[i]: its length, the path (ids,
 /// first to last) and every task's slack. What analyse_graph and the predictor share.
 struct longest_path {

@@ -164,6 +164,10 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   // A model whose tasks never compute at once (an event loop, an interpreter lock) has one
   // processor for Brent's bounds, whatever W is.
   m.graph = analyse_graph(rep, find_executor(name).computes_one_at_a_time.empty() ? cores : 1);
+  if (spec.workload.name == "pipeline") {
+    m.pipeline = analyse_pipeline(rep, spec.workload.stages, spec.workload.tokens,
+                                  find_executor(name).computes_one_at_a_time.empty() ? cores : 1);
+  }
   if (m.graph) {
     for (const std::size_t i : m.graph->critical_path) {
       m.graph->critical_labels.push_back(i < tasks.size() ? tasks[i].label : std::string());

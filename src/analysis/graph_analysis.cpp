@@ -106,4 +106,55 @@ std::optional<graph_figures> analyse_graph(const run_result& run, std::size_t co
   return g;
 }
 
+std::string pipeline_figures::binding() const {
+  const double lowest = std::min({serial_limit, token_limit, core_limit});
+  if (lowest == token_limit) return "tokens";
+  return lowest == serial_limit ? "serial stage" : "cores";
+}
+
+std::optional<pipeline_figures> analyse_pipeline(const run_result& run, std::size_t stages,
+                                                 std::size_t tokens, std::size_t cores) {
+  const std::size_t n = run.records.size();
+  if (stages == 0 || n == 0 || n % stages != 0 || run.after.size() != n) return std::nullopt;
+  pipeline_figures f;
+  f.items = n / stages;
+  f.stages = stages;
+  f.tokens = tokens;
+  const double wall = run.wall_seconds();
+  f.throughput = wall > 0 ? static_cast<double>(f.items) / wall : 0.0;
+  std::vector<double> stage_mean(stages, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    stage_mean[i % stages] += to_seconds(run.records[i].end_ns - run.records[i].start_ns);
+  }
+  double latency = 0.0;
+  for (auto& m : stage_mean) {
+    m /= static_cast<double>(f.items);
+    latency += m;
+  }
+  const double slowest_serial =
+      stages == 1 ? stage_mean[0] : std::max(stage_mean.front(), stage_mean.back());
+  f.serial_limit = slowest_serial > 0 ? 1.0 / slowest_serial : 0.0;
+  f.token_limit = latency > 0 ? static_cast<double>(tokens) / latency : 0.0;
+  const auto p = static_cast<double>(std::max<std::size_t>(1, std::min(run.workers, cores)));
+  f.core_limit = latency > 0 ? p / latency : 0.0;
+  // Items in flight: +1 when an item's first stage starts, -1 when its last ends.
+  std::vector<std::pair<std::int64_t, int>> steps;
+  for (std::size_t item = 0; item < f.items; ++item) {
+    steps.emplace_back(run.records[item * stages].start_ns, +1);
+    steps.emplace_back(run.records[item * stages + stages - 1].end_ns, -1);
+  }
+  std::sort(steps.begin(), steps.end());  // a leave sorts before an enter at the same instant
+  std::size_t now = 0;
+  double area = 0.0;
+  std::int64_t last = run.start_ns;
+  for (const auto& [t, delta] : steps) {
+    area += static_cast<double>(now) * to_seconds(t - last);
+    last = t;
+    now = delta > 0 ? now + 1 : now - 1;
+    f.peak_in_flight = std::max(f.peak_in_flight, now);
+  }
+  f.mean_in_flight = wall > 0 ? area / wall : 0.0;
+  return f;
+}
+
 }  // namespace parlab

@@ -210,6 +210,20 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
                   {"start_seconds", g.start_seconds}};
   }
 
+  if (r.pipeline) {
+    const pipeline_figures& f = *r.pipeline;
+    j["pipeline"] = {{"items", f.items},
+                     {"stages", f.stages},
+                     {"tokens", f.tokens},
+                     {"throughput", f.throughput},
+                     {"serial_limit", f.serial_limit},
+                     {"token_limit", f.token_limit},
+                     {"core_limit", f.core_limit},
+                     {"binding", f.binding()},
+                     {"peak_in_flight", f.peak_in_flight},
+                     {"mean_in_flight", f.mean_in_flight}};
+  }
+
   const run_result& rep = r.representative;
   if (!rep.records.empty()) {
     json records = json::array();

@@ -361,6 +361,19 @@ measured_run read_run(const jvalue& j) {
     }
     r.graph = std::move(f);
   }
+  if (const auto pl = j.find("pipeline"); pl != j.end() && pl->is_object()) {
+    pipeline_figures f;
+    f.items = whole(*pl, "items", limits::max_tasks, 0);
+    f.stages = whole(*pl, "stages", limits::max_stages, 1);
+    f.tokens = whole(*pl, "tokens", limits::max_tasks, 1);
+    f.throughput = real(*pl, "throughput", 0.0, 1e12, 0.0);
+    f.serial_limit = real(*pl, "serial_limit", 0.0, 1e12, 0.0);
+    f.token_limit = real(*pl, "token_limit", 0.0, 1e12, 0.0);
+    f.core_limit = real(*pl, "core_limit", 0.0, 1e12, 0.0);
+    f.peak_in_flight = whole(*pl, "peak_in_flight", limits::max_tasks, 0);
+    f.mean_in_flight = real(*pl, "mean_in_flight", 0.0, 1e9, 0.0);
+    r.pipeline = f;
+  }
   for (const auto& h : j.value("lock_holds", jvalue::array())) {
     rep.lock_holds.push_back({whole(h.at("worker"), "worker", limits::max_workers),
                               nanos(h.at("start_seconds"), "start_seconds"),

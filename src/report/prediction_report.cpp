@@ -48,9 +48,8 @@ std::string format_prediction(const graph_prediction& p) {
   for (const auto& m : p.models) {
     out += fmt::format(
         "burdened by {}'s per-task cost: work {} (+{:.0f}%), span {}, parallelism {:.2f}\n",
-        m.costs.executor, short_seconds(m.burdened.work_seconds),
-        m.burdened.overhead_share * 100.0, short_seconds(m.burdened.span_seconds),
-        m.burdened.parallelism);
+        m.costs.executor, short_seconds(m.burdened.work_seconds), m.burdened.overhead_share * 100.0,
+        short_seconds(m.burdened.span_seconds), m.burdened.parallelism);
   }
   out += "\n";
   // The curve: one column per model, Brent's bounds (costs not counted) last.

@@ -65,6 +65,15 @@ std::string format_graph_rows(const std::vector<measured_run>& runs) {
         short_seconds(g.last_chain_waiting_seconds));
   }
   for (const auto& r : runs) {
+    if (!r.pipeline) continue;
+    const pipeline_figures& f = *r.pipeline;
+    out += fmt::format(
+        "  pipeline, {} W={}: {:.1f} items/s; limits: serial stage {:.1f}, {} token{} {:.1f}, "
+        "the cores {:.1f} (binding: {}); items in flight: peak {}, mean {:.2f}\n",
+        r.executor, r.workers, f.throughput, f.serial_limit, f.tokens, f.tokens == 1 ? "" : "s",
+        f.token_limit, f.core_limit, f.binding(), f.peak_in_flight, f.mean_in_flight);
+  }
+  for (const auto& r : runs) {
     if (!r.graph || r.is_baseline) continue;
     out += fmt::format("  critical path, {} W={} ({} tasks): {}\n", r.executor, r.workers,
                        r.graph->critical_path.size(),
