@@ -302,3 +302,9 @@ TEST_F(Cli, AdviseAnswersWithEvidenceAndWritesItsDocument) {
 }
 
 }  // namespace
+
+TEST_F(Cli, AdviseOnATaskGraphMeasuresOnlyTheModelsThatRunGraphs) {
+  const auto o = parlab("advise -w wavefront -t 9 -s 5 -r 1 --budget 4");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.err.find("does not run task graphs"), std::string::npos) << o.err;
+}

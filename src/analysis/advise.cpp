@@ -38,11 +38,14 @@ std::vector<std::size_t> levels(std::size_t tasks, std::size_t cores, bool waits
   return {ws.begin(), ws.end()};
 }
 
-std::vector<std::string> models_of(const advise_options& o) {
+/// The models asked for, else every model built here (for a task graph, those that run one).
+std::vector<std::string> models_of(const advise_options& o, bool graph) {
   if (!o.executors.empty()) return o.executors;
   std::vector<std::string> out;
   for (const auto& e : executors()) {
-    if (e.available && e.name != "sequential") out.push_back(e.name);
+    if (e.available && e.name != "sequential" && (!graph || e.runs_graphs)) {
+      out.push_back(e.name);
+    }
   }
   return out;
 }
@@ -61,7 +64,7 @@ advice advise(const std::vector<task>& tasks, const advise_options& o) {
     throw std::invalid_argument(
         fmt::format("the budget must be a positive number of seconds (got {})", o.budget.count()));
   }
-  const std::vector<std::string> models = models_of(o);
+  const std::vector<std::string> models = models_of(o, has_dependencies(tasks));
   for (const auto& m : models) {
     if (m == "sequential") {
       throw std::invalid_argument("'sequential' is the baseline of every advice (leave it out)");

@@ -8,6 +8,7 @@
 #include <parlab/advise.hpp>
 #include <parlab/executor.hpp>
 #include <parlab/interrupt.hpp>
+#include <parlab/workload.hpp>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -19,10 +20,11 @@ namespace {
 
 constexpr double kMaxBudget = 24.0 * 3600.0;
 
-std::string every_model_but_sequential() {
+/// Every model built here but the baseline (for a task graph, those that run graphs).
+std::string every_model_but_sequential(bool graph) {
   std::string names;
   for (const auto& e : executors()) {
-    if (!e.available || e.name == "sequential") continue;
+    if (!e.available || e.name == "sequential" || (graph && !e.runs_graphs)) continue;
     names += (names.empty() ? "" : ",") + e.name;
   }
   return names;
@@ -37,7 +39,10 @@ int command_advise(const advise_command& c) {
   run_command r = c.run;
   r.workers.reset();
   const bool every_model = !r.executors.has_value();
-  if (every_model) r.executors = every_model_but_sequential();
+  if (every_model) {
+    r.executors =
+        every_model_but_sequential(r.graph.has_value() || find_workload(r.workload).graph);
+  }
   const experiment_spec spec = run_spec(r);
   advise_options options;
   if (!every_model) options.executors = spec.executors;

@@ -84,10 +84,15 @@ class process_pool_executor final : public executor {
       w.running = index;
       w.sent_ns = monotonic_ns();
     };
-    // Tasks a finished one released go to every idle worker, not only the one that ran it.
-    auto finished = [&](std::size_t i) {
+    // The worker that ran it takes the next task; in a graph, the tasks a finished one released
+    // go to every idle worker too (in a bag no other worker is idle while tasks remain).
+    const bool graph = !result.after.empty();
+    auto finished = [&](std::size_t i, worker_process& ran) {
       order.finished(i, records[i].ok);
-      for (auto& w : workers) dispatch(w);
+      dispatch(ran);
+      if (graph) {
+        for (auto& w : workers) dispatch(w);
+      }
     };
     for (auto& w : workers) dispatch(w);
 
@@ -120,7 +125,7 @@ class process_pool_executor final : public executor {
             w.bytes.erase(0, size);
             const std::size_t ended = *w.running;
             w.running.reset();
-            finished(ended);
+            finished(ended, w);
           }
           continue;
         }
@@ -137,7 +142,7 @@ class process_pool_executor final : public executor {
         }
         if (!all_done()) w = spawn(tasks, w.slot);
         if (lost) {
-          finished(*lost);
+          finished(*lost, w);
         } else {
           dispatch(w);
         }
