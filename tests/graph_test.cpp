@@ -22,6 +22,7 @@
 #include <tuple>
 #include <vector>
 
+#include "shared_counters.hpp"
 #include "timing.hpp"
 
 namespace parlab {
@@ -185,24 +186,7 @@ TEST(GraphShapes, AFaultKeepsTheTaskInTheGraph) {
   EXPECT_EQ(tasks[2].after, (std::vector<std::size_t>{1}));
 }
 
-/// Per-task run counters in a MAP_SHARED mapping, so runs inside forked children count too.
-class shared_counters {
- public:
-  explicit shared_counters(std::size_t n) : n_(n) {
-    void* p = ::mmap(nullptr, bytes(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
-    counters_ = new (p) std::atomic<int>[n];
-  }
-  ~shared_counters() { ::munmap(counters_, bytes()); }
-  shared_counters(const shared_counters&) = delete;
-  shared_counters& operator=(const shared_counters&) = delete;
-  std::atomic<int>& operator[](std::size_t i) { return counters_[i]; }
-
- private:
-  std::size_t bytes() const { return n_ * sizeof(std::atomic<int>); }
-  std::size_t n_;
-  std::atomic<int>* counters_ = nullptr;
-};
+using testing_support::shared_counters;
 
 /// A layered graph of callables that compute a little, wait 1 ms and count their runs; task
 /// `throwing` throws.

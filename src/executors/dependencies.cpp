@@ -17,13 +17,17 @@ dependency_tracker::dependency_tracker(std::span<const task> tasks)
   }
 }
 
-bool dependency_tracker::skip_blocked(const task& t, task_record& record) const {
-  const std::size_t cause = blocked_by(t.id);
-  if (cause == none) return false;
-  record.task_id = t.id;
+void record_blocked(std::size_t id, std::size_t cause, task_record& record) {
+  record.task_id = id;
   record.ok = false;
   record.failure = failure_kind::never_ran;
   record.message = "never ran: it waits for task " + std::to_string(cause) + ", which failed";
+}
+
+bool dependency_tracker::skip_blocked(const task& t, task_record& record) const {
+  const std::size_t cause = blocked_by(t.id);
+  if (cause == none) return false;
+  record_blocked(t.id, cause, record);
   return true;
 }
 

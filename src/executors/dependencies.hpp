@@ -65,6 +65,37 @@ class dependency_tracker {
   std::vector<std::size_t> roots_;
 };
 
+/// Fills the record of a task that never ran because task `cause` failed (it waited for it,
+/// directly or through other tasks that never ran).
+void record_blocked(std::size_t id, std::size_t cause, task_record& record);
+
+/// For runtimes that order a graph's tasks themselves (OpenMP's depend clauses, oneTBB's flow
+/// graph): which failed task keeps each task from running. A task's slot is written only by the
+/// task itself, after its predecessors ended (the runtime's ordering makes theirs visible).
+class failure_causes {
+ public:
+  explicit failure_causes(std::size_t tasks) : cause_(tasks, dependency_tracker::none) {}
+
+  /// Runs `run()` for task t unless one of its predecessors failed or never ran (then its record
+  /// says which task failed); remembers whether t succeeded, for its successors.
+  template <class Run>
+  void run_unless_blocked(const task& t, task_record& record, Run&& run) {
+    const std::size_t k = t.id;
+    for (const std::size_t p : t.after) {
+      if (cause_[p] != dependency_tracker::none) {
+        cause_[k] = cause_[p];
+        record_blocked(k, cause_[k], record);
+        return;
+      }
+    }
+    run();
+    if (!record.ok) cause_[k] = k;
+  }
+
+ private:
+  std::vector<std::size_t> cause_;
+};
+
 /// The ready tasks of a graph for threads that take them one at a time: pop() blocks until a
 /// task is ready (nullopt once every task finished, or after close()). Thread-safe.
 class ready_queue {

@@ -5,6 +5,7 @@
 
 #include <parlab/task_graph.hpp>
 
+#include "executors/dependencies.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -136,10 +137,10 @@ class openmp_executor final : public executor {
   /// `depend(in:)` on its predecessors' slots (an OpenMP 5.0 iterator over its list) and
   /// `depend(out:)` on its own; the runtime starts a task when the ones it depends on ended.
   void run_graph(std::span<const task> tasks, int team, std::vector<task_record>& records) {
-    const auto order = topological_order(result_after(tasks));
+    const auto order = topological_order(dependencies_of(tasks));
     std::vector<char> slots(tasks.size());
-    std::vector<std::size_t> cause(tasks.size(), SIZE_MAX);  // why a task did not succeed
-    [[maybe_unused]] char* slot = slots.data();              // only the depend clauses name it
+    failure_causes causes(tasks.size());
+    [[maybe_unused]] char* slot = slots.data();  // only the depend clauses name it
 #pragma omp parallel num_threads(team)
 #pragma omp single
     for (const std::size_t k : order) {
@@ -150,30 +151,15 @@ class openmp_executor final : public executor {
                         in                                                   \
                         : slot[before[j]]) depend(out                        \
                                                   : slot[k]) firstprivate(k) \
-    shared(tasks, records, cause)
+    shared(tasks, records, causes)
       {
-        for (const std::size_t p : tasks[k].after) {
-          if (cause[p] != SIZE_MAX) {
-            cause[k] = cause[p];
-            break;
-          }
-        }
-        if (cause[k] != SIZE_MAX) {
-          records[k].ok = false;
-          records[k].failure = failure_kind::never_ran;
-          records[k].message =
-              "never ran: it waits for task " + std::to_string(cause[k]) + ", which failed";
-        } else {
+        causes.run_unless_blocked(tasks[k], records[k], [&] {
           const auto w = static_cast<std::size_t>(omp_get_thread_num());
           no_hooks hooks;
           run_task(tasks[k], w, hooks, records[k], lane(w));
-          if (!records[k].ok) cause[k] = k;
-        }
+        });
       }
     }
-  }
-  static task_dependencies result_after(std::span<const task> tasks) {
-    return dependencies_of(tasks);
   }
 };
 

@@ -2,6 +2,7 @@
 // of them), one task per TBB task. oneTBB keeps its worker threads alive for reuse; the run ends
 // with tbb::finalize so they are gone before anything else (a later fork) happens.
 
+#include "executors/dependencies.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -61,29 +62,17 @@ class tbb_executor final : public executor {
   /// runs when every predecessor has signalled it, and the tasks without one are put first.
   void run_graph(std::span<const task> tasks, std::vector<task_record>& records) {
     tbb::flow::graph g;
-    std::vector<std::size_t> cause(tasks.size(), SIZE_MAX);  // why a task did not succeed
+    failure_causes causes(tasks.size());
     std::vector<std::unique_ptr<tbb::flow::continue_node<tbb::flow::continue_msg>>> nodes;
     nodes.reserve(tasks.size());
     for (std::size_t k = 0; k < tasks.size(); ++k) {
       nodes.push_back(std::make_unique<tbb::flow::continue_node<tbb::flow::continue_msg>>(
           g, [&, k](const tbb::flow::continue_msg&) {
-            for (const std::size_t p : tasks[k].after) {
-              if (cause[p] != SIZE_MAX) {
-                cause[k] = cause[p];
-                break;
-              }
-            }
-            if (cause[k] != SIZE_MAX) {
-              records[k].ok = false;
-              records[k].failure = failure_kind::never_ran;
-              records[k].message =
-                  "never ran: it waits for task " + std::to_string(cause[k]) + ", which failed";
-              return;
-            }
-            const auto w = static_cast<std::size_t>(tbb::this_task_arena::current_thread_index());
-            no_hooks hooks;
-            run_task(tasks[k], w, hooks, records[k], lane(w));
-            if (!records[k].ok) cause[k] = k;
+            causes.run_unless_blocked(tasks[k], records[k], [&] {
+              const auto w = static_cast<std::size_t>(tbb::this_task_arena::current_thread_index());
+              no_hooks hooks;
+              run_task(tasks[k], w, hooks, records[k], lane(w));
+            });
           }));
     }
     for (std::size_t k = 0; k < tasks.size(); ++k) {

@@ -89,8 +89,8 @@ detail::named_registry<workload_info>& the_registry() {
            [](const workload_spec& s, std::uint64_t size) {
              return detail::make_lock_tasks(s.tasks, size, s.seed, s.critical_fraction, s.locks);
            }},
-          {"chain", "each task after the one before (parallelism 1)",
-           "compute units per task", 2000, 8, 100'000'000,
+          {"chain", "each task after the one before (parallelism 1)", "compute units per task",
+           2000, 8, 100'000'000,
            [](const workload_spec& s, std::uint64_t size) {
              return detail::make_chain_tasks(s.tasks, size, s.seed);
            },
