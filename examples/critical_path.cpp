@@ -60,8 +60,7 @@ int critical_path(int argc, char** argv) {
   // Predict from the graph: task times from one sequential run, no model costs.
   const auto base_tasks = make_graph(unit, std::nullopt, 1.0);
   const auto sequential = make_executor("sequential")->run(base_tasks, {});
-  std::vector<double> durations;
-  for (const auto& r : sequential.records) durations.push_back(to_seconds(r.end_ns - r.start_ns));
+  const std::vector<double> durations = task_durations(sequential);
   const auto after = dependencies_of(base_tasks);
   const model_costs none{"thread-pool", 0, 0, 0};
   const what_if off = predict_faster(after, durations, kOff, 100 * (1 - kShare), 2, none);

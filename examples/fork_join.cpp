@@ -62,10 +62,7 @@ int fork_join(int argc, char** argv) {
     const measured_run& base = rows.front();
     const measured_run& run = rows.back();
     // The prediction: the sequential run's task times, the model's measured costs.
-    std::vector<double> durations;
-    for (const auto& r : base.representative.records) {
-      durations.push_back(to_seconds(r.end_ns - r.start_ns));
-    }
+    const std::vector<double> durations = task_durations(base.representative);
     const auto& after = base.representative.after;
     const double one = simulate_makespan(after, durations, 1, {model, 0, 0, 0});
     const double at_cores = simulate_makespan(after, durations, cores, costs);

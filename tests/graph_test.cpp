@@ -503,9 +503,7 @@ TEST(Predict, ThePredictionIsWithinTenPercentOfARealRun) {
   const model_costs costs = costs_of(measure_overhead("thread-pool", 100, 5));
   PARLAB_TIMING_TEST([&]() -> std::string {
     const auto base = make_executor("sequential")->run(tasks, {});
-    std::vector<double> d;
-    for (const auto& r : base.records)
-      d.push_back(static_cast<double>(r.end_ns - r.start_ns) / 1e9);
+    const std::vector<double> d = task_durations(base);
     std::string miss;
     for (const std::size_t w : {std::size_t{1}, cores}) {
       run_options options;

@@ -82,6 +82,10 @@ struct pipeline_figures {
                                                                std::size_t tokens,
                                                                std::size_t cores);
 
+/// Each task's time in `run` (end - start, seconds; 0 for one that never ran): what predictions
+/// take from a recorded run.
+[[nodiscard]] std::vector<double> task_durations(const run_result& run);
+
 /// The longest path through `after` with task i taking durations[i]: its length, the path (ids,
 /// first to last) and every task's slack. What analyse_graph and the predictor share.
 struct longest_path {

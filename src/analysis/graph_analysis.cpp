@@ -47,6 +47,17 @@ longest_path find_longest_path(const task_dependencies& after,
   return out;
 }
 
+std::vector<double> task_durations(const run_result& run) {
+  std::vector<double> out;
+  out.reserve(run.records.size());
+  for (const auto& r : run.records) {
+    out.push_back(r.failure == failure_kind::never_ran
+                      ? 0.0
+                      : to_seconds(std::max<std::int64_t>(0, r.end_ns - r.start_ns)));
+  }
+  return out;
+}
+
 std::optional<graph_figures> analyse_graph(const run_result& run, std::size_t cores) {
   const std::size_t n = run.after.size();
   if (n == 0 || run.records.size() != n) return std::nullopt;

@@ -51,11 +51,7 @@ std::optional<measured_graph> from_saved_result(const std::string& text, const s
   }
   measured_graph g;
   g.after = best->representative.after;
-  for (const auto& rec : best->representative.records) {
-    g.durations.push_back(rec.failure == failure_kind::never_ran
-                              ? 0.0
-                              : static_cast<double>(rec.end_ns - rec.start_ns) / 1e9);
-  }
+  g.durations = task_durations(best->representative);
   g.name = fmt::format("{} ({} tasks, saved)", best->workload, g.after.size());
   g.from = fmt::format("the {} W={} run saved in {}", best->executor, best->workers, path);
   return g;
@@ -161,9 +157,7 @@ int command_predict(const predict_command& c) {
     const run_result& base = at_one.front().representative;
     measured_graph g;
     g.after = base.after;
-    for (const auto& rec : base.records) {
-      g.durations.push_back(static_cast<double>(rec.end_ns - rec.start_ns) / 1e9);
-    }
+    g.durations = task_durations(base);
     for (const auto& t : make_workload(spec.workload)) g.labels.push_back(t.label);
     g.name = spec.workload.name == "graph"
                  ? fmt::format("{} ({} tasks)", spec.workload.graph_source, spec.workload.tasks)
