@@ -1,6 +1,7 @@
 // The pictures drawn from a timeline: terminal lanes, Chrome trace structure, SVG lanes and
 // well-formedness, the HTML report, and reading a saved result back.
 
+#include <parlab/graph_analysis.hpp>
 #include <parlab/pictures.hpp>
 #include <parlab/report.hpp>
 #include <parlab/timeline_analysis.hpp>
@@ -255,6 +256,55 @@ TEST(Svg, IsWellFormedWithOneLanePerWorkerAndOnePerCpu) {
   EXPECT_EQ(count(svg, "<path class=\"running\""), 2U);
   EXPECT_NE(svg.find("— concurrent"), std::string::npos);
   EXPECT_NE(svg.find("-hatch)"), std::string::npos) << "waits are hatched";
+}
+
+/// sample_run as a task graph: task 2 after task 0 (40 + 20 ms), task 1 (40 ms) beside them.
+measured_run sample_graph_run() {
+  measured_run r = sample_run();
+  r.workload = "graph";
+  r.representative.after = {{}, {}, {0}};
+  for (auto& rec : r.representative.records) rec.failure = failure_kind::none;
+  r.graph = analyse_graph(r.representative, 1);
+  return r;
+}
+
+TEST(CriticalPath, IsALaneOfTheTerminalTimeline) {
+  const measured_run run = sample_graph_run();
+  ASSERT_TRUE(run.graph);
+  ASSERT_EQ(run.graph->critical_path, (std::vector<std::size_t>{0, 2}));
+  std::string lane;
+  for (const auto& line : lines_of(format_timeline(run, {40, false}))) {
+    if (line.rfind("critical ", 0) == 0) lane = line.substr(line.find('|'));
+  }
+  ASSERT_EQ(lane.size(), 42U) << format_timeline(run, {40, false});
+  // Task 0 for its 40 ms (two thirds of the 40 columns), then task 2; never task 1.
+  EXPECT_EQ(lane.substr(1, 26), std::string(26, '0')) << lane;
+  EXPECT_EQ(lane.substr(28, 13), std::string(13, '2')) << lane;
+  EXPECT_EQ(lane.find('1'), std::string::npos) << lane;
+  EXPECT_EQ(format_timeline(sample_run(), {40, false}).find("critical"), std::string::npos)
+      << "a bag of tasks has no critical lane";
+}
+
+TEST(CriticalPath, IsDrawnOnTheSvgTimelineWithTheGraphColouredBySlack) {
+  const std::string svg = to_svg({sample_graph_run()});
+  std::string why;
+  EXPECT_TRUE(well_formed(svg, why)) << why;
+  EXPECT_EQ(count(svg, "class=\"task critical\""), 2U) << "tasks 0 and 2 underlined";
+  EXPECT_EQ(count(svg, "<g class=\"critical-path\""), 1U);
+  EXPECT_NE(svg.find("task 0 ended, task 2 started 0.000 ms later"), std::string::npos);
+  // The graph: three tasks in two layers, one edge (on the path); task 1's slack is 20 ms.
+  EXPECT_EQ(count(svg, "<svg class=\"task-graph\""), 1U);
+  EXPECT_NE(svg.find("data-tasks=\"3\" data-edges=\"1\""), std::string::npos);
+  EXPECT_EQ(count(svg, "<line class=\"critical\""), 1U);
+  EXPECT_NE(svg.find("data-task=\"1\" data-slack=\"0.020000\""), std::string::npos) << svg;
+  EXPECT_NE(svg.find("data-task=\"2\" data-slack=\"0.000000\""), std::string::npos);
+  EXPECT_EQ(to_svg({sample_run()}).find("task-graph"), std::string::npos) << "no graph, no drawing";
+  // The HTML report draws it in the run's section, and a saved result draws it again.
+  EXPECT_EQ(count(to_html_report(sample_machine(), {sample_graph_run()}, {}),
+                  "<svg class=\"task-graph\""),
+            1U);
+  const saved_result saved = read_result_json(to_json(sample_machine(), {sample_graph_run()}));
+  EXPECT_EQ(count(to_svg(saved.runs), "<line class=\"critical\""), 1U);
 }
 
 TEST(HtmlReport, IsSelfContainedAndHasEveryRun) {

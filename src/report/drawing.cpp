@@ -100,6 +100,27 @@ std::string run_name(const measured_run& run) {
   return fmt::format("{} · {} · W={}", run.executor, run.workload, run.workers);
 }
 
+std::vector<critical_step> critical_steps(const measured_run& run) {
+  std::vector<critical_step> steps;
+  if (!run.graph) return steps;
+  const auto& records = run.representative.records;
+  std::int64_t previous_end = -1;
+  for (std::size_t id : run.graph->critical_path) {
+    if (id >= records.size()) continue;
+    const task_record& r = records[id];
+    if ((!r.ok && r.failure == failure_kind::never_ran) || r.end_ns <= r.start_ns) continue;
+    critical_step s;
+    s.task = static_cast<std::uint32_t>(id);
+    s.worker = r.worker;
+    s.start_ns = r.start_ns;
+    s.end_ns = r.end_ns;
+    s.ready_ns = previous_end >= 0 ? std::min(previous_end, r.start_ns) : r.start_ns;
+    previous_end = r.end_ns;
+    steps.push_back(s);
+  }
+  return steps;
+}
+
 std::string millis(double seconds) {
   const double ms = seconds * 1e3;
   if (ms < 1.0) return fmt::format("{:.2f} ms", ms);

@@ -82,6 +82,20 @@ namespace parlab::detail {
 /// A hue in degrees for task `id`, spread by the golden angle so neighbours differ.
 [[nodiscard]] int task_hue(std::uint32_t id) noexcept;
 
+/// One task of a graph run's critical path as it ran: its worker, when its predecessor on the
+/// path ended (its own start for the first), when it started and ended.
+struct critical_step {
+  std::uint32_t task = 0;
+  std::size_t worker = 0;
+  std::int64_t ready_ns = 0;
+  std::int64_t start_ns = 0;
+  std::int64_t end_ns = 0;
+};
+
+/// The critical path of a graph run (run.graph) that kept its records, first task to last; tasks
+/// that never ran are left out. Empty for a bag of tasks.
+[[nodiscard]] std::vector<critical_step> critical_steps(const measured_run& run);
+
 /// Milliseconds with a sensible precision: "0.40 ms", "12.5 ms", "430 ms".
 [[nodiscard]] std::string millis(double seconds);
 

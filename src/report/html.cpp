@@ -158,7 +158,12 @@ std::string to_html_report(const machine_info& machine, const std::vector<measur
       "two CPU lanes busy at the same instant is parallelism; one core switching between "
       "tasks is concurrency without parallelism. Under each timeline, one bar per lane says where "
       "its wall time went: running, preempted, ready (woken but waiting on the run queue for a "
-      "CPU), waiting for a lock or the GIL, sleeping, in I/O, other, idle.</p>\n<svg "
+      "CPU), waiting for a lock or the GIL, sleeping, in I/O, other, idle. For a task graph, the "
+      "tasks of its critical path (the longest chain by their measured times) are underlined and "
+      "outlined in red, a dashed red line joining each to the next (a long one is time the next "
+      "waited for another predecessor, a worker or the model), and a drawing of the graph follows: "
+      "a task one column right of its deepest predecessor, red when it has no slack, orange to "
+      "green the longer it could have taken without delaying the end.</p>\n<svg "
       "width=\"1000\" height=\"30\" viewBox=\"0 0 1000 30\">" +
       detail::svg_legend(2.0) + "</svg>\n";
   std::size_t n = 0;
@@ -174,7 +179,9 @@ std::string to_html_report(const machine_info& machine, const std::vector<measur
                         : "<p class=\"figures cluster\">" + xml_escape(cluster) + "</p>\n",
         (r.busy ? busy_bar(*r.busy) : std::string()) + locks_list(r),
         verdict_class(r.concurrency.result), xml_escape(detail::verdict_explanation(r)),
-        detail::svg_run(r, fmt::format("run{}", n++), 0.0));
+        detail::svg_run(r, fmt::format("run{}", n), 0.0) +
+            detail::svg_graph(r, fmt::format("graph{}", n), 0.0));
+    ++n;
   }
   if (n == 0) out += "<p>No run in this result kept its timeline.</p>\n";
   out += fmt::format("<script>{}</script>\n</body></html>\n", kScript);

@@ -27,6 +27,7 @@ constexpr double kAxis = 26.0;
 constexpr double kCounts = 30.0;      // tasks in flight / running over time
 constexpr double kSplitTitle = 18.0;  // "where each worker's time went"
 constexpr double kSplitBar = 12.0;    // one worker's stacked bar
+constexpr std::string_view kCriticalColour = "#c0392b";
 
 std::string colour(std::uint32_t task, int lightness = 55) {
   return fmt::format("hsl({},65%,{}%)", task_hue(task), lightness);
@@ -152,6 +153,16 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
       "fill=\"#444\">{}</text>\n",
       xml_escape(run_name(run)), to_string(run.concurrency.result), xml_escape(run_figures(run)));
 
+  // A graph's critical path: its tasks outlined, and a line from each one's end to the next's
+  // start (drawn after the lanes, over them).
+  const std::vector<critical_step> critical = critical_steps(run);
+  std::vector<bool> on_path;
+  for (const auto& c : critical) {
+    if (c.task >= on_path.size()) on_path.resize(c.task + 1, false);
+    on_path[c.task] = true;
+  }
+  auto critical_task = [&](std::uint32_t task) { return task < on_path.size() && on_path[task]; };
+
   double lane_y = kHeader;
   for (std::size_t w = 0; w < lanes; ++w) {
     out += fmt::format(
@@ -167,19 +178,27 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
       const double ms_start = static_cast<double>(e.start_ns - origin) * 1e-6;
       const double ms_len = static_cast<double>(e.end_ns - e.start_ns) * 1e-6;
       switch (e.kind) {
-        case event_kind::task:  // lifetime: a thin line under the lane
+        case event_kind::task:  // lifetime: a thin line under the lane, red on the path
           out += fmt::format(
-              "<rect class=\"task\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"2\" "
-              "fill=\"{}\"><title>task {} on {}: {:.2f} ms from {:.2f} ms</title></rect>\n",
-              x, lane_y + kLane - 2.0, wd, colour(e.task, 35), e.task,
-              xml_escape(lane_label(run, w, 200)), ms_len, ms_start);
+              "<rect class=\"task{}\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" "
+              "fill=\"{}\"><title>task {} on {}: {:.2f} ms from {:.2f} ms{}</title></rect>\n",
+              critical_task(e.task) ? " critical" : "", x,
+              lane_y + kLane - (critical_task(e.task) ? 3.0 : 2.0), wd,
+              critical_task(e.task) ? 3 : 2,
+              critical_task(e.task) ? std::string(kCriticalColour) : colour(e.task, 35), e.task,
+              xml_escape(lane_label(run, w, 200)), ms_len, ms_start,
+              critical_task(e.task) ? ", on the critical path" : "");
           break;
         case event_kind::slice:
           out += fmt::format(
               "<rect class=\"slice\" x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.0f}\" "
-              "fill=\"{}\"><title>task {} running on CPU {}: {:.3f} ms from {:.3f} ms</title>"
+              "fill=\"{}\"{}><title>task {} running on CPU {}: {:.3f} ms from {:.3f} ms</title>"
               "</rect>\n",
-              x, lane_y + 2.0, wd, kLane - 5.0, colour(e.task), e.task, e.cpu, ms_len, ms_start);
+              x, lane_y + 2.0, wd, kLane - 5.0, colour(e.task),
+              critical_task(e.task)
+                  ? fmt::format(" stroke=\"{}\" stroke-width=\"1.2\"", kCriticalColour)
+                  : std::string(),
+              e.task, e.cpu, ms_len, ms_start);
           break;
         case event_kind::preempted:
           out += fmt::format(
@@ -236,6 +255,23 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
     }
     out += "</g>\n";
     lane_y += kLane + kGapBetween;
+  }
+  if (critical.size() > 1) {
+    auto mid = [&](std::size_t worker) {
+      return kHeader + static_cast<double>(worker) * (kLane + kGapBetween) + kLane / 2.0;
+    };
+    out += "<g class=\"critical-path\" fill=\"none\" stroke-width=\"1.5\">";
+    for (std::size_t k = 1; k < critical.size(); ++k) {
+      const critical_step& from = critical[k - 1];
+      const critical_step& to = critical[k];
+      out += fmt::format(
+          "<path d=\"M{:.2f},{:.1f} L{:.2f},{:.1f}\" stroke=\"{}\" stroke-dasharray=\"3,2\">"
+          "<title>critical path: task {} ended, task {} started {:.3f} ms later</title></path>",
+          x_of(from.end_ns), mid(from.worker), x_of(to.start_ns), mid(to.worker),
+          kCriticalColour, from.task, to.task,
+          static_cast<double>(to.start_ns - from.end_ns) * 1e-6);
+    }
+    out += "</g>\n";
   }
   lane_y += 6.0;
   for (int cpu : cpus) {
@@ -313,7 +349,7 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
 std::string svg_legend(double y) {
   return fmt::format(
       "<g class=\"legend\" font-family=\"sans-serif\" font-size=\"11\" "
-      "transform=\"translate(4,{:.1f})\">"
+      "transform=\"translate(4,{0:.1f})\">"
       "<rect x=\"0\" y=\"0\" width=\"14\" height=\"10\" fill=\"hsl(200,65%,55%)\"/>"
       "<text x=\"18\" y=\"9\">running (a colour per task)</text>"
       "<rect x=\"190\" y=\"0\" width=\"14\" height=\"10\" fill=\"#e2e2e2\" stroke=\"#9a9a9a\"/>"
@@ -323,12 +359,15 @@ std::string svg_legend(double y) {
       "CPU)</text><rect x=\"580\" y=\"2\" width=\"14\" height=\"6\" fill=\"#d62728\"/>"
       "<text x=\"598\" y=\"9\">waiting for the GIL</text><rect x=\"730\" y=\"0\" width=\"14\" "
       "height=\"2\" fill=\"#222\"/><text x=\"748\" y=\"9\">holding the GIL</text>"
-      "<rect x=\"0\" y=\"16\" width=\"14\" height=\"6\" fill=\"{}\"/><text x=\"18\" "
+      "<rect x=\"0\" y=\"16\" width=\"14\" height=\"6\" fill=\"{1}\"/><text x=\"18\" "
       "y=\"24\">ready (woken, waiting for a CPU)</text><rect x=\"240\" y=\"16\" width=\"14\" "
-      "height=\"6\" fill=\"{}\"/><text x=\"258\" y=\"24\">waiting for a lock</text>"
+      "height=\"6\" fill=\"{2}\"/><text x=\"258\" y=\"24\">waiting for a lock</text>"
       "<rect x=\"400\" y=\"15\" width=\"14\" height=\"2\" fill=\"hsl(40,80%,35%)\"/>"
-      "<text x=\"418\" y=\"24\">holding a lock (a colour per lock)</text></g>\n",
-      y, reason_colour(time_reason::ready), reason_colour(time_reason::lock));
+      "<text x=\"418\" y=\"24\">holding a lock (a colour per lock)</text>"
+      "<rect x=\"640\" y=\"15\" width=\"14\" height=\"3\" fill=\"{3}\"/><path "
+      "d=\"M656,19 L668,13\" stroke=\"{3}\" stroke-dasharray=\"3,2\"/><text x=\"674\" "
+      "y=\"24\">a task graph's critical path</text></g>\n",
+      y, reason_colour(time_reason::ready), reason_colour(time_reason::lock), kCriticalColour);
 }
 
 }  // namespace detail
@@ -339,8 +378,13 @@ std::string to_svg(const std::vector<measured_run>& runs) {
   std::size_t n = 0;
   for (const auto& run : runs) {
     if (!detail::has_timeline(run)) continue;
-    body += detail::svg_run(run, fmt::format("run{}", n++), y);
+    body += detail::svg_run(run, fmt::format("run{}", n), y);
     y += detail::svg_run_height(run) + 12.0;
+    if (detail::draws_graph(run)) {
+      body += detail::svg_graph(run, fmt::format("graph{}", n), y);
+      y += detail::svg_graph_height(run) + 12.0;
+    }
+    ++n;
   }
   std::string out = fmt::format(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "

@@ -185,6 +185,30 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
     for (const auto& col : workers[w]) out += draw(col, column_ns, style.colour);
     out += "|\n";
   }
+  const std::vector<detail::critical_step> critical = detail::critical_steps(run);
+  if (!critical.empty()) {
+    // The critical path as it ran: its task's glyph while one of them runs, '-' from the end of
+    // one to the start of the next (waiting for another predecessor, a worker or the model).
+    std::vector<column> path(width);
+    for (const auto& c : critical) {
+      spread(c.start_ns, c.end_ns, origin, column_ns, width,
+             [&](std::size_t k, std::int64_t ns) { path[k].add_running(c.task, ns); });
+      spread(c.ready_ns, c.start_ns, origin, column_ns, width,
+             [&](std::size_t k, std::int64_t ns) { path[k].ready += ns; });
+    }
+    out += fmt::format("{:<{}}|", "critical", label_w);
+    for (const auto& col : path) {
+      std::int64_t running_ns = 0;
+      for (const auto& r : col.running) running_ns += r.second;
+      if (running_ns >= col.ready) {
+        out += draw(col, column_ns, style.colour);
+      } else {
+        out += static_cast<double>(col.ready) < 0.05 * column_ns ? std::string(" ")
+                                                                  : paint('-', 160, style.colour);
+      }
+    }
+    out += "|\n";
+  }
   for (std::size_t k = 0; k < cpus.size(); ++k) {
     out += fmt::format("{:<{}}|", fmt::format("cpu {}", cpus[k]), label_w);
     for (const auto& col : cores[k]) out += draw(col, column_ns, style.colour);
@@ -213,6 +237,12 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
       "{:<{}} {} task running (glyph = task id)  . preempted  , ready (woken, waiting for a CPU)  "
       "~ waiting  ! waiting for the GIL  = waiting for a lock\n",
       "", label_w, noun == "slot" ? "slot = a process at a time;" : "");
+  if (!critical.empty()) {
+    out += fmt::format(
+        "{:<{}} critical = the graph's longest chain: its task running, - = the next one not started "
+        "yet (waiting for another predecessor, a worker or the model)\n",
+        "", label_w);
+  }
   for (const auto& l : run.locks) out += "  " + detail::lock_in_words(l) + "\n";
   if (!run.worker_time.empty()) out += "  where each lane's time went:\n";
   for (std::size_t w = 0; w < run.worker_time.size(); ++w) {
