@@ -369,7 +369,16 @@ TEST_F(Cli, AGraphShapePrintsWorkSpanParallelismAndTheCriticalPath) {
     ASSERT_EQ(run["task_records"].size(), 16U);
     EXPECT_EQ(run["task_records"][5]["after"], nlohmann::json::array({4, 1}));
     EXPECT_TRUE(run["task_records"][5]["slack_seconds"].is_number());
+    // Burdened: every task also pays the model's cost, measured before the run.
+    EXPECT_GT(g["per_task_cost_seconds"].get<double>(), 0.0) << run["executor"];
+    EXPECT_GE(g["burdened_span_seconds"].get<double>(), g["span_seconds"].get<double>());
+    EXPECT_GE(g["burdened_upper_seconds"].get<double>(), g["brent_upper_seconds"].get<double>());
+    EXPECT_GT(g["burdened_parallelism"].get<double>(), 0.0);
   }
+  // A process per task costs far more than a pool's queue (0.5-2.4 ms against 5-30 us here).
+  EXPECT_GT(doc["runs"][2]["graph"]["per_task_cost_seconds"].get<double>(),
+            5.0 * doc["runs"][1]["graph"]["per_task_cost_seconds"].get<double>());
+  EXPECT_NE(o.out.find("cost/task  burdened"), std::string::npos) << o.out;
   // The trace draws every edge as a flow arrow, the critical path's under its own name.
   std::ifstream trace_in(trace_path);
   const auto trace = nlohmann::json::parse(trace_in);

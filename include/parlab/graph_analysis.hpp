@@ -44,11 +44,30 @@ struct graph_figures {
   double last_chain_waiting_seconds = 0.0;
   /// Everything before the first task of that chain started (the model's start-up).
   double start_seconds = 0.0;
+  /// The model's own cost per task, measured with empty tasks before the run (dispatch and
+  /// result back, `parlab overhead`'s "per task"); 0 when not measured.
+  double per_task_cost_seconds = 0.0;
+  /// Cilkview's burdened figures with that cost measured instead of assumed: the longest chain
+  /// when every task also pays it, and the work (with the cost) over that span - how many
+  /// processors the graph can keep busy under this model. 0 when the cost was not measured.
+  double burdened_span_seconds = 0.0;
+  double burdened_parallelism = 0.0;
+  /// Brent's upper bound with the cost paid: burdened work / P + burdened span (0 when the cost
+  /// was not measured). A wall above upper_bound_seconds but within this one is the model's
+  /// cost per task, not a scheduling loss.
+  double burdened_upper_bound_seconds = 0.0;
 
   /// Where the wall lies: -1 below the lower bound, 0 within, +1 above the upper one.
   [[nodiscard]] int against_bounds() const noexcept {
     if (wall_seconds < lower_bound_seconds) return -1;
     return wall_seconds > upper_bound_seconds ? 1 : 0;
+  }
+  /// In words: "below", "in", "in with its cost" (above the upper bound, within the burdened
+  /// one), "above".
+  [[nodiscard]] const char* place_in_bounds() const noexcept {
+    const int at = against_bounds();
+    if (at <= 0) return at < 0 ? "below" : "in";
+    return wall_seconds <= burdened_upper_bound_seconds ? "in with its cost" : "above";
   }
 };
 
@@ -82,8 +101,9 @@ struct pipeline_figures {
                                                                std::size_t tokens,
                                                                std::size_t cores);
 
-/// Each task's time in `run` (end - start, seconds; 0 for one that never ran): what predictions
-/// take from a recorded run.
+/// Each task's time in `run`, seconds: end - start, less the time it waited for an interpreter
+/// lock (gil-threads); 0 for one that never ran. What analyse_graph sums and predictions take
+/// from a recorded run.
 [[nodiscard]] std::vector<double> task_durations(const run_result& run);
 
 /// The longest path through `after` with task i taking durations[i]: its length, the path (ids,

@@ -3,6 +3,9 @@
 #include <parlab/kernel_figures.hpp>
 #include <parlab/limits.hpp>
 #include <parlab/machine.hpp>
+#include <parlab/overhead.hpp>
+#include <parlab/predict.hpp>
+#include <parlab/task_graph.hpp>
 #include <parlab/timeline_analysis.hpp>
 
 #include <fmt/format.h>
@@ -78,6 +81,11 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
     }
     return run_supervised(*model, tasks, options, culprit);
   };
+
+  // A task graph's burdened figures need the model's own cost per task: measured with empty
+  // tasks now, before the warm-up, so the probe is over before anything is measured.
+  std::optional<model_costs> costs;
+  if (has_dependencies(tasks)) costs = costs_of(measure_overhead(name, 50, 3));
 
   // Warm-up: page in code and data, start the CPU's clocks. Not measured, but what failed in it
   // is kept (a worker killed during it must not go unsaid).
@@ -167,6 +175,15 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   if (spec.workload.name == "pipeline") {
     m.pipeline = analyse_pipeline(rep, spec.workload.stages, spec.workload.tokens,
                                   find_executor(name).computes_one_at_a_time.empty() ? cores : 1);
+  }
+  if (m.graph && costs) {
+    const burdened_figures b = burden(rep.after, task_durations(rep), *costs);
+    m.graph->per_task_cost_seconds = costs->per_task_seconds;
+    m.graph->burdened_span_seconds = b.span_seconds;
+    m.graph->burdened_parallelism = b.parallelism;
+    m.graph->burdened_upper_bound_seconds =
+        b.work_seconds / static_cast<double>(std::max<std::size_t>(m.graph->processors, 1)) +
+        b.span_seconds;
   }
   if (m.graph) {
     for (const std::size_t i : m.graph->critical_path) {

@@ -48,12 +48,18 @@ longest_path find_longest_path(const task_dependencies& after,
 }
 
 std::vector<double> task_durations(const run_result& run) {
-  std::vector<double> out;
-  out.reserve(run.records.size());
-  for (const auto& r : run.records) {
-    out.push_back(r.failure == failure_kind::never_ran
-                      ? 0.0
-                      : to_seconds(std::max<std::int64_t>(0, r.end_ns - r.start_ns)));
+  // A task's time is its wall span less what it spent waiting for an interpreter lock (the
+  // model's contention: under the emulated GIL a task's span holds the other tasks' compute).
+  const std::size_t n = run.records.size();
+  std::vector<std::int64_t> gil_wait(n, 0);
+  for (const auto& e : run.recorded.events) {
+    if (e.kind == event_kind::gil_wait && e.task < n) gil_wait[e.task] += e.end_ns - e.start_ns;
+  }
+  std::vector<double> out(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const task_record& r = run.records[i];
+    if (r.failure == failure_kind::never_ran) continue;
+    out[i] = to_seconds(std::max<std::int64_t>(0, r.end_ns - r.start_ns - gil_wait[i]));
   }
   return out;
 }
@@ -63,19 +69,9 @@ std::optional<graph_figures> analyse_graph(const run_result& run, std::size_t co
   if (n == 0 || run.records.size() != n) return std::nullopt;
   graph_figures g;
   g.tasks = n;
-  // A task's time is its wall span less what it spent waiting for an interpreter lock (the
-  // model's contention: under the emulated GIL a task's span holds the other tasks' compute).
-  std::vector<std::int64_t> gil_wait(n, 0);
-  for (const auto& e : run.recorded.events) {
-    if (e.kind == event_kind::gil_wait && e.task < n) gil_wait[e.task] += e.end_ns - e.start_ns;
-  }
-  std::vector<double> durations(n, 0.0);
+  const std::vector<double> durations = task_durations(run);
   for (std::size_t i = 0; i < n; ++i) {
     g.edges += run.after[i].size();
-    const task_record& r = run.records[i];
-    if (r.failure != failure_kind::never_ran) {
-      durations[i] = to_seconds(std::max<std::int64_t>(0, r.end_ns - r.start_ns - gil_wait[i]));
-    }
     g.work_seconds += durations[i];
   }
   const longest_path lp = find_longest_path(run.after, durations);

@@ -19,7 +19,7 @@ namespace {
 constexpr double kGraphWidth = 1000.0;
 constexpr double kGraphLeft = 24.0;
 constexpr double kGraphRight = 24.0;
-constexpr double kGraphTitle = 40.0;   // title and the colour key
+constexpr double kGraphTitle = 40.0;  // title and the colour key
 constexpr double kGraphBottom = 10.0;
 constexpr double kGraphPlotHeight = 420.0;  // at most; fewer rows use less
 constexpr double kGraphMaxRow = 26.0;
@@ -70,7 +70,8 @@ bool draws_graph(const measured_run& run) noexcept {
 double svg_graph_height(const measured_run& run) {
   if (!draws_graph(run)) return 0.0;
   const graph_layout l = lay_out(run.representative.after);
-  const double row = std::clamp(kGraphPlotHeight / static_cast<double>(l.rows), kGraphMinRow, kGraphMaxRow);
+  const double row =
+      std::clamp(kGraphPlotHeight / static_cast<double>(l.rows), kGraphMinRow, kGraphMaxRow);
   return kGraphTitle + row * static_cast<double>(l.rows) + kGraphBottom;
 }
 
@@ -82,13 +83,16 @@ std::string svg_graph(const measured_run& run, const std::string& id, double y) 
   const graph_layout l = lay_out(after);
   const std::vector<double> durations = task_durations(rep);
   const double height = svg_graph_height(run);
-  const double row = std::clamp(kGraphPlotHeight / static_cast<double>(l.rows), kGraphMinRow, kGraphMaxRow);
-  const double column = l.layers > 1 ? (kGraphWidth - kGraphLeft - kGraphRight) / static_cast<double>(l.layers - 1)
-                                     : 0.0;
+  const double row =
+      std::clamp(kGraphPlotHeight / static_cast<double>(l.rows), kGraphMinRow, kGraphMaxRow);
+  const double column =
+      l.layers > 1 ? (kGraphWidth - kGraphLeft - kGraphRight) / static_cast<double>(l.layers - 1)
+                   : 0.0;
   const double radius = std::clamp(std::min(row, column > 0.0 ? column : row) * 0.36, 1.5, 9.0);
   // Each layer's tasks centred on the plot's middle row.
   auto x_of = [&](std::size_t task) {
-    return l.layers > 1 ? kGraphLeft + column * static_cast<double>(l.layer[task]) : kGraphWidth / 2.0;
+    return l.layers > 1 ? kGraphLeft + column * static_cast<double>(l.layer[task])
+                        : kGraphWidth / 2.0;
   };
   std::vector<std::size_t> in_layer(l.layers, 0);
   for (std::size_t t = 0; t < after.size(); ++t) ++in_layer[l.layer[t]];
@@ -99,7 +103,8 @@ std::string svg_graph(const measured_run& run, const std::string& id, double y) 
   };
   std::vector<std::size_t> next_on_path(after.size(), after.size());
   for (std::size_t k = 0; k + 1 < g.critical_path.size(); ++k) {
-    if (g.critical_path[k] < after.size()) next_on_path[g.critical_path[k]] = g.critical_path[k + 1];
+    if (g.critical_path[k] < after.size())
+      next_on_path[g.critical_path[k]] = g.critical_path[k + 1];
   }
   auto slack_of = [&](std::size_t t) {
     return t < g.slack_seconds.size() ? g.slack_seconds[t] : 0.0;
@@ -144,9 +149,9 @@ std::string svg_graph(const measured_run& run, const std::string& id, double y) 
         t, slack, x_of(t), y_of(t), radius, slack_colour(slack, g.span_seconds),
         short_seconds(t < durations.size() ? durations[t] : 0.0), short_seconds(slack));
     if (radius >= 6.0) {
-      out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"{:.0f}\">{}</text>",
-                         x_of(t), y_of(t) + radius * 0.4, radius * 1.1, task_glyph(
-                             static_cast<std::uint32_t>(t)));
+      out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"{:.0f}\">{}</text>", x_of(t),
+                         y_of(t) + radius * 0.4, radius * 1.1,
+                         task_glyph(static_cast<std::uint32_t>(t)));
     }
   }
   out += "</g>\n</svg>\n";

@@ -207,7 +207,11 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
                   {"last_chain", g.last_chain},
                   {"last_chain_running_seconds", g.last_chain_running_seconds},
                   {"last_chain_waiting_seconds", g.last_chain_waiting_seconds},
-                  {"start_seconds", g.start_seconds}};
+                  {"start_seconds", g.start_seconds},
+                  {"per_task_cost_seconds", g.per_task_cost_seconds},
+                  {"burdened_span_seconds", g.burdened_span_seconds},
+                  {"burdened_parallelism", g.burdened_parallelism},
+                  {"burdened_upper_seconds", g.burdened_upper_bound_seconds}};
   }
 
   if (r.pipeline) {

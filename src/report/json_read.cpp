@@ -354,6 +354,10 @@ measured_run read_run(const jvalue& j) {
     f.last_chain_running_seconds = real(*g, "last_chain_running_seconds", 0.0, kMaxSeconds, 0.0);
     f.last_chain_waiting_seconds = real(*g, "last_chain_waiting_seconds", 0.0, kMaxSeconds, 0.0);
     f.start_seconds = real(*g, "start_seconds", 0.0, kMaxSeconds, 0.0);
+    f.per_task_cost_seconds = real(*g, "per_task_cost_seconds", 0.0, kMaxSeconds, 0.0);
+    f.burdened_span_seconds = real(*g, "burdened_span_seconds", 0.0, kMaxSeconds, 0.0);
+    f.burdened_parallelism = real(*g, "burdened_parallelism", 0.0, 1e9, 0.0);
+    f.burdened_upper_bound_seconds = real(*g, "burdened_upper_seconds", 0.0, kMaxSeconds, 0.0);
     for (const auto& t : j.value("task_records", jvalue::array())) {
       if (const auto slack = t.find("slack_seconds"); slack != t.end()) {
         f.slack_seconds.push_back(real(t, "slack_seconds", 0.0, kMaxSeconds, 0.0));

@@ -267,9 +267,8 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
       out += fmt::format(
           "<path d=\"M{:.2f},{:.1f} L{:.2f},{:.1f}\" stroke=\"{}\" stroke-dasharray=\"3,2\">"
           "<title>critical path: task {} ended, task {} started {:.3f} ms later</title></path>",
-          x_of(from.end_ns), mid(from.worker), x_of(to.start_ns), mid(to.worker),
-          kCriticalColour, from.task, to.task,
-          static_cast<double>(to.start_ns - from.end_ns) * 1e-6);
+          x_of(from.end_ns), mid(from.worker), x_of(to.start_ns), mid(to.worker), kCriticalColour,
+          from.task, to.task, static_cast<double>(to.start_ns - from.end_ns) * 1e-6);
     }
     out += "</g>\n";
   }

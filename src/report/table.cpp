@@ -45,22 +45,27 @@ std::string format_graph_rows(const std::vector<measured_run>& runs) {
   }
   out += fmt::format(
       "task graph: {} tasks, {} edges; work = the tasks' time summed, span = the longest chain "
-      "(both measured)\n",
+      "(both measured); burdened = the parallelism left when every task also pays the model's "
+      "cost per task (measured with empty tasks before the run)\n",
       first->tasks, first->edges);
-  out +=
-      fmt::format("  {:<13} {:>3} {:>9} {:>9} {:>11} {:>9}  {:<27} {}\n", "executor", "W", "work",
-                  "span", "parallelism", "wall", "Brent bounds (P)", "chain that ended it");
+  out += fmt::format("  {:<13} {:>3} {:>9} {:>9} {:>11} {:>9} {:>9} {:>9}  {:<48} {}\n", "executor",
+                     "W", "work", "span", "parallelism", "cost/task", "burdened", "wall",
+                     "Brent bounds [low, up; burdened up] (P)", "chain that ended it");
   for (const auto& r : runs) {
     if (!r.graph) continue;
     const graph_figures& g = *r.graph;
-    const char* where = g.against_bounds() < 0 ? "below" : g.against_bounds() > 0 ? "above" : "in";
+    const bool burdened = g.burdened_parallelism > 0.0;
     out += fmt::format(
-        "  {:<13} {:>3} {:>9} {:>9} {:>11.2f} {:>9}  {:<27} {} tasks: {} running, {} ready "
-        "before starting\n",
+        "  {:<13} {:>3} {:>9} {:>9} {:>11.2f} {:>9} {:>9} {:>9}  {:<48} {} tasks: {} running, {} "
+        "ready before starting\n",
         r.executor, r.workers, short_seconds(g.work_seconds), short_seconds(g.span_seconds),
-        g.parallelism, short_seconds(g.wall_seconds),
-        fmt::format("{} [{}, {}] ({})", where, short_seconds(g.lower_bound_seconds),
-                    short_seconds(g.upper_bound_seconds), g.processors),
+        g.parallelism, burdened ? short_seconds(g.per_task_cost_seconds) : "-",
+        burdened ? fmt::format("{:.2f}", g.burdened_parallelism) : "-",
+        short_seconds(g.wall_seconds),
+        fmt::format("{} [{}, {}{}] ({})", g.place_in_bounds(), short_seconds(g.lower_bound_seconds),
+                    short_seconds(g.upper_bound_seconds),
+                    burdened ? "; " + short_seconds(g.burdened_upper_bound_seconds) : "",
+                    g.processors),
         g.last_chain.size(), short_seconds(g.last_chain_running_seconds),
         short_seconds(g.last_chain_waiting_seconds));
   }

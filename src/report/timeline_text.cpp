@@ -204,7 +204,7 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
         out += draw(col, column_ns, style.colour);
       } else {
         out += static_cast<double>(col.ready) < 0.05 * column_ns ? std::string(" ")
-                                                                  : paint('-', 160, style.colour);
+                                                                 : paint('-', 160, style.colour);
       }
     }
     out += "|\n";
@@ -239,7 +239,8 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
       "", label_w, noun == "slot" ? "slot = a process at a time;" : "");
   if (!critical.empty()) {
     out += fmt::format(
-        "{:<{}} critical = the graph's longest chain: its task running, - = the next one not started "
+        "{:<{}} critical = the graph's longest chain: its task running, - = the next one not "
+        "started "
         "yet (waiting for another predecessor, a worker or the model)\n",
         "", label_w);
   }
