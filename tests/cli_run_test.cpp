@@ -415,6 +415,47 @@ TEST_F(Cli, YourOwnGraphRunsFromJsonOrDot) {
   EXPECT_NE(o.out.find("task graph: 3 tasks, 2 edges"), std::string::npos) << o.out;
 }
 
+TEST_F(Cli, DataAlongEdgesIsSharedByThreadsAndCopiedBetweenProcesses) {
+  // A file's own bytes (b hands 4 KiB to d) and --edge-bytes for the rest (a hands 1 KiB to b
+  // and to c: c hands nothing to anyone).
+  write_text(dir_ / "data.json",
+             R"({"tasks": [{"id": "a", "compute": 10}, {"id": "b", "after": ["a"], "compute": 10,
+                 "bytes": 4096}, {"id": "c", "after": ["a"], "compute": 10},
+                 {"id": "d", "after": ["b"], "compute": 10}]})");
+  const auto json_path = dir_ / "data-result.json";
+  const auto o =
+      parlab("run --graph " + (dir_ / "data.json").string() +
+             " --edge-bytes 1K -e threads,process-pool -j 2 -r 1 --json " + json_path.string());
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("data along edges, threads W=2: made 5K, read 6K by successors, "
+                       "shared in memory (no copy)"),
+            std::string::npos)
+      << o.out;
+  // To pool workers: a's output and b's back (5 KiB), and the inputs sent out (6 KiB).
+  EXPECT_NE(o.out.find("data along edges, process-pool W=2: made 5K, read 6K by successors, "
+                       "copied 11K between processes"),
+            std::string::npos)
+      << o.out;
+  std::ifstream in(json_path);
+  const auto doc = nlohmann::json::parse(in);
+  const auto& pool = doc["runs"].back()["graph"]["edge_bytes"];
+  EXPECT_EQ(pool["produced"], 5120);
+  EXPECT_EQ(pool["read"], 6144);
+  EXPECT_EQ(pool["copied"], 11264);
+  // Refused in one line: a workload that is no graph, a size that is no size, too much.
+  for (const auto& [args, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"-w cpu --edge-bytes 1K", "--edge-bytes is for graph workloads"},
+           {"-w chain --edge-bytes 1X", "--edge-bytes must be a whole number of bytes"},
+           {"-w chain --edge-bytes 300M", "in [0, 268435456] (got '300M')"},
+           {"-w chain -t 100 --edge-bytes 256M", "more data than parlab keeps for one graph"},
+       }) {
+    const auto bad = parlab("run " + args + " -e threads");
+    EXPECT_EQ(bad.code, 2) << args;
+    EXPECT_EQ(lines(bad.err), 1U) << bad.err;
+    EXPECT_NE(bad.err.find(expected), std::string::npos) << args << ": " << bad.err;
+  }
+}
+
 TEST_F(Cli, ABadGraphIsRefusedInOneLineNamingWhatIsAtFault) {
   const std::vector<std::pair<std::string, std::string>> cases{
       {"cycle.dot", "digraph {\n a -> b;\n b -> c;\n c -> a;\n}\n"},
@@ -428,7 +469,7 @@ TEST_F(Cli, ABadGraphIsRefusedInOneLineNamingWhatIsAtFault) {
       "cycle.dot: task graph: a cycle: 'a' -> 'b' -> 'c' -> 'a'",
       "missing.json: task 'a' waits for 'zz', which is not defined",
       "key.json: task 0 ('a'): unknown key 'computee' (allowed: id, after, compute, wait_ms, "
-      "duration_ms)",
+      "duration_ms, bytes)",
       "twice.json: task 'a' is defined twice (tasks 0 and 1)",
       "syntax.json: line 2: not JSON",
       "value.dot: line 3: task 'b': compute must be a number (got 'many')",

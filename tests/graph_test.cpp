@@ -284,6 +284,44 @@ TEST_P(GraphConformance, ATaskWhosePredecessorFailedNeverRunsAndTheOthersDo) {
   }
 }
 
+TEST_P(GraphConformance, DataAlongEdgesReachesEverySuccessorSharedOrCopied) {
+  workload_spec spec;
+  spec.name = "wavefront";
+  spec.tasks = 16;
+  spec.size = 20;
+  spec.edge_bytes = 40'003;  // not a whole number of words: the tail is read too
+  const auto tasks = make_workload(spec);
+  const auto expected = make_executor("sequential")->run(tasks, {});
+  const auto result = run(tasks);
+  std::uint64_t produced = 0;
+  std::uint64_t read = 0;
+  std::vector<bool> has_successor(tasks.size(), false);
+  for (const auto& t : tasks) {
+    for (const std::size_t p : t.after) has_successor[p] = true;
+    read += t.after.size() * spec.edge_bytes;
+  }
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (has_successor[i]) produced += spec.edge_bytes;
+    ASSERT_TRUE(result.records[i].ok) << "task " << i << ": " << result.records[i].message;
+    // Each task folds a checksum of every byte it was handed into its result.
+    EXPECT_EQ(result.records[i].result, expected.records[i].result) << "task " << i;
+  }
+  const edge_traffic& e = result.edge_bytes;
+  EXPECT_EQ(e.produced, produced);
+  EXPECT_EQ(e.read, read);
+  EXPECT_GT(e.peak_held, 0U);
+  EXPECT_LE(e.peak_held, produced);
+  // Threads read where the data lies; a process per task (forked when its inputs are already in
+  // the parent) sends only its output back; a pool worker also gets its inputs sent.
+  const std::uint64_t copied = name() == "processes"      ? produced
+                               : name() == "process-pool" ? produced + read
+                                                          : 0;
+  EXPECT_EQ(e.copied, copied);
+  // Without data, nothing is counted.
+  spec.edge_bytes = 0;
+  EXPECT_FALSE(run(make_workload(spec)).edge_bytes.any());
+}
+
 std::string param_name(const ::testing::TestParamInfo<GraphConformance::ParamType>& info) {
   std::string n = std::get<0>(info.param);
   for (char& c : n) {

@@ -94,6 +94,17 @@ struct task_record {
   std::uint64_t result = 0;  ///< the body's return value (a checksum)
 };
 
+/// The data a task graph's tasks handed along their edges (task::output_bytes) in one run.
+struct edge_traffic {
+  std::uint64_t produced = 0;  ///< bytes made by tasks that have successors
+  std::uint64_t read = 0;      ///< bytes read by successors (each edge: its task's output)
+  /// Bytes that crossed between processes (pipes, sockets): outputs sent back by child
+  /// processes, inputs sent to pool workers. 0 for models that share memory.
+  std::uint64_t copied = 0;
+  std::uint64_t peak_held = 0;  ///< most output bytes kept at once (until the last reader)
+  [[nodiscard]] bool any() const noexcept { return produced != 0; }
+};
+
 /// One interval during which a worker held a lock (the emulated GIL).
 struct lock_hold {
   std::size_t worker = 0;
@@ -173,6 +184,8 @@ struct run_result {
   std::vector<task_record> records;  ///< one per task, ordered by task id
   /// A task graph's edges: each task's predecessors (task::after); empty for a bag of tasks.
   task_dependencies after;
+  /// The bytes handed along those edges (task::output_bytes); all 0 when none were.
+  edge_traffic edge_bytes;
   /// Process models: the worker processes' memory, each read once at the end of its batch.
   std::optional<children_memory> children;
   std::vector<lock_hold> lock_holds;      ///< gil-threads only: every hold of the lock
@@ -187,6 +200,10 @@ struct run_result {
   [[nodiscard]] double wall_seconds() const noexcept;
   [[nodiscard]] std::size_t failed_tasks() const noexcept;
 };
+
+namespace detail {
+class edge_data;
+}  // namespace detail
 
 /// An execution model. Implementations live one per file in src/executors/.
 class executor {
@@ -223,8 +240,13 @@ class executor {
   /// throws; thread-safe for distinct workers and records.
   void run_in_worker(const task& t, std::size_t worker, task_record& record);
 
+  /// The data the run in progress's tasks hand along their edges (task::output_bytes), or
+  /// nullptr when they hand none: what run_task reads and makes around each task.
+  [[nodiscard]] detail::edge_data* edges() const noexcept { return edges_.get(); }
+
  private:
-  std::optional<recorder> recorder_;  // the run in progress's lanes
+  std::optional<recorder> recorder_;          // the run in progress's lanes
+  std::shared_ptr<detail::edge_data> edges_;  // (shared_ptr: the type is internal)
 };
 
 /// A registry entry: what `parlab list` prints and how to make the model.

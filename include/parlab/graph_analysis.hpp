@@ -52,6 +52,9 @@ struct graph_figures {
   /// processors the graph can keep busy under this model. 0 when the cost was not measured.
   double burdened_span_seconds = 0.0;
   double burdened_parallelism = 0.0;
+  /// The data handed along the edges (task::output_bytes): made, read, copied between
+  /// processes, held at most at once. All 0 when the tasks hand none.
+  edge_traffic edge_bytes;
   /// Brent's upper bound with the cost paid: burdened work / P + burdened span (0 when the cost
   /// was not measured). A wall above upper_bound_seconds but within this one is the model's
   /// cost per task, not a scheduling loss.

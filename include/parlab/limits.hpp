@@ -2,6 +2,8 @@
 /// @file The ranges parlab accepts, in one place: the library checks them (check_spec) and the
 /// command line reports them with its option names.
 
+#include <parlab/task.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -24,6 +26,10 @@ inline constexpr double max_http_bandwidth_mib = 1e6;  ///< MiB/s; 0 = unlimited
 inline constexpr double min_http_bandwidth_mib = 1.0 / 1024.0;
 inline constexpr std::size_t max_overhead_tasks = 100'000;
 inline constexpr std::size_t max_stages = 64;  ///< a pipeline's stages
+/// Bytes one task of a graph hands its successors (--edge-bytes, a graph file's `bytes`).
+inline constexpr std::uint64_t max_edge_bytes = max_output_bytes;
+/// --edge-bytes times the tasks: the most a graph's data may come to (every output kept).
+inline constexpr std::uint64_t max_edge_bytes_total = 4ULL << 30U;
 }  // namespace limits
 
 /// Throws std::invalid_argument naming the first field of `spec` out of its range and the range

@@ -140,6 +140,10 @@ class task_context {
 /// depend on the execution model. An exception marks the task failed with its message.
 using task_body = std::function<std::uint64_t(task_context&)>;
 
+/// The most bytes one task hands its successors (task::output_bytes; --edge-bytes, a graph
+/// file's `bytes`).
+inline constexpr std::size_t max_output_bytes = std::size_t{256} << 20U;
+
 /// A unit of work handed to an executor: a program of steps or a callable - one or the other.
 struct task {
   std::size_t id = 0;      ///< index in its batch; records are reported per id
@@ -155,6 +159,10 @@ struct task {
   /// A batch with any of them is checked before it runs (check_graph,
   /// include/parlab/task_graph.hpp).
   std::vector<std::size_t> after;
+  /// Bytes the task hands each of its successors when it ends (data along its out-edges): made
+  /// at its end, read by every successor at its start - where it lies for models sharing memory,
+  /// copied through pipes and sockets for process models. 0: nothing (an edge only orders).
+  std::size_t output_bytes = 0;
 
   /// The steps, or nullptr for a callable.
   [[nodiscard]] const std::vector<step>* steps() const noexcept {

@@ -62,6 +62,9 @@ struct workload_spec {
   /// layered only: the chance that a task waits for each task of the layer before (each waits
   /// for at least one), in [0, 1].
   double edge_probability = 0.5;
+  /// graph workloads only (a shape or a file): bytes each task hands each of its successors
+  /// (task::output_bytes; a file's own `bytes` win), in [0, limits::max_edge_bytes]. 0: none.
+  std::uint64_t edge_bytes = 0;
   /// graph only: the text of a graph file (parse_graph_file) and where it came from (for
   /// messages); `tasks` must be its task count.
   std::string graph_text;
@@ -75,6 +78,7 @@ struct graph_file_task {
   std::uint64_t compute = 0;          ///< compute units
   double wait_ms = 0.0;               ///< then a wait of this many milliseconds
   std::optional<double> duration_ms;  ///< a measured time instead (a build's), for predictions
+  std::uint64_t bytes = 0;            ///< what it hands each successor (task::output_bytes)
 };
 
 /// Reads a task graph: JSON when the text starts with '{' ({"tasks": [{"id": "a", "after": [],

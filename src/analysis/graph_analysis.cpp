@@ -69,6 +69,7 @@ std::optional<graph_figures> analyse_graph(const run_result& run, std::size_t co
   if (n == 0 || run.records.size() != n) return std::nullopt;
   graph_figures g;
   g.tasks = n;
+  g.edge_bytes = run.edge_bytes;
   const std::vector<double> durations = task_durations(run);
   for (std::size_t i = 0; i < n; ++i) {
     g.edges += run.after[i].size();

@@ -124,6 +124,16 @@ void check_graph_shape(const workload_spec& w) {
   if (!(w.edge_probability >= 0.0 && w.edge_probability <= 1.0)) {
     out_of_range("the edge probability", "in [0, 1]", fmt::format("{}", w.edge_probability));
   }
+  if (w.edge_bytes > limits::max_edge_bytes) {
+    out_of_range("the bytes along each edge (--edge-bytes)",
+                 fmt::format("in [0, {}]", limits::max_edge_bytes), std::to_string(w.edge_bytes));
+  }
+  if (w.edge_bytes != 0 && w.tasks > limits::max_edge_bytes_total / w.edge_bytes) {
+    throw std::invalid_argument(fmt::format(
+        "--edge-bytes {} x {} tasks is more data than parlab keeps for one graph (at most {} "
+        "bytes in all)",
+        w.edge_bytes, w.tasks, limits::max_edge_bytes_total));
+  }
 }
 
 void check_machine_allows(std::string_view executor, std::size_t workers, std::size_t tasks,

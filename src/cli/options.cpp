@@ -89,6 +89,9 @@ void add_workload_options(CLI::App* app, run_command& r) {
   app->add_option("--width", r.width, "layered: tasks per layer (4)");
   app->add_option("--edge-probability", r.edge_probability,
                   "layered: chance a task waits for each task of the layer before, 0..1 (0.5)");
+  app->add_option("--edge-bytes", r.edge_bytes,
+                  "graph workloads: bytes each task hands each successor, K/M/G allowed (0): "
+                  "shared in memory by threads, copied between processes");
   app->add_option("--http-latency", r.http_latency_ms,
                   "http: milliseconds the loopback server waits before each response (20)");
   app->add_option("--http-bandwidth", r.http_bandwidth_mib,
@@ -127,6 +130,32 @@ std::uint64_t parse_count(const std::string& text, std::string_view option, std:
         fmt::format("{} must be a whole number in [{}, {}] (got '{}')", option, low, high, text));
   }
   return value;
+}
+
+std::uint64_t parse_bytes(const std::string& text, std::string_view option, std::uint64_t low,
+                          std::uint64_t high) {
+  std::string digits = text;
+  unsigned shift = 0;
+  if (!digits.empty()) {
+    const char unit = digits.back();
+    shift = unit == 'K' || unit == 'k'   ? 10U
+            : unit == 'M' || unit == 'm' ? 20U
+            : unit == 'G' || unit == 'g' ? 30U
+                                         : 0U;
+    if (shift != 0) digits.pop_back();
+  }
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  const bool digits_only =
+      !digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits_only || ec != std::errc{} || end != digits.data() + digits.size() ||
+      value > (high >> shift) || (value << shift) < low) {
+    throw usage_error(fmt::format(
+        "{} must be a whole number of bytes, K, M or G after it for KiB, MiB or GiB, in [{}, {}] "
+        "(got '{}')",
+        option, low, high, text));
+  }
+  return value << shift;
 }
 
 double parse_number(const std::string& text, std::string_view option, double low, double high,

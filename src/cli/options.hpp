@@ -39,6 +39,7 @@ struct run_command {
   std::optional<std::string> switch_interval_ms, http_latency_ms, http_bandwidth_mib, cpu_fraction,
       serial_fraction, critical_fraction, locks;
   std::optional<std::string> stages, tokens, width, edge_probability;  // the graph shapes
+  std::optional<std::string> edge_bytes;                               // any graph workload
   std::optional<std::string> graph;  // a graph file of your own (JSON or DOT)
   std::optional<std::string> fault, fault_task;
   std::optional<std::string> mpi_schedule, hosts, hostfile, mpi_timeout, mpi_start_timeout;
@@ -157,6 +158,11 @@ struct command_line {
 
 /// A whole number in [low, high] from `text` (digits only: no sign, no exponent, no spaces);
 /// throws usage_error "OPTION must be a whole number in [low, high] (got 'text')".
+/// Bytes: a whole number, optionally followed by K, M or G (KiB, MiB, GiB), in [low, high];
+/// throws usage_error naming `option`, the form and the range otherwise.
+[[nodiscard]] std::uint64_t parse_bytes(const std::string& text, std::string_view option,
+                                        std::uint64_t low, std::uint64_t high);
+
 [[nodiscard]] std::uint64_t parse_count(const std::string& text, std::string_view option,
                                         std::uint64_t low, std::uint64_t high);
 

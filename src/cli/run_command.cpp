@@ -118,6 +118,16 @@ experiment_spec run_spec(const run_command& o) {
     spec.workload.edge_probability =
         parse_number(*o.edge_probability, "--edge-probability", 0.0, 1.0);
   }
+  if (o.edge_bytes) {
+    if (!find_workload(spec.workload.name).graph) {
+      throw usage_error(fmt::format(
+          "--edge-bytes is for graph workloads (chain, fork-join, map-reduce, wavefront, "
+          "pipeline, layered, --graph FILE; got -w {})",
+          spec.workload.name));
+    }
+    spec.workload.edge_bytes =
+        parse_bytes(*o.edge_bytes, "--edge-bytes", 0, limits::max_edge_bytes);
+  }
   if (o.fault) {
     require_value(o.fault, "--fault", "throw, abort, segv or exit");
     try {

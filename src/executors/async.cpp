@@ -19,6 +19,7 @@
 #include <parlab/interrupt.hpp>
 
 #include "executors/dependencies.hpp"
+#include "executors/edge_data.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 #include "workloads/http_client.hpp"
@@ -61,7 +62,8 @@ class async_executor final : public executor {
                     ::gettid(),
                     dispatch_order(tasks, !result.after.empty()),
                     {},
-                    {memory_, in_flight, loop, [this](std::size_t w) { return lane(w); }}};
+                    {memory_, in_flight, loop, [this](std::size_t w) { return lane(w); }},
+                    edges()};
     for (std::size_t w = 0; w < in_flight; ++w) {
       state.slots[w].waits.st = &state;
       run_slot(state, state.slots[w]);  // each runs until its first wait
@@ -109,6 +111,7 @@ class async_executor final : public executor {
     loop_waits waits;
     std::int64_t start_ns = 0;  // when its task started
     std::int64_t cpu_ns = 0;
+    std::uint64_t inputs = 0;   // the checksum of what a graph's predecessors handed the task
     std::int64_t asked_ns = 0;  // when the current wait started
     std::int64_t now_ns = -1;   // the clock as last read for this task, while still true
     no_hooks hooks;
@@ -230,6 +233,7 @@ class async_executor final : public executor {
     dispatch_order order;     // which task a free slot takes next
     std::vector<slot*> idle;  // a graph's slots that found no task ready
     slot_block slots;
+    edge_data* edges;  // a graph's data along its edges, or nullptr
   };
 
   /// Runs slot `s` until it has to wait (a wait has been started: return to the loop) or the
@@ -248,12 +252,14 @@ class async_executor final : public executor {
         s.task = *next;
         const task& t = st.tasks[s.task];
         if (t.steps() == nullptr) {  // a callable: nothing to interpret, it runs inline
-          run_task(t, s.worker, s.hooks, st.records[s.task], s.lane);
+          run_task(t, s.worker, s.hooks, st.records[s.task], s.lane, st.edges);
           ended(st, s.task);
           s.task = no_task;
           continue;
         }
         begin(s, t);
+        // A graph's data: read at the task's start, on the loop thread (as asyncio would).
+        if (st.edges != nullptr) s.inputs = st.edges->read_inputs(t);
       }
       try {
         if (advance(st, s)) return;  // waiting
@@ -356,12 +362,20 @@ class async_executor final : public executor {
     r.pid = st.pid;
     r.tid = st.tid;
     r.start_ns = s.start_ns;
+    r.message.clear();
+    if (ok && st.edges != nullptr) {
+      try {
+        st.edges->produce(st.tasks[s.task]);  // what it hands its successors, made at its end
+      } catch (const std::exception& e) {
+        ok = false;
+        r.message = e.what();
+      }
+    }
     r.ok = ok;
     r.failure = ok ? failure_kind::none : failure_kind::threw;
-    r.message.clear();
     if (ok) {
-      r.result = s.program.checksum;
-    } else {
+      r.result = s.program.checksum + s.inputs;
+    } else if (error) {
       try {
         std::rethrow_exception(error);
       } catch (const std::exception& e) {
@@ -370,6 +384,7 @@ class async_executor final : public executor {
         r.message = "unknown exception";
       }
     }
+    if (st.edges != nullptr) st.edges->done_with_inputs(st.tasks[s.task]);
     r.cpu_ns = s.cpu_ns;
     r.end_ns = monotonic_ns();
     if (s.lane != nullptr) s.lane->end_task(r.start_ns, r.end_ns);

@@ -2,6 +2,7 @@
 
 #include <parlab/clock.hpp>
 
+#include "executors/edge_data.hpp"
 #include "executors/run_task.hpp"
 
 #include <signal.h>
@@ -19,7 +20,7 @@ namespace parlab::detail {
 namespace {
 
 /// The fixed part of a report; then message_length bytes of message, then event_count events
-/// (plain bytes: parent and child are the same binary).
+/// (plain bytes: parent and child are the same binary), then output_length bytes of output.
 struct wire_record {
   std::int64_t pid;
   std::int64_t tid;
@@ -34,7 +35,8 @@ struct wire_record {
   std::uint32_t ok;
   std::uint32_t message_length;
   std::uint32_t event_count;
-  std::uint32_t failure;  // failure_kind
+  std::uint32_t failure;        // failure_kind
+  std::uint64_t output_length;  // a graph's data the task hands its successors, after the events
 };
 static_assert(std::is_trivially_copyable_v<event>);
 static_assert(std::is_trivially_copyable_v<wire_record>);
@@ -43,14 +45,18 @@ constexpr std::size_t kMaxMessage = 4096;
 
 }  // namespace
 
-std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane,
-                           bool read_memory) noexcept {
+std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane, bool read_memory,
+                           edge_data* edges) noexcept {
   no_hooks hooks;
   task_record record;
   // Only this task's events go back: a pool worker's lane copy keeps its earlier tasks' ones.
   const std::size_t first = lane != nullptr ? lane->events().size() : 0;
   const std::uint64_t dropped_before = lane != nullptr ? lane->dropped() : 0;
-  run_task(t, slot, hooks, record, lane);
+  if (edges != nullptr) edges->enter_child();  // the parent keeps the readers' count
+  run_task(t, slot, hooks, record, lane, edges);
+  // The output itself goes after the report, written by the caller from where it lies (a
+  // second megabyte-sized string would cost the child its page faults again).
+  const std::string_view output = edges != nullptr ? edges->own_output(t) : std::string_view();
   // Only when this task is the worker's whole batch (a process per task): the kernel walks every
   // mapping to answer, and a pool worker reads it once, when its batch ends (encode_memory).
   const process_memory memory = read_memory ? own_memory() : process_memory{};
@@ -70,7 +76,8 @@ std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane,
                       record.ok ? 1U : 0U,
                       static_cast<std::uint32_t>(std::min(record.message.size(), kMaxMessage)),
                       static_cast<std::uint32_t>(events.size()),
-                      static_cast<std::uint32_t>(record.failure)};
+                      static_cast<std::uint32_t>(record.failure),
+                      output.size()};
   std::memcpy(out.data(), &w, sizeof w);
   out.append(record.message, 0, w.message_length);
   out.append(reinterpret_cast<const char*>(events.data()), events.size_bytes());
@@ -81,11 +88,11 @@ std::size_t report_size(std::string_view bytes) noexcept {
   if (bytes.size() < sizeof(wire_record)) return 0;
   wire_record w{};
   std::memcpy(&w, bytes.data(), sizeof w);
-  return sizeof w + w.message_length + std::size_t{w.event_count} * sizeof(event);
+  return sizeof w + w.message_length + std::size_t{w.event_count} * sizeof(event) + w.output_length;
 }
 
 bool decode_report(std::string_view bytes, task_record& record, received_events& received,
-                   process_memory& memory) {
+                   process_memory& memory, std::string* output) {
   if (bytes.size() < sizeof(wire_record) || bytes.size() != report_size(bytes)) return false;
   wire_record w{};
   std::memcpy(&w, bytes.data(), sizeof w);
@@ -108,7 +115,31 @@ bool decode_report(std::string_view bytes, task_record& record, received_events&
     received.events.push_back(e);
   }
   received.dropped += w.events_dropped;
+  if (output != nullptr) {
+    output->assign(
+        bytes.substr(events_at + std::size_t{w.event_count} * sizeof(event), w.output_length));
+  }
   return true;
+}
+
+bool send_report(int fd, std::string_view report, std::string_view output) noexcept {
+  return write_all(fd, report.data(), report.size()) &&
+         (output.empty() || write_all(fd, output.data(), output.size()));
+}
+
+std::string take_output(std::string& bytes, std::size_t size) {
+  wire_record w{};
+  std::memcpy(&w, bytes.data(), sizeof w);
+  const std::size_t at = size - w.output_length;
+  if (bytes.size() == size) {  // the only report: its buffer becomes the output, no new pages
+    std::string out = std::move(bytes);
+    bytes.clear();
+    out.erase(0, at);
+    return out;
+  }
+  std::string out = bytes.substr(at, w.output_length);
+  bytes.erase(0, size);
+  return out;
 }
 
 memory_report encode_memory() noexcept {

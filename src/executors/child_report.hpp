@@ -34,12 +34,15 @@ void store_received(const received_events& received, LaneOf&& lane_of) {
   if (event_lane* l = lane_of(std::size_t{0})) l->count_dropped(received.dropped);
 }
 
+class edge_data;
+
 /// In a child: runs `t` as worker `slot`, recording into `lane` (the child's copy of its slot's
 /// lane, or nullptr), and returns the report message; `read_memory`: the task is the child's
-/// whole batch (a process per task), so its memory after the task is the worker's one reading.
-/// Never throws.
+/// whole batch (a process per task), so its memory after the task is the worker's one reading;
+/// `edges` (the child's copy of a graph's data): the task reads its inputs there, and the
+/// output it makes (edges->own_output) must follow the message (send_report). Never throws.
 [[nodiscard]] std::string run_and_encode(const task& t, std::size_t slot, event_lane* lane,
-                                         bool read_memory) noexcept;
+                                         bool read_memory, edge_data* edges = nullptr) noexcept;
 
 /// What a pool worker sends when its batch ends: its memory, read once (smaps_rollup).
 struct memory_report {
@@ -59,9 +62,18 @@ struct memory_report {
 
 /// Decodes one complete report into `record` (tid, times, CPU, result, ok, message; the caller
 /// sets worker and pid), appends its events to `received` and sets `memory` (unknown unless the
-/// child read it: run_and_encode's read_memory). False if it is malformed.
+/// child read it: run_and_encode's read_memory) and `output` (what the task hands its
+/// successors; empty when none). False if it is malformed.
 bool decode_report(std::string_view bytes, task_record& record, received_events& received,
-                   process_memory& memory);
+                   process_memory& memory, std::string* output = nullptr);
+
+/// Writes a report and then the task's output (empty when it hands none) to `fd`; false when
+/// the parent is gone.
+[[nodiscard]] bool send_report(int fd, std::string_view report, std::string_view output) noexcept;
+
+/// The output at the end of the complete report of `size` bytes that starts `bytes`, and that
+/// report removed from `bytes` (when it is all of `bytes`, its buffer is reused).
+[[nodiscard]] std::string take_output(std::string& bytes, std::size_t size);
 
 /// Sets record.failure and record.failure_code from how its process ended: killed by a signal
 /// (the signal), exited (the status) or vanished (reaped elsewhere: how is unknown).

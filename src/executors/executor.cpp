@@ -4,6 +4,7 @@
 
 #include "core/named_registry.hpp"
 #include "core/peak_rss.hpp"
+#include "executors/edge_data.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
@@ -87,6 +88,15 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
     std::optional<recorder>& r;
     ~reset_recorder() { r.reset(); }
   } reset{recorder_};
+  // The data along a graph's edges lives as long as the run.
+  if (graph) {
+    auto data = std::make_shared<detail::edge_data>(tasks);
+    if (data->active()) edges_ = std::move(data);
+  }
+  struct reset_edges {
+    std::shared_ptr<detail::edge_data>& e;
+    ~reset_edges() { e.reset(); }
+  } reset_data{edges_};
 
   struct probes_for_the_run {
     explicit probes_for_the_run(bool on) noexcept { detail::set_task_probes(on); }
@@ -99,6 +109,7 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
   result.start_ns = monotonic_ns();
   execute(tasks, effective, result);
   result.end_ns = monotonic_ns();
+  if (edges_) result.edge_bytes = edges_->traffic();
   throw_if_interrupted();  // a run cut short measures nothing: it is not returned
   result.kernel = difference(before, rusage_snapshot::now());
   result.kernel.user_seconds += result.outside.user_seconds;
@@ -272,7 +283,7 @@ std::unique_ptr<executor> make_executor(std::string_view name) {
 
 void executor::run_in_worker(const task& t, std::size_t worker, task_record& record) {
   detail::no_hooks hooks;
-  detail::run_task(t, worker, hooks, record, lane(worker));
+  detail::run_task(t, worker, hooks, record, lane(worker), edges());
 }
 
 namespace detail {
@@ -285,7 +296,7 @@ bool task_probes() noexcept { return g_task_probes.load(std::memory_order_relaxe
 void set_task_probes(bool on) noexcept { g_task_probes.store(on, std::memory_order_relaxed); }
 
 void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_record& record,
-              event_lane* lane) noexcept {
+              event_lane* lane, edge_data* edges) noexcept {
   record.task_id = t.id;
   record.worker = worker;
   record.pid = ::getpid();
@@ -302,8 +313,12 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
   const std::int64_t cpu_before = probe ? thread_cpu_ns() : 0;
   if (lane != nullptr) lane->begin_task(static_cast<std::uint32_t>(t.id), record.start_ns);
   try {
+    // A graph's data: the task reads what its predecessors handed it first, and makes what it
+    // hands its successors last (both part of its time, as in a real program).
+    const std::uint64_t inputs = edges != nullptr ? edges->read_inputs(t) : 0;
     task_context ctx(hooks, t.seed, worker, lane);
-    record.result = run_to_end(t, ctx);
+    record.result = run_to_end(t, ctx) + inputs;
+    if (edges != nullptr) edges->produce(t);
     record.ok = true;
     record.failure = failure_kind::none;
     record.message.clear();
@@ -316,6 +331,7 @@ void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_re
     record.failure = failure_kind::threw;
     record.message = "unknown exception";
   }
+  if (edges != nullptr && !edges->in_child()) edges->done_with_inputs(t);
   record.cpu_ns = probe ? thread_cpu_ns() - cpu_before : 0;
   record.end_ns = monotonic_ns();
   if (lane != nullptr) lane->end_task(record.start_ns, record.end_ns);

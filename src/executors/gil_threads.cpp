@@ -163,7 +163,7 @@ class gil_threads_executor final : public executor {
             hooks.acquire();  // a Python thread needs the lock before it runs any bytecode
             if (!ready) {
               for (std::size_t i = next.fetch_add(1); i < tasks.size(); i = next.fetch_add(1)) {
-                run_task(tasks[i], w, hooks, records[i], worker_lane);
+                run_task(tasks[i], w, hooks, records[i], worker_lane, edges());
               }
             } else {
               while (true) {
@@ -172,7 +172,7 @@ class gil_threads_executor final : public executor {
                 hooks.after_wait();
                 if (!i) break;
                 if (!graph->skip_blocked(tasks[*i], records[*i])) {
-                  run_task(tasks[*i], w, hooks, records[*i], worker_lane);
+                  run_task(tasks[*i], w, hooks, records[*i], worker_lane, edges());
                 }
                 ready->finished(*i, records[*i].ok);
               }

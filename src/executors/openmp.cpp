@@ -122,7 +122,7 @@ class openmp_executor final : public executor {
           const auto w = static_cast<std::size_t>(omp_get_thread_num());
           const auto k = static_cast<std::size_t>(i);
           no_hooks hooks;
-          run_task(tasks[k], w, hooks, records[k], lane(w));
+          run_task(tasks[k], w, hooks, records[k], lane(w), edges());
         }
       } else {
         run_graph(tasks, team, records);
@@ -156,7 +156,7 @@ class openmp_executor final : public executor {
         causes.run_unless_blocked(tasks[k], records[k], [&] {
           const auto w = static_cast<std::size_t>(omp_get_thread_num());
           no_hooks hooks;
-          run_task(tasks[k], w, hooks, records[k], lane(w));
+          run_task(tasks[k], w, hooks, records[k], lane(w), edges());
         });
       }
     }

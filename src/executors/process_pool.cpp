@@ -9,6 +9,7 @@
 
 #include "executors/child_report.hpp"
 #include "executors/dependencies.hpp"
+#include "executors/edge_data.hpp"
 #include "executors/factories.hpp"
 
 #include <sys/socket.h>
@@ -32,13 +33,36 @@ struct worker_process {
   std::string bytes;  // report bytes received so far
 };
 
+/// A graph's data for task `index`: each predecessor's output, in `after`'s order, as the parent
+/// sent it (a length, then the bytes) into this worker's copy of the run's data. False when the
+/// channel ended or the memory ran out.
+bool receive_inputs(int tasks_fd, const task& t, edge_data& edges) noexcept {
+  try {
+    for (std::size_t p : t.after) {
+      std::uint64_t length = 0;
+      if (!read_exactly(tasks_fd, &length, sizeof length)) return false;
+      std::string bytes(length, '\0');
+      if (length != 0 && !read_exactly(tasks_fd, bytes.data(), length)) return false;
+      edges.put(p, std::move(bytes));
+    }
+    return true;
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+}
+
 [[noreturn]] void worker_loop(std::span<const task> tasks, std::size_t slot, int tasks_fd,
-                              int reports_fd, event_lane* lane) noexcept {
+                              int reports_fd, event_lane* lane, edge_data* edges) noexcept {
   for (;;) {
     std::uint64_t index = 0;
     if (!read_exactly(tasks_fd, &index, sizeof index) || index >= tasks.size()) break;
-    const std::string report = run_and_encode(tasks[index], slot, lane, false);
-    if (!write_all(reports_fd, report.data(), report.size())) ::_exit(0);  // the parent is gone
+    if (edges != nullptr && !receive_inputs(tasks_fd, tasks[index], *edges)) break;
+    const std::string report = run_and_encode(tasks[index], slot, lane, false, edges);
+    const bool sent =
+        send_report(reports_fd, report,
+                    edges != nullptr ? edges->own_output(tasks[index]) : std::string_view());
+    if (edges != nullptr) edges->forget(tasks[index]);  // the worker keeps nothing between tasks
+    if (!sent) ::_exit(0);                              // the parent is gone
   }
   // End of input: the batch is over. The worker's memory, read once, is its last message.
   const memory_report memory = encode_memory();
@@ -76,10 +100,23 @@ class process_pool_executor final : public executor {
       if (!held) held = order.next(records);
       if (!held) return;
       const std::uint64_t index = *held;
-      if (::send(w.process.commands_fd(), &index, sizeof index, MSG_NOSIGNAL) !=
-          static_cast<ssize_t>(sizeof index)) {
+      // The task's number, then (a graph handing data along its edges) every predecessor's
+      // output: the worker is a process of its own, so the bytes are copied to it.
+      std::string message(reinterpret_cast<const char*>(&index), sizeof index);
+      std::uint64_t copied = 0;
+      if (edge_data* data = edges(); data != nullptr) {
+        for (std::size_t p : tasks[index].after) {
+          const std::string_view bytes = data->output(p);
+          const std::uint64_t length = bytes.size();
+          message.append(reinterpret_cast<const char*>(&length), sizeof length);
+          message.append(bytes);
+          copied += length;
+        }
+      }
+      if (!send_all(w.process.commands_fd(), message)) {
         return;  // the worker is gone: its report channel will say so; the task goes elsewhere
       }
+      if (edge_data* data = edges(); data != nullptr) data->count_copied(copied);
       held.reset();
       w.running = index;
       w.sent_ns = monotonic_ns();
@@ -109,8 +146,10 @@ class process_pool_executor final : public executor {
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n > 0) {
           w.bytes.append(buffer, static_cast<std::size_t>(n));
-          // One report per task; a worker has at most one task in flight.
+          // One report per task; a worker has at most one task in flight. One carrying a
+          // graph's data gets its whole size at once (doubling would touch twice the pages).
           const std::size_t size = report_size(w.bytes);
+          if (size > w.bytes.capacity()) w.bytes.reserve(size);
           if (size != 0 && w.bytes.size() >= size && w.running) {
             task_record& rec = records[*w.running];
             rec.worker = w.slot;
@@ -122,7 +161,13 @@ class process_pool_executor final : public executor {
               rec.message =
                   "process-pool: malformed report from worker " + std::to_string(w.process.pid());
             }
-            w.bytes.erase(0, size);
+            if (edge_data* data = edges(); data != nullptr) {
+              std::string output = take_output(w.bytes, size);  // the report leaves w.bytes
+              if (rec.ok) data->store(*w.running, std::move(output));
+              data->done_with_inputs(tasks[*w.running]);
+            } else {
+              w.bytes.erase(0, size);
+            }
             const std::size_t ended = *w.running;
             w.running.reset();
             finished(ended, w);
@@ -139,6 +184,7 @@ class process_pool_executor final : public executor {
         if (lost) {
           record_death(records[*lost], dead, w.slot, w.sent_ns, how,
                        "worker process " + std::to_string(dead), received);
+          if (edge_data* data = edges(); data != nullptr) data->done_with_inputs(tasks[*lost]);
         }
         if (!all_done()) w = spawn(tasks, w.slot);
         if (lost) {
@@ -170,10 +216,10 @@ class process_pool_executor final : public executor {
   worker_process spawn(std::span<const task> tasks, std::size_t slot) {
     event_lane* slot_lane = lane(slot);
     worker_process w;
-    w.process = child_process(name(), {.reports = true, .commands = true},
-                              [&](const child_process::ends& ends) -> int {
-                                worker_loop(tasks, slot, ends.commands, ends.reports, slot_lane);
-                              });
+    w.process = child_process(
+        name(), {.reports = true, .commands = true}, [&](const child_process::ends& ends) -> int {
+          worker_loop(tasks, slot, ends.commands, ends.reports, slot_lane, edges());
+        });
     w.slot = slot;
     return w;
   }

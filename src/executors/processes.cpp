@@ -6,6 +6,7 @@
 
 #include "executors/child_report.hpp"
 #include "executors/dependencies.hpp"
+#include "executors/edge_data.hpp"
 #include "executors/factories.hpp"
 
 #include <unistd.h>
@@ -62,8 +63,12 @@ class processes_executor final : public executor {
         child_process process(name(), {}, [&](const child_process::ends& ends) {
           // The child records into its copy-on-write copy of the parent's lane for its slot (its
           // storage is already reserved: no allocation in the child); the copy dies with it.
-          const std::string report = run_and_encode(tasks[i], slot, slot_lane, true);
-          (void)write_all(ends.reports, report.data(), report.size());  // false: parent gone
+          // A graph's data: its predecessors' outputs are already here (the parent kept them
+          // and the child is its copy); its own goes back at the end of its report.
+          const std::string report = run_and_encode(tasks[i], slot, slot_lane, true, edges());
+          const std::string_view output =
+              edges() != nullptr ? edges()->own_output(tasks[i]) : std::string_view();
+          (void)send_report(ends.reports, report, output);  // false: the parent is gone
           return 0;
         });
         free_slots.pop_back();
@@ -83,13 +88,19 @@ class processes_executor final : public executor {
         const ssize_t n = ::read(c.process.reports_fd(), buffer, sizeof buffer);
         if (n > 0) {
           c.bytes.append(buffer, static_cast<std::size_t>(n));
+          // A report carrying a graph's data: its whole size is known from its header, and one
+          // allocation takes it (growing by doubling would touch twice the pages).
+          if (const std::size_t size = report_size(c.bytes); size > c.bytes.capacity()) {
+            c.bytes.reserve(size);
+          }
           continue;
         }
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         // End of file: the child closed its pipe by exiting (normally or not).
         c.process.close_reports();
         const child_exit how = c.process.wait();
-        finish(c, how, records[c.index], received, memory);
+        finish(c, how, records[c.index], received, memory, edges());
+        if (edges() != nullptr) edges()->done_with_inputs(tasks[c.index]);
         order.finished(c.index, records[c.index].ok);
         free_slots.push_back(c.slot);
         alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(k));
@@ -100,13 +111,16 @@ class processes_executor final : public executor {
   }
 
  private:
-  static void finish(const child& c, const child_exit& how, task_record& record,
-                     received_events& received, children_memory& memory) {
+  static void finish(child& c, const child_exit& how, task_record& record,
+                     received_events& received, children_memory& memory, edge_data* edges) {
     record.worker = c.slot;
     record.pid = c.process.pid();
     process_memory own;
     if (decode_report(c.bytes, record, received, own)) {
       memory.add(own);  // each child's one reading: its batch was this task
+      if (edges != nullptr && record.ok) {
+        edges->store(c.index, take_output(c.bytes, c.bytes.size()));
+      }
       return;
     }
     record_death(record, c.process.pid(), c.slot, c.spawned_ns, how, "child process", received);

@@ -7,11 +7,15 @@
 
 namespace parlab::detail {
 
+class edge_data;
+
 /// Runs `t` on the calling thread as worker `worker`, filling `record` (times, ids, CPU time,
 /// result or the exception's message) and, when `lane` is given, recording its task, slice,
-/// gap and wait events there. Never lets the task's exception escape.
+/// gap and wait events there; with `edges` (a graph handing data along its edges: the
+/// executor's edges()), `t` reads its inputs first and makes its output last. Never lets the
+/// task's exception escape.
 void run_task(const task& t, std::size_t worker, execution_hooks& hooks, task_record& record,
-              event_lane* lane) noexcept;
+              event_lane* lane, edge_data* edges = nullptr) noexcept;
 
 /// Whether the run in progress reads each task's CPU clock (run_options::task_probes); set by
 /// executor::run for its duration, inherited by the children a model forks.

@@ -18,7 +18,7 @@ class sequential_executor final : public executor {
     no_hooks hooks;
     if (result.after.empty()) {
       for (std::size_t i = 0; i < tasks.size(); ++i)
-        run_task(tasks[i], 0, hooks, records[i], lane(0));
+        run_task(tasks[i], 0, hooks, records[i], lane(0), edges());
       return;
     }
     // A graph: one topological order, each task as soon as its predecessors ended.
@@ -26,7 +26,7 @@ class sequential_executor final : public executor {
     ready_queue ready(graph);
     while (const auto i = ready.pop()) {
       if (!graph.skip_blocked(tasks[*i], records[*i])) {
-        run_task(tasks[*i], 0, hooks, records[*i], lane(0));
+        run_task(tasks[*i], 0, hooks, records[*i], lane(0), edges());
       }
       ready.finished(*i, records[*i].ok);
     }

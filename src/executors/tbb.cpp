@@ -47,7 +47,7 @@ class tbb_executor final : public executor {
               const auto w = static_cast<std::size_t>(tbb::this_task_arena::current_thread_index());
               no_hooks hooks;
               for (std::size_t i = range.begin(); i != range.end(); ++i) {
-                run_task(tasks[i], w, hooks, records[i], lane(w));
+                run_task(tasks[i], w, hooks, records[i], lane(w), edges());
               }
             },
             tbb::simple_partitioner());
@@ -71,7 +71,7 @@ class tbb_executor final : public executor {
             causes.run_unless_blocked(tasks[k], records[k], [&] {
               const auto w = static_cast<std::size_t>(tbb::this_task_arena::current_thread_index());
               no_hooks hooks;
-              run_task(tasks[k], w, hooks, records[k], lane(w));
+              run_task(tasks[k], w, hooks, records[k], lane(w), edges());
             });
           }));
     }

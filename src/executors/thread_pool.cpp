@@ -251,7 +251,7 @@ class thread_pool_executor final : public executor {
       std::vector<task_record>* records;
       void run(std::size_t i, std::size_t worker) const {
         no_hooks hooks;
-        run_task(tasks[i], worker, hooks, (*records)[i], self->lane(worker));
+        run_task(tasks[i], worker, hooks, (*records)[i], self->lane(worker), self->edges());
       }
     };
     const batch b{this, tasks, &result.records};

@@ -76,7 +76,7 @@ class threads_executor final : public executor {
       try {
         threads[slot] = std::jthread([&, i, slot] {
           no_hooks hooks;
-          run_task(tasks[i], slot, hooks, records[i], lane(slot));
+          run_task(tasks[i], slot, hooks, records[i], lane(slot), edges());
           release(slot);
           if (ready) ready->finished(i, records[i].ok);
         });

@@ -211,7 +211,12 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
                   {"per_task_cost_seconds", g.per_task_cost_seconds},
                   {"burdened_span_seconds", g.burdened_span_seconds},
                   {"burdened_parallelism", g.burdened_parallelism},
-                  {"burdened_upper_seconds", g.burdened_upper_bound_seconds}};
+                  {"burdened_upper_seconds", g.burdened_upper_bound_seconds},
+                  {"edge_bytes",
+                   {{"produced", g.edge_bytes.produced},
+                    {"read", g.edge_bytes.read},
+                    {"copied", g.edge_bytes.copied},
+                    {"peak_held", g.edge_bytes.peak_held}}}};
   }
 
   if (r.pipeline) {

@@ -70,6 +70,19 @@ std::string format_graph_rows(const std::vector<measured_run>& runs) {
         short_seconds(g.last_chain_waiting_seconds));
   }
   for (const auto& r : runs) {
+    if (!r.graph || !r.graph->edge_bytes.any()) continue;
+    const edge_traffic& e = r.graph->edge_bytes;
+    const auto bytes_short = [](std::uint64_t n) {
+      return detail::bytes_short(static_cast<std::int64_t>(n));
+    };
+    out += fmt::format(
+        "  data along edges, {} W={}: made {}, read {} by successors, {}; held at most {}\n",
+        r.executor, r.workers, bytes_short(e.produced), bytes_short(e.read),
+        e.copied == 0 ? std::string("shared in memory (no copy)")
+                      : fmt::format("copied {} between processes", bytes_short(e.copied)),
+        bytes_short(e.peak_held));
+  }
+  for (const auto& r : runs) {
     if (!r.pipeline) continue;
     const pipeline_figures& f = *r.pipeline;
     out += fmt::format(

@@ -58,6 +58,13 @@ bool set_attribute(graph_file_task& t, std::string_view key, double value,
   } else if (key == "duration_ms") {
     in_range(0, kMaxWaitMs);
     t.duration_ms = value;
+  } else if (key == "bytes") {
+    in_range(0, static_cast<double>(max_output_bytes));
+    if (value != std::floor(value)) {
+      throw std::invalid_argument(
+          fmt::format("{}: bytes is a whole number (got {})", where, value));
+    }
+    t.bytes = static_cast<std::uint64_t>(value);
   } else {
     return false;
   }
@@ -102,16 +109,16 @@ std::vector<graph_file_task> parse_json(std::string_view text, std::string_view 
         continue;
       }
       if (!value.is_number()) {
-        if (key == "compute" || key == "wait_ms" || key == "duration_ms") {
+        if (key == "compute" || key == "wait_ms" || key == "duration_ms" || key == "bytes") {
           fail(source, fmt::format("{}: {} is a number", named, key));
         }
         fail(source, fmt::format("{}: unknown key '{}' (allowed: id, after, compute, wait_ms, "
-                                 "duration_ms)",
+                                 "duration_ms, bytes)",
                                  named, key));
       }
       if (!set_attribute(t, key, value.get<double>(), fmt::format("{}: {}", source, named))) {
         fail(source, fmt::format("{}: unknown key '{}' (allowed: id, after, compute, wait_ms, "
-                                 "duration_ms)",
+                                 "duration_ms, bytes)",
                                  named, key));
       }
     }
@@ -221,9 +228,10 @@ class dot_reader {
       const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
       const std::string where =
           fmt::format("{}: line {}: task '{}'", source_, line_of(text_, value_at), t->id);
-      if (key != "compute" && key != "wait_ms" && key != "duration_ms") {
+      if (key != "compute" && key != "wait_ms" && key != "duration_ms" && key != "bytes") {
         throw std::invalid_argument(fmt::format(
-            "{}: unknown attribute '{}' (allowed: compute, wait_ms, duration_ms; label, shape, "
+            "{}: unknown attribute '{}' (allowed: compute, wait_ms, duration_ms, bytes; label, "
+            "shape, "
             "color and style are for drawing)",
             where, key));
       }
@@ -369,6 +377,7 @@ std::vector<task> tasks_of_graph(const std::vector<graph_file_task>& graph, std:
     }
     task t = make_step_task(k, g.id, detail::task_seed(seed, 0), std::move(steps));
     for (const auto& p : g.after) t.after.push_back(index.at(p));
+    t.output_bytes = static_cast<std::size_t>(g.bytes);
     out.push_back(std::move(t));
   }
   return out;

@@ -225,6 +225,17 @@ std::vector<task> make_workload(const workload_spec& spec) {
     throw std::logic_error("workload '" + info.name + "' made " + std::to_string(tasks.size()) +
                            " tasks, not the " + std::to_string(spec.tasks) + " asked for");
   }
+  if (spec.edge_bytes != 0) {
+    if (!info.graph) {
+      throw std::invalid_argument(
+          "--edge-bytes is for graph workloads (chain, fork-join, "
+          "map-reduce, wavefront, pipeline, layered, graph; got '" +
+          info.name + "')");
+    }
+    for (task& t : tasks) {
+      if (t.output_bytes == 0) t.output_bytes = static_cast<std::size_t>(spec.edge_bytes);
+    }
+  }
   if (spec.fault != fault_mode::none) {
     task& victim = tasks.at(spec.fault_task);
     // It starts like any task, then fails: a program of steps still (data, not code), so every
