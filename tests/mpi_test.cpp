@@ -241,6 +241,47 @@ TEST_F(MpiJob, CallablesAreRefusedNamingTheModelsThatRunThem) {
   EXPECT_THROW((void)mpi_schedule_from_string("guided"), std::invalid_argument);
 }
 
+TEST_F(MpiJob, RankZeroHandsOutAGraphsTasksOnlyOnceTheirPredecessorsEnded) {
+  workload_spec spec;
+  spec.name = "wavefront";
+  spec.tasks = 16;
+  spec.size = 30;
+  const auto tasks = make_workload(spec);
+  const auto expected = make_executor("sequential")->run(tasks, {});
+  const auto model = make_executor("mpi");
+  for (const std::size_t w : {std::size_t{1}, std::size_t{3}}) {
+    run_options o;
+    o.workers = w;
+    const auto r = model->run(tasks, o);
+    ASSERT_EQ(r.records.size(), tasks.size());
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      const task_record& rec = r.records[i];
+      ASSERT_TRUE(rec.ok) << "W=" << w << " task " << i << ": " << rec.message;
+      EXPECT_EQ(rec.result, expected.records[i].result) << "task " << i;
+      for (const std::size_t p : tasks[i].after) {
+        EXPECT_GE(rec.start_ns, r.records[p].end_ns)
+            << "W=" << w << ": task " << i << " started before " << p << " ended";
+      }
+    }
+  }
+  // A failed task: what waits for it never runs, and says so; the rest of the graph does.
+  spec.fault = fault_mode::throw_exception;
+  spec.fault_task = 5;  // cell (1,1) of 4 x 4: cells right of and below it wait for it
+  run_options o;
+  o.workers = 2;
+  const auto r = model->run(make_workload(spec), o);
+  EXPECT_EQ(r.records[5].failure, failure_kind::threw);
+  for (const std::size_t i : std::vector<std::size_t>{6, 7, 9, 10, 11, 13, 14, 15}) {
+    EXPECT_EQ(r.records[i].failure, failure_kind::never_ran) << "task " << i;
+    EXPECT_EQ(r.records[i].message, "never ran: it waits for task 5, which failed");
+  }
+  for (const std::size_t i : std::vector<std::size_t>{0, 1, 2, 3, 4, 8, 12})
+    EXPECT_TRUE(r.records[i].ok) << "task " << i;
+  // The static schedule cannot: refused before anything runs.
+  o.mpi.schedule = mpi_schedule::fixed;
+  EXPECT_THROW((void)model->run(tasks, o), std::invalid_argument);
+}
+
 TEST_F(MpiJob, AThrowingStepIsReportedAndTheOthersComplete) {
   // A download from a port nobody listens on fails inside its rank like any task that throws.
   auto tasks = tasks_of("cpu", 4, 10);

@@ -288,8 +288,9 @@ struct executor_info {
   /// Its threads take turns at an emulated interpreter lock: its rows carry
   /// gil_forced_switches, and advice reads it as what CPython threads would do.
   bool has_interpreter_lock = false;
-  /// It runs task graphs: a task starts only after its predecessors ended (every built-in model
-  /// but mpi, so far). A model of your own that declares it must honour task::after.
+  /// It runs task graphs: a task starts only after its predecessors ended (every built-in model;
+  /// mpi under its dynamic schedule). A model of your own that declares it must honour
+  /// task::after.
   bool runs_graphs = false;
 };
 

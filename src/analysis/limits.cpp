@@ -98,6 +98,17 @@ void check_spec(const experiment_spec& spec) {
             "{} does not run task graphs, and workload '{}' is one (models that do: {})", e,
             info.name, models_running_graphs()));
       }
+      // What mpi's graphs cannot do yet, said before anything runs (its execute says it too).
+      if (e == "mpi" && spec.mpi.schedule != mpi_schedule::dynamic) {
+        throw std::invalid_argument(
+            "mpi runs a task graph under the dynamic schedule only (rank 0 hands each task out "
+            "once its predecessors ended): drop --mpi-schedule static");
+      }
+      if (e == "mpi" && spec.workload.edge_bytes != 0) {
+        throw std::invalid_argument(
+            "mpi does not send data along a graph's edges yet (--edge-bytes): run it under the "
+            "other models");
+      }
     }
   }
 }

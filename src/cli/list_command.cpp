@@ -21,7 +21,7 @@ int command_list() {
     if (!w.graph) out += describe(w);
   }
   out +=
-      "\nTask graphs (--workload; tasks wait for one another; every model but mpi runs them, and "
+      "\nTask graphs (--workload; tasks wait for one another; every model runs them, and "
       "the table adds work, span, parallelism and the critical path):\n";
   for (const auto& w : workloads()) {
     if (w.graph) out += describe(w);

@@ -224,7 +224,10 @@ detail::named_registry<executor_info>& the_registry() {
 #else
                 not_built,
 #endif
-              {.runs_callables = false, .tasks_outside_parlab = true, .fds_per_download = 0}),
+              {.runs_callables = false,
+               .tasks_outside_parlab = true,
+               .fds_per_download = 0,
+               .runs_graphs = true}),
   });
   return registry;
 }

@@ -18,6 +18,7 @@
 
 #include "core/child_process.hpp"
 #include "core/proc_files.hpp"
+#include "executors/dependencies.hpp"
 #include "executors/factories.hpp"
 #include "executors/mpi_wire.hpp"
 #include "executors/run_task.hpp"
@@ -461,6 +462,20 @@ class mpi_executor final : public executor {
             t.id));
       }
     }
+    if (!result.after.empty()) {
+      if (options.mpi.schedule != mpi_schedule::dynamic) {
+        throw std::invalid_argument(
+            "mpi: a task graph runs under the dynamic schedule only (rank 0 hands each task out "
+            "once its predecessors ended; under the static one ranks would have to wait for "
+            "each other's tasks): drop --mpi-schedule static");
+      }
+      if (edges() != nullptr) {
+        throw std::invalid_argument(
+            "mpi: data along a graph's edges (--edge-bytes, a graph file's bytes) does not "
+            "travel between MPI ranks yet; run it under threads, thread-pool, processes, "
+            "process-pool, gil-threads, async, openmp or tbb");
+      }
+    }
     if (tasks.empty()) return;
     ensure_job(options);
     writer w;
@@ -512,6 +527,16 @@ class mpi_executor final : public executor {
         if (t.index < result.records.size()) result.records[t.index] = std::move(t.record);
       }
       for (auto& e : b.ends) e.t_ns = to_reference(e.t_ns);
+    }
+    // A graph's tasks that never ran because a task they wait for failed: rank 0 skipped them;
+    // their records say which one (tasks come in an order where predecessors are first).
+    if (!result.after.empty()) {
+      detail::failure_causes causes(tasks.size());
+      for (const task& t : tasks) {
+        // Ran (its record is the rank's: the cause is remembered when it failed), or skipped
+        // (its record is filled naming the failed task).
+        causes.run_unless_blocked(t, result.records[t.id], [] {});
+      }
     }
     // Pair the ends of every message: sender, receiver, kind and sequence number.
     std::vector<endpoint> ends = trailer.ends;  // rank 0's: on the reference clock already

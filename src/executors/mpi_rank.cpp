@@ -7,6 +7,7 @@
 #include <parlab/mpi.hpp>
 
 #include "core/child_process.hpp"
+#include "executors/dependencies.hpp"
 #include "executors/mpi_wire.hpp"
 #include "executors/run_task.hpp"
 
@@ -32,6 +33,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -132,9 +134,29 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
   std::vector<std::uint32_t> answered(static_cast<std::size_t>(c.size), 0);  // the manager's
   if (me < 0) {
     // The manager: answer requests until every worker was told to stop. Polls with short
-    // sleeps instead of a blocking receive, which would spin on a core.
-    std::int64_t next = 0;
+    // sleeps instead of a blocking receive, which would spin on a core. A request says which
+    // task the worker just finished (-1: none yet) and whether it succeeded: a graph's task is
+    // handed out once its predecessors ended, and a worker asking while none is ready waits for
+    // its answer until one is (or every task was handed out).
+    detail::dispatch_order order(tasks, std::any_of(tasks.begin(), tasks.end(), [](const task& t) {
+                                   return !t.after.empty();
+                                 }));
+    std::vector<task_record> skipped(tasks.size());  // blocked tasks: the parent says why
+    std::vector<int> parked;                         // workers waiting for a ready task
     int stopped = 0;
+    const auto answer_to = [&](int from) {
+      const std::optional<std::size_t> next = order.next(skipped);
+      if (!next && !order.exhausted()) {
+        parked.push_back(from);
+        return;
+      }
+      const std::int64_t answer = next ? static_cast<std::int64_t>(*next) : -1;
+      if (answer < 0) ++stopped;
+      std::uint32_t& seq = answered[static_cast<std::size_t>(from)];
+      const std::uint32_t id = answer < 0 ? no_id : static_cast<std::uint32_t>(tasks[*next].id);
+      ends.push_back({c.clock.now(), 0, from, seq++, id, message_kind::task, 0});
+      MPI_Send(&answer, 1, MPI_INT64_T, from, kAnswer, MPI_COMM_WORLD);
+    };
     while (stopped < c.workers()) {
       int flag = 0;
       MPI_Status status;
@@ -144,18 +166,19 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
         ::nanosleep(&pause, nullptr);
         continue;
       }
-      int unused = 0;
+      std::int64_t ask[2] = {-1, 0};  // the task it finished, and 1 when that one succeeded
       const int from = status.MPI_SOURCE;
-      MPI_Recv(&unused, 1, MPI_INT, from, kAsk, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      std::uint32_t& seq = answered[static_cast<std::size_t>(from)];
-      ends.push_back({c.clock.now(), from, 0, seq, no_id, message_kind::ask, 1});
-      std::int64_t answer = next < static_cast<std::int64_t>(tasks.size()) ? next++ : -1;
-      if (answer < 0) ++stopped;
-      const std::uint32_t id =
-          answer < 0 ? no_id
-                     : static_cast<std::uint32_t>(tasks[static_cast<std::size_t>(answer)].id);
-      ends.push_back({c.clock.now(), 0, from, seq++, id, message_kind::task, 0});
-      MPI_Send(&answer, 1, MPI_INT64_T, from, kAnswer, MPI_COMM_WORLD);
+      MPI_Recv(ask, 2, MPI_INT64_T, from, kAsk, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      ends.push_back({c.clock.now(), from, 0, answered[static_cast<std::size_t>(from)], no_id,
+                      message_kind::ask, 1});
+      if (ask[0] >= 0 && static_cast<std::size_t>(ask[0]) < tasks.size()) {
+        order.finished(static_cast<std::size_t>(ask[0]), ask[1] != 0);
+        // What it released goes first to the workers that have been waiting longest.
+        std::vector<int> waiting;
+        waiting.swap(parked);
+        for (const int w : waiting) answer_to(w);
+      }
+      answer_to(from);
     }
     put_usage(out, before, 0);
     out.put(std::uint64_t{0});
@@ -171,11 +194,11 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
     done.emplace_back(i, std::move(rec));
   };
   if (c.schedule == mpi_schedule::dynamic) {
+    std::int64_t ask[2] = {-1, 0};  // the task this worker finished last (-1: none), and its ok
     for (;;) {
-      int ask = 0;
       std::int64_t answer = -1;
       ends.push_back({c.clock.now(), c.rank, 0, asks, no_id, message_kind::ask, 0});
-      MPI_Send(&ask, 1, MPI_INT, 0, kAsk, MPI_COMM_WORLD);
+      MPI_Send(ask, 2, MPI_INT64_T, 0, kAsk, MPI_COMM_WORLD);
       MPI_Recv(&answer, 1, MPI_INT64_T, 0, kAnswer, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
       const std::uint32_t id =
           answer < 0 ? no_id
@@ -183,6 +206,8 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
       ends.push_back({c.clock.now(), 0, c.rank, asks++, id, message_kind::task, 1});
       if (answer < 0) break;
       run_one(static_cast<std::size_t>(answer));
+      ask[0] = answer;
+      ask[1] = done.back().second.ok ? 1 : 0;
     }
   } else {
     for (std::size_t i = static_cast<std::size_t>(me); i < tasks.size();

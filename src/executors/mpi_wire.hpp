@@ -126,6 +126,8 @@ inline void put_tasks(writer& w, std::span<const task> tasks) {
     w.put_string(t.label);
     w.put(static_cast<std::uint32_t>(steps->size()));
     for (const auto& s : *steps) w.put(s);
+    w.put(static_cast<std::uint32_t>(t.after.size()));  // a graph's edges: rank 0 orders by them
+    for (const std::size_t p : t.after) w.put(static_cast<std::uint64_t>(p));
   }
 }
 
@@ -142,6 +144,12 @@ inline std::vector<task> get_tasks(reader& r, std::uint64_t count) {
     for (std::uint32_t k = 0; k < n; ++k) steps.push_back(r.get<step>());
     out.push_back(
         make_step_task(static_cast<std::size_t>(id), std::move(label), seed, std::move(steps)));
+    const auto preds = r.get<std::uint32_t>();
+    for (std::uint32_t k = 0; k < preds; ++k) {
+      const auto p = r.get<std::uint64_t>();
+      if (p >= count) throw std::runtime_error("mpi: a task waits for a task outside its batch");
+      out.back().after.push_back(static_cast<std::size_t>(p));
+    }
   }
   return out;
 }
