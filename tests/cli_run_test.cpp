@@ -482,7 +482,8 @@ TEST_F(Cli, ABadGraphIsRefusedInOneLineNamingWhatIsAtFault) {
     EXPECT_NE(o.err.find(expected[k]), std::string::npos) << o.err;
     EXPECT_EQ(o.out.find("executor"), std::string::npos) << "nothing ran: " << o.out;
   }
-  // A shape with settings it cannot have, a model that runs no graphs: refused before running.
+  // A shape with settings it cannot have, a schedule that cannot run a graph: refused before
+  // running.
   {
     const auto ok = parlab(
         "run -w pipeline -t 12 --stages 3 --tokens 2 -s 20 -e thread-pool -j 2 "
@@ -494,9 +495,10 @@ TEST_F(Cli, ABadGraphIsRefusedInOneLineNamingWhatIsAtFault) {
   auto o = parlab("run -w pipeline -t 10 -e threads");
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("must be a multiple of the stages (3)"), std::string::npos) << o.err;
-  o = parlab("run -w chain -e threads,mpi -t 2 -s 1 -r 1");
+  o = parlab("run -w chain -e threads,mpi --mpi-schedule static -t 2 -s 1 -r 1");
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("mpi"), std::string::npos) << o.err;
+  EXPECT_EQ(lines(o.err), 1U) << o.err;
   EXPECT_EQ(o.out.find("threads "), std::string::npos) << "nothing ran: " << o.out;
   o = parlab("run -w cpu --tokens 3");
   EXPECT_EQ(o.code, 2);

@@ -4,13 +4,12 @@
 
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace parlab::detail {
 
-edge_data::edge_data(std::span<const task> tasks) : tasks_(tasks) {
+edge_data::edge_data(std::span<const task> tasks) {
   std::vector<std::size_t> successors(tasks.size(), 0);
   for (const task& t : tasks) {
     for (std::size_t p : t.after) {

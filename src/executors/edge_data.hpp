@@ -62,7 +62,6 @@ class edge_data {
 
   bool active_ = false;
   bool in_child_ = false;
-  std::span<const task> tasks_;
   std::vector<std::string> outputs_;
   std::unique_ptr<std::atomic<std::size_t>[]> readers_left_;  // per task: successors not done
   std::atomic<std::uint64_t> produced_{0};
