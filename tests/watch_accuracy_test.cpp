@@ -129,7 +129,8 @@ class WatchAccuracy : public cli_harness::cli_test {
   }
 
   /// Up to three attempts (the machine is shared): the first that meets every bound passes.
-  void expect_agreement(const std::string& run_args, bool compare_cpu, double parallelism_slack) {
+  void expect_agreement(const std::string& run_args, bool compare_cpu, double parallelism_slack,
+                        double cpu_slack = 0.05) {
     std::string last;
     for (int attempt = 0; attempt < 3; ++attempt) {
       const comparison c = compare(run_args);
@@ -149,7 +150,7 @@ class WatchAccuracy : public cli_harness::cli_test {
         if (compare_cpu && c.tasks_matched != c.tasks) {
           why << "only " << c.tasks_matched << " of " << c.tasks << " tasks' threads seen; ";
         }
-        if (compare_cpu && c.worst_cpu_error > 0.05) {
+        if (compare_cpu && c.worst_cpu_error > cpu_slack) {
           why << "CPU per thread off by " << 100.0 * c.worst_cpu_error << "%; ";
         }
       }
@@ -170,8 +171,12 @@ TEST_F(WatchAccuracy, CpuThreadsOnOneCore) {
   expect_agreement("-w cpu -e threads -j 2 -t 4 -s 20000 --pin-cores 0", true, 0.0);
 }
 
+// A process per task: the watch sees each child's whole CPU, the recorder its task's - the
+// child's copy-on-write faults after the fork and its exit are outside the task. Under ASan
+// (a large shadow to copy) on a VM whose page faults cost ~16 us, that was 5.2-7.3% on
+// 2026-12-04, with this session's binary and the previous one alike: 10% here.
 TEST_F(WatchAccuracy, CpuProcessesOnTwoCores) {
-  expect_agreement("-w cpu -e processes -j 2 -t 4 -s 30000", true, 0.0);
+  expect_agreement("-w cpu -e processes -j 2 -t 4 -s 30000", true, 0.0, 0.10);
 }
 
 // Waiting threads use almost no CPU: parallelism near 0 is compared within 0.05, and CPU per
