@@ -91,6 +91,12 @@ void check_spec(const experiment_spec& spec) {
                                             spec.workload.fault_task, spec.workload.tasks - 1));
   }
   check_graph_shape(spec.workload);
+  if (spec.workload.edge_bytes != 0 && !info.graph) {
+    throw std::invalid_argument(fmt::format(
+        "--edge-bytes is for graph workloads (chain, fork-join, map-reduce, wavefront, pipeline, "
+        "layered, --graph FILE; got -w {})",
+        info.name));
+  }
   if (info.graph) {
     for (const auto& e : spec.executors) {
       if (!find_executor(e).runs_graphs) {

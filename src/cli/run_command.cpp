@@ -118,13 +118,7 @@ experiment_spec run_spec(const run_command& o) {
     spec.workload.edge_probability =
         parse_number(*o.edge_probability, "--edge-probability", 0.0, 1.0);
   }
-  if (o.edge_bytes) {
-    if (!find_workload(spec.workload.name).graph) {
-      throw usage_error(fmt::format(
-          "--edge-bytes is for graph workloads (chain, fork-join, map-reduce, wavefront, "
-          "pipeline, layered, --graph FILE; got -w {})",
-          spec.workload.name));
-    }
+  if (o.edge_bytes) {  // only for a graph workload: check_spec says so
     spec.workload.edge_bytes =
         parse_bytes(*o.edge_bytes, "--edge-bytes", 0, limits::max_edge_bytes);
   }

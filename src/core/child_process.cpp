@@ -399,9 +399,12 @@ void sleep_or_interrupt(std::chrono::nanoseconds duration) {
   }
 }
 
-bool write_all(int fd, const char* data, std::size_t size) noexcept {
+namespace {
+/// Calls `put(data, size)` (a write or a send) until every byte went, retrying on EINTR.
+template <class Put>
+bool put_all(const char* data, std::size_t size, Put&& put) noexcept {
   while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
+    const ssize_t n = put(data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
       return false;
@@ -410,6 +413,16 @@ bool write_all(int fd, const char* data, std::size_t size) noexcept {
     size -= static_cast<std::size_t>(n);
   }
   return true;
+}
+}  // namespace
+
+bool write_all(int fd, const char* data, std::size_t size) noexcept {
+  return put_all(data, size, [fd](const char* d, std::size_t n) { return ::write(fd, d, n); });
+}
+
+bool send_all(int fd, std::string_view bytes) noexcept {
+  return put_all(bytes.data(), bytes.size(),
+                 [fd](const char* d, std::size_t n) { return ::send(fd, d, n, MSG_NOSIGNAL); });
 }
 
 bool read_exactly(int fd, void* out, std::size_t size) noexcept {

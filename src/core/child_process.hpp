@@ -134,6 +134,10 @@ void sleep_or_interrupt(std::chrono::nanoseconds duration);
 /// Writes every byte (retrying on EINTR). False if the reader is gone.
 bool write_all(int fd, const char* data, std::size_t size) noexcept;
 
+/// The same on a socket, with MSG_NOSIGNAL: a peer that is gone is a false, not a SIGPIPE
+/// (a pool worker's command channel).
+bool send_all(int fd, std::string_view bytes) noexcept;
+
 /// Reads exactly `size` bytes (retrying on EINTR). False on end of file or error.
 bool read_exactly(int fd, void* out, std::size_t size) noexcept;
 

@@ -92,7 +92,7 @@ std::size_t report_size(std::string_view bytes) noexcept {
 }
 
 bool decode_report(std::string_view bytes, task_record& record, received_events& received,
-                   process_memory& memory, std::string* output) {
+                   process_memory& memory) {
   if (bytes.size() < sizeof(wire_record) || bytes.size() != report_size(bytes)) return false;
   wire_record w{};
   std::memcpy(&w, bytes.data(), sizeof w);
@@ -115,10 +115,6 @@ bool decode_report(std::string_view bytes, task_record& record, received_events&
     received.events.push_back(e);
   }
   received.dropped += w.events_dropped;
-  if (output != nullptr) {
-    output->assign(
-        bytes.substr(events_at + std::size_t{w.event_count} * sizeof(event), w.output_length));
-  }
   return true;
 }
 

@@ -62,10 +62,10 @@ struct memory_report {
 
 /// Decodes one complete report into `record` (tid, times, CPU, result, ok, message; the caller
 /// sets worker and pid), appends its events to `received` and sets `memory` (unknown unless the
-/// child read it: run_and_encode's read_memory) and `output` (what the task hands its
-/// successors; empty when none). False if it is malformed.
+/// child read it: run_and_encode's read_memory); a graph's output that follows is take_output's.
+/// False if it is malformed.
 bool decode_report(std::string_view bytes, task_record& record, received_events& received,
-                   process_memory& memory, std::string* output = nullptr);
+                   process_memory& memory);
 
 /// Writes a report and then the task's output (empty when it hands none) to `fd`; false when
 /// the parent is gone.

@@ -2,9 +2,6 @@
 
 #include "core/splitmix.hpp"
 
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <cstring>
 
 namespace parlab::detail {
@@ -65,13 +62,15 @@ void edge_data::done_with_inputs(const task& t) noexcept {
   }
 }
 
-void edge_data::store(std::size_t id, std::string bytes) {
-  if (bytes.empty()) return;
-  const std::uint64_t n = bytes.size();
-  outputs_[id] = std::move(bytes);
-  produced_.fetch_add(n, std::memory_order_relaxed);
-  copied_.fetch_add(n, std::memory_order_relaxed);
-  hold(n);
+void edge_data::child_finished(const task& t, std::string output) {
+  if (!output.empty()) {
+    const std::uint64_t n = output.size();
+    outputs_[t.id] = std::move(output);
+    produced_.fetch_add(n, std::memory_order_relaxed);
+    copied_.fetch_add(n, std::memory_order_relaxed);
+    hold(n);
+  }
+  done_with_inputs(t);
 }
 
 std::string_view edge_data::output(std::size_t id) const noexcept { return outputs_[id]; }
@@ -105,18 +104,6 @@ void edge_data::hold(std::uint64_t bytes) noexcept {
 void edge_data::release(std::size_t id) noexcept {
   held_.fetch_sub(outputs_[id].size(), std::memory_order_relaxed);
   std::string().swap(outputs_[id]);
-}
-
-bool send_all(int fd, std::string_view bytes) noexcept {
-  while (!bytes.empty()) {
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 }  // namespace parlab::detail

@@ -37,8 +37,9 @@ class edge_data {
   void done_with_inputs(const task& t) noexcept;
 
   // For process models, in the parent.
-  /// A task's output, as its child process sent it back (counted as copied).
-  void store(std::size_t id, std::string bytes);
+  /// Task `t` ended in a child process: keeps the output it sent back (counted as copied;
+  /// empty when it failed or died) and is done with its inputs.
+  void child_finished(const task& t, std::string output);
   /// A task's output, to send to a pool worker (the caller counts what it sends: copied()).
   [[nodiscard]] std::string_view output(std::size_t id) const noexcept;
   void count_copied(std::uint64_t bytes) noexcept;
@@ -70,9 +71,5 @@ class edge_data {
   std::atomic<std::uint64_t> held_{0};
   std::atomic<std::uint64_t> peak_held_{0};
 };
-
-/// Sends all of `bytes` on socket `fd` (MSG_NOSIGNAL, retrying short sends and EINTR); false
-/// when the peer is gone.
-[[nodiscard]] bool send_all(int fd, std::string_view bytes) noexcept;
 
 }  // namespace parlab::detail

@@ -5,6 +5,7 @@
 // timeline event and message end and sends them back (executors/mpi_wire.hpp).
 
 #include <parlab/mpi.hpp>
+#include <parlab/task_graph.hpp>
 
 #include "core/child_process.hpp"
 #include "executors/dependencies.hpp"
@@ -138,9 +139,7 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
     // task the worker just finished (-1: none yet) and whether it succeeded: a graph's task is
     // handed out once its predecessors ended, and a worker asking while none is ready waits for
     // its answer until one is (or every task was handed out).
-    detail::dispatch_order order(tasks, std::any_of(tasks.begin(), tasks.end(), [](const task& t) {
-                                   return !t.after.empty();
-                                 }));
+    detail::dispatch_order order(tasks, has_dependencies(tasks));
     std::vector<task_record> skipped(tasks.size());  // blocked tasks: the parent says why
     std::vector<int> parked;                         // workers waiting for a ready task
     int stopped = 0;

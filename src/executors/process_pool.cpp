@@ -100,23 +100,9 @@ class process_pool_executor final : public executor {
       if (!held) held = order.next(records);
       if (!held) return;
       const std::uint64_t index = *held;
-      // The task's number, then (a graph handing data along its edges) every predecessor's
-      // output: the worker is a process of its own, so the bytes are copied to it.
-      std::string message(reinterpret_cast<const char*>(&index), sizeof index);
-      std::uint64_t copied = 0;
-      if (edge_data* data = edges(); data != nullptr) {
-        for (std::size_t p : tasks[index].after) {
-          const std::string_view bytes = data->output(p);
-          const std::uint64_t length = bytes.size();
-          message.append(reinterpret_cast<const char*>(&length), sizeof length);
-          message.append(bytes);
-          copied += length;
-        }
-      }
-      if (!send_all(w.process.commands_fd(), message)) {
+      if (!send_all(w.process.commands_fd(), as_bytes(index)) || !send_inputs(w, tasks[index])) {
         return;  // the worker is gone: its report channel will say so; the task goes elsewhere
       }
-      if (edge_data* data = edges(); data != nullptr) data->count_copied(copied);
       held.reset();
       w.running = index;
       w.sent_ns = monotonic_ns();
@@ -163,8 +149,7 @@ class process_pool_executor final : public executor {
             }
             if (edge_data* data = edges(); data != nullptr) {
               std::string output = take_output(w.bytes, size);  // the report leaves w.bytes
-              if (rec.ok) data->store(*w.running, std::move(output));
-              data->done_with_inputs(tasks[*w.running]);
+              data->child_finished(tasks[*w.running], rec.ok ? std::move(output) : std::string());
             } else {
               w.bytes.erase(0, size);
             }
@@ -184,7 +169,7 @@ class process_pool_executor final : public executor {
         if (lost) {
           record_death(records[*lost], dead, w.slot, w.sent_ns, how,
                        "worker process " + std::to_string(dead), received);
-          if (edge_data* data = edges(); data != nullptr) data->done_with_inputs(tasks[*lost]);
+          if (edge_data* data = edges(); data != nullptr) data->child_finished(tasks[*lost], {});
         }
         if (!all_done()) w = spawn(tasks, w.slot);
         if (lost) {
@@ -210,6 +195,28 @@ class process_pool_executor final : public executor {
   }
 
  private:
+  static std::string_view as_bytes(const std::uint64_t& n) noexcept {
+    return {reinterpret_cast<const char*>(&n), sizeof n};
+  }
+
+  /// A graph handing data along its edges: each predecessor's output (its length, then its
+  /// bytes, sent from where the parent keeps it) follows the task's number. The worker is a
+  /// process of its own: the bytes are copied to it. False when the worker is gone.
+  bool send_inputs(worker_process& w, const task& t) noexcept {
+    edge_data* data = edges();
+    if (data == nullptr) return true;
+    for (std::size_t p : t.after) {
+      const std::string_view bytes = data->output(p);
+      const std::uint64_t length = bytes.size();
+      if (!send_all(w.process.commands_fd(), as_bytes(length)) ||
+          !send_all(w.process.commands_fd(), bytes)) {
+        return false;
+      }
+      data->count_copied(length);
+    }
+    return true;
+  }
+
   /// Forks worker `slot`. Throws std::system_error if the kernel refuses. The other workers'
   /// channels do not come along (child_process closes inherited descriptors): a worker holding
   /// them would keep the others from ever seeing end of input.

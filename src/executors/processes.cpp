@@ -99,8 +99,8 @@ class processes_executor final : public executor {
         // End of file: the child closed its pipe by exiting (normally or not).
         c.process.close_reports();
         const child_exit how = c.process.wait();
-        finish(c, how, records[c.index], received, memory, edges());
-        if (edges() != nullptr) edges()->done_with_inputs(tasks[c.index]);
+        std::string output = finish(c, how, records[c.index], received, memory, edges() != nullptr);
+        if (edges() != nullptr) edges()->child_finished(tasks[c.index], std::move(output));
         order.finished(c.index, records[c.index].ok);
         free_slots.push_back(c.slot);
         alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(k));
@@ -111,19 +111,19 @@ class processes_executor final : public executor {
   }
 
  private:
-  static void finish(child& c, const child_exit& how, task_record& record,
-                     received_events& received, children_memory& memory, edge_data* edges) {
+  /// Fills the child's task record from its report (or from how it died); returns the output
+  /// it handed its successors when `with_output` (empty when it failed or died).
+  static std::string finish(child& c, const child_exit& how, task_record& record,
+                            received_events& received, children_memory& memory, bool with_output) {
     record.worker = c.slot;
     record.pid = c.process.pid();
     process_memory own;
     if (decode_report(c.bytes, record, received, own)) {
       memory.add(own);  // each child's one reading: its batch was this task
-      if (edges != nullptr && record.ok) {
-        edges->store(c.index, take_output(c.bytes, c.bytes.size()));
-      }
-      return;
+      return with_output && record.ok ? take_output(c.bytes, c.bytes.size()) : std::string();
     }
     record_death(record, c.process.pid(), c.slot, c.spawned_ns, how, "child process", received);
+    return {};
   }
 };
 
