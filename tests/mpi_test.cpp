@@ -282,6 +282,64 @@ TEST_F(MpiJob, RankZeroHandsOutAGraphsTasksOnlyOnceTheirPredecessorsEnded) {
   EXPECT_THROW((void)model->run(tasks, o), std::invalid_argument);
 }
 
+TEST_F(MpiJob, AGraphsDataTravelsThroughRankZeroAsMessages) {
+  workload_spec spec;
+  spec.name = "wavefront";
+  spec.tasks = 9;
+  spec.size = 20;
+  spec.edge_bytes = 30'001;  // not a whole number of words
+  const auto tasks = make_workload(spec);
+  const auto expected = make_executor("sequential")->run(tasks, {});
+  std::uint64_t produced = 0;
+  std::uint64_t read = 0;
+  std::size_t edges = 0;
+  std::vector<bool> has_successor(tasks.size(), false);
+  for (const auto& t : tasks) {
+    for (const std::size_t p : t.after) has_successor[p] = true;
+    read += t.after.size() * spec.edge_bytes;
+    edges += t.after.size();
+  }
+  for (const bool s : has_successor) produced += s ? spec.edge_bytes : 0;
+  run_options o;
+  o.workers = 2;
+  const auto r = make_executor("mpi")->run(tasks, o);
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    ASSERT_TRUE(r.records[i].ok) << "task " << i << ": " << r.records[i].message;
+    // Each task folds a checksum of every byte it was handed into its result.
+    EXPECT_EQ(r.records[i].result, expected.records[i].result) << "task " << i;
+  }
+  // Every output goes to rank 0 and every input comes from it: copied = made + read.
+  EXPECT_EQ(r.edge_bytes.produced, produced);
+  EXPECT_EQ(r.edge_bytes.read, read);
+  EXPECT_EQ(r.edge_bytes.copied, produced + read);
+  EXPECT_GT(r.edge_bytes.peak_held, 0U);
+  EXPECT_LE(r.edge_bytes.peak_held, produced);
+  // One message per output made and per input read, each received after it was sent.
+  ASSERT_TRUE(r.cluster);
+  std::size_t outputs = 0;
+  std::size_t inputs = 0;
+  for (const auto& m : r.cluster->messages) {
+    if (m.kind != "data") continue;
+    (m.to == 0 ? outputs : inputs) += 1;
+    EXPECT_LE(m.send_started_ns, m.receive_ended_ns);
+    EXPECT_LT(m.task, tasks.size());
+  }
+  EXPECT_EQ(outputs,
+            static_cast<std::size_t>(std::count(has_successor.begin(), has_successor.end(), true)));
+  EXPECT_EQ(inputs, edges);
+  // A failed task sends nothing; what waits for it never runs; the rest still get their data.
+  spec.fault = fault_mode::throw_exception;
+  spec.fault_task = 4;  // the middle cell: 5, 7, 8 wait for it
+  const auto f = make_executor("mpi")->run(make_workload(spec), o);
+  EXPECT_EQ(f.records[4].failure, failure_kind::threw);
+  for (const std::size_t i : std::vector<std::size_t>{5, 7, 8})
+    EXPECT_EQ(f.records[i].failure, failure_kind::never_ran) << "task " << i;
+  for (const std::size_t i : std::vector<std::size_t>{0, 1, 2, 3, 6}) {
+    ASSERT_TRUE(f.records[i].ok) << "task " << i;
+    EXPECT_EQ(f.records[i].result, expected.records[i].result) << "task " << i;
+  }
+}
+
 TEST_F(MpiJob, AThrowingStepIsReportedAndTheOthersComplete) {
   // A download from a port nobody listens on fails inside its rank like any task that throws.
   auto tasks = tasks_of("cpu", 4, 10);
@@ -476,6 +534,15 @@ TEST_F(MpiJob, RanksStartedByHandWithMpirunRunTheWorkload) {
       cli::run(mpirun + "-np 2 " + parlab + " mpi-rank -w io -t 4 -s 1 --schedule static");
   ASSERT_EQ(fixed.code, 0) << fixed.err;
   EXPECT_NE(fixed.out.find("tasks per worker: 2, 2"), std::string::npos) << fixed.out;
+  // A graph by hand: the dynamic schedule orders it; the static one is refused before MPI starts.
+  const auto graph = cli::run(mpirun + "-np 3 " + parlab + " mpi-rank -w wavefront -t 9 -s 10");
+  ASSERT_EQ(graph.code, 0) << graph.err;
+  EXPECT_NE(graph.out.find("9 wavefront tasks on 2 worker ranks"), std::string::npos) << graph.out;
+  const auto refused = cli::run(parlab + " mpi-rank -w wavefront --schedule static");
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find("is a task graph, which runs under the dynamic schedule only"),
+            std::string::npos)
+      << refused.err;
 }
 
 TEST_F(MpiJob, AnInterruptedRunEndsTheJobAndLeavesNoRank) {

@@ -98,8 +98,9 @@ struct task_record {
 struct edge_traffic {
   std::uint64_t produced = 0;  ///< bytes made by tasks that have successors
   std::uint64_t read = 0;      ///< bytes read by successors (each edge: its task's output)
-  /// Bytes that crossed between processes (pipes, sockets): outputs sent back by child
-  /// processes, inputs sent to pool workers. 0 for models that share memory.
+  /// Bytes that crossed between processes (pipes, sockets, MPI messages): outputs sent back by
+  /// child processes and ranks, inputs sent to pool workers and ranks. 0 for models that share
+  /// memory.
   std::uint64_t copied = 0;
   std::uint64_t peak_held = 0;  ///< most output bytes kept at once (until the last reader)
   [[nodiscard]] bool any() const noexcept { return produced != 0; }
@@ -137,12 +138,15 @@ struct mpi_rank {
 
 /// One message between ranks, both ends on the reference clock.
 struct mpi_message {
-  std::string kind;  ///< "batch" (the tasks, broadcast), "ask", "task" (dynamic), "results"
-  int from = 0;      ///< sending rank
-  int to = 0;        ///< receiving rank
+  /// "batch" (the tasks, broadcast), "ask", "task" (dynamic), "data" (a graph's data along an
+  /// edge: a task's output to rank 0, or an input to the rank running its successor), "results"
+  std::string kind;
+  int from = 0;  ///< sending rank
+  int to = 0;    ///< receiving rank
   std::int64_t send_started_ns = 0;
   std::int64_t receive_ended_ns = 0;
-  std::uint32_t task = no_id;  ///< "task": the task handed out, else no_id
+  /// "task": the task handed out; "data": the task whose output or input it is; else no_id
+  std::uint32_t task = no_id;
 };
 
 /// What an MPI run adds: where its ranks ran, the clocks, the messages.

@@ -110,11 +110,6 @@ void check_spec(const experiment_spec& spec) {
             "mpi runs a task graph under the dynamic schedule only (rank 0 hands each task out "
             "once its predecessors ended): drop --mpi-schedule static");
       }
-      if (e == "mpi" && spec.workload.edge_bytes != 0) {
-        throw std::invalid_argument(
-            "mpi does not send data along a graph's edges yet (--edge-bytes): run it under the "
-            "other models");
-      }
     }
   }
 }

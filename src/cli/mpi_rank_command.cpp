@@ -4,6 +4,9 @@
 #include "cli/commands.hpp"
 
 #include <parlab/mpi.hpp>
+#include <parlab/workload.hpp>
+
+#include <fmt/format.h>
 
 #include <stdexcept>
 #include <string>
@@ -22,6 +25,12 @@ int command_mpi_rank(const mpi_rank_command& c) {
   }
   options.workload.name = c.workload;
   parse_workload_counts(c.tasks, c.size, c.seed, options.workload);
+  if (!c.connect && options.schedule != mpi_schedule::dynamic && find_workload(c.workload).graph) {
+    throw usage_error(fmt::format(
+        "--schedule static: workload '{}' is a task graph, which runs under the dynamic "
+        "schedule only (rank 0 hands each task out once its predecessors ended)",
+        c.workload));
+  }
   return mpi_rank_main(options);
 }
 

@@ -79,6 +79,13 @@ void edge_data::count_copied(std::uint64_t bytes) noexcept {
   copied_.fetch_add(bytes, std::memory_order_relaxed);
 }
 
+void edge_data::count_elsewhere(const edge_traffic& t) noexcept {
+  produced_.fetch_add(t.produced, std::memory_order_relaxed);
+  read_.fetch_add(t.read, std::memory_order_relaxed);
+  copied_.fetch_add(t.copied, std::memory_order_relaxed);
+  raise_peak(t.peak_held);
+}
+
 std::string_view edge_data::own_output(const task& t) const noexcept {
   return active_ ? std::string_view(outputs_[t.id]) : std::string_view();
 }
@@ -95,9 +102,12 @@ edge_traffic edge_data::traffic() const noexcept {
 }
 
 void edge_data::hold(std::uint64_t bytes) noexcept {
-  const std::uint64_t now = held_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  raise_peak(held_.fetch_add(bytes, std::memory_order_relaxed) + bytes);
+}
+
+void edge_data::raise_peak(std::uint64_t held) noexcept {
   std::uint64_t peak = peak_held_.load(std::memory_order_relaxed);
-  while (now > peak && !peak_held_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  while (held > peak && !peak_held_.compare_exchange_weak(peak, held, std::memory_order_relaxed)) {
   }
 }
 

@@ -43,6 +43,9 @@ class edge_data {
   /// A task's output, to send to a pool worker (the caller counts what it sends: copied()).
   [[nodiscard]] std::string_view output(std::size_t id) const noexcept;
   void count_copied(std::uint64_t bytes) noexcept;
+  /// The data was handled in other processes that kept their own count (mpi's rank 0): adds
+  /// theirs to this run's.
+  void count_elsewhere(const edge_traffic& t) noexcept;
 
   // In a child process (its own copy of the parent's edge_data).
   /// Marks this copy as a child's: run_task leaves done_with_inputs to the parent.
@@ -59,6 +62,7 @@ class edge_data {
 
  private:
   void hold(std::uint64_t bytes) noexcept;
+  void raise_peak(std::uint64_t held) noexcept;
   void release(std::size_t id) noexcept;
 
   bool active_ = false;

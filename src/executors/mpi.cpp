@@ -19,6 +19,7 @@
 #include "core/child_process.hpp"
 #include "core/proc_files.hpp"
 #include "executors/dependencies.hpp"
+#include "executors/edge_data.hpp"
 #include "executors/factories.hpp"
 #include "executors/mpi_wire.hpp"
 #include "executors/run_task.hpp"
@@ -469,12 +470,6 @@ class mpi_executor final : public executor {
             "once its predecessors ended; under the static one ranks would have to wait for "
             "each other's tasks): drop --mpi-schedule static");
       }
-      if (edges() != nullptr) {
-        throw std::invalid_argument(
-            "mpi: data along a graph's edges (--edge-bytes, a graph file's bytes) does not "
-            "travel between MPI ranks yet; run it under threads, thread-pool, processes, "
-            "process-pool, gil-threads, async, openmp or tbb");
-      }
     }
     if (tasks.empty()) return;
     ensure_job(options);
@@ -503,6 +498,7 @@ class mpi_executor final : public executor {
         return host.reference ? t : clock.to_reference(t);
       };
       place.usage = b.usage;
+      if (b.edge_bytes.any() && edges() != nullptr) edges()->count_elsewhere(b.edge_bytes);
       result.outside.user_seconds += b.usage.user_seconds;
       result.outside.system_seconds += b.usage.system_seconds;
       result.outside.voluntary_switches += b.usage.voluntary_switches;

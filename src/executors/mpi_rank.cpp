@@ -9,6 +9,7 @@
 
 #include "core/child_process.hpp"
 #include "executors/dependencies.hpp"
+#include "executors/edge_data.hpp"
 #include "executors/mpi_wire.hpp"
 #include "executors/run_task.hpp"
 
@@ -98,6 +99,8 @@ rank_clock clock_of(int rank) {
 
 constexpr int kAsk = 1;
 constexpr int kAnswer = 2;
+constexpr int kOutput = 5;  ///< a finished task's output: its worker to rank 0
+constexpr int kInput = 6;  ///< a predecessor's output: rank 0 to the worker that runs its successor
 
 struct rank_context {
   int rank = 0;
@@ -114,8 +117,9 @@ struct rank_context {
 kernel_figures own_usage() { return rusage_snapshot::now().self; }
 
 /// Each rank's block: how much CPU it used for the batch (and switches, minor faults), the events
-/// its lane dropped, then its records.
-void put_usage(writer& w, const kernel_figures& before, std::uint64_t dropped) {
+/// its lane dropped, the graph's data it handled (rank 0), then its records.
+void put_usage(writer& w, const kernel_figures& before, std::uint64_t dropped,
+               const edge_traffic& data) {
   const kernel_figures now = own_usage();
   w.put(now.user_seconds - before.user_seconds);
   w.put(now.system_seconds - before.system_seconds);
@@ -123,14 +127,18 @@ void put_usage(writer& w, const kernel_figures& before, std::uint64_t dropped) {
   w.put(now.involuntary_switches - before.involuntary_switches);
   w.put(now.minor_faults - before.minor_faults);
   w.put(dropped);
+  w.put(data);
 }
 
-/// Runs the batch on this rank; returns what it ran, serialized.
+/// Runs the batch on this rank; returns what it ran, serialized. A graph handing data along its
+/// edges: rank 0 keeps every output (a worker sends its task's output with its next request) and
+/// sends a task's inputs after the task's number, as the process pool's parent does.
 std::vector<char> run_batch(const rank_context& c, const std::vector<task>& tasks,
                             std::vector<endpoint>& ends) {
   writer out;
   const kernel_figures before = own_usage();
   const int me = c.worker();
+  detail::edge_data data(tasks);
   std::uint32_t asks = 0;  // this worker's requests so far, and the answers to them
   std::vector<std::uint32_t> answered(static_cast<std::size_t>(c.size), 0);  // the manager's
   if (me < 0) {
@@ -142,6 +150,8 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
     detail::dispatch_order order(tasks, has_dependencies(tasks));
     std::vector<task_record> skipped(tasks.size());  // blocked tasks: the parent says why
     std::vector<int> parked;                         // workers waiting for a ready task
+    std::vector<std::uint32_t> data_sent(static_cast<std::size_t>(c.size), 0);
+    std::vector<std::uint32_t> data_received(static_cast<std::size_t>(c.size), 0);
     int stopped = 0;
     const auto answer_to = [&](int from) {
       const std::optional<std::size_t> next = order.next(skipped);
@@ -155,6 +165,15 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
       const std::uint32_t id = answer < 0 ? no_id : static_cast<std::uint32_t>(tasks[*next].id);
       ends.push_back({c.clock.now(), 0, from, seq++, id, message_kind::task, 0});
       MPI_Send(&answer, 1, MPI_INT64_T, from, kAnswer, MPI_COMM_WORLD);
+      if (!next || !data.active()) return;
+      for (const std::size_t p : tasks[*next].after) {  // its inputs, in the order of `after`
+        const std::string_view bytes = data.output(p);
+        ends.push_back({c.clock.now(), 0, from, data_sent[static_cast<std::size_t>(from)]++, id,
+                        message_kind::data, 0});
+        MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_CHAR, from, kInput,
+                 MPI_COMM_WORLD);
+        data.count_copied(bytes.size());
+      }
     };
     while (stopped < c.workers()) {
       int flag = 0;
@@ -165,12 +184,24 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
         ::nanosleep(&pause, nullptr);
         continue;
       }
-      std::int64_t ask[2] = {-1, 0};  // the task it finished, and 1 when that one succeeded
+      // The task it finished, 1 when that one succeeded, and the bytes of its output to follow.
+      std::int64_t ask[3] = {-1, 0, 0};
       const int from = status.MPI_SOURCE;
-      MPI_Recv(ask, 2, MPI_INT64_T, from, kAsk, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Recv(ask, 3, MPI_INT64_T, from, kAsk, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
       ends.push_back({c.clock.now(), from, 0, answered[static_cast<std::size_t>(from)], no_id,
                       message_kind::ask, 1});
       if (ask[0] >= 0 && static_cast<std::size_t>(ask[0]) < tasks.size()) {
+        const task& finished = tasks[static_cast<std::size_t>(ask[0])];
+        if (data.active()) {
+          std::string output(static_cast<std::size_t>(std::max<std::int64_t>(ask[2], 0)), '\0');
+          if (!output.empty()) {
+            MPI_Recv(output.data(), static_cast<int>(output.size()), MPI_CHAR, from, kOutput,
+                     MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            ends.push_back({c.clock.now(), from, 0, data_received[static_cast<std::size_t>(from)]++,
+                            static_cast<std::uint32_t>(finished.id), message_kind::data, 1});
+          }
+          data.child_finished(finished, std::move(output));  // kept before successors go out
+        }
         order.finished(static_cast<std::size_t>(ask[0]), ask[1] != 0);
         // What it released goes first to the workers that have been waiting longest.
         std::vector<int> waiting;
@@ -179,34 +210,64 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
       }
       answer_to(from);
     }
-    put_usage(out, before, 0);
+    put_usage(out, before, 0, data.traffic());
     out.put(std::uint64_t{0});
     return out.bytes();
   }
+  if (data.active()) data.enter_child();  // rank 0 counts the readers
   event_lane lane(static_cast<std::size_t>(me), default_lane_capacity);
   detail::no_hooks hooks;
   std::vector<std::pair<std::size_t, task_record> > done;
   const auto run_one = [&](std::size_t i) {
     task_record rec;
     rec.task_id = tasks[i].id;
-    detail::run_task(tasks[i], static_cast<std::size_t>(me), hooks, rec, &lane);
+    detail::run_task(tasks[i], static_cast<std::size_t>(me), hooks, rec, &lane,
+                     data.active() ? &data : nullptr);
     done.emplace_back(i, std::move(rec));
   };
   if (c.schedule == mpi_schedule::dynamic) {
-    std::int64_t ask[2] = {-1, 0};  // the task this worker finished last (-1: none), and its ok
+    // The task this worker finished last (-1: none), 1 when it succeeded, its output's bytes.
+    std::int64_t ask[3] = {-1, 0, 0};
+    std::uint32_t data_sent = 0;
+    std::uint32_t data_received = 0;
     for (;;) {
       std::int64_t answer = -1;
       ends.push_back({c.clock.now(), c.rank, 0, asks, no_id, message_kind::ask, 0});
-      MPI_Send(ask, 2, MPI_INT64_T, 0, kAsk, MPI_COMM_WORLD);
+      MPI_Send(ask, 3, MPI_INT64_T, 0, kAsk, MPI_COMM_WORLD);
+      if (ask[0] >= 0 && data.active()) {
+        const task& last = tasks[static_cast<std::size_t>(ask[0])];
+        if (ask[2] > 0) {
+          const std::string_view output = data.own_output(last);
+          ends.push_back({c.clock.now(), c.rank, 0, data_sent++,
+                          static_cast<std::uint32_t>(last.id), message_kind::data, 0});
+          MPI_Send(output.data(), static_cast<int>(output.size()), MPI_CHAR, 0, kOutput,
+                   MPI_COMM_WORLD);
+        }
+        data.forget(last);  // the worker keeps nothing between tasks
+      }
       MPI_Recv(&answer, 1, MPI_INT64_T, 0, kAnswer, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
       const std::uint32_t id =
           answer < 0 ? no_id
                      : static_cast<std::uint32_t>(tasks[static_cast<std::size_t>(answer)].id);
       ends.push_back({c.clock.now(), 0, c.rank, asks++, id, message_kind::task, 1});
       if (answer < 0) break;
+      const task& next = tasks[static_cast<std::size_t>(answer)];
+      if (data.active()) {
+        for (const std::size_t p : next.after) {  // its inputs, in the order of `after`
+          MPI_Status status;
+          MPI_Probe(0, kInput, MPI_COMM_WORLD, &status);
+          int n = 0;
+          MPI_Get_count(&status, MPI_CHAR, &n);
+          std::string bytes(static_cast<std::size_t>(n), '\0');
+          MPI_Recv(bytes.data(), n, MPI_CHAR, 0, kInput, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+          ends.push_back({c.clock.now(), 0, c.rank, data_received++, id, message_kind::data, 1});
+          data.put(p, std::move(bytes));
+        }
+      }
       run_one(static_cast<std::size_t>(answer));
       ask[0] = answer;
       ask[1] = done.back().second.ok ? 1 : 0;
+      ask[2] = static_cast<std::int64_t>(data.own_output(next).size());
     }
   } else {
     for (std::size_t i = static_cast<std::size_t>(me); i < tasks.size();
@@ -217,7 +278,7 @@ std::vector<char> run_batch(const rank_context& c, const std::vector<task>& task
   // Each record with the events of its task.
   std::unordered_map<std::uint32_t, std::vector<event> > by_task;
   for (const auto& e : lane.events()) by_task[e.task].push_back(e);
-  put_usage(out, before, lane.dropped());
+  put_usage(out, before, lane.dropped(), {});
   out.put(static_cast<std::uint64_t>(done.size()));
   for (const auto& [index, rec] : done) {
     put_record(out, index, rec, by_task[static_cast<std::uint32_t>(rec.task_id)], c.clock);

@@ -68,7 +68,7 @@ constexpr std::uint64_t kQuit = ~std::uint64_t{0};
 // --- messages, clocks and hosts ----------------------------------------------------------------
 
 /// What a message carried.
-enum class message_kind : std::uint8_t { batch, ask, task, results };
+enum class message_kind : std::uint8_t { batch, ask, task, results, data };
 
 inline std::string_view kind_name(message_kind k) {
   switch (k) {
@@ -80,6 +80,8 @@ inline std::string_view kind_name(message_kind k) {
       return "task";
     case message_kind::results:
       return "results";
+    case message_kind::data:
+      return "data";
   }
   return "?";
 }
@@ -128,6 +130,7 @@ inline void put_tasks(writer& w, std::span<const task> tasks) {
     for (const auto& s : *steps) w.put(s);
     w.put(static_cast<std::uint32_t>(t.after.size()));  // a graph's edges: rank 0 orders by them
     for (const std::size_t p : t.after) w.put(static_cast<std::uint64_t>(p));
+    w.put(static_cast<std::uint64_t>(t.output_bytes));  // what it hands its successors
   }
 }
 
@@ -150,6 +153,7 @@ inline std::vector<task> get_tasks(reader& r, std::uint64_t count) {
       if (p >= count) throw std::runtime_error("mpi: a task waits for a task outside its batch");
       out.back().after.push_back(static_cast<std::size_t>(p));
     }
+    out.back().output_bytes = static_cast<std::size_t>(r.get<std::uint64_t>());
   }
   return out;
 }
@@ -192,6 +196,7 @@ struct ran_task {
 struct rank_block {
   kernel_figures usage;
   std::uint64_t dropped = 0;  ///< events its lane could not keep
+  edge_traffic edge_bytes;    ///< a graph's data: what rank 0 received and sent (others: 0)
   std::vector<ran_task> tasks;
   std::vector<endpoint> ends;
 };
@@ -204,6 +209,7 @@ inline rank_block get_block(reader& r) {
   b.usage.involuntary_switches = r.get<std::int64_t>();
   b.usage.minor_faults = r.get<std::int64_t>();
   b.dropped = r.get<std::uint64_t>();
+  b.edge_bytes = r.get<edge_traffic>();
   const auto n = r.get<std::uint64_t>();
   for (std::uint64_t k = 0; k < n; ++k) {
     ran_task t;
