@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
+#include <parlab/machine.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -167,6 +168,54 @@ TEST_F(Cli, InterruptedMidRunKeepsTheFinishedRowsAndLeavesNoProcess) {
       EXPECT_EQ(run["repeat"], 20);
     }
   }
+}
+
+// parlab predict measures the models' costs, the sequential run (and each model at W = 1), then
+// each model at W = cores: interrupted there, it still predicts from what it measured, with the
+// W = 1 checks; interrupted in the costs, it says there is nothing to predict from yet.
+TEST_F(Cli, AnInterruptedPredictionKeepsWhatWasMeasured) {
+  if (parlab::usable_cores() < 2) GTEST_SKIP() << "needs 2 cores: W = cores must be 2 workers";
+  const auto json = dir_ / "p.json";
+  pid_t pid = launch_in_own_group({"predict", "-w", "wavefront", "-t", "36", "-s", "1000", "-e",
+                                   "process-pool", "-r", "1", "--json", json.string()},
+                                  dir_ / "out", dir_ / "err");
+  // Two workers at once: the W = cores runs (the costs and W = 1 use one).
+  ASSERT_TRUE(wait_for_children(pid, 2)) << slurp(dir_ / "err");
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  std::string err = slurp(dir_ / "err");
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << err;
+  EXPECT_TRUE(group_is_empty(pid)) << "a process of the prediction outlived it";
+  EXPECT_NE(err.find("the prediction from what was measured before it kept"), std::string::npos)
+      << err;
+  const std::string out = slurp(dir_ / "out");
+  EXPECT_NE(out.find("interrupted: the checks below are the real runs that ended before"),
+            std::string::npos)
+      << out;
+  const auto doc = nlohmann::json::parse(slurp(json));
+  EXPECT_TRUE(doc["interrupted"].get<bool>());
+  ASSERT_EQ(doc["models"].size(), 1U);
+  const auto& checks = doc["models"][0]["checks"];
+  ASSERT_EQ(checks.size(), 1U) << "only W = 1 had been measured";
+  EXPECT_EQ(checks[0]["workers"], 1);
+  EXPECT_EQ(doc["models"][0]["points"].size(), 11U);  // the curve to 1024 all the same
+
+  // In the costs (the first child): nothing to predict from, nothing written.
+  fs::remove(json);
+  pid = launch_in_own_group(
+      {"predict", "-w", "wavefront", "-e", "process-pool", "--json", json.string()}, dir_ / "out",
+      dir_ / "err");
+  ASSERT_TRUE(wait_for_children(pid, 1)) << slurp(dir_ / "err");
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  err = slurp(dir_ / "err");
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << err;
+  EXPECT_NE(err.find("nothing to predict from yet"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(json));
+  EXPECT_TRUE(group_is_empty(pid));
 }
 
 // "-" reads standard input; a wait there for a writer that sends nothing ends at the first

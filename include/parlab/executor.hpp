@@ -296,6 +296,9 @@ struct executor_info {
   /// mpi under its dynamic schedule). A model of your own that declares it must honour
   /// task::after.
   bool runs_graphs = false;
+  /// Its workers keep the tasks they released in deques of their own and steal from each other
+  /// when out of work (tbb): parlab predict simulates it with work stealing, not one queue.
+  bool steals_work = false;
 };
 
 /// The registry entry of `name`; throws std::invalid_argument like make_executor.

@@ -4,14 +4,28 @@
 
 #include <parlab/graph_analysis.hpp>
 #include <parlab/overhead.hpp>
+#include <parlab/task.hpp>
 #include <parlab/task_graph.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parlab {
+
+/// How a model's workers take ready tasks.
+enum class scheduling : std::uint8_t {
+  /// One queue: a free worker takes the task that became ready first (pools, threads, ...).
+  one_queue,
+  /// Work stealing (oneTBB): a worker keeps the tasks it released in a deque of its own and
+  /// takes the newest; a worker whose deque is empty steals the oldest from another's.
+  work_stealing,
+};
+
+[[nodiscard]] std::string_view to_string(scheduling s) noexcept;
 
 /// What a model adds to a graph's run, measured (parlab overhead: empty tasks, W = 1).
 struct model_costs {
@@ -19,20 +33,44 @@ struct model_costs {
   double start_seconds = 0.0;     ///< before the first task can start (workers created)
   double per_task_seconds = 0.0;  ///< on a worker, before each task (dispatch, result back)
   double finish_seconds = 0.0;    ///< after the last task ends (join, reap)
+  scheduling schedule = scheduling::one_queue;  ///< executor_info::steals_work
 };
 
-/// A model's costs from its overhead figures.
+/// A model's costs from its overhead figures (and its scheduling from the registry).
 [[nodiscard]] model_costs costs_of(const overhead_figures& measured);
 
-/// The makespan of the graph on `workers` workers with greedy list scheduling: whenever a
-/// worker is free and a task is ready, the worker takes the task that became ready first (ties:
-/// the lowest id), pays costs.per_task_seconds and runs it for durations[i]; the run pays
-/// costs.start_seconds before and costs.finish_seconds after. What a pool with one queue does;
-/// a work-stealing scheduler (oneTBB) is greedy too, and Brent's bounds hold for both.
+/// How much tasks computing at once slow each other on this machine (shared caches, memory
+/// bandwidth, the hypervisor): a task's time with `cores` like it running at once over its time
+/// alone, measured (measure_co_running). 1: no slowdown, or not measured.
+struct co_running {
+  std::size_t cores = 1;
+  double slowdown = 1.0;
+  std::string measured_with;  ///< the task it was measured with, in words; empty: not measured
+  /// The factor with k tasks running at once: 1 for one, rising in proportion to `slowdown`
+  /// at `cores`, and `slowdown` beyond (a bigger machine assumed to slow like this one at its
+  /// cores).
+  [[nodiscard]] double at(std::size_t k) const noexcept;
+};
+
+/// Measures co_running on this machine with `sample` (one task of the graph, taking about
+/// `sample_seconds` alone): copies of it run one at a time, then `cores` at once, then one at a
+/// time again (thread-pool; about 0.1 s of each); the slowdown is the median task time at once
+/// over the median alone (both alone passes, so a drifting machine does not read as slowdown),
+/// at least 1. With one core nothing runs at once: slowdown 1. Throws parlab::interrupted.
+[[nodiscard]] co_running measure_co_running(const task& sample, double sample_seconds,
+                                            std::size_t cores);
+
+/// The makespan of the graph on `workers` workers. Greedy: whenever a worker is free and a task
+/// is ready, it takes one - under scheduling::one_queue the one that became ready first (ties:
+/// the lowest id), under work_stealing the newest in its own deque, else the oldest in another's
+/// (victims in a fixed pseudo-random order, so the result is repeatable; the first task's
+/// sources start in worker 0's deque) - pays costs.per_task_seconds and runs for durations[i],
+/// stretched by `corun.at(k)` while k tasks run at once; the run pays costs.start_seconds
+/// before and costs.finish_seconds after. Brent's bounds hold for every greedy schedule.
 /// Throws std::invalid_argument for workers = 0 or sizes that do not match.
 [[nodiscard]] double simulate_makespan(const task_dependencies& after,
                                        const std::vector<double>& durations, std::size_t workers,
-                                       const model_costs& costs);
+                                       const model_costs& costs, const co_running& corun = {});
 
 /// One predicted point.
 struct predicted_point {
@@ -47,7 +85,8 @@ struct predicted_point {
 [[nodiscard]] std::vector<predicted_point> predict_curve(const task_dependencies& after,
                                                          const std::vector<double>& durations,
                                                          const std::vector<std::size_t>& workers,
-                                                         const model_costs& costs);
+                                                         const model_costs& costs,
+                                                         const co_running& corun = {});
 
 /// P = 1, 2, 4, ... up to `most` (1024), with `cores` added when it is not a power of two.
 [[nodiscard]] std::vector<std::size_t> prediction_workers(std::size_t cores,
@@ -70,7 +109,8 @@ struct what_if {
 /// a task out of range or a share outside (0, 100].
 [[nodiscard]] what_if predict_faster(const task_dependencies& after,
                                      const std::vector<double>& durations, std::size_t task,
-                                     double percent, std::size_t workers, const model_costs& costs);
+                                     double percent, std::size_t workers, const model_costs& costs,
+                                     const co_running& corun = {});
 
 /// A prediction set against a real run of the same graph in the same invocation.
 struct prediction_check {
@@ -115,6 +155,9 @@ struct graph_prediction {
   double parallelism = 0.0;
   std::vector<std::size_t> critical_path;
   std::vector<std::string> labels;  ///< every task's label (ids when empty)
+  co_running corun;                 ///< applied to every model's simulation
+  /// Set when the measurements were interrupted: what was measured before the signal.
+  bool interrupted = false;
   std::vector<model_prediction> models;
   std::vector<what_if> what_ifs;
 };

@@ -244,8 +244,9 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   predict_command& pr = out.predict;
   auto* predict = app.add_subcommand(
       "predict",
-      "Predict a task graph on 1 to 1024 workers under each model's measured costs, and check "
-      "the prediction against real runs");
+      "Predict a task graph on 1 to 1024 workers under each model's measured costs and "
+      "scheduling (one queue, or work stealing for tbb) and the slowdown of tasks running at "
+      "once, and check the prediction against real runs");
   predict->add_option("file", pr.file,
                       "A graph file whose tasks give duration_ms, or a saved result with records "
                       "(parlab run --json PATH --records): predicted, not run");

@@ -3,9 +3,11 @@
 
 #include "cli/commands.hpp"
 #include "cli/outputs.hpp"
+#include "cli/session.hpp"
 
 #include <parlab/experiment.hpp>
 #include <parlab/graph_analysis.hpp>
+#include <parlab/interrupt.hpp>
 #include <parlab/limits.hpp>
 #include <parlab/machine.hpp>
 #include <parlab/overhead.hpp>
@@ -131,72 +133,126 @@ int command_predict(const predict_command& c) {
     if (!graph) graph = from_durations(text, *c.file);
     if (!graph) r.graph = c.file;  // its tasks compute and wait: run them to measure
   }
-  std::map<std::string, double> measured_one;
-  std::map<std::string, double> measured_cores;
-  std::string checked_with;
+  std::optional<experiment_spec> spec;
   if (!graph) {
     r.executors.reset();
     std::string names;
     for (const auto& m : models) names += (names.empty() ? "" : ",") + m;
     r.executors = names;
     r.workers = "1";
-    experiment_spec spec = run_spec(r);
-    if (!find_workload(spec.workload.name).graph) {
+    spec = run_spec(r);
+    if (!find_workload(spec->workload.name).graph) {
       throw usage_error(fmt::format(
           "predict: workload '{}' is not a task graph (give -w chain, fork-join, map-reduce, "
           "wavefront, pipeline, layered, or --graph FILE)",
-          spec.workload.name));
+          spec->workload.name));
     }
-    spec.keep_records = true;
-    spec.baseline = true;
-    if (c.no_check) spec.executors.clear();
-    print_to(human, fmt::format("measuring {} ({} tasks): the sequential run{}\n",
-                                spec.workload.name, spec.workload.tasks,
-                                c.no_check ? "" : ", then each model at W = 1 and W = cores"));
-    const auto at_one = run_experiment(spec);
-    const run_result& base = at_one.front().representative;
-    measured_graph g;
-    g.after = base.after;
-    g.durations = task_durations(base);
-    for (const auto& t : make_workload(spec.workload)) g.labels.push_back(t.label);
-    g.name = spec.workload.name == "graph"
-                 ? fmt::format("{} ({} tasks)", spec.workload.graph_source, spec.workload.tasks)
-                 : fmt::format("{} ({} tasks)", spec.workload.name, spec.workload.tasks);
-    g.from = fmt::format("the sequential run here, median of {}", spec.repeat);
-    graph = std::move(g);
     if (!c.no_check) {
-      for (const auto& m : at_one) {
-        if (!m.is_baseline) measured_one[m.executor] = m.wall_median;
+      for (const auto& e : spec->executors) {
+        check_machine_allows(e, cores, spec->workload.tasks, spec->workload.name);
       }
-      spec.baseline = false;
-      spec.workers = cores;
-      spec.keep_records = false;
-      for (const auto& e : spec.executors) {
-        check_machine_allows(e, spec.workers, spec.workload.tasks, spec.workload.name);
-      }
-      for (const auto& m : run_experiment(spec)) measured_cores[m.executor] = m.wall_median;
     }
   }
 
-  graph_prediction p = describe_for_prediction(graph->after, graph->durations);
-  p.graph = graph->name;
-  p.durations_from = graph->from;
-  p.labels = graph->labels;
-  const auto workers = prediction_workers(cores, most);
-  for (const auto& m : models) {
-    model_prediction mp;
-    mp.costs = costs_of(measure_overhead(m, 100, 5));
-    mp.burdened = burden(graph->after, graph->durations, mp.costs);
-    mp.points = predict_curve(graph->after, graph->durations, workers, mp.costs);
-    for (const auto& [w, seen] :
-         {std::pair{std::size_t{1}, &measured_one}, std::pair{cores, &measured_cores}}) {
-      const auto it = seen->find(m);
-      if (it == seen->end()) continue;
-      mp.checks.push_back(
-          {w, simulate_makespan(graph->after, graph->durations, w, mp.costs), it->second});
+  // What is measured, in this order, so that an interrupt keeps the most: each model's costs;
+  // the sequential run (the task times) and each model at W = 1; the co-running slowdown; each
+  // model at W = cores.
+  std::vector<model_costs> costs;
+  std::map<std::string, double> measured_one;
+  std::map<std::string, double> measured_cores;
+  co_running corun;
+  corun.cores = cores;
+  const auto predict = [&](bool interrupted) {
+    graph_prediction p = describe_for_prediction(graph->after, graph->durations);
+    p.graph = graph->name;
+    p.durations_from = graph->from;
+    p.labels = graph->labels;
+    p.corun = corun;
+    p.interrupted = interrupted;
+    const auto workers = prediction_workers(cores, most);
+    for (const auto& mc : costs) {
+      model_prediction mp;
+      mp.costs = mc;
+      mp.burdened = burden(graph->after, graph->durations, mp.costs);
+      mp.points = predict_curve(graph->after, graph->durations, workers, mp.costs, corun);
+      for (const auto& [w, seen] :
+           {std::pair{std::size_t{1}, &measured_one}, std::pair{cores, &measured_cores}}) {
+        const auto it = seen->find(mc.executor);
+        if (it == seen->end()) continue;
+        mp.checks.push_back(
+            {w, simulate_makespan(graph->after, graph->durations, w, mp.costs, corun), it->second});
+      }
+      p.models.push_back(std::move(mp));
     }
-    p.models.push_back(std::move(mp));
+    return p;
+  };
+  try {
+    for (const auto& m : models) costs.push_back(costs_of(measure_overhead(m, 100, 5)));
+    if (spec) {
+      spec->keep_records = true;
+      spec->baseline = true;
+      if (c.no_check) spec->executors.clear();
+      print_to(human, fmt::format("measuring {} ({} tasks): the sequential run{}\n",
+                                  spec->workload.name, spec->workload.tasks,
+                                  c.no_check ? "" : ", then each model at W = 1 and W = cores"));
+      const auto tasks = make_workload(spec->workload);
+      (void)run_experiment(*spec, [&](const measured_run& m) {
+        if (!m.is_baseline) {
+          measured_one[m.executor] = m.wall_median;
+          return;
+        }
+        measured_graph g;
+        g.after = m.representative.after;
+        g.durations = task_durations(m.representative);
+        for (const auto& t : tasks) g.labels.push_back(t.label);
+        g.name =
+            spec->workload.name == "graph"
+                ? fmt::format("{} ({} tasks)", spec->workload.graph_source, spec->workload.tasks)
+                : fmt::format("{} ({} tasks)", spec->workload.name, spec->workload.tasks);
+        g.from = fmt::format("the sequential run here, median of {}", spec->repeat);
+        graph = std::move(g);
+      });
+      // The task typical of the work (where the tasks' times, summed longest first, pass half)
+      // is the one co-running is measured with.
+      std::vector<std::size_t> order(graph->durations.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return graph->durations[a] > graph->durations[b];
+      });
+      double work = 0.0;
+      for (const double d : graph->durations) work += d;
+      double summed = 0.0;
+      std::size_t typical = order.empty() ? 0 : order.front();
+      for (const std::size_t i : order) {
+        summed += graph->durations[i];
+        typical = i;
+        if (summed >= work / 2) break;
+      }
+      if (!tasks.empty())
+        corun = measure_co_running(tasks[typical], graph->durations[typical], cores);
+      if (!c.no_check) {
+        spec->baseline = false;
+        spec->workers = cores;
+        spec->keep_records = false;
+        (void)run_experiment(
+            *spec, [&](const measured_run& m) { measured_cores[m.executor] = m.wall_median; });
+      }
+    }
+  } catch (const interrupted& e) {
+    if (!graph || costs.size() < models.size()) {
+      stop_keeping(
+          e, [] {}, "nothing to predict from yet (the sequential run had not ended)");
+    }
+    stop_keeping(
+        e,
+        [&] {
+          graph_prediction p = predict(true);
+          print_to(human, format_prediction(p));
+          if (json.requested()) json.write(prediction_to_json(describe_machine(), p));
+        },
+        "the prediction from what was measured before it kept");
   }
+  graph_prediction p = predict(false);
   // What if: the tasks asked for, else the longest on the critical path and the longest off it.
   std::vector<std::pair<std::size_t, double>> asked;
   for (const auto& f : c.faster) asked.push_back(parse_faster(f, p.labels, p.tasks));
@@ -215,8 +271,8 @@ int command_predict(const predict_command& c) {
   }
   const model_costs& first = p.models.front().costs;
   for (const auto& [task, pct] : asked) {
-    p.what_ifs.push_back(
-        predict_faster(graph->after, graph->durations, task, pct, std::min(cores, most), first));
+    p.what_ifs.push_back(predict_faster(graph->after, graph->durations, task, pct,
+                                        std::min(cores, most), first, corun));
   }
   print_to(human, format_prediction(p));
   if (json.requested()) json.write(prediction_to_json(describe_machine(), p));

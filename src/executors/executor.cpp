@@ -217,7 +217,7 @@ detail::named_registry<executor_info>& the_registry() {
 #else
                 not_built,
 #endif
-              {.makes_threads = true, .runs_graphs = true}),
+              {.makes_threads = true, .runs_graphs = true, .steals_work = true}),
         model("mpi", kMpiDescription,
 #if PARLAB_HAVE_MPI
               detail::make_mpi,

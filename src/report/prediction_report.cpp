@@ -40,11 +40,24 @@ std::string format_prediction(const graph_prediction& p) {
   out += "model costs (measured here with empty tasks, W = 1): ";
   for (std::size_t m = 0; m < p.models.size(); ++m) {
     const model_costs& c = p.models[m].costs;
-    out += fmt::format("{}{} start {}, per task {}, finish {}", m == 0 ? "" : "; ", c.executor,
-                       short_seconds(c.start_seconds), short_seconds(c.per_task_seconds),
-                       short_seconds(c.finish_seconds));
+    out += fmt::format(
+        "{}{} start {}, per task {}, finish {}{}", m == 0 ? "" : "; ", c.executor,
+        short_seconds(c.start_seconds), short_seconds(c.per_task_seconds),
+        short_seconds(c.finish_seconds),
+        c.schedule == scheduling::work_stealing ? " (simulated with work stealing)" : "");
   }
   out += "\n";
+  if (p.corun.measured_with.empty()) {
+    out += "co-running: not measured (no task programs to run here); tasks never slow each other\n";
+  } else if (p.corun.cores < 2) {
+    out += "co-running: one core here, nothing runs at once; tasks never slow each other\n";
+  } else {
+    out += fmt::format(
+        "co-running: {} copies of {} at once took {:.1f}% longer each than one alone; applied "
+        "in proportion to the tasks running at once ({:+.1f}% at {} or more)\n",
+        p.corun.cores, p.corun.measured_with, (p.corun.slowdown - 1.0) * 100.0,
+        (p.corun.slowdown - 1.0) * 100.0, p.corun.cores);
+  }
   for (const auto& m : p.models) {
     out += fmt::format(
         "burdened by {}'s per-task cost: work {} (+{:.0f}%), span {}, parallelism {:.2f}\n",
@@ -67,6 +80,9 @@ std::string format_prediction(const graph_prediction& p) {
     out += fmt::format("  {:>22}\n",
                        fmt::format("[{}, {}]", short_seconds(first[k].brent_lower_seconds),
                                    short_seconds(first[k].brent_upper_seconds)));
+  }
+  if (p.interrupted) {
+    out += "\ninterrupted: the checks below are the real runs that ended before the signal\n";
   }
   bool any_check = false;
   for (const auto& m : p.models) any_check = any_check || !m.checks.empty();
@@ -114,6 +130,12 @@ std::string prediction_to_json(const machine_info& machine, const graph_predicti
                   {"span_seconds", p.span_seconds},
                   {"parallelism", p.parallelism},
                   {"critical_path", p.critical_path}};
+  doc["interrupted"] = p.interrupted;
+  doc["co_running"] = {
+      {"cores", p.corun.cores},
+      {"slowdown", p.corun.slowdown},
+      {"measured_with",
+       p.corun.measured_with.empty() ? json(nullptr) : json(p.corun.measured_with)}};
   json models = json::array();
   for (const auto& m : p.models) {
     json points = json::array();
@@ -132,6 +154,8 @@ std::string prediction_to_json(const machine_info& machine, const graph_predicti
                         {"error", c.error()}});
     }
     models.push_back({{"executor", m.costs.executor},
+                      {"scheduling", m.costs.schedule == scheduling::work_stealing ? "work_stealing"
+                                                                                   : "one_queue"},
                       {"costs",
                        {{"start_seconds", m.costs.start_seconds},
                         {"per_task_seconds", m.costs.per_task_seconds},
