@@ -159,6 +159,100 @@ TEST(GraphShapes, APipelineKeepsAtMostItsTokensInFlightAndItsSerialStagesInOrder
   EXPECT_DOUBLE_EQ(work_in_units(one) / by_units(one).length, 1.0);
 }
 
+TEST(PipelineLayout, EveryPipelineIsFoundExactlyAndNothingElseIs) {
+  for (std::size_t stages = 2; stages <= 5; ++stages) {
+    for (std::size_t tokens = 1; tokens <= 7; ++tokens) {
+      workload_spec spec;
+      spec.name = "pipeline";
+      spec.tasks = stages * 6;
+      spec.stages = stages;
+      spec.tokens = tokens;
+      const auto found = find_pipeline(dependencies_of(make_workload(spec)));
+      ASSERT_TRUE(found) << stages << " stages, " << tokens << " tokens";
+      EXPECT_EQ(found->stages(), stages);
+      EXPECT_EQ(found->tokens, std::min<std::size_t>(tokens, 6));  // 6 items: more wait for none
+      EXPECT_TRUE(found->serial.front() && found->serial.back());
+      for (std::size_t s = 1; s + 1 < stages; ++s) EXPECT_FALSE(found->serial[s]);
+    }
+  }
+  // A serial stage in the middle, a list in another order: found as written.
+  pipeline_layout mine{{true, true, false, true}, 3};
+  auto after = pipeline_dependencies(mine, 5);
+  std::reverse(after[13].begin(), after[13].end());
+  EXPECT_EQ(find_pipeline(after), mine);
+  // A square wavefront is one: its rows are items, its columns serial stages, and nothing
+  // bounds the items in flight (tokens = the items).
+  workload_spec grid;
+  grid.name = "wavefront";
+  grid.tasks = 16;
+  EXPECT_EQ(find_pipeline(dependencies_of(make_workload(grid))),
+            (pipeline_layout{{true, true, true, true}, 4}));
+  // Not pipelines: the other shapes, a pipeline missing one edge or with a parallel last stage
+  // (items would leave out of order), one item, a bag.
+  for (const char* shape : {"chain", "fork-join", "map-reduce", "layered"}) {
+    workload_spec spec;
+    spec.name = shape;
+    spec.tasks = 24;
+    EXPECT_FALSE(find_pipeline(dependencies_of(make_workload(spec)))) << shape;
+  }
+  auto missing = pipeline_dependencies(mine, 5);
+  missing[9].clear();
+  EXPECT_FALSE(find_pipeline(missing));
+  EXPECT_FALSE(find_pipeline(pipeline_dependencies({{true, false, false}, 2}, 4)));
+  EXPECT_FALSE(find_pipeline(pipeline_dependencies({{true, true}, 1}, 1)));
+  EXPECT_FALSE(find_pipeline(task_dependencies(8)));
+}
+
+TEST(GraphRuns, TbbRunsAPipelineAsOneTBBsParallelPipelineInTheGraphsOrder) {
+  if (!find_executor("tbb").available) GTEST_SKIP() << "this build has no oneTBB";
+  workload_spec spec;
+  spec.name = "pipeline";
+  spec.tasks = 40;
+  spec.stages = 4;
+  spec.tokens = 3;
+  spec.size = 50;
+  const auto tasks = make_workload(spec);
+  const auto expected = make_executor("sequential")->run(tasks, {});
+  for (const std::size_t w : {1U, 2U, 3U}) {
+    run_options o;
+    o.workers = w;
+    const auto r = make_executor("tbb")->run(tasks, o);
+    EXPECT_EQ(r.graph_runner, "parallel_pipeline");
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      ASSERT_TRUE(r.records[i].ok) << "W=" << w << " task " << i << ": " << r.records[i].message;
+      EXPECT_EQ(r.records[i].result, expected.records[i].result);
+      for (const std::size_t p : tasks[i].after) {
+        EXPECT_GE(r.records[i].start_ns, r.records[p].end_ns)
+            << "W=" << w << ": task " << i << " started before " << p << " ended";
+      }
+    }
+    const auto f = analyse_pipeline(r, 4, 3, 8);
+    ASSERT_TRUE(f);
+    EXPECT_LE(f->peak_in_flight, 3U) << "W=" << w;
+  }
+  // A failure blocks what it blocks under any other model, and the graph's end still comes.
+  spec.fault = fault_mode::throw_exception;
+  spec.fault_task = 9;  // item 2's stage 2 (a parallel one)
+  const auto failing = make_workload(spec);
+  run_options o;
+  o.workers = 2;
+  const auto pool = make_executor("thread-pool")->run(failing, o);
+  const auto tbb = make_executor("tbb")->run(failing, o);
+  ASSERT_EQ(tbb.records.size(), pool.records.size());
+  std::size_t never_ran = 0;
+  for (std::size_t i = 0; i < failing.size(); ++i) {
+    EXPECT_EQ(tbb.records[i].failure, pool.records[i].failure) << "task " << i;
+    EXPECT_EQ(tbb.records[i].message, pool.records[i].message) << "task " << i;
+    if (tbb.records[i].failure == failure_kind::never_ran) ++never_ran;
+  }
+  EXPECT_GT(never_ran, 0U);
+  // Any other graph: a flow graph.
+  spec = {};
+  spec.name = "fork-join";
+  spec.tasks = 15;
+  EXPECT_EQ(make_executor("tbb")->run(make_workload(spec), o).graph_runner, "flow graph");
+}
+
 TEST(GraphShapes, LayeredIsSeededAndEveryTaskWaitsForTheLayerBefore) {
   workload_spec spec;
   spec.name = "layered";

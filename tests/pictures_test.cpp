@@ -307,6 +307,50 @@ TEST(CriticalPath, IsDrawnOnTheSvgTimelineWithTheGraphColouredBySlack) {
   EXPECT_EQ(count(to_svg(saved.runs), "<line class=\"critical\""), 1U);
 }
 
+/// sample_run as a pipeline of 3 items through 1 stage, 2 tokens: items 0 and 1 in flight for
+/// 40 ms, then item 2 for 20 ms.
+measured_run sample_pipeline_run() {
+  measured_run r = sample_graph_run();
+  r.workload = "pipeline";
+  pipeline_figures f;
+  f.items = 3;
+  f.stages = 1;
+  f.tokens = 2;
+  r.pipeline = f;
+  return r;
+}
+
+TEST(PipelineQueue, ItsItemsInFlightAreALaneOfEveryTimeline) {
+  const measured_run run = sample_pipeline_run();
+  const auto steps = items_in_flight(run.representative, 1);
+  ASSERT_EQ(steps.size(), 3U);
+  EXPECT_EQ(steps[0].count, 2U);  // items 0 and 1 enter together
+  EXPECT_EQ(steps[1].count, 1U);  // both leave at 40 ms as item 2 enters
+  EXPECT_EQ(steps[1].t_ns, t0 + 40 * ms);
+  EXPECT_EQ(steps[2].count, 0U);
+  std::string lane;
+  const std::string text = format_timeline(run, {40, false});
+  for (const auto& line : lines_of(text)) {
+    if (line.rfind("items ", 0) == 0) lane = line.substr(line.find('|'));
+  }
+  ASSERT_EQ(lane.size(), 42U) << text;
+  EXPECT_EQ(lane.substr(1, 26), std::string(26, '2')) << lane;  // full: 2 tokens
+  EXPECT_EQ(lane.substr(28, 13), std::string(13, '1')) << lane;
+  EXPECT_NE(text.find("2 tokens: at 2 the queue is full"), std::string::npos) << text;
+  EXPECT_EQ(format_timeline(sample_graph_run(), {40, false}).find("items "), std::string::npos)
+      << "a graph that is not the pipeline workload has no items lane";
+  const std::string svg = to_svg({run});
+  std::string why;
+  EXPECT_TRUE(well_formed(svg, why)) << why;
+  EXPECT_EQ(count(svg, "<g class=\"pipeline-items\""), 1U);
+  EXPECT_NE(svg.find("(peak 2 of 2 tokens)"), std::string::npos);
+  EXPECT_EQ(count(svg, "<line class=\"tokens\""), 1U);
+  EXPECT_EQ(to_svg({sample_graph_run()}).find("pipeline-items"), std::string::npos);
+  // A saved result draws it again.
+  const saved_result saved = read_result_json(to_json(sample_machine(), {run}));
+  EXPECT_EQ(count(to_svg(saved.runs), "<g class=\"pipeline-items\""), 1U);
+}
+
 TEST(HtmlReport, IsSelfContainedAndHasEveryRun) {
   measured_run untimed = sample_run();
   untimed.executor = "processes";

@@ -190,6 +190,9 @@ struct run_result {
   task_dependencies after;
   /// The bytes handed along those edges (task::output_bytes); all 0 when none were.
   edge_traffic edge_bytes;
+  /// How the model ordered the graph when it has more than one way: tbb's "parallel_pipeline"
+  /// (a graph that is a pipeline, find_pipeline) or "flow graph"; empty for the others.
+  std::string graph_runner;
   /// Process models: the worker processes' memory, each read once at the end of its batch.
   std::optional<children_memory> children;
   std::vector<lock_hold> lock_holds;      ///< gil-threads only: every hold of the lock

@@ -2,6 +2,7 @@
 /// @file Work, span and the critical path of a task graph's run, from its records (pure).
 
 #include <parlab/executor.hpp>
+#include <parlab/timeline_analysis.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -55,6 +56,8 @@ struct graph_figures {
   /// The data handed along the edges (task::output_bytes): made, read, copied between
   /// processes, held at most at once. All 0 when the tasks hand none.
   edge_traffic edge_bytes;
+  /// How the model ordered the graph, when it has more than one way (run_result::graph_runner).
+  std::string runner;
   /// Brent's upper bound with the cost paid: burdened work / P + burdened span (0 when the cost
   /// was not measured). A wall above upper_bound_seconds but within this one is the model's
   /// cost per task, not a scheduling loss.
@@ -103,6 +106,12 @@ struct pipeline_figures {
                                                                std::size_t stages,
                                                                std::size_t tokens,
                                                                std::size_t cores);
+
+/// Items in a pipeline run (item i's stage s is task i * stages + s, records kept) over time: +1
+/// when an item's first task that ran starts, -1 when its last one ends (an item none of whose
+/// tasks ran is left out); a leave before an enter at the same instant. Empty when the tasks are
+/// not items x stages.
+[[nodiscard]] std::vector<step_point> items_in_flight(const run_result& run, std::size_t stages);
 
 /// Each task's time in `run`, seconds: end - start, less the time it waited for an interpreter
 /// lock (gil-threads); 0 for one that never ran. What analyse_graph sums and predictions take

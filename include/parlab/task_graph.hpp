@@ -4,6 +4,7 @@
 #include <parlab/task.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -37,5 +38,27 @@ void check_dependencies(const task_dependencies& after,
 
 /// The successors of every task (the edges turned round), each list ascending.
 [[nodiscard]] task_dependencies successors_of(const task_dependencies& after);
+
+/// A pipeline: items flow through stages in order, item i's stage s being task
+/// i * stages + s. A serial stage takes one item at a time, in item order; at most `tokens`
+/// items are in the pipeline at once (a bounded queue: item i enters once item i - tokens left).
+struct pipeline_layout {
+  std::vector<bool> serial;  ///< per stage
+  std::size_t tokens = 1;
+  [[nodiscard]] std::size_t stages() const noexcept { return serial.size(); }
+  bool operator==(const pipeline_layout&) const = default;
+};
+
+/// The dependencies of `items` items through pipeline `p`: item i's stage s after its stage
+/// s - 1, after item i - 1's stage s when that stage is serial, and item i's first stage after
+/// item i - tokens's last stage (its token back); each list ascending.
+[[nodiscard]] task_dependencies pipeline_dependencies(const pipeline_layout& p, std::size_t items);
+
+/// The pipeline whose dependencies these are exactly (each list compared as a set), with at
+/// least 2 stages and 2 items, the first and the last stage serial - what a runtime's own
+/// pipeline (oneTBB's parallel_pipeline, in-order serial filters) runs with the same order:
+/// items leave in order, so a token freed is item i - tokens's. The fewest stages that fit;
+/// tokens = the items when none is ever waited for. nullopt when no such pipeline fits.
+[[nodiscard]] std::optional<pipeline_layout> find_pipeline(const task_dependencies& after);
 
 }  // namespace parlab

@@ -70,6 +70,7 @@ std::optional<graph_figures> analyse_graph(const run_result& run, std::size_t co
   graph_figures g;
   g.tasks = n;
   g.edge_bytes = run.edge_bytes;
+  g.runner = run.graph_runner;
   const std::vector<double> durations = task_durations(run);
   for (std::size_t i = 0; i < n; ++i) {
     g.edges += run.after[i].size();
@@ -145,24 +146,48 @@ std::optional<pipeline_figures> analyse_pipeline(const run_result& run, std::siz
   f.token_limit = latency > 0 ? static_cast<double>(tokens) / latency : 0.0;
   const auto p = static_cast<double>(std::max<std::size_t>(1, std::min(run.workers, cores)));
   f.core_limit = latency > 0 ? p / latency : 0.0;
-  // Items in flight: +1 when an item's first stage starts, -1 when its last ends.
-  std::vector<std::pair<std::int64_t, int>> steps;
-  for (std::size_t item = 0; item < f.items; ++item) {
-    steps.emplace_back(run.records[item * stages].start_ns, +1);
-    steps.emplace_back(run.records[item * stages + stages - 1].end_ns, -1);
-  }
-  std::sort(steps.begin(), steps.end());  // a leave sorts before an enter at the same instant
-  std::size_t now = 0;
   double area = 0.0;
+  std::size_t now = 0;
   std::int64_t last = run.start_ns;
-  for (const auto& [t, delta] : steps) {
-    area += static_cast<double>(now) * to_seconds(t - last);
-    last = t;
-    now = delta > 0 ? now + 1 : now - 1;
+  for (const step_point& s : items_in_flight(run, stages)) {
+    area += static_cast<double>(now) * to_seconds(s.t_ns - last);
+    last = s.t_ns;
+    now = s.count;
     f.peak_in_flight = std::max(f.peak_in_flight, now);
   }
   f.mean_in_flight = wall > 0 ? area / wall : 0.0;
   return f;
+}
+
+std::vector<step_point> items_in_flight(const run_result& run, std::size_t stages) {
+  const std::size_t n = run.records.size();
+  if (stages == 0 || n == 0 || n % stages != 0) return {};
+  std::vector<std::pair<std::int64_t, int>> changes;
+  for (std::size_t first = 0; first < n; first += stages) {
+    std::int64_t enter = INT64_MAX;
+    std::int64_t leave = INT64_MIN;
+    for (std::size_t k = first; k < first + stages; ++k) {
+      const task_record& r = run.records[k];
+      if (r.failure == failure_kind::never_ran) continue;
+      enter = std::min(enter, r.start_ns);
+      leave = std::max(leave, r.end_ns);
+    }
+    if (enter > leave) continue;  // none of its tasks ran
+    changes.emplace_back(enter, +1);
+    changes.emplace_back(leave, -1);
+  }
+  std::sort(changes.begin(), changes.end());  // a leave sorts before an enter at the same instant
+  std::vector<step_point> out;
+  std::size_t now = 0;
+  for (const auto& [t, delta] : changes) {
+    now = delta > 0 ? now + 1 : now - 1;
+    if (!out.empty() && out.back().t_ns == t) {
+      out.back().count = now;
+    } else {
+      out.push_back({t, now});
+    }
+  }
+  return out;
 }
 
 }  // namespace parlab

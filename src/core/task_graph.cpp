@@ -91,6 +91,54 @@ task_dependencies successors_of(const task_dependencies& after) {
   return next;  // pushed in ascending i
 }
 
+task_dependencies pipeline_dependencies(const pipeline_layout& p, std::size_t items) {
+  const std::size_t stages = p.stages();
+  task_dependencies after(items * stages);
+  for (std::size_t item = 0; item < items; ++item) {
+    for (std::size_t s = 0; s < stages; ++s) {
+      const std::size_t id = item * stages + s;
+      auto& a = after[id];
+      if (s > 0) a.push_back(id - 1);                         // the item's stage before
+      if (p.serial[s] && item > 0) a.push_back(id - stages);  // the item before, here
+      if (s == 0 && p.tokens > 0 && item >= p.tokens) {
+        a.push_back(id - p.tokens * stages + stages - 1);  // a token back
+      }
+      std::sort(a.begin(), a.end());
+      a.erase(std::unique(a.begin(), a.end()), a.end());
+    }
+  }
+  return after;
+}
+
+std::optional<pipeline_layout> find_pipeline(const task_dependencies& after) {
+  const std::size_t n = after.size();
+  task_dependencies sorted = after;
+  for (auto& a : sorted) std::sort(a.begin(), a.end());
+  const auto has = [&](std::size_t task, std::size_t pred) {
+    return std::binary_search(sorted[task].begin(), sorted[task].end(), pred);
+  };
+  for (std::size_t stages = 2; stages * 2 <= n; ++stages) {
+    if (n % stages != 0) continue;
+    const std::size_t items = n / stages;
+    pipeline_layout p;
+    for (std::size_t s = 0; s < stages; ++s) p.serial.push_back(has(stages + s, s));
+    if (!p.serial.front() || !p.serial.back()) continue;
+    // The first item whose first stage waits for more than the item before's: its token.
+    p.tokens = items;
+    for (std::size_t item = 1; item < items; ++item) {
+      const auto& a = sorted[item * stages];
+      const auto other =
+          std::find_if(a.begin(), a.end(), [&](std::size_t q) { return q != (item - 1) * stages; });
+      if (other == a.end()) continue;
+      if ((*other + 1) % stages != 0 || *other / stages >= item) break;  // no token: no fit
+      p.tokens = item - *other / stages;
+      break;
+    }
+    if (pipeline_dependencies(p, items) == sorted) return p;
+  }
+  return std::nullopt;
+}
+
 void check_dependencies(const task_dependencies& after, const std::vector<std::string>& labels) {
   const std::size_t n = after.size();
   std::vector<std::size_t> last_named(n, SIZE_MAX);

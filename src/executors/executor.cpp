@@ -211,7 +211,9 @@ detail::named_registry<executor_info>& the_registry() {
                 not_built,
 #endif
               {.makes_threads = true, .runs_graphs = true}),
-        model("tbb", "oneTBB work stealing in a task_arena of W threads",
+        model("tbb",
+              "oneTBB work stealing in a task_arena of W threads (graphs: a flow graph, or "
+              "parallel_pipeline for a pipeline)",
 #if PARLAB_HAVE_TBB
               detail::make_tbb,
 #else

@@ -6,10 +6,13 @@
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
+#include <parlab/task_graph.hpp>
+
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
@@ -38,7 +41,13 @@ class tbb_executor final : public executor {
       tbb::task_arena arena(static_cast<int>(options.workers));
       arena.execute([&] {
         if (!result.after.empty()) {
-          run_graph(tasks, records);
+          if (const auto pipeline = find_pipeline(result.after)) {
+            result.graph_runner = "parallel_pipeline";
+            run_pipeline(tasks, *pipeline, records);
+          } else {
+            result.graph_runner = "flow graph";
+            run_graph(tasks, records);
+          }
           return;
         }
         tbb::parallel_for(
@@ -58,6 +67,50 @@ class tbb_executor final : public executor {
   }
 
  private:
+  /// A pipeline (find_pipeline: the first and the last stage serial): oneTBB's
+  /// parallel_pipeline with its tokens, one filter per stage - serial_in_order or parallel - each
+  /// running its stage's task of the item passing through. The same order as the graph's edges:
+  /// a filter takes an item after the item's stage before, a serial one after the item before,
+  /// and the first takes item i once item i - tokens left the last (in order).
+  void run_pipeline(std::span<const task> tasks, const pipeline_layout& layout,
+                    std::vector<task_record>& records) {
+    const std::size_t stages = layout.stages();
+    const std::size_t items = tasks.size() / stages;
+    failure_causes causes(tasks.size());
+    const auto run_stage = [&](std::size_t item, std::size_t s) {
+      const std::size_t k = item * stages + s;
+      causes.run_unless_blocked(tasks[k], records[k], [&] {
+        const auto w = static_cast<std::size_t>(tbb::this_task_arena::current_thread_index());
+        no_hooks hooks;
+        run_task(tasks[k], w, hooks, records[k], lane(w), edges());
+      });
+    };
+    const auto mode = [&](std::size_t s) {
+      return layout.serial[s] ? tbb::filter_mode::serial_in_order : tbb::filter_mode::parallel;
+    };
+    std::size_t next_item = 0;  // the first filter is serial: one thread at a time
+    tbb::filter<void, std::size_t> head = tbb::make_filter<void, std::size_t>(
+        mode(0), [&](tbb::flow_control& control) -> std::size_t {
+          if (next_item == items) {
+            control.stop();
+            return 0;
+          }
+          const std::size_t item = next_item++;
+          run_stage(item, 0);
+          return item;
+        });
+    for (std::size_t s = 1; s + 1 < stages; ++s) {
+      head = head & tbb::make_filter<std::size_t, std::size_t>(mode(s), [&, s](std::size_t item) {
+               run_stage(item, s);
+               return item;
+             });
+    }
+    const tbb::filter<void, void> all =
+        head & tbb::make_filter<std::size_t, void>(
+                   mode(stages - 1), [&](std::size_t item) { run_stage(item, stages - 1); });
+    tbb::parallel_pipeline(layout.tokens, all);
+  }
+
   /// A graph: a flow graph of one continue_node per task and one edge per dependency; a node
   /// runs when every predecessor has signalled it, and the tasks without one are put first.
   void run_graph(std::span<const task> tasks, std::vector<task_record>& records) {

@@ -100,6 +100,15 @@ std::string run_name(const measured_run& run) {
   return fmt::format("{} · {} · W={}", run.executor, run.workload, run.workers);
 }
 
+pipeline_occupancy occupancy_of(const measured_run& run) {
+  pipeline_occupancy o;
+  if (!run.pipeline) return o;
+  o.tokens = run.pipeline->tokens;
+  o.steps = items_in_flight(run.representative, run.pipeline->stages);
+  o.peak = peak(o.steps);
+  return o;
+}
+
 std::vector<critical_step> critical_steps(const measured_run& run) {
   std::vector<critical_step> steps;
   if (!run.graph) return steps;

@@ -3,6 +3,8 @@
 // the title and figures, task colours and glyphs.
 
 #include <parlab/experiment.hpp>
+#include <parlab/graph_analysis.hpp>
+#include <parlab/timeline_analysis.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -95,6 +97,16 @@ struct critical_step {
 /// The critical path of a graph run (run.graph) that kept its records, first task to last; tasks
 /// that never ran are left out. Empty for a bag of tasks.
 [[nodiscard]] std::vector<critical_step> critical_steps(const measured_run& run);
+
+/// A pipeline run's items in flight over time (items_in_flight), with the run's tokens: what the
+/// timelines draw as its queue's occupancy. Empty steps for a run that is not the pipeline
+/// workload or kept no records.
+struct pipeline_occupancy {
+  std::size_t tokens = 0;
+  std::size_t peak = 0;
+  std::vector<step_point> steps;
+};
+[[nodiscard]] pipeline_occupancy occupancy_of(const measured_run& run);
 
 /// Milliseconds with a sensible precision: "0.40 ms", "12.5 ms", "430 ms".
 [[nodiscard]] std::string millis(double seconds);

@@ -212,6 +212,8 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
                   {"burdened_span_seconds", g.burdened_span_seconds},
                   {"burdened_parallelism", g.burdened_parallelism},
                   {"burdened_upper_seconds", g.burdened_upper_bound_seconds},
+                  {"runner", g.runner.empty() ? nlohmann::ordered_json(nullptr)
+                                              : nlohmann::ordered_json(g.runner)},
                   {"edge_bytes",
                    {{"produced", g.edge_bytes.produced},
                     {"read", g.edge_bytes.read},

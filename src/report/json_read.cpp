@@ -358,6 +358,9 @@ measured_run read_run(const jvalue& j) {
     f.burdened_span_seconds = real(*g, "burdened_span_seconds", 0.0, kMaxSeconds, 0.0);
     f.burdened_parallelism = real(*g, "burdened_parallelism", 0.0, 1e9, 0.0);
     f.burdened_upper_bound_seconds = real(*g, "burdened_upper_seconds", 0.0, kMaxSeconds, 0.0);
+    if (const auto k = g->find("runner"); k != g->end() && k->is_string()) {
+      f.runner = k->get<std::string>();
+    }
     if (const auto e = g->find("edge_bytes"); e != g->end() && e->is_object()) {
       f.edge_bytes.produced = whole(*e, "produced", UINT64_MAX, 0);
       f.edge_bytes.read = whole(*e, "read", UINT64_MAX, 0);

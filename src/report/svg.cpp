@@ -65,8 +65,9 @@ double svg_run_height(const measured_run& run) {
   const double split = run.worker_time.empty()
                            ? 0.0
                            : kSplitTitle + static_cast<double>(run.worker_time.size()) * kSplitBar;
+  const double items = occupancy_of(run).steps.empty() ? 0.0 : kCounts;
   return kHeader + lanes * (kLane + kGapBetween) + 6.0 + cpus * (kCpuLane + 2.0) + 4.0 + kCounts +
-         kAxis + split;
+         items + kAxis + split;
 }
 
 namespace {
@@ -322,6 +323,35 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
         "font-size=\"9\" fill=\"#555\" text-anchor=\"end\">{4}</text></g>\n",
         lane_y + 12.0, lane_y + 24.0, path(in_flight, true), path(running, false),
         run.concurrency.peak_in_flight, run.concurrency.peak_running, kLeft - 3.0, lane_y + 9.0);
+    lane_y += kCounts;
+  }
+  // A pipeline's queue: its items in flight over time (an area), its tokens (a dashed line).
+  if (const pipeline_occupancy items = occupancy_of(run); !items.steps.empty()) {
+    const double top = static_cast<double>(std::max<std::size_t>({items.tokens, items.peak, 1}));
+    const double base = lane_y + kCounts - 2.0;
+    auto y_of = [&](std::size_t n) {
+      return base - (kCounts - 6.0) * static_cast<double>(n) / top;
+    };
+    std::string d = fmt::format("M{:.2f},{:.1f}", kLeft, base);
+    double level = base;
+    for (const auto& s : items.steps) {
+      const double x = x_of(s.t_ns);
+      d += fmt::format(" L{:.2f},{:.1f} L{:.2f},{:.1f}", x, level, x, y_of(s.count));
+      level = y_of(s.count);
+    }
+    d += fmt::format(" L{:.2f},{:.1f} L{:.2f},{:.1f} Z", kLeft + plot, level, kLeft + plot, base);
+    out += fmt::format(
+        "<g class=\"pipeline-items\"><text x=\"4\" y=\"{0:.1f}\" font-family=\"sans-serif\" "
+        "font-size=\"10\" fill=\"#555\">items</text><path d=\"{1}\" fill=\"hsl(140,45%,80%)\" "
+        "stroke=\"hsl(140,45%,40%)\" stroke-width=\"0.6\"><title>a pipeline's items in flight, "
+        "first stage started to last ended (peak {2} of {3} token{4})</title></path>"
+        "<line class=\"tokens\" x1=\"{5:.1f}\" y1=\"{6:.1f}\" x2=\"{7:.1f}\" y2=\"{6:.1f}\" "
+        "stroke=\"{8}\" stroke-dasharray=\"4 3\"><title>{3} token{4}: with this many items in "
+        "flight the first stage waits</title></line><text x=\"{9:.1f}\" y=\"{10:.1f}\" "
+        "font-family=\"sans-serif\" font-size=\"9\" fill=\"#555\" text-anchor=\"end\">{3}</text>"
+        "</g>\n",
+        lane_y + 12.0, d, items.peak, items.tokens, items.tokens == 1 ? "" : "s", kLeft,
+        y_of(items.tokens), kLeft + plot, kCriticalColour, kLeft - 3.0, y_of(items.tokens) + 3.0);
     lane_y += kCounts;
   }
 

@@ -86,10 +86,12 @@ std::string format_graph_rows(const std::vector<measured_run>& runs) {
     if (!r.pipeline) continue;
     const pipeline_figures& f = *r.pipeline;
     out += fmt::format(
-        "  pipeline, {} W={}: {:.1f} items/s; limits: serial stage {:.1f}, {} token{} {:.1f}, "
+        "  pipeline, {} W={}{}: {:.1f} items/s; limits: serial stage {:.1f}, {} token{} {:.1f}, "
         "the cores {:.1f} (binding: {}); items in flight: peak {}, mean {:.2f}\n",
-        r.executor, r.workers, f.throughput, f.serial_limit, f.tokens, f.tokens == 1 ? "" : "s",
-        f.token_limit, f.core_limit, f.binding(), f.peak_in_flight, f.mean_in_flight);
+        r.executor, r.workers,
+        r.graph && !r.graph->runner.empty() ? fmt::format(" ({})", r.graph->runner) : "",
+        f.throughput, f.serial_limit, f.tokens, f.tokens == 1 ? "" : "s", f.token_limit,
+        f.core_limit, f.binding(), f.peak_in_flight, f.mean_in_flight);
   }
   for (const auto& r : runs) {
     if (!r.graph || r.is_baseline) continue;

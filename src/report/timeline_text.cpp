@@ -220,6 +220,23 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
     out += n <= 0 ? ' ' : (n > 9 ? '+' : static_cast<char>('0' + n));
   }
   out += "|\n";
+  // A pipeline's queue: the most items in it during each column.
+  const detail::pipeline_occupancy items = detail::occupancy_of(run);
+  if (!items.steps.empty()) {
+    std::vector<std::size_t> most(width, 0);
+    for (std::size_t k = 0; k < items.steps.size(); ++k) {
+      const std::int64_t until = k + 1 < items.steps.size() ? items.steps[k + 1].t_ns : end;
+      const std::size_t n = items.steps[k].count;
+      spread(items.steps[k].t_ns, std::max(until, items.steps[k].t_ns + 1), origin, column_ns,
+             width, [&](std::size_t c, std::int64_t) { most[c] = std::max(most[c], n); });
+    }
+    out += fmt::format("{:<{}}|", "items", label_w);
+    for (const std::size_t n : most) {
+      const char glyph = n == 0 ? ' ' : (n > 9 ? '+' : static_cast<char>('0' + n));
+      out += n != 0 && n >= items.tokens ? paint(glyph, 196, style.colour) : std::string(1, glyph);
+    }
+    out += "|\n";
+  }
 
   // Time axis: labels at the quarters.
   std::string axis(width + label_w + 2, ' ');
@@ -237,6 +254,12 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
       "{:<{}} {} task running (glyph = task id)  . preempted  , ready (woken, waiting for a CPU)  "
       "~ waiting  ! waiting for the GIL  = waiting for a lock\n",
       "", label_w, noun == "slot" ? "slot = a process at a time;" : "");
+  if (!items.steps.empty()) {
+    out += fmt::format(
+        "{:<{}} items = a pipeline's items in flight, first stage started to last ended (most in "
+        "each column; {} token{}: at {} the queue is full and the first stage waits)\n",
+        "", label_w, items.tokens, items.tokens == 1 ? "" : "s", items.tokens);
+  }
   if (!critical.empty()) {
     out += fmt::format(
         "{:<{}} critical = the graph's longest chain: its task running, - = the next one not "

@@ -7,6 +7,8 @@
 
 #include "core/splitmix.hpp"
 
+#include <parlab/task_graph.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -143,23 +145,20 @@ std::vector<task> make_pipeline_tasks(std::size_t tasks, std::uint64_t size, std
   }
   const std::size_t items = tasks / stages;
   if (tokens == 0) throw std::invalid_argument("pipeline: --tokens must be at least 1 (got 0)");
+  // The first and the last stage are serial (one item at a time, in order) and small; the ones
+  // between do the work, items side by side.
+  pipeline_layout layout;
+  for (std::size_t s = 0; s < stages; ++s) layout.serial.push_back(s == 0 || s + 1 == stages);
+  layout.tokens = tokens;
+  task_dependencies after = pipeline_dependencies(layout, items);
   std::vector<task> out;
   out.reserve(tasks);
   for (std::size_t item = 0; item < items; ++item) {
     for (std::size_t s = 0; s < stages; ++s) {
       const std::size_t id = item * stages + s;
-      // The first and the last stage are serial (one item at a time, in order) and small; the
-      // ones between do the work, items side by side.
-      const bool serial = stages == 1 || s == 0 || s + 1 == stages;
-      std::vector<std::size_t> after;
-      if (s > 0) after.push_back(id - 1);                    // the item's stage before
-      if (serial && item > 0) after.push_back(id - stages);  // the item before, here
-      if (s == 0 && item >= tokens) after.push_back(id - tokens * stages + stages - 1);  // a token
-      std::sort(after.begin(), after.end());
-      after.erase(std::unique(after.begin(), after.end()), after.end());
-      out.push_back(compute_task(id,
-                                 "item " + std::to_string(item) + " stage " + std::to_string(s + 1),
-                                 seed, serial && stages > 2 ? small_share(size, 4) : size, after));
+      out.push_back(compute_task(
+          id, "item " + std::to_string(item) + " stage " + std::to_string(s + 1), seed,
+          layout.serial[s] && stages > 2 ? small_share(size, 4) : size, std::move(after[id])));
     }
   }
   return out;
