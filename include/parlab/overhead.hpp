@@ -7,7 +7,10 @@
 #include <parlab/machine.hpp>
 #include <parlab/mpi.hpp>
 
+#include <parlab/task.hpp>
+
 #include <cstddef>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,10 +30,19 @@ struct overhead_figures {
 };
 
 /// Measures `executor` (W = 1) on runs of 1 and of `tasks` empty tasks, `repeat` times each,
-/// alternating; recording is off. Throws std::invalid_argument for an unknown or unbuilt model,
-/// tasks < 2 or repeat < 1. Blocks.
+/// alternating; recording is off. With `edge_bytes`, the many tasks are a chain each handing
+/// that many bytes to the next (task::output_bytes; as few as 2 tasks, so that at most 64 MiB
+/// are made in all) and per_task_ns is what a hand-over costs beside the tasks' own time (which
+/// reads and makes the data): the gaps between one task's end and the next one's start. Throws
+/// std::invalid_argument for an unknown or unbuilt model, tasks < 2 or repeat < 1. Blocks.
 [[nodiscard]] overhead_figures measure_overhead(const std::string& executor,
-                                                std::size_t tasks = 200, std::size_t repeat = 7);
+                                                std::size_t tasks = 200, std::size_t repeat = 7,
+                                                std::size_t edge_bytes = 0);
+
+/// The bytes each task of a chain would hand the next to move as much data per task, in and
+/// out, as a graph's tasks do along its edges: (made + read) / (2 n), made by tasks with
+/// successors, read once per edge; 0 without data. What a graph's burdened figures probe with.
+[[nodiscard]] std::size_t data_per_task(std::span<const task> tasks);
 
 /// The table: one row per model, figures in microseconds.
 [[nodiscard]] std::string format_overhead_table(const std::vector<overhead_figures>& rows);

@@ -30,13 +30,23 @@ std::vector<task> empty_tasks(std::size_t n, bool callables) {
 }  // namespace
 
 overhead_figures measure_overhead(const std::string& executor, std::size_t tasks,
-                                  std::size_t repeat) {
+                                  std::size_t repeat, std::size_t edge_bytes) {
   if (tasks < 2) throw std::invalid_argument("overhead: tasks must be at least 2");
   if (repeat < 1) throw std::invalid_argument("overhead: repeat must be at least 1");
   const auto model = make_executor(executor);  // unknown or unbuilt: invalid_argument
   const bool callables = find_executor(executor).runs_callables;
   const auto one = empty_tasks(1, callables);
-  const auto many = empty_tasks(tasks, callables);
+  if (edge_bytes != 0) {
+    constexpr std::size_t kMostMade = std::size_t{64} << 20U;
+    tasks = std::clamp<std::size_t>(kMostMade / edge_bytes, 2, tasks);
+  }
+  auto many = empty_tasks(tasks, callables);
+  if (edge_bytes != 0) {  // a chain, each task handing its data to the next
+    for (std::size_t i = 0; i < tasks; ++i) {
+      if (i > 0) many[i].after = {i - 1};
+      if (i + 1 < tasks) many[i].output_bytes = edge_bytes;
+    }
+  }
   run_options options;
   options.workers = 1;
   options.record = false;
@@ -61,8 +71,13 @@ overhead_figures measure_overhead(const std::string& executor, std::size_t tasks
     }
     starts.push_back(static_cast<double>(first_start - batch.start_ns));
     finishes.push_back(static_cast<double>(batch.end_ns - last_end));
-    // Everything between the first task's start and the last one's end is N - 1 hand-overs.
-    per_task.push_back(static_cast<double>(last_end - first_start) /
+    // Everything between the first task's start and the last one's end is N - 1 hand-overs
+    // (with data: less the tasks' own time, reading and making it).
+    std::int64_t own = 0;
+    if (edge_bytes != 0) {
+      for (const auto& rec : batch.records) own += rec.end_ns - rec.start_ns;
+    }
+    per_task.push_back(static_cast<double>(last_end - first_start - own) /
                        static_cast<double>(tasks - 1));
   }
   overhead_figures f;
@@ -75,6 +90,23 @@ overhead_figures measure_overhead(const std::string& executor, std::size_t tasks
   f.finish_ns = median(finishes);
   f.single_task_run_ns = median(singles);
   return f;
+}
+
+std::size_t data_per_task(std::span<const task> tasks) {
+  if (tasks.empty()) return 0;
+  std::vector<bool> has_successor(tasks.size(), false);
+  std::uint64_t moved = 0;  // made + read
+  for (const task& t : tasks) {
+    for (const std::size_t p : t.after) {
+      if (p >= tasks.size()) continue;
+      has_successor[p] = true;
+      moved += tasks[p].output_bytes;  // read by t
+    }
+  }
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (has_successor[i]) moved += tasks[i].output_bytes;  // made
+  }
+  return static_cast<std::size_t>(moved / (2 * tasks.size()));
 }
 
 }  // namespace parlab

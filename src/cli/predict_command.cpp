@@ -187,7 +187,9 @@ int command_predict(const predict_command& c) {
     return p;
   };
   try {
-    for (const auto& m : models) costs.push_back(costs_of(measure_overhead(m, 100, 5)));
+    // A graph handing data along its edges: each model probed with a chain handing as much.
+    const std::size_t data = spec ? data_per_task(make_workload(spec->workload)) : 0;
+    for (const auto& m : models) costs.push_back(costs_of(measure_overhead(m, 100, 5, data)));
     if (spec) {
       spec->keep_records = true;
       spec->baseline = true;
