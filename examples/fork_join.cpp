@@ -39,7 +39,7 @@ int fork_join(int argc, char** argv) {
   if (cores < 2) return conclude(false, "this process may use only one core: nothing can gain");
 
   const std::string model = "threads";  // a thread per task: its start is the cost to see
-  const model_costs costs = costs_of(measure_overhead(model, 100, 5));
+  const model_costs costs = costs_of(measure_overhead(model, 100, 5, probe_shape::chain));
   const std::uint64_t leaf_work = opts.quick ? 1600 : 3200;  // units in each coarse leaf
   struct level {
     const char* name;

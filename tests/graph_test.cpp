@@ -686,14 +686,17 @@ TEST(BurdenedFigures, AGraphWithDataIsProbedWithAChainHandingAsMuchPerTask) {
   // ~16 us a page here); without data a hand-over is a few tens of microseconds. The tasks' own
   // time (reading and making the data) is not in the figure: under threads, where nothing is
   // copied, a hand-over costs about as much with data as without.
-  const auto pool_empty = measure_overhead("process-pool", 20, 3);
-  const auto pool_data = measure_overhead("process-pool", 20, 3, std::size_t{1} << 20U);
+  const auto pool_empty = measure_overhead("process-pool", 20, 3, probe_shape::chain);
+  const auto pool_data =
+      measure_overhead("process-pool", 20, 3, probe_shape::chain, std::size_t{1} << 20U);
   EXPECT_GT(pool_data.per_task_ns, 3 * pool_empty.per_task_ns)
       << pool_data.per_task_ns << " ns with 1 MiB, " << pool_empty.per_task_ns << " without";
-  const auto threads_data = measure_overhead("thread-pool", 20, 3, std::size_t{1} << 20U);
+  const auto threads_data =
+      measure_overhead("thread-pool", 20, 3, probe_shape::chain, std::size_t{1} << 20U);
   EXPECT_LT(threads_data.per_task_ns, pool_data.per_task_ns / 3);
   // At most 64 MiB made: 256 MiB per hand-over runs a chain of 2.
-  EXPECT_EQ(measure_overhead("thread-pool", 20, 1, std::size_t{64} << 20U).tasks, 2U);
+  EXPECT_EQ(
+      measure_overhead("thread-pool", 20, 1, probe_shape::chain, std::size_t{64} << 20U).tasks, 2U);
 }
 
 TEST(Predict, SpeedingUpATaskOffTheCriticalPathWithinItsSlackChangesNothing) {
@@ -725,7 +728,7 @@ TEST(Predict, ThePredictionIsWithinTenPercentOfARealRun) {
   const auto tasks = make_workload(spec);
   const auto after = dependencies_of(tasks);
   const std::size_t cores = std::min<std::size_t>(usable_cores(), 2);
-  const model_costs costs = costs_of(measure_overhead("thread-pool", 100, 5));
+  const model_costs costs = costs_of(measure_overhead("thread-pool", 100, 5, probe_shape::chain));
   PARLAB_TIMING_TEST([&]() -> std::string {
     const auto base = make_executor("sequential")->run(tasks, {});
     const std::vector<double> d = task_durations(base);

@@ -10,6 +10,7 @@
 #include <parlab/task.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,14 +30,26 @@ struct overhead_figures {
   double single_task_run_ns = 0;  ///< a whole run of one empty task
 };
 
+/// The empty tasks measure_overhead runs.
+enum class probe_shape : std::uint8_t {
+  /// Independent tasks: a model may hand the next one out before the last one's result is back
+  /// (what `parlab overhead` measures).
+  bag,
+  /// Each task after the one before: every hand-over is a full round trip (a result back, then
+  /// the next task out), as along a graph's edges; per_task_ns is then the gap between one
+  /// task's end and the next one's start, beside the tasks' own time.
+  chain,
+};
+
 /// Measures `executor` (W = 1) on runs of 1 and of `tasks` empty tasks, `repeat` times each,
-/// alternating; recording is off. With `edge_bytes`, the many tasks are a chain each handing
-/// that many bytes to the next (task::output_bytes; as few as 2 tasks, so that at most 64 MiB
-/// are made in all) and per_task_ns is what a hand-over costs beside the tasks' own time (which
-/// reads and makes the data): the gaps between one task's end and the next one's start. Throws
-/// std::invalid_argument for an unknown or unbuilt model, tasks < 2 or repeat < 1. Blocks.
+/// alternating; recording is off. With `edge_bytes` (a chain), each task hands that many bytes
+/// to the next (task::output_bytes; as few as 2 tasks, so that at most 64 MiB are made in all):
+/// reading and making them is the tasks' own time, copying them between processes is in the
+/// gaps. Throws std::invalid_argument for an unknown or unbuilt model, tasks < 2, repeat < 1 or
+/// bytes along a bag. Blocks.
 [[nodiscard]] overhead_figures measure_overhead(const std::string& executor,
                                                 std::size_t tasks = 200, std::size_t repeat = 7,
+                                                probe_shape shape = probe_shape::bag,
                                                 std::size_t edge_bytes = 0);
 
 /// The bytes each task of a chain would hand the next to move as much data per task, in and

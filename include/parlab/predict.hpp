@@ -117,6 +117,7 @@ struct prediction_check {
   std::size_t workers = 0;
   double predicted_seconds = 0.0;
   double measured_seconds = 0.0;  ///< the median wall of the real runs
+  std::size_t runs = 0;           ///< how many real runs
   /// predicted / measured - 1 (0.05: 5% too slow a prediction).
   [[nodiscard]] double error() const noexcept {
     return measured_seconds > 0 ? predicted_seconds / measured_seconds - 1.0 : 0.0;

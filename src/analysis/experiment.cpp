@@ -82,12 +82,12 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
     return run_supervised(*model, tasks, options, culprit);
   };
 
-  // A task graph's burdened figures need the model's own cost per task: measured with empty
-  // tasks now, before the warm-up, so the probe is over before anything is measured; a graph
-  // handing data along its edges is probed with a chain handing as much per task.
+  // A task graph's burdened figures need the model's own cost per task along an edge: measured
+  // with a chain of empty tasks now (handing on as much data per task as the graph does),
+  // before the warm-up, so the probe is over before anything is measured.
   std::optional<model_costs> costs;
   if (has_dependencies(tasks)) {
-    costs = costs_of(measure_overhead(name, 50, 3, data_per_task(tasks)));
+    costs = costs_of(measure_overhead(name, 50, 3, probe_shape::chain, data_per_task(tasks)));
   }
 
   // Warm-up: page in code and data, start the CPU's clocks. Not measured, but what failed in it

@@ -30,9 +30,13 @@ std::vector<task> empty_tasks(std::size_t n, bool callables) {
 }  // namespace
 
 overhead_figures measure_overhead(const std::string& executor, std::size_t tasks,
-                                  std::size_t repeat, std::size_t edge_bytes) {
+                                  std::size_t repeat, probe_shape shape, std::size_t edge_bytes) {
   if (tasks < 2) throw std::invalid_argument("overhead: tasks must be at least 2");
   if (repeat < 1) throw std::invalid_argument("overhead: repeat must be at least 1");
+  if (edge_bytes != 0 && shape != probe_shape::chain) {
+    throw std::invalid_argument("overhead: bytes along edges need the chain");
+  }
+  const bool chain = shape == probe_shape::chain;
   const auto model = make_executor(executor);  // unknown or unbuilt: invalid_argument
   const bool callables = find_executor(executor).runs_callables;
   const auto one = empty_tasks(1, callables);
@@ -41,7 +45,7 @@ overhead_figures measure_overhead(const std::string& executor, std::size_t tasks
     tasks = std::clamp<std::size_t>(kMostMade / edge_bytes, 2, tasks);
   }
   auto many = empty_tasks(tasks, callables);
-  if (edge_bytes != 0) {  // a chain, each task handing its data to the next
+  if (chain) {  // each task after the one before, handing it its data
     for (std::size_t i = 0; i < tasks; ++i) {
       if (i > 0) many[i].after = {i - 1};
       if (i + 1 < tasks) many[i].output_bytes = edge_bytes;
@@ -72,9 +76,9 @@ overhead_figures measure_overhead(const std::string& executor, std::size_t tasks
     starts.push_back(static_cast<double>(first_start - batch.start_ns));
     finishes.push_back(static_cast<double>(batch.end_ns - last_end));
     // Everything between the first task's start and the last one's end is N - 1 hand-overs
-    // (with data: less the tasks' own time, reading and making it).
+    // (a chain: less the tasks' own time, reading and making any data).
     std::int64_t own = 0;
-    if (edge_bytes != 0) {
+    if (chain) {
       for (const auto& rec : batch.records) own += rec.end_ns - rec.start_ns;
     }
     per_task.push_back(static_cast<double>(last_end - first_start - own) /

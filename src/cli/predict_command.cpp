@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <map>
 
 namespace parlab::cli {
@@ -158,8 +159,9 @@ int command_predict(const predict_command& c) {
   // the sequential run (the task times) and each model at W = 1; the co-running slowdown; each
   // model at W = cores.
   std::vector<model_costs> costs;
-  std::map<std::string, double> measured_one;
-  std::map<std::string, double> measured_cores;
+  // By model: the median wall of its real runs, and how many.
+  std::map<std::string, std::pair<double, std::size_t>> measured_one;
+  std::map<std::string, std::pair<double, std::size_t>> measured_cores;
   co_running corun;
   corun.cores = cores;
   const auto predict = [&](bool interrupted) {
@@ -179,17 +181,21 @@ int command_predict(const predict_command& c) {
            {std::pair{std::size_t{1}, &measured_one}, std::pair{cores, &measured_cores}}) {
         const auto it = seen->find(mc.executor);
         if (it == seen->end()) continue;
-        mp.checks.push_back(
-            {w, simulate_makespan(graph->after, graph->durations, w, mp.costs, corun), it->second});
+        mp.checks.push_back({w,
+                             simulate_makespan(graph->after, graph->durations, w, mp.costs, corun),
+                             it->second.first, it->second.second});
       }
       p.models.push_back(std::move(mp));
     }
     return p;
   };
   try {
-    // A graph handing data along its edges: each model probed with a chain handing as much.
+    // Each model's cost along an edge: a chain of empty tasks (handing on as much data per task
+    // as the graph, when it hands any).
     const std::size_t data = spec ? data_per_task(make_workload(spec->workload)) : 0;
-    for (const auto& m : models) costs.push_back(costs_of(measure_overhead(m, 100, 5, data)));
+    for (const auto& m : models) {
+      costs.push_back(costs_of(measure_overhead(m, 100, 5, probe_shape::chain, data)));
+    }
     if (spec) {
       spec->keep_records = true;
       spec->baseline = true;
@@ -198,11 +204,9 @@ int command_predict(const predict_command& c) {
                                   spec->workload.name, spec->workload.tasks,
                                   c.no_check ? "" : ", then each model at W = 1 and W = cores"));
       const auto tasks = make_workload(spec->workload);
-      (void)run_experiment(*spec, [&](const measured_run& m) {
-        if (!m.is_baseline) {
-          measured_one[m.executor] = m.wall_median;
-          return;
-        }
+      experiment_spec sequential = *spec;
+      sequential.executors.clear();
+      (void)run_experiment(sequential, [&](const measured_run& m) {
         measured_graph g;
         g.after = m.representative.after;
         g.durations = task_durations(m.representative);
@@ -213,7 +217,20 @@ int command_predict(const predict_command& c) {
                 : fmt::format("{} ({} tasks)", spec->workload.name, spec->workload.tasks);
         g.from = fmt::format("the sequential run here, median of {}", spec->repeat);
         graph = std::move(g);
+        // The checks: a short graph's real runs repeated until about 0.6 s of them (at most 15),
+        // so that one slow run in a few cannot be the median; -r decides when given.
+        if (!c.run.repeat && m.wall_median > 0) {
+          spec->repeat = std::clamp<std::size_t>(
+              static_cast<std::size_t>(std::ceil(0.6 / m.wall_median)), spec->repeat, 15);
+        }
       });
+      if (!c.no_check) {
+        spec->baseline = false;
+        spec->keep_records = false;
+        (void)run_experiment(*spec, [&](const measured_run& m) {
+          measured_one[m.executor] = {m.wall_median, m.wall_samples.size()};
+        });
+      }
       // The task typical of the work (where the tasks' times, summed longest first, pass half)
       // is the one co-running is measured with.
       std::vector<std::size_t> order(graph->durations.size());
@@ -233,11 +250,10 @@ int command_predict(const predict_command& c) {
       if (!tasks.empty())
         corun = measure_co_running(tasks[typical], graph->durations[typical], cores);
       if (!c.no_check) {
-        spec->baseline = false;
         spec->workers = cores;
-        spec->keep_records = false;
-        (void)run_experiment(
-            *spec, [&](const measured_run& m) { measured_cores[m.executor] = m.wall_median; });
+        (void)run_experiment(*spec, [&](const measured_run& m) {
+          measured_cores[m.executor] = {m.wall_median, m.wall_samples.size()};
+        });
       }
     }
   } catch (const interrupted& e) {

@@ -37,7 +37,7 @@ std::string format_prediction(const graph_prediction& p) {
     path += fmt::format(" -> ... ({} tasks)", p.critical_path.size());
   out += fmt::format("critical path: {}\n", path);
   if (p.models.empty()) return out;
-  out += "model costs (measured here with empty tasks, W = 1): ";
+  out += "model costs (measured here with a chain of empty tasks, W = 1; per task = one hand-over along an edge): ";
   for (std::size_t m = 0; m < p.models.size(); ++m) {
     const model_costs& c = p.models[m].costs;
     out += fmt::format(
@@ -87,12 +87,13 @@ std::string format_prediction(const graph_prediction& p) {
   bool any_check = false;
   for (const auto& m : p.models) any_check = any_check || !m.checks.empty();
   if (any_check) {
-    out += "\nchecked against real runs in this invocation (median wall):\n";
+    out += "\nchecked against real runs in this invocation (median wall of the runs):\n";
     for (const auto& m : p.models) {
       for (const auto& c : m.checks) {
-        out += fmt::format("  {:<13} W={:<3} predicted {:>9}, measured {:>9}: error {:+.1f}%\n",
-                           m.costs.executor, c.workers, short_seconds(c.predicted_seconds),
-                           short_seconds(c.measured_seconds), c.error() * 100.0);
+        out += fmt::format(
+            "  {:<13} W={:<3} predicted {:>9}, measured {:>9} ({} run{}): error {:+.1f}%\n",
+            m.costs.executor, c.workers, short_seconds(c.predicted_seconds),
+            short_seconds(c.measured_seconds), c.runs, c.runs == 1 ? "" : "s", c.error() * 100.0);
       }
     }
   }
@@ -151,6 +152,7 @@ std::string prediction_to_json(const machine_info& machine, const graph_predicti
       checks.push_back({{"workers", c.workers},
                         {"predicted_seconds", c.predicted_seconds},
                         {"measured_seconds", c.measured_seconds},
+                        {"runs", c.runs},
                         {"error", c.error()}});
     }
     models.push_back({{"executor", m.costs.executor},

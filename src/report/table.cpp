@@ -46,7 +46,8 @@ std::string format_graph_rows(const std::vector<measured_run>& runs) {
   out += fmt::format(
       "task graph: {} tasks, {} edges; work = the tasks' time summed, span = the longest chain "
       "(both measured); burdened = the parallelism left when every task also pays the model's "
-      "cost per task (measured with empty tasks before the run)\n",
+      "cost per task (a hand-over along an edge, measured with a chain of empty tasks before the "
+      "run)\n",
       first->tasks, first->edges);
   out += fmt::format("  {:<13} {:>3} {:>9} {:>9} {:>11} {:>9} {:>9} {:>9}  {:<48} {}\n", "executor",
                      "W", "work", "span", "parallelism", "cost/task", "burdened", "wall",
