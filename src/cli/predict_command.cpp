@@ -105,6 +105,23 @@ std::pair<std::size_t, double> parse_faster(const std::string& text,
   return {id, pct};
 }
 
+/// The task typical of the work, which co-running is measured with: where the tasks' times,
+/// summed longest first, pass half of the work.
+std::size_t typical_task(const std::vector<double>& durations) {
+  std::vector<std::size_t> order(durations.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return durations[a] > durations[b]; });
+  double work = 0.0;
+  for (const double d : durations) work += d;
+  double summed = 0.0;
+  for (const std::size_t i : order) {
+    summed += durations[i];
+    if (summed >= work / 2) return i;
+  }
+  return order.empty() ? 0 : order.back();
+}
+
 }  // namespace
 
 int command_predict(const predict_command& c) {
@@ -231,24 +248,10 @@ int command_predict(const predict_command& c) {
           measured_one[m.executor] = {m.wall_median, m.wall_samples.size()};
         });
       }
-      // The task typical of the work (where the tasks' times, summed longest first, pass half)
-      // is the one co-running is measured with.
-      std::vector<std::size_t> order(graph->durations.size());
-      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return graph->durations[a] > graph->durations[b];
-      });
-      double work = 0.0;
-      for (const double d : graph->durations) work += d;
-      double summed = 0.0;
-      std::size_t typical = order.empty() ? 0 : order.front();
-      for (const std::size_t i : order) {
-        summed += graph->durations[i];
-        typical = i;
-        if (summed >= work / 2) break;
-      }
-      if (!tasks.empty())
+      if (!tasks.empty()) {
+        const std::size_t typical = typical_task(graph->durations);
         corun = measure_co_running(tasks[typical], graph->durations[typical], cores);
+      }
       if (!c.no_check) {
         spec->workers = cores;
         (void)run_experiment(*spec, [&](const measured_run& m) {
