@@ -628,7 +628,12 @@ TEST_F(MpiJob, ABatchThatOutlivesTheTimeoutEndsTheJobInOneLineAndLeavesNoRank) {
     EXPECT_NE(rec.message.find("did not answer within 1 s (--mpi-timeout)"), std::string::npos)
         << rec.message;
   }
-  EXPECT_TRUE(proc::children_of(::getpid()).empty()) << "mpirun or a rank is left";
+  std::string left;
+  for (const auto& [pid, name] : proc::children_of(::getpid())) {
+    left += " " + std::to_string(pid) + " (" + name + ", " +
+            parlab::detail::read_proc_line("/proc/" + std::to_string(pid) + "/stat") + ")";
+  }
+  EXPECT_TRUE(left.empty()) << "mpirun or a rank is left:" << left;
   const auto again = model->run(tasks_of("cpu", 2, 10), o);  // a fresh job
   EXPECT_EQ(again.failed_tasks(), 0U) << again.records[0].message;
 }

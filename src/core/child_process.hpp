@@ -177,8 +177,9 @@ struct tree_end {
 };
 
 /// Ends process_tree(root): SIGTERM and up to `grace` for them to end (none when zero), then
-/// SIGKILL, again for any process that appears meanwhile, for up to 2 s; reaps the orphans it
-/// adopted (never a child_process's child: its owner reaps it).
+/// SIGKILL, again for any process that appears meanwhile, for up to 2 s (after anything was
+/// signalled, until the tree has stayed empty for 100 ms); reaps the orphans it adopted (never a
+/// child_process's child: its owner reaps it).
 tree_end end_tree(pid_t root, std::chrono::milliseconds grace);
 
 }  // namespace parlab::detail

@@ -119,11 +119,22 @@ tree_end end_tree(pid_t root, std::chrono::milliseconds grace) {
       tree = look();
     }
   }
+  // SIGKILL until the tree has stayed empty for a moment after anything was signalled: a process
+  // ending just then (one the kernel handed us as its parent died) becomes a zombie of ours after
+  // a look that saw nothing, and the next looks reap it, so none is left behind.
+  constexpr auto kSettle = std::chrono::milliseconds(100);
   const auto deadline = clock::now() + std::chrono::seconds(2);
-  while (!tree.empty() && clock::now() < deadline) {
-    send(tree, SIGKILL);
+  auto empty_since = clock::now();
+  while (clock::now() < deadline) {
+    if (!tree.empty()) {
+      send(tree, SIGKILL);
+    } else if (signalled.empty() || clock::now() - empty_since >= kSettle) {
+      break;
+    }
     std::this_thread::sleep_for(kPause);
+    const bool was_empty = tree.empty();
     tree = look();
+    if (tree.empty() && !was_empty) empty_since = clock::now();
   }
   tree_end out;
   out.left = tree;
