@@ -630,8 +630,8 @@ TEST_F(MpiJob, ABatchThatOutlivesTheTimeoutEndsTheJobInOneLineAndLeavesNoRank) {
   }
   std::string left;
   for (const auto& [pid, name] : proc::children_of(::getpid())) {
-    left += " " + std::to_string(pid) + " (" + name + ", " +
-            parlab::detail::read_proc_line("/proc/" + std::to_string(pid) + "/stat") + ")";
+    left += fmt::format(" {} ({}: {})", pid, name,
+                        parlab::detail::read_proc_line(fmt::format("/proc/{}/stat", pid)));
   }
   EXPECT_TRUE(left.empty()) << "mpirun or a rank is left:" << left;
   const auto again = model->run(tasks_of("cpu", 2, 10), o);  // a fresh job
