@@ -37,7 +37,9 @@ std::string format_prediction(const graph_prediction& p) {
     path += fmt::format(" -> ... ({} tasks)", p.critical_path.size());
   out += fmt::format("critical path: {}\n", path);
   if (p.models.empty()) return out;
-  out += "model costs (measured here with a chain of empty tasks, W = 1; per task = one hand-over along an edge): ";
+  out +=
+      "model costs (measured here with a chain of empty tasks, W = 1; per task = one hand-over "
+      "along an edge): ";
   for (std::size_t m = 0; m < p.models.size(); ++m) {
     const model_costs& c = p.models[m].costs;
     out += fmt::format(

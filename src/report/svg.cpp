@@ -290,27 +290,33 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
     out += "</g>\n";
     lane_y += kCpuLane + 2.0;
   }
+  // A step function as a path on a count lane whose top is at `lane`, `top` filling it; an area
+  // closes down to the base.
+  const auto step_path = [&](const std::vector<step_point>& steps, double lane, double top,
+                             bool area) {
+    const double base = lane + kCounts - 2.0;
+    auto y_of = [&](std::size_t n) {
+      return base - (kCounts - 6.0) * static_cast<double>(n) / top;
+    };
+    std::string d = fmt::format("M{:.2f},{:.1f}", kLeft, base);
+    double level = base;
+    for (const auto& st : steps) {
+      const double x = x_of(st.t_ns);
+      d += fmt::format(" L{:.2f},{:.1f} L{:.2f},{:.1f}", x, level, x, y_of(st.count));
+      level = y_of(st.count);
+    }
+    d += fmt::format(" L{:.2f},{:.1f}", kLeft + plot, level);
+    if (area) d += fmt::format(" L{:.2f},{:.1f} Z", kLeft + plot, base);
+    return d;
+  };
   // Tasks in flight (grey area) and running (dark line) over time, on one scale.
   lane_y += 4.0;
   {
     const auto in_flight = tasks_in_flight(events);
     const auto running = tasks_running(events);
     const double top = static_cast<double>(std::max<std::size_t>(peak(in_flight), 1));
-    auto path = [&](const std::vector<step_point>& steps, bool area) {
-      const double base = lane_y + kCounts - 2.0;
-      auto y_of = [&](std::size_t n) {
-        return base - (kCounts - 6.0) * static_cast<double>(n) / top;
-      };
-      std::string d = fmt::format("M{:.2f},{:.1f}", kLeft, base);
-      double level = base;
-      for (const auto& s : steps) {
-        const double x = x_of(s.t_ns);
-        d += fmt::format(" L{:.2f},{:.1f} L{:.2f},{:.1f}", x, level, x, y_of(s.count));
-        level = y_of(s.count);
-      }
-      d += fmt::format(" L{:.2f},{:.1f}", kLeft + plot, level);
-      if (area) d += fmt::format(" L{:.2f},{:.1f} Z", kLeft + plot, base);
-      return d;
+    const auto path = [&](const std::vector<step_point>& steps, bool area) {
+      return step_path(steps, lane_y, top, area);
     };
     out += fmt::format(
         "<g class=\"counts\"><text x=\"4\" y=\"{0:.1f}\" font-family=\"sans-serif\" "
@@ -332,14 +338,7 @@ std::string svg_run(const measured_run& run, const std::string& id, double y) {
     auto y_of = [&](std::size_t n) {
       return base - (kCounts - 6.0) * static_cast<double>(n) / top;
     };
-    std::string d = fmt::format("M{:.2f},{:.1f}", kLeft, base);
-    double level = base;
-    for (const auto& s : items.steps) {
-      const double x = x_of(s.t_ns);
-      d += fmt::format(" L{:.2f},{:.1f} L{:.2f},{:.1f}", x, level, x, y_of(s.count));
-      level = y_of(s.count);
-    }
-    d += fmt::format(" L{:.2f},{:.1f} L{:.2f},{:.1f} Z", kLeft + plot, level, kLeft + plot, base);
+    const std::string d = step_path(items.steps, lane_y, top, true);
     out += fmt::format(
         "<g class=\"pipeline-items\"><text x=\"4\" y=\"{0:.1f}\" font-family=\"sans-serif\" "
         "font-size=\"10\" fill=\"#555\">items</text><path d=\"{1}\" fill=\"hsl(140,45%,80%)\" "
