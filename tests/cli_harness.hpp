@@ -51,7 +51,8 @@ class cli_test : public scratch::scratch_test {
     return run_shell("timeout -s KILL " + std::to_string(seconds) + " " + PARLAB_BINARY, args);
   }
 
- private:
+ protected:
+  /// `program ARGS` through the shell (program: a path, perhaps with leading arguments).
   outcome run_shell(const std::string& program, const std::string& args) {
     const std::string cmd =
         program + " " + args + " >" + (dir_ / "out").string() + " 2>" + (dir_ / "err").string();

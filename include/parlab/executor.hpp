@@ -2,6 +2,7 @@
 /// @file The executor interface: one execution model runs a batch of tasks with W workers.
 
 #include <parlab/kernel_figures.hpp>
+#include <parlab/switch_records.hpp>
 #include <parlab/task.hpp>
 #include <parlab/task_graph.hpp>
 #include <parlab/timeline.hpp>
@@ -62,6 +63,10 @@ struct run_options {
   /// then 0. Not passed to MPI ranks. docs/performance.md lists every probe.
   bool task_probes = true;
   mpi_options mpi;  ///< read by the mpi model only
+  /// Record every context switch of the run's threads and processes from the kernel's switch
+  /// records (`--exact`; not owned, nullptr: off): run_result::exact, and the timeline's slices
+  /// are the exact ones. Not in a supervised run's child (the collector serves this process).
+  switch_recorder* exact = nullptr;
 };
 
 /// How a task failed: what the CLI, the JSON and the conclusions read (never the message text).
@@ -203,6 +208,10 @@ struct run_result {
   std::vector<std::string> lane_names;
   std::optional<mpi_cluster> cluster;  ///< the mpi model only
   std::optional<run_death> death;      ///< the mpi model only: the rank that ended the job
+  /// With run_options::exact: what the kernel's switch records say of the run (every on-CPU
+  /// stretch of every thread of parlab and of the processes it started, from just before
+  /// start_ns to just after end_ns).
+  std::optional<switch_schedule> exact;
 
   [[nodiscard]] double wall_seconds() const noexcept;
   [[nodiscard]] std::size_t failed_tasks() const noexcept;

@@ -30,6 +30,9 @@ struct experiment_spec {
   bool keep_records = false;  ///< keep the representative run's task records and timeline
   std::chrono::nanoseconds gil_switch_interval = std::chrono::milliseconds(5);
   mpi_options mpi;  ///< passed to the mpi model only (run_options::mpi)
+  /// Every measured run recorded from the kernel's switch records (run_options::exact; not
+  /// owned; nullptr: off). The representative run keeps them (run_result::exact).
+  switch_recorder* exact = nullptr;
 };
 
 /// One failed task of a representative run.

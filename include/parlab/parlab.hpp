@@ -28,6 +28,7 @@
 #include <parlab/report.hpp>
 #include <parlab/scaling.hpp>
 #include <parlab/sweep.hpp>
+#include <parlab/switch_records.hpp>
 #include <parlab/task.hpp>
 #include <parlab/task_graph.hpp>
 #include <parlab/thread_pool.hpp>

@@ -30,6 +30,11 @@ inline constexpr const char* result_schema = "parlab.result/1";
 /// that ended each run, the critical path); empty when no row ran a graph.
 [[nodiscard]] std::string format_graph_rows(const std::vector<measured_run>& runs);
 
+/// One line per run recorded with the kernel's switch records (run_result::exact): its on-CPU
+/// stretches, switch-outs preempted and blocked beside getrusage's counts, migrations, the
+/// shortest stretch, records read and lost; empty when none was.
+[[nodiscard]] std::string format_exact_rows(const std::vector<measured_run>& runs);
+
 /// The result document (see docs/json-schema.md). Task records are included when the runs kept
 /// them (experiment_spec::keep_records). `interrupted`: a signal stopped the command, and `runs`
 /// are the ones finished before it.

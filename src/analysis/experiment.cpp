@@ -64,6 +64,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
   options.workers = workers;
   options.gil_switch_interval = spec.gil_switch_interval;
   options.mpi = spec.mpi;
+  options.exact = spec.exact;
 
   // A task that kills its process would kill parlab too under a model whose tasks share one
   // process: such runs happen in a supervised child, and the row shows how the whole run died.
@@ -204,6 +205,7 @@ measured_run measure(const experiment_spec& spec, const std::vector<task>& tasks
     rep.lock_holds.clear();
     rep.recorded.events.clear();
     if (rep.cluster) rep.cluster->messages.clear();
+    if (rep.exact) rep.exact->intervals.clear();
   }
   m.representative = std::move(rep);
   return m;

@@ -223,6 +223,9 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   add_outputs(run, r.outputs, true);
   run->add_flag("--records", r.records, "Include every task's record in the JSON");
   run->add_flag("--timeline", r.outputs.timeline, "Print each run's timeline in the terminal");
+  run->add_flag("--exact", r.exact,
+                "Record every context switch from the kernel's switch records (perf events, no "
+                "privilege needed): exact slices, preemptions and migrations (docs/exact.md)");
   run->add_option("--report", r.outputs.report, "Write a self-contained HTML report to PATH or -");
   run->add_option("--mpi-schedule", r.mpi_schedule,
                   "mpi: dynamic (rank 0 hands out tasks) or static (rank r takes r, r+W, ...)");

@@ -44,6 +44,7 @@ struct run_command {
   std::optional<std::string> fault, fault_task;
   std::optional<std::string> mpi_schedule, hosts, hostfile, mpi_timeout, mpi_start_timeout;
   bool python = false;
+  bool exact = false;  // --exact: the kernel's switch records
   output_options outputs;
 };
 

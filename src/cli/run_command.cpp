@@ -203,9 +203,22 @@ std::vector<named_input> inputs_of(const run_command& c) {
 }
 
 int command_run(const run_command& o) {
-  const experiment_spec spec = run_spec(o);
+  experiment_spec spec = run_spec(o);
   const outputs out(o.outputs, inputs_of(o));
   apply_pinning(o.pin_cores);
+  // The collector is a process forked now, while parlab has one thread; the collector itself is
+  // pinned like parlab (it inherits the mask), so it competes for the same cores as an observer
+  // on the machine would.
+  std::optional<switch_recorder> exact;
+  if (o.exact) {
+    exact.emplace();
+    if (exact->available()) {
+      spec.exact = &*exact;
+      spec.keep_records = true;
+    } else {
+      say(fmt::format("--exact: {}; the timelines are parlab's own recording", exact->refusal()));
+    }
+  }
   std::FILE* human = out.human();
   const workload_info& info = find_workload(spec.workload.name);
   print_to(human, fmt::format("{} workload, {} tasks of size {} ({}), {} repeats\n",

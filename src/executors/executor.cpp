@@ -105,6 +105,14 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
     probes_for_the_run& operator=(const probes_for_the_run&) = delete;
   } probes{options.task_probes};
   (void)detail::reset_peak_rss();  // this run's peak, not the process's lifetime one
+  // Switch records on before the kernel's figures are read and off after: every switch that
+  // getrusage counts is among the records.
+  struct exact_for_the_run {
+    switch_recorder* r;
+    ~exact_for_the_run() {
+      if (r != nullptr) (void)r->end();  // a run that threw: nothing to keep
+    }
+  } exact{options.exact != nullptr && options.exact->begin() ? options.exact : nullptr};
   const auto before = rusage_snapshot::now();
   result.start_ns = monotonic_ns();
   execute(tasks, effective, result);
@@ -112,6 +120,10 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
   if (edges_) result.edge_bytes = edges_->traffic();
   throw_if_interrupted();  // a run cut short measures nothing: it is not returned
   result.kernel = difference(before, rusage_snapshot::now());
+  if (exact.r != nullptr) {
+    result.exact = std::exchange(exact.r, nullptr)->end();
+    result.exact->run = count_switches(result.exact->intervals, result.start_ns, result.end_ns);
+  }
   result.kernel.user_seconds += result.outside.user_seconds;
   result.kernel.system_seconds += result.outside.system_seconds;
   result.kernel.voluntary_switches += result.outside.voluntary_switches;
@@ -130,6 +142,17 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
           {ready, ready, static_cast<std::uint32_t>(t.id), no_id, -1, event_kind::queued});
     }
     result.recorded = recorder_->collect(queued);
+    if (result.exact) {
+      std::vector<task_thread> threads;
+      threads.reserve(result.records.size());
+      for (const auto& r : result.records) {
+        if (r.tid > 0) {
+          threads.push_back({static_cast<std::uint32_t>(r.task_id),
+                             static_cast<std::int32_t>(r.pid), static_cast<std::int32_t>(r.tid)});
+        }
+      }
+      (void)refine_with_switches(result.recorded, threads, *result.exact);
+    }
   }
   // Records are written by index, so they are in id order unless the ids are not the indexes.
   const auto by_id = [](const task_record& a, const task_record& b) {

@@ -25,10 +25,15 @@ run_result run_supervised(executor& model, std::span<const task> tasks, const ru
   result.executor = std::string(model.name());
   result.workers = options.workers;
   (void)detail::reset_peak_rss();
+  // The collector serves this process: the child's run is recorded from here (its events are
+  // inherited at the fork), not by the child.
+  run_options in_child = options;
+  in_child.exact = nullptr;
+  const bool exact = options.exact != nullptr && options.exact->begin();
   const auto before = rusage_snapshot::now();
   result.start_ns = monotonic_ns();
   detail::child_process child("a supervised run", {}, [&](const detail::child_process::ends&) {
-    const run_result survived = model.run(tasks, options);
+    const run_result survived = model.run(tasks, in_child);
     return survived.failed_tasks() == 0 ? 0 : 1;
   });
   // The child writes nothing: end of file on its channel is its end. An interrupt wakes this
@@ -39,6 +44,10 @@ run_result run_supervised(executor& model, std::span<const task> tasks, const ru
   const detail::child_exit how = child.wait();
   result.end_ns = monotonic_ns();
   result.kernel = difference(before, rusage_snapshot::now());
+  if (exact) {
+    result.exact = options.exact->end();
+    result.exact->run = count_switches(result.exact->intervals, result.start_ns, result.end_ns);
+  }
   result.kernel.peak_rss_bytes = detail::peak_rss_since_reset();  // the child's, reaped just now
 
   const std::string cause = how.describe();

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "report/machine_json.hpp"
 
 namespace parlab {
@@ -80,6 +82,45 @@ bool has_interpreter_lock(const std::string& executor) {
     if (e.name == executor) return e.has_interpreter_lock;
   }
   return false;
+}
+
+json counts_to_json(const switch_counts& c) {
+  return {{"intervals", c.intervals},
+          {"preempted", c.preempted},
+          {"voluntary", c.voluntary},
+          {"migrations", c.migrations},
+          {"on_cpu_seconds", to_seconds(c.on_cpu_ns)},
+          {"shortest_seconds", to_seconds(c.shortest_ns)}};
+}
+
+/// The switch records: their counts over the run, each thread's, and every stretch.
+json exact_to_json(const switch_schedule& x, std::int64_t origin, std::int64_t end) {
+  json j = {{"records", x.records},
+            {"lost", x.lost},
+            {"buffer_bytes", x.buffer_bytes},
+            {"threads_attached", x.threads},
+            {"recorded_from_seconds", to_seconds(x.start_ns - origin)},
+            {"recorded_to_seconds", to_seconds(x.end_ns - origin)},
+            {"run", counts_to_json(x.run)}};
+  if (x.intervals.empty()) return j;
+  std::map<std::int32_t, std::int32_t> pid_of;
+  for (const auto& i : x.intervals) pid_of.emplace(i.tid, i.pid);
+  json threads = json::array();
+  for (const auto& [tid, pid] : pid_of) {
+    json one = {{"pid", pid}, {"tid", tid}};
+    one.update(counts_to_json(count_switches(x.intervals, origin, end, tid)));
+    threads.push_back(std::move(one));
+  }
+  j["threads"] = std::move(threads);
+  json stretches = json::array();
+  for (const auto& i : x.intervals) {
+    std::string how = i.preempted ? "preempted" : "blocked";
+    if (i.ended_after) how = "recording ended";
+    stretches.push_back(json::array({to_seconds(i.start_ns - origin), to_seconds(i.end_ns - origin),
+                                     i.pid, i.tid, i.cpu, how, i.started_before}));
+  }
+  j["intervals"] = std::move(stretches);
+  return j;
 }
 
 json split_to_json(const time_split& split) {
@@ -297,6 +338,7 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
     j["task_time_seconds"] = std::move(tasks);
   }
   if (rep.cluster) j["cluster"] = cluster_to_json(*rep.cluster, rep.start_ns);
+  if (rep.exact) j["exact"] = exact_to_json(*rep.exact, rep.start_ns, rep.end_ns);
   return j;
 }
 

@@ -123,6 +123,57 @@ std::vector<task_failure> read_failures(const jvalue& j, const char* texts_key,
 }
 
 /// An MPI run's hosts, ranks and messages. Every index is checked against what it indexes.
+switch_counts read_switch_counts(const jvalue& j) {
+  switch_counts c;
+  c.intervals = static_cast<std::uint64_t>(count64(j, "intervals"));
+  c.preempted = static_cast<std::uint64_t>(count64(j, "preempted"));
+  c.voluntary = static_cast<std::uint64_t>(count64(j, "voluntary"));
+  c.migrations = static_cast<std::uint64_t>(count64(j, "migrations"));
+  c.on_cpu_ns = std::llround(real(j, "on_cpu_seconds", 0.0, kMaxSeconds, 0.0) * 1e9);
+  c.shortest_ns = std::llround(real(j, "shortest_seconds", 0.0, kMaxSeconds, 0.0) * 1e9);
+  return c;
+}
+
+/// The switch records a run was recorded with (`--exact`), times against the run's start.
+switch_schedule read_exact(const jvalue& j, std::int64_t origin) {
+  switch_schedule x;
+  x.records = static_cast<std::uint64_t>(count64(j, "records"));
+  x.lost = static_cast<std::uint64_t>(count64(j, "lost"));
+  x.buffer_bytes = static_cast<std::size_t>(count64(j, "buffer_bytes"));
+  x.threads = static_cast<std::size_t>(count64(j, "threads_attached"));
+  x.start_ns =
+      origin + std::llround(real(j, "recorded_from_seconds", -kMaxSeconds, kMaxSeconds, 0.0) * 1e9);
+  x.end_ns =
+      origin + std::llround(real(j, "recorded_to_seconds", -kMaxSeconds, kMaxSeconds, 0.0) * 1e9);
+  if (const auto run = j.find("run"); run != j.end() && run->is_object()) {
+    x.run = read_switch_counts(*run);
+  }
+  for (const auto& v : j.value("intervals", jvalue::array())) {
+    if (!v.is_array() || v.size() != 7) {
+      throw std::invalid_argument(
+          "an exact interval must be [start, end, pid, tid, cpu, how, "
+          "started_before] (got " +
+          shown(v) + ")");
+    }
+    on_cpu_interval i;
+    i.start_ns = origin + nanos(v[0], "an interval's start");
+    i.end_ns = origin + nanos(v[1], "an interval's end");
+    i.pid = static_cast<std::int32_t>(whole(v[2], "an interval's pid", INT32_MAX));
+    i.tid = static_cast<std::int32_t>(whole(v[3], "an interval's tid", INT32_MAX));
+    i.cpu = static_cast<std::int16_t>(whole(v[4], "an interval's cpu", 4095));
+    const std::string how = v[5].is_string() ? v[5].get<std::string>() : std::string();
+    if (how != "preempted" && how != "blocked" && how != "recording ended") {
+      throw std::invalid_argument("an interval ends preempted, blocked or recording ended (got " +
+                                  shown(v[5]) + ")");
+    }
+    i.preempted = how == "preempted";
+    i.ended_after = how == "recording ended";
+    i.started_before = v[6].is_boolean() && v[6].get<bool>();
+    x.intervals.push_back(i);
+  }
+  return x;
+}
+
 mpi_cluster read_cluster(const jvalue& j, std::size_t workers) {
   constexpr std::uint64_t kMaxRanks = limits::max_workers + 1;
   mpi_cluster c;
@@ -417,6 +468,9 @@ measured_run read_run(const jvalue& j) {
   }
   if (const auto cl = j.find("cluster"); cl != j.end() && cl->is_object()) {
     rep.cluster = read_cluster(*cl, r.workers);
+  }
+  if (const auto x = j.find("exact"); x != j.end() && x->is_object()) {
+    rep.exact = read_exact(*x, rep.start_ns);
   }
   return r;
 }

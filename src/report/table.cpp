@@ -31,6 +31,27 @@ std::string path_in_words(const std::vector<std::size_t>& path,
 
 }  // namespace
 
+std::string format_exact_rows(const std::vector<measured_run>& runs) {
+  std::string out;
+  for (const auto& r : runs) {
+    const auto& rep = r.representative;
+    if (!rep.exact) continue;
+    const switch_schedule& x = *rep.exact;
+    const switch_counts& c = x.run;
+    out += fmt::format(
+        "exact switches, {} W={}: {} on-CPU stretches; {} switch-outs preempted (the kernel's "
+        "involuntary count: {}), {} blocked or ended (voluntary: {}); {} migrations; shortest "
+        "stretch {}; {} records{}\n",
+        r.executor, r.workers, c.intervals, c.preempted, rep.kernel.involuntary_switches,
+        c.voluntary, rep.kernel.voluntary_switches, c.migrations,
+        c.shortest_ns > 0 ? detail::short_seconds(static_cast<double>(c.shortest_ns) * 1e-9)
+                          : std::string("-"),
+        x.records,
+        x.lost == 0 ? ", none lost" : fmt::format(", {} LOST (a ring buffer was full)", x.lost));
+  }
+  return out;
+}
+
 std::string format_graph_rows(const std::vector<measured_run>& runs) {
   const auto with_graph =
       std::count_if(runs.begin(), runs.end(), [](const measured_run& r) { return r.graph; });
@@ -149,6 +170,7 @@ std::string format_table(const std::vector<measured_run>& runs) {
     out += fmt::format("cores busy, share of wall time ideal/ok/poor/idle: {}\n", busy_rows);
   }
   out += format_graph_rows(runs);
+  out += format_exact_rows(runs);
   // Where the workers' time went (wait reasons, summed over the workers of each row).
   for (const auto& r : runs) {
     if (r.is_baseline) continue;

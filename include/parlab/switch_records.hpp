@@ -1,0 +1,120 @@
+#pragma once
+/// @file Exact scheduling from the kernel's own switch records (`--exact`).
+///
+/// Linux writes a record each time one of a user's threads is put on or taken off a CPU when
+/// asked to (perf_event_open: a dummy software event with context_switch = 1, inherit = 1 so the
+/// threads and processes started later are followed, one ring buffer per CPU, times on
+/// CLOCK_MONOTONIC - parlab's clock). No privilege is needed for one's own processes while
+/// kernel.perf_event_paranoid <= 2. Each switch-out says whether the thread was still runnable
+/// (preempted: the kernel took the core away) or blocked. From the records come every stretch
+/// each thread ran, on which CPU, and why it stopped - nothing shorter than a sample is lost, as
+/// it is by parlab's own gap detection (50 us) or `parlab watch`'s looks (1 ms).
+///
+/// The records are read by a collector *process* forked before anything is recorded: it is not
+/// one of the recorded threads, it adds no thread to parlab (the process models refuse to fork
+/// while other threads run), and it drains the ring buffers while the run goes on.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace parlab {
+
+struct timeline;
+
+/// One stretch a thread ran on one CPU without leaving it.
+struct on_cpu_interval {
+  std::int64_t start_ns = 0;  ///< switched in (monotonic_ns)
+  std::int64_t end_ns = 0;    ///< switched out
+  std::int32_t pid = 0;       ///< its process
+  std::int32_t tid = 0;
+  std::int16_t cpu = -1;
+  /// It left the CPU still runnable: the kernel took the core away (an involuntary switch).
+  /// Otherwise it blocked (a voluntary switch) or ended.
+  bool preempted = false;
+  bool started_before = false;  ///< it was on the CPU when recording began (start_ns is then)
+  bool ended_after = false;     ///< it was on the CPU when recording ended (end_ns is then)
+};
+
+/// Switches of a set of intervals, counted.
+struct switch_counts {
+  std::uint64_t intervals = 0;
+  std::uint64_t preempted = 0;   ///< switch-outs while runnable (the kernel's involuntary)
+  std::uint64_t voluntary = 0;   ///< switch-outs that blocked or ended
+  std::uint64_t migrations = 0;  ///< a thread's next stretch on another CPU than its last
+  std::int64_t on_cpu_ns = 0;
+  std::int64_t shortest_ns = 0;  ///< the shortest whole stretch (0 when none)
+};
+
+/// What the kernel recorded between switch_recorder::begin() and end().
+struct switch_schedule {
+  std::int64_t start_ns = 0;  ///< records on
+  std::int64_t end_ns = 0;    ///< records off
+  /// Every on-CPU stretch of every recorded thread, ordered by start.
+  std::vector<on_cpu_interval> intervals;
+  std::uint64_t records = 0;  ///< switch records read
+  /// Records the kernel could not write (a ring buffer was full: PERF_RECORD_LOST); the stretches
+  /// around them are missing.
+  std::uint64_t lost = 0;
+  std::size_t buffer_bytes = 0;  ///< each CPU's ring buffer
+  std::size_t threads = 0;       ///< threads that got an event of their own at begin()
+  /// The switches within the run (run_result's start_ns to end_ns), kept when the intervals are
+  /// not (experiment_spec::keep_records off).
+  switch_counts run;
+};
+
+/// Counts the switch-outs in [from, to) of the intervals (`tid` only, when given). Pure.
+[[nodiscard]] switch_counts count_switches(std::span<const on_cpu_interval> intervals,
+                                           std::int64_t from, std::int64_t to,
+                                           std::optional<std::int32_t> tid = {});
+
+/// The thread that ran a task (task_record::tid).
+struct task_thread {
+  std::uint32_t task = 0;
+  std::int32_t pid = 0;  ///< its process (a rank on another host has none here)
+  std::int32_t tid = 0;
+};
+
+/// Replaces each task's `slice` and `preempted` events in `recorded` (the recorder's estimate:
+/// gaps under 50 us unseen, edges known to a few chunks) by the exact ones: the stretches the
+/// task's thread ran, clipped to where the task ran, and between them
+/// `preempted` where the kernel took the core away, a `wait` (blocking) where the thread
+/// blocked. A task whose thread the records do not hold (another host's rank) keeps its events.
+/// Returns how many tasks were refined. Pure.
+std::size_t refine_with_switches(timeline& recorded, std::span<const task_thread> threads,
+                                 const switch_schedule& schedule);
+
+/// The collector of switch records. One per process; not thread-safe (one thread calls it).
+class switch_recorder {
+ public:
+  /// Forks the collector and asks the kernel for one event on this process: call it while this
+  /// process has one thread. A kernel that refuses (perf_event_paranoid 3, a seccomp filter, a
+  /// container without perf) is not an error: refusal() says why. Throws std::logic_error while
+  /// other threads run, std::system_error when the fork fails.
+  switch_recorder();
+  ~switch_recorder();
+  switch_recorder(const switch_recorder&) = delete;
+  switch_recorder& operator=(const switch_recorder&) = delete;
+
+  /// Why switch records cannot be had here (one line), or empty.
+  [[nodiscard]] const std::string& refusal() const noexcept;
+  [[nodiscard]] bool available() const noexcept { return refusal().empty(); }
+
+  /// Turns records on for every thread of this process and everything they start from now on.
+  /// Blocks until they are on (a few hundred microseconds). False, with refusal() set, when the
+  /// kernel refused.
+  bool begin();
+  /// Turns them off and returns what was recorded since begin(). Blocks while the collector
+  /// drains the buffers and hands the stretches over.
+  [[nodiscard]] switch_schedule end();
+
+ private:
+  struct state;
+  std::unique_ptr<state> s_;
+};
+
+}  // namespace parlab

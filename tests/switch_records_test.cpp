@@ -1,0 +1,235 @@
+// The kernel's switch records (`--exact`): counting and refining are pure and tested on made-up
+// stretches; the collector is tested against the kernel's own counts (getrusage) with two threads
+// sharing one core, and its refusal under a seccomp filter that forbids perf events.
+
+#include <parlab/clock.hpp>
+#include <parlab/machine.hpp>
+#include <parlab/switch_records.hpp>
+#include <parlab/timeline.hpp>
+
+#include "cli_harness.hpp"
+
+#include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstddef>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using parlab::event;
+using parlab::event_kind;
+using parlab::on_cpu_interval;
+
+on_cpu_interval stretch(std::int64_t a, std::int64_t b, std::int32_t tid, std::int16_t cpu,
+                        bool preempted) {
+  on_cpu_interval i;
+  i.start_ns = a;
+  i.end_ns = b;
+  i.pid = 7;
+  i.tid = tid;
+  i.cpu = cpu;
+  i.preempted = preempted;
+  return i;
+}
+
+TEST(SwitchCounts, SwitchOutsInTheWindowMigrationsAndTheShortestStretch) {
+  const std::vector<on_cpu_interval> xs = {
+      stretch(0, 100, 10, 0, true),    stretch(50, 80, 11, 1, false),
+      stretch(150, 160, 10, 1, false), stretch(200, 400, 10, 1, true),
+      stretch(500, 600, 11, 0, false),
+  };
+  const auto all = parlab::count_switches(xs, 0, 1000);
+  EXPECT_EQ(all.intervals, 5U);
+  EXPECT_EQ(all.preempted, 2U);
+  EXPECT_EQ(all.voluntary, 3U);
+  EXPECT_EQ(all.migrations, 2U);  // 10: cpu 0 -> 1; 11: cpu 1 -> 0
+  EXPECT_EQ(all.on_cpu_ns, 100 + 30 + 10 + 200 + 100);
+  EXPECT_EQ(all.shortest_ns, 10);
+  // A switch-out after the window is not the window's; the time inside it is.
+  const auto window = parlab::count_switches(xs, 0, 300);
+  EXPECT_EQ(window.preempted, 1U);
+  EXPECT_EQ(window.voluntary, 2U);
+  EXPECT_EQ(window.on_cpu_ns, 100 + 30 + 10 + 100);
+  const auto one = parlab::count_switches(xs, 0, 1000, 11);
+  EXPECT_EQ(one.intervals, 2U);
+  EXPECT_EQ(one.voluntary, 2U);
+}
+
+TEST(SwitchRefine, TheRecordersSlicesBecomeTheThreadsStretches) {
+  // The recorder saw task 0 on worker 0 run 0-300 with one gap at 100-150 (it misses short ones
+  // and places edges to a few chunks), then wait 300-400, then run 400-500.
+  parlab::timeline tl;
+  tl.events = {
+      {0, 500, 0, 0, -1, event_kind::task},        {0, 100, 0, 0, 0, event_kind::slice},
+      {100, 150, 0, 0, -1, event_kind::preempted}, {150, 300, 0, 0, 1, event_kind::slice},
+      {300, 400, 0, 0, -1, event_kind::wait},      {400, 500, 0, 0, 1, event_kind::slice},
+  };
+  parlab::switch_schedule s;
+  s.intervals = {stretch(0, 40, 21, 0, true), stretch(60, 120, 21, 0, false),
+                 stretch(200, 310, 21, 1, false), stretch(390, 500, 21, 1, true)};
+  const std::vector<parlab::task_thread> threads = {{0, 7, 21}};
+  EXPECT_EQ(parlab::refine_with_switches(tl, threads, s), 1U);
+  std::vector<std::tuple<std::int64_t, std::int64_t, event_kind, int>> got;
+  for (const auto& e : tl.events) got.emplace_back(e.start_ns, e.end_ns, e.kind, e.cpu);
+  const std::vector<std::tuple<std::int64_t, std::int64_t, event_kind, int>> want = {
+      {0, 500, event_kind::task, -1},      {0, 40, event_kind::slice, 0},
+      {40, 60, event_kind::preempted, -1}, {60, 120, event_kind::slice, 0},
+      {120, 200, event_kind::wait, -1},  // it blocked at 120: not the kernel taking the core
+      {200, 300, event_kind::slice, 1},    {300, 400, event_kind::wait, -1},
+      {400, 500, event_kind::slice, 1},
+  };
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(tl.events[4].wait, parlab::wait_kind::blocking);
+}
+
+TEST(SwitchRefine, ATaskWhoseThreadIsNotAmongTheRecordsKeepsItsEvents) {
+  parlab::timeline tl;
+  tl.events = {{0, 100, 0, 0, 0, event_kind::slice}, {0, 100, 1, 1, 1, event_kind::slice}};
+  parlab::switch_schedule s;
+  s.intervals = {stretch(0, 50, 21, 0, true)};
+  // Task 0's thread is 21 of another process (a rank elsewhere); task 1's is not recorded.
+  const std::vector<parlab::task_thread> threads = {{0, 99, 21}, {1, 7, 22}};
+  EXPECT_EQ(parlab::refine_with_switches(tl, threads, s), 0U);
+  EXPECT_EQ(tl.events.size(), 2U);
+  EXPECT_EQ(tl.events[0].end_ns, 100);
+}
+
+/// Spins until `stop`.
+void spin(const std::atomic<bool>& stop) {
+  volatile std::uint64_t x = 0;
+  while (!stop.load(std::memory_order_relaxed)) x = x + 1;
+}
+
+std::int64_t involuntary_switches() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_nivcsw;
+}
+
+TEST(SwitchRecorder, EveryPreemptionOfTwoThreadsSharingOneCoreIsRecorded) {
+  parlab::switch_recorder recorder;
+  if (!recorder.available()) GTEST_SKIP() << recorder.refusal();
+  const parlab::scoped_cpu_pin pin({parlab::affinity().front()});
+  ASSERT_TRUE(recorder.begin()) << recorder.refusal();
+  const std::int64_t from = parlab::monotonic_ns();
+  const std::int64_t before = involuntary_switches();
+  std::atomic<bool> stop{false};
+  std::vector<std::int32_t> tids(2);
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t k = 0; k < 2; ++k) {
+      threads.emplace_back([&, k] {
+        tids[k] = static_cast<std::int32_t>(::gettid());
+        spin(stop);
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    stop = true;
+  }
+  const std::int64_t after = involuntary_switches();
+  const std::int64_t to = parlab::monotonic_ns();
+  const parlab::switch_schedule s = recorder.end();
+  EXPECT_EQ(s.lost, 0U);
+  const auto counts = parlab::count_switches(s.intervals, from, to);
+  const auto kernel = static_cast<double>(after - before);
+  // Two spinning threads on one core take turns every few milliseconds (CFS): well over 20.
+  EXPECT_GT(kernel, 20.0);
+  EXPECT_LE(std::abs(static_cast<double>(counts.preempted) - kernel), std::max(2.0, kernel * 0.01))
+      << counts.preempted << " preempted switch-outs recorded, the kernel counted " << kernel;
+  for (const auto tid : tids) {
+    const auto mine = parlab::count_switches(s.intervals, from, to, tid);
+    EXPECT_GT(mine.preempted, 5U) << "thread " << tid;
+    EXPECT_EQ(mine.migrations, 0U) << "thread " << tid << " was pinned";
+    // Spinning for ~0.4 s on a shared core: about half of it on the CPU.
+    EXPECT_GT(mine.on_cpu_ns, 100'000'000) << "thread " << tid;
+  }
+}
+
+TEST(SwitchRecorder, AKernelThatRefusesIsSaidInOneLine) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    sock_filter program[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_perf_event_open, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog filter{4, program};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) != 0) {
+      ::_exit(3);
+    }
+    parlab::switch_recorder recorder;
+    const std::string& why = recorder.refusal();
+    const bool said = !recorder.available() && !recorder.begin() &&
+                      why.find("refused switch records") != std::string::npos &&
+                      why.find("seccomp") != std::string::npos &&
+                      why.find('\n') == std::string::npos;
+    ::_exit(said ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+class ExactCli : public cli_harness::cli_test {};
+
+TEST_F(ExactCli, TwoThreadsOnOneCoreShowEverySwitchTheKernelCounted) {
+  // Two tasks of ~0.25 s each taking turns on one core.
+  const auto o = parlab(
+      "run -w cpu -e threads -j 2 -t 2 -s 40000 -r 1 --no-baseline --pin-cores 0 "
+      "--exact --timeline --json " +
+      (dir_ / "r.json").string());
+  ASSERT_EQ(o.code, 0) << o.err;
+  if (o.err.find("--exact:") != std::string::npos) GTEST_SKIP() << o.err;
+  EXPECT_NE(o.out.find("exact switches, threads W=2"), std::string::npos) << o.out;
+  const auto doc = nlohmann::json::parse(cli_harness::slurp(dir_ / "r.json"));
+  const auto& run = doc["runs"][0];
+  const auto& exact = run["exact"];
+  ASSERT_TRUE(exact.is_object()) << run.dump();
+  EXPECT_EQ(exact["lost"], 0);
+  const double recorded = exact["run"]["preempted"].get<double>();
+  const double kernel = run["context_switches"]["involuntary"].get<double>();
+  EXPECT_GT(kernel, 10.0);
+  EXPECT_LE(std::abs(recorded - kernel), std::max(2.0, kernel * 0.01))
+      << recorded << " recorded, the kernel counted " << kernel;
+  // Every stretch and every thread is in the document; the timeline's slices are the stretches.
+  EXPECT_FALSE(exact["intervals"].empty());
+  EXPECT_GE(exact["threads"].size(), 3U);  // parlab's main thread and the two task threads
+  std::size_t slices = 0;
+  for (const auto& e : run["events"])
+    if (e["kind"] == "slice") ++slices;
+  EXPECT_GE(static_cast<double>(slices), recorded / 2);
+}
+
+TEST_F(ExactCli, WhereTheKernelRefusesTheRunGoesOnAndSaysWhyInOneLine) {
+  // A seccomp filter that fails perf_event_open with EACCES, as a container's profile does.
+  const auto o = run_shell(std::string(WITHOUT_PERF_EVENTS) + " " + PARLAB_BINARY,
+                           "run -w cpu -e threads -j 2" + cli_harness::kQuick + "--exact --json " +
+                               (dir_ / "r.json").string());
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(cli_harness::lines(o.err), 1U) << o.err;
+  EXPECT_NE(o.err.find("--exact: the kernel refused switch records (perf_event_open: Permission "
+                       "denied"),
+            std::string::npos)
+      << o.err;
+  EXPECT_NE(o.out.find("threads"), std::string::npos) << o.out;  // the table, as without --exact
+  const auto doc = nlohmann::json::parse(cli_harness::slurp(dir_ / "r.json"));
+  EXPECT_FALSE(doc["runs"][0].contains("exact"));
+}
+
+}  // namespace
