@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstddef>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -104,6 +105,33 @@ TEST(SwitchRefine, ATaskWhoseThreadIsNotAmongTheRecordsKeepsItsEvents) {
   EXPECT_EQ(parlab::refine_with_switches(tl, threads, s), 0U);
   EXPECT_EQ(tl.events.size(), 2U);
   EXPECT_EQ(tl.events[0].end_ns, 100);
+}
+
+TEST(SwitchRefine, AWatchedLaneKeepsItsWaitsWhereTheThreadWasOffTheCpu) {
+  constexpr std::int64_t ms = 1'000'000;
+  // Sampled: on a CPU 0-10 ms, then asleep on a futex 10-20 ms.
+  std::vector<event> lane = {{0, 10 * ms, parlab::no_id, 3, 0, event_kind::slice},
+                             {10 * ms, 20 * ms, parlab::no_id, 3, -1, event_kind::wait}};
+  lane[1].wait = parlab::wait_kind::futex;
+  // Exact: it ran 0-3 (preempted), 5-8 (blocked), and 15-18 inside what the looks took for sleep.
+  const std::vector<on_cpu_interval> mine = {stretch(0, 3 * ms, 9, 0, true),
+                                             stretch(5 * ms, 8 * ms, 9, 1, false),
+                                             stretch(15 * ms, 18 * ms, 9, 1, false)};
+  const auto err = parlab::refine_watch_lane(lane, mine, 3, 0, 20 * ms, ms);
+  std::vector<std::tuple<std::int64_t, std::int64_t, event_kind>> got;
+  for (const auto& e : lane) got.emplace_back(e.start_ns / ms, e.end_ns / ms, e.kind);
+  const std::vector<std::tuple<std::int64_t, std::int64_t, event_kind>> want = {
+      {0, 3, event_kind::slice},  {3, 5, event_kind::preempted}, {5, 8, event_kind::slice},
+      {10, 15, event_kind::wait}, {15, 18, event_kind::slice},   {18, 20, event_kind::wait},
+  };
+  EXPECT_EQ(got, want);
+  for (const auto& e : lane) EXPECT_EQ(e.worker, 3U);
+  EXPECT_EQ(lane[3].wait, parlab::wait_kind::futex);
+  EXPECT_EQ(err.sampled_running_ns, 10 * ms);
+  EXPECT_EQ(err.exact_running_ns, 9 * ms);
+  EXPECT_EQ(err.misplaced_ns, 7 * ms);  // 3-5 and 8-10 wrongly on, 15-18 wrongly off
+  EXPECT_EQ(err.stretches, 3U);
+  EXPECT_EQ(err.short_stretches, 0U);
 }
 
 /// Spins until `stop`.
@@ -230,6 +258,41 @@ TEST_F(ExactCli, WhereTheKernelRefusesTheRunGoesOnAndSaysWhyInOneLine) {
   EXPECT_NE(o.out.find("threads"), std::string::npos) << o.out;  // the table, as without --exact
   const auto doc = nlohmann::json::parse(cli_harness::slurp(dir_ / "r.json"));
   EXPECT_FALSE(doc["runs"][0].contains("exact"));
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(ExactCli, AWatchGivesEveryShortLivedProcessALaneAndCountsItsSwitches) {
+  // Ten processes of a millisecond each, looked at every 50 ms: the looks miss most of them.
+  const std::string cmd =
+      "--interval 50 --exact --json " + (dir_ / "w.json").string() +
+      " -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done; sleep 0.2'";
+  const auto o = parlab("watch " + cmd);
+  ASSERT_EQ(o.code, 0) << o.err;
+  if (o.err.find("--exact:") != std::string::npos) GTEST_SKIP() << o.err;
+  EXPECT_NE(o.out.find("exact: "), std::string::npos) << o.out;
+  const auto doc = nlohmann::json::parse(cli_harness::slurp(dir_ / "w.json"));
+  std::set<std::int64_t> pids;
+  for (const auto& t : doc["threads"]) pids.insert(t["pid"].get<std::int64_t>());
+  EXPECT_GE(pids.size(), 11U) << doc["threads"].dump();  // sh, ten of true (and sleep)
+  const auto& exact = doc["run"]["exact"];
+  ASSERT_TRUE(exact.is_object());
+  EXPECT_EQ(exact["lost"], 0);
+  // Every switch wait4 counted for the tree is among the records, but for up to two of each
+  // process's last (after its events were torn down as it exited).
+  const double recorded =
+      exact["run"]["preempted"].get<double>() + exact["run"]["voluntary"].get<double>();
+  const double kernel = doc["run"]["context_switches"]["voluntary"].get<double>() +
+                        doc["run"]["context_switches"]["involuntary"].get<double>();
+  EXPECT_LE(std::abs(recorded - kernel), 2.0 * static_cast<double>(pids.size()) + 2.0)
+      << recorded << " recorded, the kernel counted " << kernel;
+  // Every recorded thread is a watched one (parlab's own, which the command inherited its events
+  // from, are left out).
+  for (const auto& t : exact["threads"]) {
+    EXPECT_TRUE(pids.contains(t["pid"].get<std::int64_t>())) << t.dump();
+  }
 }
 
 }  // namespace

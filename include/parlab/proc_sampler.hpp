@@ -11,6 +11,7 @@
 /// into slices, ready / preempted time and waits. Which stretches of a thread count as work in
 /// flight is decided when the watch ends (watch_tasks).
 
+#include <parlab/switch_records.hpp>
 #include <parlab/timeline.hpp>
 
 #include <sys/types.h>
@@ -171,6 +172,11 @@ struct watch_options {
   /// its start, as that of every thread born while watched does (a thread already running when
   /// the watch began counts from the first look).
   bool new_root = false;
+  /// Also record every context switch of the watched threads from the kernel's switch records
+  /// (`--exact`; not owned, nullptr: off): each lane's slices become its thread's exact
+  /// stretches, a thread the looks missed gets a lane of its own, watch_result::exact and
+  /// sampling_errors say what they were.
+  switch_recorder* exact = nullptr;
 };
 
 /// A watched thread, as the sampler last saw it.
@@ -210,6 +216,12 @@ struct watch_result {
   /// Their context switches, voluntary (blocked) and involuntary (pre-empted), summed (wait4),
   /// when parlab started it.
   std::optional<std::int64_t> voluntary_switches, involuntary_switches;
+  /// With watch_options::exact: the watched threads' stretches (parlab's own left out; `run`
+  /// counts those between the first and the last look).
+  std::optional<switch_schedule> exact;
+  /// With exact: how far each lane's sampled picture was from the exact one, by lane (lanes
+  /// the looks never saw have none: their sampled picture was nothing).
+  std::vector<sampling_error> sampling_errors;
   std::optional<int> exit_status;  ///< the command's wait status, when parlab started it
   bool interrupted = false;        ///< a signal stopped the watch
   /// Processes the command started that were still running when it ended or was stopped
@@ -238,11 +250,13 @@ class proc_sampler {
   bool look();
   /// The root process has ended (its stat says zombie, or it is gone).
   [[nodiscard]] bool root_ended() const noexcept;
-  /// Ends every lane, decides the tasks and returns what was seen. Call once, last.
-  [[nodiscard]] watch_result finish();
+  /// Ends every lane, decides the tasks and returns what was seen. Call once, last. `exact`:
+  /// the switch records of the same watch, which make the lanes exact.
+  [[nodiscard]] watch_result finish(std::optional<switch_schedule> exact = {});
 
  private:
   struct state;
+  static void make_exact(state& s, watch_result& w, switch_schedule exact);
   state* s_;
 };
 

@@ -25,6 +25,7 @@
 namespace parlab {
 
 struct timeline;
+struct event;
 
 /// One stretch a thread ran on one CPU without leaving it.
 struct on_cpu_interval {
@@ -50,12 +51,21 @@ struct switch_counts {
   std::int64_t shortest_ns = 0;  ///< the shortest whole stretch (0 when none)
 };
 
+/// A thread's name from an exec (or a rename) on, as the kernel recorded it.
+struct exec_name {
+  std::int32_t pid = 0;
+  std::int32_t tid = 0;
+  std::string name;  ///< up to 15 characters (comm)
+};
+
 /// What the kernel recorded between switch_recorder::begin() and end().
 struct switch_schedule {
   std::int64_t start_ns = 0;  ///< records on
   std::int64_t end_ns = 0;    ///< records off
   /// Every on-CPU stretch of every recorded thread, ordered by start.
   std::vector<on_cpu_interval> intervals;
+  /// The names threads took while recorded (a process that exec'd: "cc1"), in order.
+  std::vector<exec_name> names;
   std::uint64_t records = 0;  ///< switch records read
   /// Records the kernel could not write (a ring buffer was full: PERF_RECORD_LOST); the stretches
   /// around them are missing.
@@ -88,6 +98,26 @@ struct task_thread {
 std::size_t refine_with_switches(timeline& recorded, std::span<const task_thread> threads,
                                  const switch_schedule& schedule);
 
+/// How far a sampled lane was from the exact one, over a window.
+struct sampling_error {
+  std::int64_t sampled_running_ns = 0;  ///< the sampled slices' time
+  std::int64_t exact_running_ns = 0;    ///< the stretches' time
+  /// Time the sampled lane put the thread on a CPU when it was not, or off when it was.
+  std::int64_t misplaced_ns = 0;
+  std::uint64_t stretches = 0;        ///< whole stretches in the window
+  std::uint64_t short_stretches = 0;  ///< of them, shorter than the sampling interval
+};
+
+/// One watched thread's lane (parlab watch) made exact: its sampled `slice` and `preempted`
+/// events are replaced by the thread's stretches (`mine`, in start order, the lane's worker and
+/// no task) and, after each stretch that ended preempted, a `preempted` gap until the next; its
+/// other events (waits classified by wchan, ready) keep only the time left. Returns how far the
+/// sampled lane was from the exact one within [from, to) (`short_ns`: the sampling interval).
+/// Pure.
+sampling_error refine_watch_lane(std::vector<event>& lane, std::span<const on_cpu_interval> mine,
+                                 std::uint32_t worker, std::int64_t from, std::int64_t to,
+                                 std::int64_t short_ns);
+
 /// The collector of switch records. One per process; not thread-safe (one thread calls it).
 class switch_recorder {
  public:
@@ -104,10 +134,10 @@ class switch_recorder {
   [[nodiscard]] const std::string& refusal() const noexcept;
   [[nodiscard]] bool available() const noexcept { return refusal().empty(); }
 
-  /// Turns records on for every thread of this process and everything they start from now on.
-  /// Blocks until they are on (a few hundred microseconds). False, with refusal() set, when the
-  /// kernel refused.
-  bool begin();
+  /// Turns records on for every thread of process `pid` (0: this one) and everything they start
+  /// from now on. Blocks until they are on (a few hundred microseconds). False, with refusal()
+  /// set, when the kernel refused (another user's process, say).
+  bool begin(std::int64_t pid = 0);
   /// Turns them off and returns what was recorded since begin(). Blocks while the collector
   /// drains the buffers and hands the stretches over.
   [[nodiscard]] switch_schedule end();

@@ -89,6 +89,7 @@ measured_run watch_run(const watch_result& w, std::int64_t min_hold_ns) {
   rep.end_ns = w.end_ns;
   rep.recorded.events = w.events;
   rep.recorded.dropped = w.dropped_events;
+  rep.exact = w.exact;
   rep.lane_names.reserve(w.threads.size());
   for (const auto& t : w.threads) {
     rep.lane_names.push_back(fmt::format("{} {}", t.name, t.tid));
@@ -101,7 +102,25 @@ measured_run watch_run(const watch_result& w, std::int64_t min_hold_ns) {
     r.busy = bands_of(r.cores_busy, std::max<std::size_t>(w.cores, 1));
   }
   if (w.start_ns < w.end_ns) {
-    r.worker_time = worker_time_split(w.events, w.threads.size(), w.start_ns, w.end_ns);
+    // Each lane over its thread's life (first to last look, or to its first and last stretch
+    // with --exact): a compiler that lived 0.5 s of a 3 s build is not "idle 80%".
+    std::vector<std::vector<event>> by_lane(w.threads.size());
+    for (const auto& e : w.events) {
+      if (e.worker < by_lane.size()) {
+        by_lane[e.worker].push_back(e);
+        by_lane[e.worker].back().worker = 0;
+      }
+    }
+    r.worker_time.reserve(w.threads.size());
+    for (std::size_t i = 0; i < w.threads.size(); ++i) {
+      const auto& t = w.threads[i];
+      const bool known = t.first_ns < t.last_ns;  // else: the whole watch
+      const std::int64_t from =
+          known ? std::max(w.start_ns, std::min(t.first_ns, w.end_ns)) : w.start_ns;
+      const std::int64_t to = known ? std::max(from, std::min(t.last_ns, w.end_ns)) : w.end_ns;
+      r.worker_time.push_back(to > from ? worker_time_split(by_lane[i], 1, from, to).front()
+                                        : time_split{});
+    }
   }
   return r;
 }

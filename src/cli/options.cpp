@@ -393,6 +393,9 @@ Ctrl-C keeps what was measured: the advice those points support is printed and w
                     "Threads drawn at most; later ones are counted, not drawn (1024)");
   watch->add_flag("--no-children", wc.no_children,
                   "Watch only the process itself, not the processes it starts");
+  watch->add_flag("--exact", wc.exact,
+                  "Also record every context switch from the kernel's switch records: exact "
+                  "slices for every thread, short-lived ones included, and the sampling error");
   watch->add_flag("--timeline", wc.outputs.timeline, "Print the timeline of every thread");
   watch->add_option("--json", wc.outputs.json,
                     "Write what was seen (schema parlab.watch/1) to PATH or -");

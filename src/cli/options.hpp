@@ -119,6 +119,7 @@ struct watch_command {
   std::vector<std::string> command;  // what follows '--' (or the first word that is no option)
   std::optional<std::string> pid, interval_ms, duration, max_threads;
   bool no_children = false;
+  bool exact = false;      // --exact: the kernel's switch records besides the looks
   output_options outputs;  // json (parlab.watch/1), trace, svg, report, timeline; no csv
 };
 

@@ -75,6 +75,16 @@ int command_watch(const watch_command& c) {
   const output_target json{c.outputs.json}, trace{c.outputs.trace}, svg{c.outputs.svg},
       report{c.outputs.report};
 
+  // The collector is forked now, while parlab has one thread.
+  std::optional<switch_recorder> exact;
+  if (c.exact) {
+    exact.emplace();
+    if (exact->available()) {
+      options.exact = &*exact;
+    } else {
+      say(fmt::format("--exact: {}; the timelines are the looks' alone", exact->refusal()));
+    }
+  }
   watch_result result;
   if (c.pid) {
     const auto pid = static_cast<pid_t>(parse_count(*c.pid, "--pid", 1, 4'194'304));
@@ -104,6 +114,9 @@ int command_watch(const watch_command& c) {
       return exit_not_executable;
     }
     result.command = c.command;
+  }
+  if (exact && options.exact != nullptr && !result.exact) {
+    say(fmt::format("--exact: {}; the timelines are the looks' alone", exact->refusal()));
   }
   say_leftovers(result);
   const measured_run run = watch_run(result, watch_min_hold_ns(options.interval));

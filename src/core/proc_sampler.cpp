@@ -7,6 +7,8 @@
 
 #include "core/proc_files.hpp"
 
+#include <fmt/format.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -491,7 +493,66 @@ bool proc_sampler::look() {
   return !(s.root_ended && s.threads.empty());
 }
 
-watch_result proc_sampler::finish() {
+/// Makes every lane exact from the switch records of the watch, and gives a thread the looks
+/// missed (it lived between two) a lane of its own.
+void proc_sampler::make_exact(state& s, watch_result& w, switch_schedule exact) {
+  // parlab's own threads (a watched command's events are inherited from parlab) are not watched.
+  const auto self = static_cast<std::int32_t>(::getpid());
+  std::erase_if(exact.intervals, [&](const on_cpu_interval& i) { return i.pid == self; });
+  std::map<std::int32_t, std::vector<on_cpu_interval>> by_tid;
+  for (const auto& i : exact.intervals) by_tid[i.tid].push_back(i);
+  const std::int64_t interval_ns = static_cast<std::int64_t>(s.options.interval.count()) * 1000;
+  for (std::size_t i = 0; i < s.lanes.size(); ++i) {
+    s.lanes[i].flush(s.room);
+    const auto tid = static_cast<std::int32_t>(w.threads[i].tid);
+    const auto found = by_tid.find(tid);
+    const std::span<const on_cpu_interval> mine =
+        found == by_tid.end() ? std::span<const on_cpu_interval>{} : found->second;
+    w.sampling_errors.push_back(refine_watch_lane(s.lanes[i].events(), mine,
+                                                  static_cast<std::uint32_t>(i), w.start_ns,
+                                                  w.end_ns, interval_ns));
+    if (!mine.empty()) {
+      w.threads[i].first_ns = std::min(w.threads[i].first_ns, mine.front().start_ns);
+      w.threads[i].last_ns = std::max(w.threads[i].last_ns, mine.back().end_ns);
+    }
+    if (found != by_tid.end()) by_tid.erase(found);
+  }
+  // The threads no look saw, each with what is known of its process.
+  for (auto& [tid, mine] : by_tid) {
+    if (s.lanes.size() >= s.options.max_threads) {
+      ++w.dropped_threads;
+      continue;
+    }
+    watched_thread t;
+    t.pid = mine.front().pid;
+    t.tid = tid;
+    t.name = fmt::format("pid {}", t.pid);
+    for (const auto& n : exact.names) {
+      if (n.tid == tid || n.pid == t.pid) t.name = n.name;  // the last it took
+    }
+    for (const auto& other : w.threads) {
+      if (other.pid == t.pid) {
+        t.ppid = other.ppid;
+        t.name = other.name;
+        t.command = other.command;
+        break;
+      }
+    }
+    t.lane = static_cast<std::uint32_t>(s.lanes.size());
+    t.first_ns = mine.front().start_ns;
+    t.last_ns = mine.back().end_ns;
+    for (const auto& i : mine) t.cpu_ns += i.end_ns - i.start_ns;
+    t.timeslices = mine.size();
+    s.lanes.emplace_back(t.lane);
+    (void)refine_watch_lane(s.lanes.back().events(), mine, t.lane, w.start_ns, w.end_ns,
+                            interval_ns);
+    w.threads.push_back(std::move(t));
+  }
+  exact.run = count_switches(exact.intervals, w.start_ns, w.end_ns);
+  w.exact = std::move(exact);
+}
+
+watch_result proc_sampler::finish(std::optional<switch_schedule> exact) {
   state& s = *s_;
   watch_result w;
   w.root = s.root;
@@ -505,6 +566,7 @@ watch_result proc_sampler::finish() {
   w.threads = s.info;
   w.dropped_threads = s.dropped_threads;
   w.processes = s.processes_seen;
+  if (exact) make_exact(s, w, std::move(*exact));
   // When each process had a child alive (as seen): its waits then are supervising.
   std::map<pid_t, time_window> lifetime;
   std::map<pid_t, pid_t> parent;
@@ -537,7 +599,7 @@ watch_result proc_sampler::finish() {
   std::size_t total = 0;
   for (std::size_t i = 0; i < s.lanes.size(); ++i) {
     auto& lane = s.lanes[i];
-    lane.flush(s.room);
+    if (!w.exact) lane.flush(s.room);  // make_exact did
     w.dropped_events += lane.dropped();
     const auto it = children_alive.find(w.threads[i].pid);
     watch_tasks(lane.events(), next_task, s.options.idle_after_ns,

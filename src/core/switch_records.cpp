@@ -141,6 +141,104 @@ std::size_t refine_with_switches(timeline& recorded, std::span<const task_thread
   return refined;
 }
 
+namespace {
+
+using span_list = std::vector<std::pair<std::int64_t, std::int64_t>>;
+
+/// Sorted, disjoint: adjacent or overlapping spans merged.
+span_list merged(span_list spans) {
+  std::sort(spans.begin(), spans.end());
+  span_list out;
+  for (const auto& s : spans) {
+    if (s.second <= s.first) continue;
+    if (!out.empty() && s.first <= out.back().second) {
+      out.back().second = std::max(out.back().second, s.second);
+    } else {
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+std::int64_t length(const span_list& spans, std::int64_t from, std::int64_t to) {
+  std::int64_t n = 0;
+  for (const auto& [a, b] : spans)
+    n += std::max<std::int64_t>(0, std::min(b, to) - std::max(a, from));
+  return n;
+}
+
+/// The parts of [a, b) outside `covered` (sorted, disjoint).
+span_list outside(std::int64_t a, std::int64_t b, const span_list& covered) {
+  span_list out;
+  auto it = std::lower_bound(covered.begin(), covered.end(), a,
+                             [](const auto& s, std::int64_t t) { return s.second <= t; });
+  std::int64_t at = a;
+  for (; it != covered.end() && it->first < b; ++it) {
+    if (it->first > at) out.emplace_back(at, it->first);
+    at = std::max(at, it->second);
+  }
+  if (at < b) out.emplace_back(at, b);
+  return out;
+}
+
+}  // namespace
+
+sampling_error refine_watch_lane(std::vector<event>& lane, std::span<const on_cpu_interval> mine,
+                                 std::uint32_t worker, std::int64_t from, std::int64_t to,
+                                 std::int64_t short_ns) {
+  sampling_error err;
+  span_list sampled, exact;
+  for (const auto& e : lane) {
+    if (e.kind == event_kind::slice) sampled.emplace_back(e.start_ns, e.end_ns);
+  }
+  std::vector<event> out;
+  span_list covered;  // on a CPU, or preempted
+  for (std::size_t k = 0; k < mine.size(); ++k) {
+    const auto& i = mine[k];
+    exact.emplace_back(i.start_ns, i.end_ns);
+    out.push_back({i.start_ns, i.end_ns, no_id, worker, i.cpu, event_kind::slice});
+    covered.emplace_back(i.start_ns, i.end_ns);
+    if (i.preempted && k + 1 < mine.size() && mine[k + 1].start_ns > i.end_ns) {
+      out.push_back({i.end_ns, mine[k + 1].start_ns, no_id, worker, -1, event_kind::preempted});
+      covered.emplace_back(i.end_ns, mine[k + 1].start_ns);
+    }
+    if (i.end_ns > from && i.start_ns < to && !i.started_before && !i.ended_after) {
+      ++err.stretches;
+      if (i.end_ns - i.start_ns < short_ns) ++err.short_stretches;
+    }
+  }
+  covered = merged(std::move(covered));
+  for (const auto& e : lane) {
+    if (running_kind(e.kind)) continue;
+    if (e.start_ns == e.end_ns) {  // an instant
+      out.push_back(e);
+      continue;
+    }
+    for (const auto& [a, b] : outside(e.start_ns, e.end_ns, covered)) {
+      event piece = e;
+      piece.start_ns = a;
+      piece.end_ns = b;
+      out.push_back(piece);
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const event& a, const event& b) { return a.start_ns < b.start_ns; });
+  lane = std::move(out);
+  sampled = merged(std::move(sampled));
+  exact = merged(std::move(exact));
+  err.sampled_running_ns = length(sampled, from, to);
+  err.exact_running_ns = length(exact, from, to);
+  // |S \ E| + |E \ S| = |S| + |E| - 2 |S n E|.
+  std::int64_t both = 0;
+  for (const auto& [a, b] : sampled) {
+    for (const auto& [c, d] : outside(a, b, exact))
+      both -= std::max<std::int64_t>(0, std::min(d, to) - std::max(c, from));
+    both += std::max<std::int64_t>(0, std::min(b, to) - std::max(a, from));
+  }
+  err.misplaced_ns = err.sampled_running_ns + err.exact_running_ns - 2 * both;
+  return err;
+}
+
 // ---- The collector ----------------------------------------------------------------------------
 
 namespace {
@@ -155,7 +253,13 @@ struct message_head {
 
 struct schedule_head {
   std::int64_t start_ns = 0, end_ns = 0;
-  std::uint64_t records = 0, lost = 0, buffer_bytes = 0, threads = 0, intervals = 0;
+  std::uint64_t records = 0, lost = 0, buffer_bytes = 0, threads = 0, intervals = 0, names = 0;
+};
+
+/// A COMM record: a thread's name from an exec (or a rename) on.
+struct thread_name {
+  std::int32_t pid = 0, tid = 0;
+  char name[16] = {};
 };
 
 int perf_event_open(perf_event_attr& attr, pid_t tid, int cpu) noexcept {
@@ -171,6 +275,8 @@ perf_event_attr switch_attr(std::size_t buffer_bytes) noexcept {
   a.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
   a.sample_id_all = 1;
   a.context_switch = 1;
+  a.comm = 1;     // a process's new name at exec
+  a.task = 1;     // a thread's exit, to the nanosecond (its events go before its last switch)
   a.inherit = 1;  // threads and processes started later get an event of their own
   a.disabled = 1;
   a.exclude_kernel = 1;  // what perf_event_paranoid 2 allows a user; switch records still come
@@ -353,10 +459,12 @@ class collector {
     h.lost = lost_;
     h.buffer_bytes = buffers_.empty() ? 0 : buffers_.front().data_bytes;
     h.intervals = intervals_.size();
+    h.names = names_.size();
     auto out = std::make_pair(h, std::move(intervals_));
     close_all();
     return out;
   }
+  [[nodiscard]] const std::vector<thread_name>& names() const noexcept { return names_; }
 
   std::vector<cpu_buffer>& buffers() noexcept { return buffers_; }
 
@@ -374,6 +482,28 @@ class collector {
       if (size >= sizeof h + 16) std::memcpy(&lost, record + sizeof h + 8, sizeof lost);
       lost_ += lost;
       b.open = false;  // what this CPU ran meanwhile is unknown
+      return;
+    }
+    if (h.type == PERF_RECORD_EXIT && size >= sizeof h + 24) {
+      std::uint32_t ids[4];  // pid, ppid, tid, ptid
+      std::uint64_t time = 0;
+      std::memcpy(ids, record + sizeof h, sizeof ids);
+      std::memcpy(&time, record + sizeof h + sizeof ids, sizeof time);
+      if (b.open && b.current.tid == static_cast<std::int32_t>(ids[2])) {
+        b.current.end_ns = std::max(static_cast<std::int64_t>(time), b.current.start_ns);
+        intervals_.push_back(b.current);
+        b.open = false;
+      }
+      return;
+    }
+    if (h.type == PERF_RECORD_COMM && size >= sizeof h + 8 + sizeof(sample_id)) {
+      thread_name n;
+      std::memcpy(&n.pid, record + sizeof h, 4);
+      std::memcpy(&n.tid, record + sizeof h + 4, 4);
+      const char* text = record + sizeof h + 8;
+      const std::size_t room = size - sizeof h - 8 - sizeof(sample_id);
+      std::memcpy(n.name, text, std::min(room, sizeof n.name - 1));
+      names_.push_back(n);
       return;
     }
     if (h.type != PERF_RECORD_SWITCH || size < sizeof h + sizeof(sample_id)) return;
@@ -398,6 +528,12 @@ class collector {
       intervals_.push_back(i);
       b.open = false;
     } else {
+      // The thread on this CPU left it without a switch-out: it ended (a task's events are torn
+      // down as it exits, before its last switch), or the record was lost.
+      if (b.open) {
+        b.current.end_ns = std::max(t, b.current.start_ns);
+        intervals_.push_back(b.current);
+      }
       b.current = on_cpu_interval{};
       b.current.start_ns = t;
       b.current.pid = static_cast<std::int32_t>(id.pid);
@@ -418,6 +554,7 @@ class collector {
 
   pid_t target_;
   std::size_t page_;
+  std::vector<thread_name> names_;
   std::vector<cpu_buffer> buffers_;
   std::vector<int> fds_;
   std::vector<on_cpu_interval> intervals_;
@@ -447,7 +584,9 @@ int run_collector(pid_t target, int commands, int reports) {
   char command = 0;
   while (::read(commands, &command, 1) == 1) {
     if (command != 'b') continue;
-    collector c(target);
+    std::int64_t pid = 0;  // the process to record; 0: parlab
+    if (!detail::read_exactly(commands, &pid, sizeof pid)) return 0;
+    collector c(pid > 0 ? static_cast<pid_t>(pid) : target);
     std::size_t threads = 0;
     if (const int err = c.begin(threads); err != 0) {
       if (!send_message(reports, status_refused, refusal_reason(err))) return 1;
@@ -483,7 +622,9 @@ int run_collector(pid_t target, int commands, int reports) {
     if (!send_message(reports, status_ok, {}) ||
         !detail::write_all(reports, reinterpret_cast<const char*>(&head), sizeof head) ||
         !detail::write_all(reports, reinterpret_cast<const char*>(intervals.data()),
-                           intervals.size() * sizeof(on_cpu_interval))) {
+                           intervals.size() * sizeof(on_cpu_interval)) ||
+        !detail::write_all(reports, reinterpret_cast<const char*>(c.names().data()),
+                           c.names().size() * sizeof(thread_name))) {
       return 1;
     }
   }
@@ -536,10 +677,12 @@ switch_recorder::~switch_recorder() {
 
 const std::string& switch_recorder::refusal() const noexcept { return s_->refusal; }
 
-bool switch_recorder::begin() {
+bool switch_recorder::begin(std::int64_t pid) {
   if (!available()) return false;
   if (s_->recording) (void)end();
-  if (!detail::send_all(s_->child.commands_fd(), "b")) {
+  std::string command = "b";
+  command.append(reinterpret_cast<const char*>(&pid), sizeof pid);
+  if (!detail::send_all(s_->child.commands_fd(), command)) {
     s_->refusal = "the switch-record collector ended unexpectedly";
     return false;
   }
@@ -564,6 +707,14 @@ switch_schedule switch_recorder::end() {
     out.intervals.clear();
     return out;
   }
+  std::vector<thread_name> names(h.names);
+  if (!detail::read_exactly(s_->child.reports_fd(), names.data(),
+                            names.size() * sizeof(thread_name))) {
+    s_->refusal = "the switch-record collector ended unexpectedly";
+    out.intervals.clear();
+    return out;
+  }
+  for (const auto& n : names) out.names.push_back({n.pid, n.tid, std::string(n.name)});
   out.start_ns = h.start_ns;
   out.end_ns = h.end_ns;
   out.records = h.records;

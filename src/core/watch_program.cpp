@@ -62,9 +62,10 @@ void raise_descriptor_limit() {
 }
 
 /// The sampling loop. `child`: the command parlab started, or nullptr (--pid).
+/// `recording`: the switch records were turned on for the watch (options.exact->begin()).
 watch_result sample_until_done(proc_sampler& sampler, pid_t pid, detail::child_process* child,
                                const watch_options& options,
-                               std::optional<std::chrono::nanoseconds> duration) {
+                               std::optional<std::chrono::nanoseconds> duration, bool recording) {
   const std::int64_t interval_ns = static_cast<std::int64_t>(options.interval.count()) * 1000;
   bool interrupted = false;
   bool forwarded = false;
@@ -108,7 +109,9 @@ watch_result sample_until_done(proc_sampler& sampler, pid_t pid, detail::child_p
       stop_at = forward_at + forwarded_grace_ns;
     }
   }
-  watch_result result = sampler.finish();
+  std::optional<switch_schedule> exact;
+  if (recording) exact = options.exact->end();
+  watch_result result = sampler.finish(std::move(exact));
   result.interrupted = interrupted;
   note_leftovers(result, stopped, pid);
   return result;
@@ -120,9 +123,13 @@ watch_result watch_program(const std::vector<std::string>& argv, watch_options o
   raise_descriptor_limit();
   options.new_root = true;
   detail::adopt_orphans();  // what the command starts stays below parlab, ended with it
+  // Switch records on for parlab itself before the command starts: the command inherits them
+  // from its first instruction (parlab's own stretches are left out when the watch ends).
+  const bool recording = options.exact != nullptr && options.exact->begin();
   auto child = detail::child_process::exec("the watched command", {false, false, false}, argv);
   proc_sampler sampler(child.pid(), options);
-  watch_result result = sample_until_done(sampler, child.pid(), &child, options, std::nullopt);
+  watch_result result =
+      sample_until_done(sampler, child.pid(), &child, options, std::nullopt, recording);
   result.command = argv;
   const auto how = child.wait();
   // What the command left running when it ended (or was stopped) ends with it.
@@ -139,7 +146,9 @@ watch_result watch_process(pid_t pid, const watch_options& options,
                            std::optional<std::chrono::nanoseconds> duration) {
   raise_descriptor_limit();
   proc_sampler sampler(pid, options);
-  return sample_until_done(sampler, pid, nullptr, options, duration);
+  // Each of its threads gets an event of its own, and what they start inherits one.
+  const bool recording = options.exact != nullptr && options.exact->begin(pid);
+  return sample_until_done(sampler, pid, nullptr, options, duration, recording);
 }
 
 }  // namespace parlab

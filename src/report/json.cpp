@@ -93,8 +93,11 @@ json counts_to_json(const switch_counts& c) {
           {"shortest_seconds", to_seconds(c.shortest_ns)}};
 }
 
+}  // namespace
+
 /// The switch records: their counts over the run, each thread's, and every stretch.
-json exact_to_json(const switch_schedule& x, std::int64_t origin, std::int64_t end) {
+nlohmann::ordered_json detail::exact_to_json(const switch_schedule& x, std::int64_t origin,
+                                             std::int64_t end) {
   json j = {{"records", x.records},
             {"lost", x.lost},
             {"buffer_bytes", x.buffer_bytes},
@@ -122,6 +125,8 @@ json exact_to_json(const switch_schedule& x, std::int64_t origin, std::int64_t e
   j["intervals"] = std::move(stretches);
   return j;
 }
+
+namespace {
 
 json split_to_json(const time_split& split) {
   json j = json::object();
@@ -338,7 +343,7 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
     j["task_time_seconds"] = std::move(tasks);
   }
   if (rep.cluster) j["cluster"] = cluster_to_json(*rep.cluster, rep.start_ns);
-  if (rep.exact) j["exact"] = exact_to_json(*rep.exact, rep.start_ns, rep.end_ns);
+  if (rep.exact) j["exact"] = detail::exact_to_json(*rep.exact, rep.start_ns, rep.end_ns);
   return j;
 }
 

@@ -16,6 +16,11 @@ namespace parlab::detail {
 /// included when the run kept them.
 [[nodiscard]] nlohmann::ordered_json run_to_json(const measured_run& run);
 
+/// The switch records of a run (`--exact`): counts, each thread's, every stretch; times against
+/// `origin`, each thread's counts within [origin, end).
+[[nodiscard]] nlohmann::ordered_json exact_to_json(const switch_schedule& x, std::int64_t origin,
+                                                   std::int64_t end);
+
 /// A sweep as parlab.sweep/1 writes it (the advice document carries one too).
 [[nodiscard]] nlohmann::ordered_json sweep_to_json(const machine_info& machine,
                                                    const sweep_result& result);

@@ -57,6 +57,15 @@ std::string watch_to_json(const machine_info& machine, const watch_result& w,
                        {"cpu_seconds", to_seconds(t.cpu_ns)},
                        {"run_delay_seconds", to_seconds(t.run_delay_ns)},
                        {"timeslices", t.timeslices}});
+    if (t.lane < w.sampling_errors.size()) {
+      const sampling_error& e = w.sampling_errors[t.lane];
+      threads.back()["sampling_error"] = {
+          {"sampled_running_seconds", to_seconds(e.sampled_running_ns)},
+          {"exact_running_seconds", to_seconds(e.exact_running_ns)},
+          {"misplaced_seconds", to_seconds(e.misplaced_ns)},
+          {"stretches", e.stretches},
+          {"short_stretches", e.short_stretches}};
+    }
   }
   json doc = {
       {"schema", "parlab.watch/1"},
@@ -81,6 +90,57 @@ std::string watch_to_json(const machine_info& machine, const watch_result& w,
       {"run", detail::run_to_json(run)},
   };
   return doc.dump(2) + "\n";
+}
+
+/// The switch records of a watch: the counts beside the kernel's, and how far the sampled
+/// picture of each busy thread was from them.
+std::string format_watch_exact(const watch_result& w) {
+  const switch_schedule& x = *w.exact;
+  const switch_counts& c = x.run;
+  std::string out = fmt::format(
+      "exact: {} on-CPU stretches of the watched threads; {} switch-outs preempted, {} blocked or "
+      "ended",
+      c.intervals, c.preempted, c.voluntary);
+  if (w.involuntary_switches && w.voluntary_switches) {
+    out += fmt::format(
+        " (the kernel's counts for the command and the children it waited for: {} "
+        "involuntary, {} voluntary)",
+        *w.involuntary_switches, *w.voluntary_switches);
+  }
+  out += fmt::format(
+      "; {} migrations; shortest stretch {}; {} records{}\n", c.migrations,
+      c.shortest_ns > 0 ? detail::short_seconds(to_seconds(c.shortest_ns)) : "-", x.records,
+      x.lost == 0 ? ", none lost" : fmt::format(", {} LOST (a ring buffer was full)", x.lost));
+  // The sampling error of the threads that ran longest.
+  std::vector<const watched_thread*> busy;
+  for (const auto& t : w.threads) {
+    if (t.lane < w.sampling_errors.size() && w.sampling_errors[t.lane].exact_running_ns > 0) {
+      busy.push_back(&t);
+    }
+  }
+  if (busy.empty()) return out;
+  std::stable_sort(busy.begin(), busy.end(), [&](const auto* a, const auto* b) {
+    return w.sampling_errors[a->lane].exact_running_ns >
+           w.sampling_errors[b->lane].exact_running_ns;
+  });
+  out += fmt::format(
+      "sampled vs exact ({} looks; misplaced = time the sampled timeline put a thread on a CPU "
+      "when it was not, or off when it was):\n",
+      detail::millis(static_cast<double>(w.interval.count()) * 1e-6));
+  out += fmt::format("  {:<24} {:>10} {:>10} {:>10} {:>9} {:>9}\n", "thread", "sampled", "exact",
+                     "misplaced", "stretches", "shorter");
+  const std::size_t shown = std::min<std::size_t>(busy.size(), 8);
+  for (std::size_t k = 0; k < shown; ++k) {
+    const auto& t = *busy[k];
+    const sampling_error& e = w.sampling_errors[t.lane];
+    out += fmt::format(
+        "  {:<24} {:>10} {:>10} {:>9.0f}% {:>9} {:>9}\n", fmt::format("{} {}", t.name, t.tid),
+        detail::millis(to_seconds(e.sampled_running_ns)),
+        detail::millis(to_seconds(e.exact_running_ns)),
+        100.0 * static_cast<double>(e.misplaced_ns) / static_cast<double>(e.exact_running_ns),
+        e.stretches, e.short_stretches);
+  }
+  return out;
 }
 
 std::string format_watch_summary(const watch_result& w, const measured_run& run) {
@@ -153,6 +213,7 @@ std::string format_watch_summary(const watch_result& w, const measured_run& run)
   if (by_cpu.size() > shown) out += fmt::format("  ... and {} more\n", by_cpu.size() - shown);
   out += fmt::format("sampler: {} of CPU, {:.1f}% of one core\n",
                      detail::millis(w.sampler_cpu_seconds), 100.0 * w.sampler_core_share());
+  if (w.exact) out += format_watch_exact(w);
   if (w.dropped_threads > 0 || w.dropped_events > 0) {
     out += fmt::format(
         "dropped: {} thread{} or process{} past the limit of lanes (--max-threads: counted, not "
