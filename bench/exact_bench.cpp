@@ -26,8 +26,9 @@ namespace {
 constexpr int kThreads = 16;
 constexpr int kHandOvers = 5'000;
 
-/// Made in main, before any thread: the collector is forked while this process has one thread.
-std::unique_ptr<parlab::switch_recorder> recorder;
+/// Made in main, before any thread (a collector is forked while this process has one thread):
+/// per CPU with every wake-up where allowed (root), and per thread as a user gets them.
+std::unique_ptr<parlab::switch_recorder> per_cpu, per_thread;
 
 /// The token goes round the ring kHandOvers times; returns the wall time of the hand-overs.
 double token_ring() {
@@ -53,13 +54,15 @@ double token_ring() {
   return static_cast<double>(parlab::monotonic_ns() - start) * 1e-9;
 }
 
+/// exact: 0 off, 1 per thread, 2 per CPU (with wake-ups when allowed).
 void BM_TokenRing(benchmark::State& state) {
   const bool exact = state.range(0) != 0;
+  parlab::switch_recorder* recorder = state.range(0) == 1 ? per_thread.get() : per_cpu.get();
   if (exact && !recorder->available()) {
     state.SkipWithError(recorder->refusal().c_str());
     return;
   }
-  double switches = 0, stretches = 0, lost = 0;
+  double switches = 0, stretches = 0, lost = 0, wakeups = 0;
   for (auto _ : state) {
     if (exact && !recorder->begin()) {
       state.SkipWithError(recorder->refusal().c_str());
@@ -72,11 +75,13 @@ void BM_TokenRing(benchmark::State& state) {
       switches += static_cast<double>(c.preempted + c.voluntary);
       stretches += static_cast<double>(s.intervals.size());
       lost += static_cast<double>(s.lost);
+      wakeups += static_cast<double>(s.wakeups.size());
     }
   }
   const auto runs = static_cast<double>(state.iterations());
   state.counters["switches"] = switches / runs;
   state.counters["lost"] = lost / runs;
+  state.counters["wakeups"] = wakeups / runs;
   if (switches > 0) {
     state.counters["bytes_per_1000_switches"] =
         stretches * static_cast<double>(sizeof(parlab::on_cpu_interval)) / switches * 1000.0;
@@ -86,19 +91,23 @@ BENCHMARK(BM_TokenRing)
     ->ArgName("exact")
     ->Arg(0)
     ->Arg(1)
+    ->Arg(2)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  recorder = std::make_unique<parlab::switch_recorder>();
-  if (!recorder->available())
-    std::fprintf(stderr, "exact_bench: %s\n", recorder->refusal().c_str());
+  per_cpu = std::make_unique<parlab::switch_recorder>();
+  per_thread = std::make_unique<parlab::switch_recorder>(true);
+  if (!per_cpu->available()) {
+    std::fprintf(stderr, "exact_bench: %s\n", per_cpu->refusal().c_str());
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  recorder.reset();
+  per_cpu.reset();
+  per_thread.reset();
   return 0;
 }

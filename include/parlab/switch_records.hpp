@@ -37,6 +37,8 @@ struct on_cpu_interval {
   /// It left the CPU still runnable: the kernel took the core away (an involuntary switch).
   /// Otherwise it blocked (a voluntary switch) or ended.
   bool preempted = false;
+  /// It ended the stretch by ending (its thread exited): neither switch the kernel counts.
+  bool exited = false;
   bool started_before = false;  ///< it was on the CPU when recording began (start_ns is then)
   bool ended_after = false;     ///< it was on the CPU when recording ended (end_ns is then)
 };
@@ -58,6 +60,20 @@ struct exec_name {
   std::string name;  ///< up to 15 characters (comm)
 };
 
+/// A wake-up: `waker` made `wakee` runnable (sched_waking; recorded per CPU, root or CAP_PERFMON).
+struct wakeup {
+  std::int64_t time_ns = 0;
+  std::int32_t waker_pid = 0, waker_tid = 0;  ///< 0: an interrupt or the idle task
+  std::int32_t wakee_pid = 0, wakee_tid = 0;
+};
+
+/// A thread or process started by a recorded one (fork, clone).
+struct thread_start {
+  std::int64_t time_ns = 0;
+  std::int32_t parent_pid = 0, parent_tid = 0;
+  std::int32_t pid = 0, tid = 0;
+};
+
 /// What the kernel recorded between switch_recorder::begin() and end().
 struct switch_schedule {
   std::int64_t start_ns = 0;  ///< records on
@@ -66,6 +82,13 @@ struct switch_schedule {
   std::vector<on_cpu_interval> intervals;
   /// The names threads took while recorded (a process that exec'd: "cc1"), in order.
   std::vector<exec_name> names;
+  /// Every wake-up of a recorded thread, in time order: only when recorded per CPU (`cpu_wide`).
+  std::vector<wakeup> wakeups;
+  /// The threads and processes the recorded ones started, in time order.
+  std::vector<thread_start> starts;
+  /// Recorded with one event per CPU for every task (root or CAP_PERFMON: cheaper per switch, and
+  /// wakers known), not one per recorded thread.
+  bool cpu_wide = false;
   std::uint64_t records = 0;  ///< switch records read
   /// Records the kernel could not write (a ring buffer was full: PERF_RECORD_LOST); the stretches
   /// around them are missing.
@@ -124,8 +147,10 @@ class switch_recorder {
   /// Forks the collector and asks the kernel for one event on this process: call it while this
   /// process has one thread. A kernel that refuses (perf_event_paranoid 3, a seccomp filter, a
   /// container without perf) is not an error: refusal() says why. Throws std::logic_error while
-  /// other threads run, std::system_error when the fork fails.
-  switch_recorder();
+  /// other threads run, std::system_error when the fork fails. Records are taken per CPU, with
+  /// every wake-up, where the kernel allows it (root, CAP_PERFMON), else per thread;
+  /// `per_thread_only`: per thread even then (what a user gets; the benchmark compares the two).
+  explicit switch_recorder(bool per_thread_only = false);
   ~switch_recorder();
   switch_recorder(const switch_recorder&) = delete;
   switch_recorder& operator=(const switch_recorder&) = delete;

@@ -117,7 +117,7 @@ nlohmann::ordered_json detail::exact_to_json(const switch_schedule& x, std::int6
   j["threads"] = std::move(threads);
   json stretches = json::array();
   for (const auto& i : x.intervals) {
-    std::string how = i.preempted ? "preempted" : "blocked";
+    std::string how = i.preempted ? "preempted" : i.exited ? "exited" : "blocked";
     if (i.ended_after) how = "recording ended";
     stretches.push_back(json::array({to_seconds(i.start_ns - origin), to_seconds(i.end_ns - origin),
                                      i.pid, i.tid, i.cpu, how, i.started_before}));

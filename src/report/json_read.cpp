@@ -162,11 +162,13 @@ switch_schedule read_exact(const jvalue& j, std::int64_t origin) {
     i.tid = static_cast<std::int32_t>(whole(v[3], "an interval's tid", INT32_MAX));
     i.cpu = static_cast<std::int16_t>(whole(v[4], "an interval's cpu", 4095));
     const std::string how = v[5].is_string() ? v[5].get<std::string>() : std::string();
-    if (how != "preempted" && how != "blocked" && how != "recording ended") {
-      throw std::invalid_argument("an interval ends preempted, blocked or recording ended (got " +
-                                  shown(v[5]) + ")");
+    if (how != "preempted" && how != "blocked" && how != "exited" && how != "recording ended") {
+      throw std::invalid_argument(
+          "an interval ends preempted, blocked, exited or recording ended (got " + shown(v[5]) +
+          ")");
     }
     i.preempted = how == "preempted";
+    i.exited = how == "exited";
     i.ended_after = how == "recording ended";
     i.started_before = v[6].is_boolean() && v[6].get<bool>();
     x.intervals.push_back(i);
