@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstddef>
+#include <map>
 #include <set>
 #include <thread>
 #include <vector>
@@ -132,6 +133,47 @@ TEST(SwitchRefine, AWatchedLaneKeepsItsWaitsWhereTheThreadWasOffTheCpu) {
   EXPECT_EQ(err.misplaced_ns, 7 * ms);  // 3-5 and 8-10 wrongly on, 15-18 wrongly off
   EXPECT_EQ(err.stretches, 3U);
   EXPECT_EQ(err.short_stretches, 0U);
+}
+
+TEST(CriticalPath, GoesBackThroughAWaitToTheThreadThatEndedIt) {
+  // A (pid 7, tid 1) runs 0-10 and starts B (pid 8, tid 2) at 5, then blocks; B runs 6-30, is
+  // preempted until 35, runs to 50 and wakes A as it ends; A waits for a CPU until 52, runs to 60.
+  parlab::switch_schedule s;
+  auto a1 = stretch(0, 10, 1, 0, false);
+  auto b1 = stretch(6, 30, 2, 1, true);
+  auto b2 = stretch(35, 50, 2, 1, false);
+  auto a2 = stretch(52, 60, 1, 0, false);
+  b1.pid = b2.pid = 8;
+  s.intervals = {a1, b1, b2, a2};
+  s.wakeups = {{50, 8, 2, 7, 1}, {20, 0, 0, 8, 2}};  // the second: an interrupt, ignored
+  s.starts = {{5, 7, 1, 8, 2}};
+  using k = parlab::path_step::kind;
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int32_t, k>> got;
+  for (const auto& st : parlab::critical_path(s, 1, 0, 60)) {
+    got.emplace_back(st.start_ns, st.end_ns, st.tid, st.how);
+  }
+  const std::vector<std::tuple<std::int64_t, std::int64_t, std::int32_t, k>> want = {
+      {0, 5, 1, k::running},     {5, 6, 2, k::ready},     {6, 30, 2, k::running},
+      {30, 35, 2, k::preempted}, {35, 50, 2, k::running}, {50, 52, 1, k::ready},
+      {52, 60, 1, k::running},
+  };
+  EXPECT_EQ(got, want);
+  // Without wake-ups (records per thread) A's wait is its own, blocked.
+  s.wakeups.clear();
+  const auto alone = parlab::critical_path(s, 1, 0, 60);
+  ASSERT_EQ(alone.size(), 3U);
+  EXPECT_EQ(alone[1].how, k::blocked);
+  EXPECT_EQ(alone[1].start_ns, 10);
+  EXPECT_EQ(alone[1].end_ns, 52);
+  // Latency: A was woken at 50 and ran at 52; the interrupt's wake-up of B came while it ran.
+  s.wakeups = {{50, 8, 2, 7, 1}, {20, 0, 0, 8, 2}};
+  const auto lat = parlab::wakeup_latencies(s);
+  ASSERT_EQ(lat.size(), 1U);
+  EXPECT_EQ(lat[0].tid, 1);
+  EXPECT_EQ(lat[0].max_ns, 2);
+  const auto graph = parlab::wait_graph(s);
+  ASSERT_EQ(graph.size(), 2U);
+  EXPECT_EQ(graph[0].count, 1U);
 }
 
 /// Spins until `stop`.
@@ -324,6 +366,50 @@ TEST_F(ExactCli, TheSampledPictureOfABusyThreadIsNearTheExactOne) {
   EXPECT_LE(std::abs(e["sampled_running_seconds"].get<double>() - exact), 0.1 * exact) << e.dump();
   EXPECT_LE(e["misplaced_seconds"].get<double>(), 0.35 * exact) << e.dump();
   EXPECT_GE(e["stretches"].get<double>(), 1.0);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(ExactCli, AsRootTheCriticalPathOfAProgramGoesThroughTheChildrenItWaitedFor) {
+  // A shell that runs two counting shells one after the other: its end-to-end time is theirs.
+  const std::string loop = "i=0; while [ \\$i -lt 100000 ]; do i=\\$((i+1)); done";
+  const auto o = parlab("watch --exact --json " + (dir_ / "w.json").string() +
+                        " -- sh -c \"sh -c '" + loop + "'; sh -c '" + loop + "'\"");
+  ASSERT_EQ(o.code, 0) << o.err;
+  if (o.err.find("--exact:") != std::string::npos) GTEST_SKIP() << o.err;
+  const auto doc = nlohmann::json::parse(cli_harness::slurp(dir_ / "w.json"));
+  if (!doc["run"]["exact"].contains("intervals") || !doc.contains("critical_path")) {
+    GTEST_SKIP() << "records taken per thread (not root): no wakers, no critical path";
+  }
+  EXPECT_NE(o.out.find("critical path ("), std::string::npos) << o.out;
+  const auto root = doc["pid"].get<std::int64_t>();
+  std::map<std::int64_t, double> running;  // by process
+  double total = 0;
+  for (const auto& s : doc["critical_path"]) {
+    const double d = s["end_seconds"].get<double>() - s["start_seconds"].get<double>();
+    total += d;
+    if (s["kind"] == "running") running[s["pid"].get<std::int64_t>()] += d;
+  }
+  ASSERT_GT(total, 0.0) << doc["critical_path"].dump();
+  // The two children, not the waiting parent, hold most of the path, each a good part of it.
+  std::vector<double> children;
+  for (const auto& [pid, d] : running) {
+    if (pid != root) children.push_back(d);
+  }
+  std::sort(children.rbegin(), children.rend());
+  ASSERT_GE(children.size(), 2U) << doc["critical_path"].dump();
+  EXPECT_GT((children[0] + children[1]) / total, 0.7) << doc["critical_path"].dump();
+  EXPECT_GT(children[1] / total, 0.25) << doc["critical_path"].dump();
+  EXPECT_LT(running[root] / total, 0.2);
+  // The wait graph has the parent woken by its children's exits.
+  bool parent_woken = false;
+  for (const auto& e : doc["wait_graph"]) {
+    parent_woken =
+        parent_woken || (e["wakee_pid"] == root && e["waker_pid"] != root && e["waker_pid"] != 0);
+  }
+  EXPECT_TRUE(parent_woken) << doc["wait_graph"].dump();
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parlab {
@@ -140,6 +141,54 @@ struct sampling_error {
 sampling_error refine_watch_lane(std::vector<event>& lane, std::span<const on_cpu_interval> mine,
                                  std::uint32_t worker, std::int64_t from, std::int64_t to,
                                  std::int64_t short_ns);
+
+/// One stretch of a program's critical path: where its end-to-end time went, thread by thread.
+struct path_step {
+  enum class kind : std::uint8_t {
+    running,    ///< the thread ran
+    preempted,  ///< it was runnable, but the kernel ran something else
+    ready,      ///< it was woken (or just started) and waited for a CPU
+    blocked,    ///< it waited for something outside the recorded threads (a timer, a disk, a
+                ///< device, another program), or its waker is unknown
+  };
+  std::int64_t start_ns = 0, end_ns = 0;
+  std::int32_t pid = 0, tid = 0;
+  kind how = kind::running;
+};
+
+/// "running", "preempted", "ready", "blocked".
+[[nodiscard]] std::string_view to_string(path_step::kind k) noexcept;
+
+/// The critical path that ended with thread `tid` at `to`: from there back through what it ran,
+/// and at each wait to the thread that woke it at the moment it did (a wait ended by a recorded
+/// thread is explained by what that thread did until then), at a thread's start to the thread
+/// that started it, until `from` (Trace Compass's critical path, from switch and wake-up
+/// records). Without wake-ups (records per thread) every wait is `blocked`. Steps in time order.
+/// Pure.
+[[nodiscard]] std::vector<path_step> critical_path(const switch_schedule& s, std::int32_t tid,
+                                                   std::int64_t from, std::int64_t to);
+
+/// How long a recorded thread waited for a CPU after being woken (as `perf sched latency`).
+struct wakeup_latency {
+  std::int32_t pid = 0, tid = 0;
+  std::uint64_t wakeups = 0;
+  std::int64_t total_ns = 0, max_ns = 0;
+};
+
+/// Per thread, from each wake-up to its next stretch (a wake-up of a thread already on a CPU
+/// does not count); the worst total first. Pure.
+[[nodiscard]] std::vector<wakeup_latency> wakeup_latencies(const switch_schedule& s);
+
+/// Who woke whom, how often: one edge per waker and wakee thread (waker 0: an interrupt or the
+/// idle task), the most frequent first.
+struct wait_edge {
+  std::int32_t waker_pid = 0, waker_tid = 0;
+  std::int32_t wakee_pid = 0, wakee_tid = 0;
+  std::uint64_t count = 0;
+};
+
+/// The wait graph of the recorded threads. Pure.
+[[nodiscard]] std::vector<wait_edge> wait_graph(const switch_schedule& s);
 
 /// The collector of switch records. One per process; not thread-safe (one thread calls it).
 class switch_recorder {

@@ -499,6 +499,8 @@ void proc_sampler::make_exact(state& s, watch_result& w, switch_schedule exact) 
   // parlab's own threads (a watched command's events are inherited from parlab) are not watched.
   const auto self = static_cast<std::int32_t>(::getpid());
   std::erase_if(exact.intervals, [&](const on_cpu_interval& i) { return i.pid == self; });
+  std::erase_if(exact.wakeups, [&](const wakeup& x) { return x.wakee_pid == self; });
+  std::erase_if(exact.starts, [&](const thread_start& x) { return x.pid == self; });
   std::map<std::int32_t, std::vector<on_cpu_interval>> by_tid;
   for (const auto& i : exact.intervals) by_tid[i.tid].push_back(i);
   const std::int64_t interval_ns = static_cast<std::int64_t>(s.options.interval.count()) * 1000;

@@ -30,6 +30,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -114,7 +115,26 @@ std::string refusal_reason(int err) {
 struct waking_tracepoint {
   std::uint64_t id = 0;
   std::size_t pid_offset = 0;
+  std::size_t flags_offset = 2;  // common_flags: a wake-up from an interrupt says so
 };
+
+/// The offset of `field` ("field:pid_t pid;") in a tracepoint's format, or nullopt.
+std::optional<std::size_t> field_offset(const std::string& format, std::string_view field) {
+  const auto at = format.find(field);
+  if (at == std::string::npos) return std::nullopt;
+  const auto off = format.find("offset:", at);
+  if (off == std::string::npos) return std::nullopt;
+  std::size_t value = 0;
+  const char* first = format.data() + off + 7;
+  if (std::from_chars(first, format.data() + format.size(), value).ec != std::errc{}) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// trace_entry's flags (include/linux/trace_events.h): the event fired in an interrupt handler,
+// where the task on the CPU is not the one that woke anybody.
+constexpr std::uint8_t kTraceFlagHardirq = 0x08, kTraceFlagSoftirq = 0x10, kTraceFlagNmi = 0x40;
 
 /// The tracepoint, from tracefs (mounted at /sys/kernel/tracing by root when it is not: perf
 /// does the same); nullopt when there is none to read.
@@ -128,14 +148,10 @@ std::optional<waking_tracepoint> find_waking_tracepoint() {
       return std::nullopt;
     }
     // "\tfield:pid_t pid;\toffset:24;\tsize:4;\tsigned:1;"
-    const auto at = format->find("field:pid_t pid;");
-    if (at == std::string::npos) return std::nullopt;
-    const auto off = format->find("offset:", at);
-    if (off == std::string::npos) return std::nullopt;
-    const char* first = format->data() + off + 7;
-    if (std::from_chars(first, format->data() + format->size(), t.pid_offset).ec != std::errc{}) {
-      return std::nullopt;
-    }
+    const auto pid = field_offset(*format, "field:pid_t pid;");
+    if (!pid) return std::nullopt;
+    t.pid_offset = *pid;
+    t.flags_offset = field_offset(*format, "field:unsigned char common_flags;").value_or(2);
     return t;
   };
   for (const char* dir : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {
@@ -316,6 +332,7 @@ class collector {
           fds_.push_back(tfd);
           if (::ioctl(tfd, PERF_EVENT_IOC_SET_OUTPUT, fd) != 0) return false;
           waking_pid_offset_ = tracepoint->pid_offset;
+          waking_flags_offset_ = tracepoint->flags_offset;
         }
       }
     }
@@ -435,9 +452,15 @@ class collector {
         if (waking_pid_offset_ + 4 > raw_size || raw_at + raw_size > size) return;
         std::int32_t wakee = 0;
         std::memcpy(&wakee, record + raw_at + waking_pid_offset_, 4);
+        std::uint8_t flags = 0;
+        if (waking_flags_offset_ < raw_size)
+          flags = static_cast<std::uint8_t>(record[raw_at + waking_flags_offset_]);
         r.time = static_cast<std::int64_t>(id.time);
-        r.pid = static_cast<std::int32_t>(id.pid);
-        r.tid = static_cast<std::int32_t>(id.tid);
+        // In an interrupt (a timer, a disk, the network) the task on the CPU woke nobody.
+        const bool interrupt =
+            (flags & (kTraceFlagHardirq | kTraceFlagSoftirq | kTraceFlagNmi)) != 0;
+        r.pid = interrupt ? 0 : static_cast<std::int32_t>(id.pid);
+        r.tid = interrupt ? 0 : static_cast<std::int32_t>(id.tid);
         r.other_tid = wakee;
         r.kind = raw_record::waking;
         raw_.push_back(r);
@@ -577,6 +600,7 @@ class collector {
   bool per_thread_only_;
   bool cpu_wide_ = false;
   std::size_t waking_pid_offset_ = 0;
+  std::size_t waking_flags_offset_ = 2;
   std::unordered_set<std::int32_t> tree_;  // per CPU: the recorded processes
   std::size_t threads_ = 0;
   std::vector<cpu_buffer> buffers_;

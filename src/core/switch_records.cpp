@@ -224,4 +224,133 @@ sampling_error refine_watch_lane(std::vector<event>& lane, std::span<const on_cp
   return err;
 }
 
+std::string_view to_string(path_step::kind k) noexcept {
+  switch (k) {
+    case path_step::kind::running:
+      return "running";
+    case path_step::kind::preempted:
+      return "preempted";
+    case path_step::kind::ready:
+      return "ready";
+    case path_step::kind::blocked:
+      return "blocked";
+  }
+  return "running";
+}
+
+std::vector<path_step> critical_path(const switch_schedule& s, std::int32_t tid, std::int64_t from,
+                                     std::int64_t to) {
+  std::unordered_map<std::int32_t, std::vector<const on_cpu_interval*>> stretches;
+  for (const auto& i : s.intervals) stretches[i.tid].push_back(&i);
+  std::unordered_map<std::int32_t, std::vector<const wakeup*>> woken;
+  for (const auto& w : s.wakeups) woken[w.wakee_tid].push_back(&w);
+  std::unordered_map<std::int32_t, const thread_start*> started;
+  for (const auto& st : s.starts) started.emplace(st.tid, &st);
+  std::unordered_map<std::int32_t, std::int32_t> pid_of;
+  for (const auto& i : s.intervals) pid_of.emplace(i.tid, i.pid);
+
+  std::vector<path_step> steps;
+  const auto add = [&](std::int64_t a, std::int64_t b, path_step::kind how) {
+    a = std::max(a, from);
+    if (b <= a) return;
+    const auto p = pid_of.find(tid);
+    steps.push_back({a, b, p == pid_of.end() ? 0 : p->second, tid, how});
+  };
+  std::int64_t t = to;
+  // Each turn moves t back, or moves to another thread at the same t once (a wake-up or a start
+  // is strictly inside the waker's or starter's life); the bound only guards a cycle in
+  // inconsistent records.
+  std::size_t turns = 4 * (s.intervals.size() + s.wakeups.size() + s.starts.size()) + 16;
+  while (t > from && turns-- > 0) {
+    const auto& mine = stretches[tid];
+    // The last stretch that began before t.
+    const auto it = std::partition_point(mine.begin(), mine.end(),
+                                         [&](const on_cpu_interval* i) { return i->start_ns < t; });
+    if (it == mine.begin()) {  // before its first stretch: whoever started it
+      const auto st = started.find(tid);
+      if (st == started.end() || st->second->time_ns >= t) break;
+      add(st->second->time_ns, t, path_step::kind::ready);
+      t = st->second->time_ns;
+      tid = st->second->parent_tid;
+      continue;
+    }
+    const on_cpu_interval& i = **std::prev(it);
+    if (i.end_ns >= t) {  // on a CPU at t
+      add(i.start_ns, t, path_step::kind::running);
+      t = i.start_ns;
+      continue;
+    }
+    if (i.preempted) {
+      add(i.end_ns, t, path_step::kind::preempted);
+      t = i.end_ns;
+      continue;
+    }
+    // Blocked from i.end_ns: the last wake-up before t ended the wait.
+    const wakeup* w = nullptr;
+    if (const auto ws = woken.find(tid); ws != woken.end()) {
+      const auto& list = ws->second;
+      const auto wit = std::partition_point(list.begin(), list.end(),
+                                            [&](const wakeup* x) { return x->time_ns <= t; });
+      if (wit != list.begin() && (*std::prev(wit))->time_ns > i.end_ns) w = *std::prev(wit);
+    }
+    if (w != nullptr && w->waker_tid != 0 && w->waker_tid != tid &&
+        stretches.contains(w->waker_tid)) {
+      add(w->time_ns, t, path_step::kind::ready);
+      t = w->time_ns;
+      tid = w->waker_tid;
+      continue;
+    }
+    add(i.end_ns, t, path_step::kind::blocked);
+    t = i.end_ns;
+  }
+  std::reverse(steps.begin(), steps.end());
+  return steps;
+}
+
+std::vector<wakeup_latency> wakeup_latencies(const switch_schedule& s) {
+  std::unordered_map<std::int32_t, std::vector<const on_cpu_interval*>> stretches;
+  for (const auto& i : s.intervals) stretches[i.tid].push_back(&i);
+  std::map<std::int32_t, wakeup_latency> by_tid;
+  for (const auto& w : s.wakeups) {
+    const auto found = stretches.find(w.wakee_tid);
+    if (found == stretches.end()) continue;
+    const auto& mine = found->second;
+    const auto it = std::partition_point(mine.begin(), mine.end(), [&](const on_cpu_interval* i) {
+      return i->start_ns < w.time_ns;
+    });
+    if (it != mine.begin() && (*std::prev(it))->end_ns > w.time_ns) continue;  // running then
+    if (it == mine.end()) continue;  // never ran again while recorded
+    const std::int64_t waited = (*it)->start_ns - w.time_ns;
+    auto& l = by_tid[w.wakee_tid];
+    l.pid = w.wakee_pid;
+    l.tid = w.wakee_tid;
+    ++l.wakeups;
+    l.total_ns += waited;
+    l.max_ns = std::max(l.max_ns, waited);
+  }
+  std::vector<wakeup_latency> out;
+  for (const auto& [tid, l] : by_tid) out.push_back(l);
+  std::stable_sort(out.begin(), out.end(), [](const wakeup_latency& a, const wakeup_latency& b) {
+    return a.total_ns > b.total_ns;
+  });
+  return out;
+}
+
+std::vector<wait_edge> wait_graph(const switch_schedule& s) {
+  std::map<std::pair<std::int32_t, std::int32_t>, wait_edge> edges;
+  for (const auto& w : s.wakeups) {
+    auto& e = edges[{w.waker_tid, w.wakee_tid}];
+    e.waker_pid = w.waker_pid;
+    e.waker_tid = w.waker_tid;
+    e.wakee_pid = w.wakee_pid;
+    e.wakee_tid = w.wakee_tid;
+    ++e.count;
+  }
+  std::vector<wait_edge> out;
+  for (const auto& [key, e] : edges) out.push_back(e);
+  std::stable_sort(out.begin(), out.end(),
+                   [](const wait_edge& a, const wait_edge& b) { return a.count > b.count; });
+  return out;
+}
+
 }  // namespace parlab

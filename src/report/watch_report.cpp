@@ -11,6 +11,7 @@
 
 #include <sys/wait.h>
 #include <algorithm>
+#include <array>
 #include <numeric>
 
 #include "report/drawing.hpp"
@@ -31,6 +32,161 @@ std::string exit_in_words(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return "killed by " + signal_name(WTERMSIG(status));
   return "ended";
+}
+
+/// "cc1 8005": a process's name as the watch knew it.
+std::string process_name(const watch_result& w, std::int32_t pid) {
+  for (const auto& t : w.threads) {
+    if (t.pid == pid) return fmt::format("{} {}", t.name, pid);
+  }
+  if (w.exact) {
+    for (const auto& n : w.exact->names) {
+      if (n.pid == pid) return fmt::format("{} {}", n.name, pid);
+    }
+  }
+  return fmt::format("pid {}", pid);
+}
+
+/// Where the watched program's end-to-end time went along its critical path, by process.
+struct path_share {
+  std::int32_t pid = 0;
+  std::array<std::int64_t, 4> ns{};  // by path_step::kind
+  [[nodiscard]] std::int64_t total() const noexcept { return ns[0] + ns[1] + ns[2] + ns[3]; }
+};
+
+std::vector<path_share> path_by_process(const std::vector<path_step>& steps) {
+  std::vector<path_share> out;
+  for (const auto& s : steps) {
+    auto it =
+        std::find_if(out.begin(), out.end(), [&](const path_share& p) { return p.pid == s.pid; });
+    if (it == out.end()) it = out.insert(out.end(), path_share{s.pid, {}});
+    it->ns[static_cast<std::size_t>(s.how)] += s.end_ns - s.start_ns;
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const path_share& a, const path_share& b) { return a.total() > b.total(); });
+  return out;
+}
+
+/// The end of the watched program: its first thread's last stretch (or the watch's end).
+std::int64_t program_end(const watch_result& w) {
+  std::int64_t end = 0;
+  for (const auto& i : w.exact->intervals) {
+    if (i.tid == w.root) end = std::max(end, i.end_ns);
+  }
+  return end > 0 ? end : w.end_ns;
+}
+
+/// Who woke whom, the wake-up latency, and the critical path (records per CPU: root).
+std::string format_watch_waits(const watch_result& w) {
+  const switch_schedule& x = *w.exact;
+  if (!x.cpu_wide) {
+    return "wakers: not recorded (they need root or CAP_PERFMON: the records were taken per "
+           "thread)\n";
+  }
+  std::string out;
+  const auto steps = critical_path(x, w.root, w.start_ns, program_end(w));
+  std::int64_t span = 0;
+  for (const auto& s : steps) span += s.end_ns - s.start_ns;
+  if (span > 0) {
+    out += fmt::format(
+        "critical path ({} of {}, from its end back through its waits and the threads that ended "
+        "them):\n",
+        detail::millis(to_seconds(span)), process_name(w, w.root));
+    const auto shares = path_by_process(steps);
+    for (std::size_t k = 0; k < std::min<std::size_t>(shares.size(), 8); ++k) {
+      const auto& p = shares[k];
+      std::string parts;
+      for (const auto kind : {path_step::kind::running, path_step::kind::preempted,
+                              path_step::kind::ready, path_step::kind::blocked}) {
+        const std::int64_t ns = p.ns[static_cast<std::size_t>(kind)];
+        if (ns <= 0) continue;
+        parts += fmt::format("{}{} {}", parts.empty() ? "" : " · ", to_string(kind),
+                             detail::millis(to_seconds(ns)));
+      }
+      out += fmt::format("  {:>5.1f}%  {:<24} {}\n",
+                         100.0 * static_cast<double>(p.total()) / static_cast<double>(span),
+                         process_name(w, p.pid), parts);
+    }
+    if (shares.size() > 8) out += fmt::format("  ... and {} more processes\n", shares.size() - 8);
+  }
+  const auto edges = wait_graph(x);
+  if (!edges.empty()) {
+    out += "who woke whom (wake-ups):";
+    for (std::size_t k = 0; k < std::min<std::size_t>(edges.size(), 5); ++k) {
+      const auto& e = edges[k];
+      out += fmt::format(
+          "{} {} -> {} {}", k == 0 ? "" : ",",
+          e.waker_tid == 0 ? std::string("interrupt/idle") : process_name(w, e.waker_pid),
+          process_name(w, e.wakee_pid), e.count);
+    }
+    out += "\n";
+  }
+  const auto latencies = wakeup_latencies(x);
+  if (!latencies.empty()) {
+    out += "wake-up latency (woken to running):";
+    for (std::size_t k = 0; k < std::min<std::size_t>(latencies.size(), 4); ++k) {
+      const auto& l = latencies[k];
+      out += fmt::format(
+          "{} {} tid {}: {} wake-ups, mean {}, max {}", k == 0 ? "" : ";", process_name(w, l.pid),
+          l.tid, l.wakeups,
+          detail::short_seconds(to_seconds(l.total_ns) / static_cast<double>(l.wakeups)),
+          detail::short_seconds(to_seconds(l.max_ns)));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+/// The switch records of a watch: the counts beside the kernel's, and how far the sampled
+/// picture of each busy thread was from them.
+std::string format_watch_exact(const watch_result& w) {
+  const switch_schedule& x = *w.exact;
+  const switch_counts& c = x.run;
+  std::string out = fmt::format(
+      "exact: {} on-CPU stretches of the watched threads; {} switch-outs preempted, {} blocked or "
+      "ended",
+      c.intervals, c.preempted, c.voluntary);
+  if (w.involuntary_switches && w.voluntary_switches) {
+    out += fmt::format(
+        " (the kernel's counts for the command and the children it waited for: {} "
+        "involuntary, {} voluntary)",
+        *w.involuntary_switches, *w.voluntary_switches);
+  }
+  out += fmt::format(
+      "; {} migrations; shortest stretch {}; {} records{}\n", c.migrations,
+      c.shortest_ns > 0 ? detail::short_seconds(to_seconds(c.shortest_ns)) : "-", x.records,
+      x.lost == 0 ? ", none lost" : fmt::format(", {} LOST (a ring buffer was full)", x.lost));
+  out += format_watch_waits(w);
+  // The sampling error of the threads that ran longest.
+  std::vector<const watched_thread*> busy;
+  for (const auto& t : w.threads) {
+    if (t.lane < w.sampling_errors.size() && w.sampling_errors[t.lane].exact_running_ns > 0) {
+      busy.push_back(&t);
+    }
+  }
+  if (busy.empty()) return out;
+  std::stable_sort(busy.begin(), busy.end(), [&](const auto* a, const auto* b) {
+    return w.sampling_errors[a->lane].exact_running_ns >
+           w.sampling_errors[b->lane].exact_running_ns;
+  });
+  out += fmt::format(
+      "sampled vs exact ({} looks; misplaced = time the sampled timeline put a thread on a CPU "
+      "when it was not, or off when it was):\n",
+      detail::millis(static_cast<double>(w.interval.count()) * 1e-6));
+  out += fmt::format("  {:<24} {:>10} {:>10} {:>10} {:>9} {:>9}\n", "thread", "sampled", "exact",
+                     "misplaced", "stretches", "shorter");
+  const std::size_t shown = std::min<std::size_t>(busy.size(), 8);
+  for (std::size_t k = 0; k < shown; ++k) {
+    const auto& t = *busy[k];
+    const sampling_error& e = w.sampling_errors[t.lane];
+    out += fmt::format(
+        "  {:<24} {:>10} {:>10} {:>9.0f}% {:>9} {:>9}\n", fmt::format("{} {}", t.name, t.tid),
+        detail::millis(to_seconds(e.sampled_running_ns)),
+        detail::millis(to_seconds(e.exact_running_ns)),
+        100.0 * static_cast<double>(e.misplaced_ns) / static_cast<double>(e.exact_running_ns),
+        e.stretches, e.short_stretches);
+  }
+  return out;
 }
 
 }  // namespace
@@ -89,58 +245,38 @@ std::string watch_to_json(const machine_info& machine, const watch_result& w,
       {"threads", std::move(threads)},
       {"run", detail::run_to_json(run)},
   };
-  return doc.dump(2) + "\n";
-}
-
-/// The switch records of a watch: the counts beside the kernel's, and how far the sampled
-/// picture of each busy thread was from them.
-std::string format_watch_exact(const watch_result& w) {
-  const switch_schedule& x = *w.exact;
-  const switch_counts& c = x.run;
-  std::string out = fmt::format(
-      "exact: {} on-CPU stretches of the watched threads; {} switch-outs preempted, {} blocked or "
-      "ended",
-      c.intervals, c.preempted, c.voluntary);
-  if (w.involuntary_switches && w.voluntary_switches) {
-    out += fmt::format(
-        " (the kernel's counts for the command and the children it waited for: {} "
-        "involuntary, {} voluntary)",
-        *w.involuntary_switches, *w.voluntary_switches);
-  }
-  out += fmt::format(
-      "; {} migrations; shortest stretch {}; {} records{}\n", c.migrations,
-      c.shortest_ns > 0 ? detail::short_seconds(to_seconds(c.shortest_ns)) : "-", x.records,
-      x.lost == 0 ? ", none lost" : fmt::format(", {} LOST (a ring buffer was full)", x.lost));
-  // The sampling error of the threads that ran longest.
-  std::vector<const watched_thread*> busy;
-  for (const auto& t : w.threads) {
-    if (t.lane < w.sampling_errors.size() && w.sampling_errors[t.lane].exact_running_ns > 0) {
-      busy.push_back(&t);
+  if (w.exact && w.exact->cpu_wide) {
+    const auto to_s = [&](std::int64_t ns) { return to_seconds(ns - w.start_ns); };
+    json steps = json::array();
+    for (const auto& s : critical_path(*w.exact, w.root, w.start_ns, program_end(w))) {
+      steps.push_back({{"pid", s.pid},
+                       {"tid", s.tid},
+                       {"name", process_name(w, s.pid)},
+                       {"kind", std::string(to_string(s.how))},
+                       {"start_seconds", to_s(s.start_ns)},
+                       {"end_seconds", to_s(s.end_ns)}});
     }
+    doc["critical_path"] = std::move(steps);
+    json edges = json::array();
+    for (const auto& e : wait_graph(*w.exact)) {
+      edges.push_back({{"waker_pid", e.waker_pid},
+                       {"waker_tid", e.waker_tid},
+                       {"wakee_pid", e.wakee_pid},
+                       {"wakee_tid", e.wakee_tid},
+                       {"count", e.count}});
+    }
+    doc["wait_graph"] = std::move(edges);
+    json latencies = json::array();
+    for (const auto& l : wakeup_latencies(*w.exact)) {
+      latencies.push_back({{"pid", l.pid},
+                           {"tid", l.tid},
+                           {"wakeups", l.wakeups},
+                           {"total_seconds", to_seconds(l.total_ns)},
+                           {"max_seconds", to_seconds(l.max_ns)}});
+    }
+    doc["wakeup_latency"] = std::move(latencies);
   }
-  if (busy.empty()) return out;
-  std::stable_sort(busy.begin(), busy.end(), [&](const auto* a, const auto* b) {
-    return w.sampling_errors[a->lane].exact_running_ns >
-           w.sampling_errors[b->lane].exact_running_ns;
-  });
-  out += fmt::format(
-      "sampled vs exact ({} looks; misplaced = time the sampled timeline put a thread on a CPU "
-      "when it was not, or off when it was):\n",
-      detail::millis(static_cast<double>(w.interval.count()) * 1e-6));
-  out += fmt::format("  {:<24} {:>10} {:>10} {:>10} {:>9} {:>9}\n", "thread", "sampled", "exact",
-                     "misplaced", "stretches", "shorter");
-  const std::size_t shown = std::min<std::size_t>(busy.size(), 8);
-  for (std::size_t k = 0; k < shown; ++k) {
-    const auto& t = *busy[k];
-    const sampling_error& e = w.sampling_errors[t.lane];
-    out += fmt::format(
-        "  {:<24} {:>10} {:>10} {:>9.0f}% {:>9} {:>9}\n", fmt::format("{} {}", t.name, t.tid),
-        detail::millis(to_seconds(e.sampled_running_ns)),
-        detail::millis(to_seconds(e.exact_running_ns)),
-        100.0 * static_cast<double>(e.misplaced_ns) / static_cast<double>(e.exact_running_ns),
-        e.stretches, e.short_stretches);
-  }
-  return out;
+  return doc.dump(2) + "\n";
 }
 
 std::string format_watch_summary(const watch_result& w, const measured_run& run) {
