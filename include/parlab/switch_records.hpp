@@ -87,9 +87,12 @@ struct switch_schedule {
   std::vector<wakeup> wakeups;
   /// The threads and processes the recorded ones started, in time order.
   std::vector<thread_start> starts;
-  /// Recorded with one event per CPU for every task (root or CAP_PERFMON: cheaper per switch, and
-  /// wakers known), not one per recorded thread.
+  /// Recorded with one event per CPU for every task (root or CAP_PERFMON: a process's last switch
+  /// recorded too), not one per recorded thread.
   bool cpu_wide = false;
+  /// Every wake-up was recorded (per CPU, with the sched_waking tracepoint readable): the wait
+  /// graph and the critical path can be had.
+  bool wakers = false;
   std::uint64_t records = 0;  ///< switch records read
   /// Records the kernel could not write (a ring buffer was full: PERF_RECORD_LOST); the stretches
   /// around them are missing.

@@ -51,7 +51,7 @@ struct schedule_head {
   std::int64_t start_ns = 0, end_ns = 0;
   std::uint64_t records = 0, lost = 0, buffer_bytes = 0, threads = 0;
   std::uint64_t intervals = 0, names = 0, wakeups = 0, starts = 0;
-  std::uint64_t cpu_wide = 0;
+  std::uint64_t cpu_wide = 0, wakers = 0;
 };
 
 /// A COMM record: a thread's name from an exec (or a rename) on.
@@ -278,6 +278,7 @@ class collector {
     h.buffer_bytes = buffers_.empty() ? 0 : buffers_.front().data_bytes;
     h.threads = threads_;
     h.cpu_wide = cpu_wide_ ? 1 : 0;
+    h.wakers = cpu_wide_ && wakers_ ? 1 : 0;
     close_all();
     make_stretches(end_ns, intervals, names, wakeups, starts);
     h.records = records_;
@@ -306,6 +307,7 @@ class collector {
   /// Per CPU, every task: allowed to root and CAP_PERFMON (perf_event_paranoid <= 0 otherwise).
   bool try_cpu_wide() {
     const auto tracepoint = find_waking_tracepoint();
+    wakers_ = tracepoint.has_value();
     for (int cpu = 0; cpu < configured_cpus(); ++cpu) {
       const std::size_t pages = 1024;
       perf_event_attr a = switch_attr(pages * page_, true);
@@ -328,6 +330,7 @@ class collector {
         t.use_clockid = 1;
         t.clockid = CLOCK_MONOTONIC;
         const int tfd = perf_event_open(t, -1, cpu);
+        if (tfd < 0) wakers_ = false;
         if (tfd >= 0) {
           fds_.push_back(tfd);
           if (::ioctl(tfd, PERF_EVENT_IOC_SET_OUTPUT, fd) != 0) return false;
@@ -599,6 +602,7 @@ class collector {
   std::size_t page_;
   bool per_thread_only_;
   bool cpu_wide_ = false;
+  bool wakers_ = false;  // the sched_waking tracepoint on every CPU
   std::size_t waking_pid_offset_ = 0;
   std::size_t waking_flags_offset_ = 2;
   std::unordered_set<std::int32_t> tree_;  // per CPU: the recorded processes
@@ -778,6 +782,7 @@ switch_schedule switch_recorder::end() {
   out.buffer_bytes = h.buffer_bytes;
   out.threads = h.threads;
   out.cpu_wide = h.cpu_wide != 0;
+  out.wakers = h.wakers != 0;
   return out;
 }
 

@@ -83,6 +83,9 @@ std::string format_watch_waits(const watch_result& w) {
     return "wakers: not recorded (they need root or CAP_PERFMON: the records were taken per "
            "thread)\n";
   }
+  if (!x.wakers) {
+    return "wakers: not recorded (the sched_waking tracepoint could not be read: no tracefs)\n";
+  }
   std::string out;
   const auto steps = critical_path(x, w.root, w.start_ns, program_end(w));
   std::int64_t span = 0;
@@ -245,7 +248,7 @@ std::string watch_to_json(const machine_info& machine, const watch_result& w,
       {"threads", std::move(threads)},
       {"run", detail::run_to_json(run)},
   };
-  if (w.exact && w.exact->cpu_wide) {
+  if (w.exact && w.exact->wakers) {
     const auto to_s = [&](std::int64_t ns) { return to_seconds(ns - w.start_ns); };
     json steps = json::array();
     for (const auto& s : critical_path(*w.exact, w.root, w.start_ns, program_end(w))) {
