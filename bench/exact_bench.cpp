@@ -27,8 +27,8 @@ constexpr int kThreads = 16;
 constexpr int kHandOvers = 5'000;
 
 /// Made in main, before any thread (a collector is forked while this process has one thread):
-/// per CPU with every wake-up where allowed (root), and per thread as a user gets them.
-std::unique_ptr<parlab::switch_recorder> per_cpu, per_thread;
+/// with every wake-up where allowed (root), and the switch records alone as a user gets them.
+std::unique_ptr<parlab::switch_recorder> with_wakers, switches_only;
 
 /// The token goes round the ring kHandOvers times; returns the wall time of the hand-overs.
 double token_ring() {
@@ -54,10 +54,10 @@ double token_ring() {
   return static_cast<double>(parlab::monotonic_ns() - start) * 1e-9;
 }
 
-/// exact: 0 off, 1 per thread, 2 per CPU (with wake-ups when allowed).
+/// exact: 0 off, 1 switch records alone, 2 with every wake-up too (when allowed: root).
 void BM_TokenRing(benchmark::State& state) {
   const bool exact = state.range(0) != 0;
-  parlab::switch_recorder* recorder = state.range(0) == 1 ? per_thread.get() : per_cpu.get();
+  parlab::switch_recorder* recorder = state.range(0) == 1 ? switches_only.get() : with_wakers.get();
   if (exact && !recorder->available()) {
     state.SkipWithError(recorder->refusal().c_str());
     return;
@@ -98,16 +98,16 @@ BENCHMARK(BM_TokenRing)
 }  // namespace
 
 int main(int argc, char** argv) {
-  per_cpu = std::make_unique<parlab::switch_recorder>();
-  per_thread = std::make_unique<parlab::switch_recorder>(true);
-  if (!per_cpu->available()) {
-    std::fprintf(stderr, "exact_bench: %s\n", per_cpu->refusal().c_str());
+  with_wakers = std::make_unique<parlab::switch_recorder>();
+  switches_only = std::make_unique<parlab::switch_recorder>(true);
+  if (!with_wakers->available()) {
+    std::fprintf(stderr, "exact_bench: %s\n", with_wakers->refusal().c_str());
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  per_cpu.reset();
-  per_thread.reset();
+  with_wakers.reset();
+  switches_only.reset();
   return 0;
 }

@@ -5,7 +5,7 @@
 #   100,000 concurrent 10 ms waits <= 1.3x plain Asio with the same timers
 #   `parlab overhead` per task      within 20% of the benchmark's round trip (process-pool)
 #   recording + probes             <= 1% of a 1 ms task, in every model
-#   --exact on a switch-heavy run  <= 1.5x its wall without, per thread and per CPU (16 threads
+#   --exact on a switch-heavy run  <= 1.5x its wall without, with and without wake-ups (16 threads
 #                                  handing a token round a condition variable; issue 25 asks 1.02:
 #                                  not met, docs/exact.md)
 #   amdahl, F = 0.1 and 0.3        Karp-Flatt at W = 2 within 0.03 of F plus the model's own share
@@ -157,7 +157,7 @@ x = rows("exact.json")
 off = x.get("BM_TokenRing/exact:0/manual_time")
 if off:
     print("the kernel's switch records (--exact), a token ring of 16 threads:")
-for arg, how in (("1", "per thread (any user)"), ("2", "per CPU with wake-ups (root)")):
+for arg, how in (("1", "switch records (any user)"), ("2", "with every wake-up too (root)")):
     on = x.get(f"BM_TokenRing/exact:{arg}/manual_time")
     if not (on and off):
         continue

@@ -135,7 +135,7 @@ TEST(SwitchRefine, AWatchedLaneKeepsItsWaitsWhereTheThreadWasOffTheCpu) {
   EXPECT_EQ(err.short_stretches, 0U);
 }
 
-TEST(CriticalPath, GoesBackThroughAWaitToTheThreadThatEndedIt) {
+TEST(ProgramCriticalPath, GoesBackThroughAWaitToTheThreadThatEndedIt) {
   // A (pid 7, tid 1) runs 0-10 and starts B (pid 8, tid 2) at 5, then blocks; B runs 6-30, is
   // preempted until 35, runs to 50 and wakes A as it ends; A waits for a CPU until 52, runs to 60.
   parlab::switch_schedule s;

@@ -83,16 +83,16 @@ struct switch_schedule {
   std::vector<on_cpu_interval> intervals;
   /// The names threads took while recorded (a process that exec'd: "cc1"), in order.
   std::vector<exec_name> names;
-  /// Every wake-up of a recorded thread, in time order: only when recorded per CPU (`cpu_wide`).
+  /// Every wake-up of a recorded thread, in time order: only with `wakers`.
   std::vector<wakeup> wakeups;
   /// The threads and processes the recorded ones started, in time order.
   std::vector<thread_start> starts;
-  /// Recorded with one event per CPU for every task (root or CAP_PERFMON: a process's last switch
-  /// recorded too), not one per recorded thread.
-  bool cpu_wide = false;
-  /// Every wake-up was recorded (per CPU, with the sched_waking tracepoint readable): the wait
-  /// graph and the critical path can be had.
+  /// Every wake-up was recorded (root or CAP_PERFMON, the sched_waking tracepoint readable): the
+  /// wait graph and the critical path can be had.
   bool wakers = false;
+  /// The recorded program's first thread (its process id): parlab's for a run, the watched
+  /// command's or --pid's for a watch; where its critical path ends.
+  std::int32_t root_tid = 0;
   std::uint64_t records = 0;  ///< switch records read
   /// Records the kernel could not write (a ring buffer was full: PERF_RECORD_LOST); the stretches
   /// around them are missing.
@@ -171,6 +171,10 @@ struct path_step {
 [[nodiscard]] std::vector<path_step> critical_path(const switch_schedule& s, std::int32_t tid,
                                                    std::int64_t from, std::int64_t to);
 
+/// Where the recorded program's critical path ends: its first thread's (root_tid) last stretch,
+/// or `until` when that is earlier or there is none. Pure.
+[[nodiscard]] std::int64_t program_end(const switch_schedule& s, std::int64_t until) noexcept;
+
 /// How long a recorded thread waited for a CPU after being woken (as `perf sched latency`).
 struct wakeup_latency {
   std::int32_t pid = 0, tid = 0;
@@ -199,9 +203,9 @@ class switch_recorder {
   /// Forks the collector and asks the kernel for one event on this process: call it while this
   /// process has one thread. A kernel that refuses (perf_event_paranoid 3, a seccomp filter, a
   /// container without perf) is not an error: refusal() says why. Throws std::logic_error while
-  /// other threads run, std::system_error when the fork fails. Records are taken per CPU, with
-  /// every wake-up, where the kernel allows it (root, CAP_PERFMON), else per thread;
-  /// `per_thread_only`: per thread even then (what a user gets; the benchmark compares the two).
+  /// other threads run, std::system_error when the fork fails. Every wake-up is recorded too
+  /// where the kernel allows it (root, CAP_PERFMON); `per_thread_only`: switch records alone even
+  /// then (what a user gets; the benchmark compares the two).
   explicit switch_recorder(bool per_thread_only = false);
   ~switch_recorder();
   switch_recorder(const switch_recorder&) = delete;

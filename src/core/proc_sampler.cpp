@@ -551,6 +551,7 @@ void proc_sampler::make_exact(state& s, watch_result& w, switch_schedule exact) 
     w.threads.push_back(std::move(t));
   }
   exact.run = count_switches(exact.intervals, w.start_ns, w.end_ns);
+  exact.root_tid = static_cast<std::int32_t>(w.root);  // the watched program, not parlab
   w.exact = std::move(exact);
 }
 

@@ -2,12 +2,10 @@
 // thread, which opens the perf events, drains their ring buffers while a run goes on and hands
 // back every stretch each recorded thread ran (docs/exact.md).
 //
-// Two ways to ask, the cheaper first:
-//  - per CPU (root or CAP_PERFMON): one dummy event with context_switch on each CPU for every
-//    task, and the sched_waking tracepoint beside it: who woke whom. The recorded tree (the target
-//    and what it starts) is followed through the fork records and the rest dropped.
-//  - per thread (any user, perf_event_paranoid <= 2): one event per thread of the target per CPU,
-//    inherited by everything they start, all of one CPU writing into that CPU's buffer.
+// The switch records: one event per thread of the target per CPU (any user while
+// perf_event_paranoid <= 2), inherited by everything they start, all of one CPU writing into that
+// CPU's buffer. Where the kernel allows more (root, CAP_PERFMON), the sched_waking tracepoint on
+// every CPU writes into the same buffers: who woke whom.
 
 #include <parlab/switch_records.hpp>
 
@@ -51,7 +49,8 @@ struct schedule_head {
   std::int64_t start_ns = 0, end_ns = 0;
   std::uint64_t records = 0, lost = 0, buffer_bytes = 0, threads = 0;
   std::uint64_t intervals = 0, names = 0, wakeups = 0, starts = 0;
-  std::uint64_t cpu_wide = 0, wakers = 0;
+  std::uint64_t wakers = 0;
+  std::int64_t root = 0;
 };
 
 /// A COMM record: a thread's name from an exec (or a rename) on.
@@ -65,7 +64,7 @@ int perf_event_open(perf_event_attr& attr, pid_t tid, int cpu) noexcept {
       ::syscall(SYS_perf_event_open, &attr, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
 }
 
-perf_event_attr switch_attr(std::size_t buffer_bytes, bool cpu_wide) noexcept {
+perf_event_attr switch_attr(std::size_t buffer_bytes) noexcept {
   perf_event_attr a{};
   a.size = sizeof a;
   a.type = PERF_TYPE_SOFTWARE;
@@ -73,9 +72,9 @@ perf_event_attr switch_attr(std::size_t buffer_bytes, bool cpu_wide) noexcept {
   a.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
   a.sample_id_all = 1;
   a.context_switch = 1;
-  a.comm = 1;  // a process's new name at exec
-  a.task = 1;  // forks, and a thread's exit to the nanosecond (before its last switch)
-  a.inherit = cpu_wide ? 0 : 1;  // per thread: what they start gets an event of its own
+  a.comm = 1;     // a process's new name at exec
+  a.task = 1;     // forks, and a thread's exit to the nanosecond (before its last switch)
+  a.inherit = 1;  // what the recorded threads start gets an event of its own
   a.disabled = 1;
   a.exclude_kernel = 1;  // what perf_event_paranoid 2 allows a user; switch records still come
   a.exclude_hv = 1;
@@ -189,31 +188,6 @@ struct cpu_buffer {
   std::size_t data_bytes = 0;
 };
 
-/// Every process whose parent chain leads to `root` (root included), but `skip`.
-std::unordered_set<std::int32_t> descendants(pid_t root, pid_t skip) {
-  std::unordered_map<std::int32_t, std::vector<std::int32_t>> children;
-  for (const long pid : detail::proc_numbered_entries("/proc")) {
-    const std::string stat = detail::read_proc_line(fmt::format("/proc/{}/stat", pid));
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos || close + 4 >= stat.size()) continue;
-    // ") S PPID ..."
-    std::int32_t ppid = 0;
-    const char* first = stat.data() + close + 4;
-    (void)std::from_chars(first, stat.data() + stat.size(), ppid);
-    children[ppid].push_back(static_cast<std::int32_t>(pid));
-  }
-  std::unordered_set<std::int32_t> tree{static_cast<std::int32_t>(root)};
-  std::vector<std::int32_t> todo{static_cast<std::int32_t>(root)};
-  while (!todo.empty()) {
-    const std::int32_t p = todo.back();
-    todo.pop_back();
-    for (const std::int32_t c : children[p]) {
-      if (c != skip && tree.insert(c).second) todo.push_back(c);
-    }
-  }
-  return tree;
-}
-
 class collector {
  public:
   collector(pid_t target, pid_t self, bool per_thread_only)
@@ -225,20 +199,12 @@ class collector {
   collector(const collector&) = delete;
   collector& operator=(const collector&) = delete;
 
-  /// Opens, maps and enables, per CPU when allowed, else per thread; 0 or the error.
+  /// Opens, maps and enables; 0 or the error.
   int begin() {
-    cpu_wide_ = !per_thread_only_ && try_cpu_wide();
-    if (!cpu_wide_) {
-      close_all();
-      if (const int err = begin_per_thread(); err != 0) return err;
-    }
+    if (const int err = begin_per_thread(); err != 0) return err;
+    if (!per_thread_only_) add_wakers();
     start_ns_ = monotonic_ns();
     for (const int fd : fds_) (void)::ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
-    // After the events are on: a process started since is in the fork records.
-    if (cpu_wide_) {
-      tree_ = descendants(target_, self_);
-      threads_ = tree_.size();
-    }
     return 0;
   }
 
@@ -277,8 +243,8 @@ class collector {
     h.end_ns = end_ns;
     h.buffer_bytes = buffers_.empty() ? 0 : buffers_.front().data_bytes;
     h.threads = threads_;
-    h.cpu_wide = cpu_wide_ ? 1 : 0;
-    h.wakers = cpu_wide_ && wakers_ ? 1 : 0;
+    h.root = target_;
+    h.wakers = wakers_ ? 1 : 0;
     close_all();
     make_stretches(end_ns, intervals, names, wakeups, starts);
     h.records = records_;
@@ -304,42 +270,34 @@ class collector {
 
   static long configured_cpus() { return ::sysconf(_SC_NPROCESSORS_CONF); }
 
-  /// Per CPU, every task: allowed to root and CAP_PERFMON (perf_event_paranoid <= 0 otherwise).
-  bool try_cpu_wide() {
+  /// The sched_waking tracepoint on every CPU, into that CPU's buffer: who woke whom. Allowed to
+  /// root and CAP_PERFMON (perf_event_paranoid -1 otherwise); all CPUs or none.
+  void add_wakers() {
     const auto tracepoint = find_waking_tracepoint();
-    wakers_ = tracepoint.has_value();
-    for (int cpu = 0; cpu < configured_cpus(); ++cpu) {
-      const std::size_t pages = 1024;
-      perf_event_attr a = switch_attr(pages * page_, true);
-      const int fd = perf_event_open(a, -1, cpu);
-      if (fd < 0) {
-        if (errno == ENODEV) continue;  // an offline CPU
-        return false;
-      }
-      fds_.push_back(fd);
-      if (!map(fd, cpu, pages)) return false;
-      if (tracepoint) {
-        perf_event_attr t{};
-        t.size = sizeof t;
-        t.type = PERF_TYPE_TRACEPOINT;
-        t.config = tracepoint->id;
-        t.sample_period = 1;
-        t.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_RAW;
-        t.sample_id_all = 1;
-        t.disabled = 1;
-        t.use_clockid = 1;
-        t.clockid = CLOCK_MONOTONIC;
-        const int tfd = perf_event_open(t, -1, cpu);
-        if (tfd < 0) wakers_ = false;
-        if (tfd >= 0) {
-          fds_.push_back(tfd);
-          if (::ioctl(tfd, PERF_EVENT_IOC_SET_OUTPUT, fd) != 0) return false;
-          waking_pid_offset_ = tracepoint->pid_offset;
-          waking_flags_offset_ = tracepoint->flags_offset;
-        }
+    if (!tracepoint) return;
+    std::vector<int> opened;
+    for (const auto& b : buffers_) {
+      perf_event_attr t{};
+      t.size = sizeof t;
+      t.type = PERF_TYPE_TRACEPOINT;
+      t.config = tracepoint->id;
+      t.sample_period = 1;
+      t.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_RAW;
+      t.sample_id_all = 1;
+      t.disabled = 1;
+      t.use_clockid = 1;
+      t.clockid = CLOCK_MONOTONIC;
+      const int fd = perf_event_open(t, -1, b.cpu);
+      if (fd >= 0) opened.push_back(fd);
+      if (fd < 0 || ::ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, b.fd) != 0) {
+        for (const int f : opened) ::close(f);
+        return;
       }
     }
-    return !buffers_.empty();
+    fds_.insert(fds_.end(), opened.begin(), opened.end());
+    wakers_ = true;
+    waking_pid_offset_ = tracepoint->pid_offset;
+    waking_flags_offset_ = tracepoint->flags_offset;
   }
 
   /// One event per thread of the target per CPU, inherited; 0 or the error.
@@ -350,7 +308,7 @@ class collector {
     for (int cpu = 0; cpu < configured_cpus(); ++cpu) {
       int err = 0;
       for (std::size_t pages = most; pages >= 8; pages /= 2) {
-        perf_event_attr a = switch_attr(pages * page_, false);
+        perf_event_attr a = switch_attr(pages * page_);
         const int fd = perf_event_open(a, target_, cpu);
         if (fd < 0) {
           err = errno;
@@ -378,7 +336,7 @@ class collector {
         done.push_back(tid);
         bool any = false;
         for (auto& b : buffers_) {
-          perf_event_attr a = switch_attr(b.data_bytes, false);
+          perf_event_attr a = switch_attr(b.data_bytes);
           const int fd = perf_event_open(a, static_cast<pid_t>(tid), b.cpu);
           if (fd < 0) {
             if (errno == ESRCH) break;  // it ended meanwhile
@@ -469,8 +427,7 @@ class collector {
         raw_.push_back(r);
         return;
       }
-      case PERF_RECORD_SWITCH:
-      case PERF_RECORD_SWITCH_CPU_WIDE: {
+      case PERF_RECORD_SWITCH: {
         if (size < sizeof h + sizeof(sample_id)) return;
         sample_id id{};
         std::memcpy(&id, record + size - sizeof id, sizeof id);
@@ -498,9 +455,9 @@ class collector {
                       std::vector<thread_start>& starts) {
     std::stable_sort(raw_.begin(), raw_.end(),
                      [](const raw_record& a, const raw_record& b) { return a.time < b.time; });
-    const auto in_tree = [&](std::int32_t pid) {
-      return pid != self_ && pid != 0 && (!cpu_wide_ || tree_.contains(pid));
-    };
+    // Everything the events saw is the recorded tree's (they are inherited), but the wake-ups,
+    // which are every task's: those of a thread the records know.
+    const auto in_tree = [&](std::int32_t pid) { return pid != self_ && pid != 0; };
     std::unordered_map<std::int32_t, std::int32_t> pid_of;  // tid -> its process
     struct open_stretch {
       bool open = false;
@@ -522,16 +479,14 @@ class collector {
           o.open = false;
           break;
         case raw_record::fork:
-          if (cpu_wide_ && r.pid != self_ && tree_.contains(r.other_pid)) tree_.insert(r.pid);
           if (in_tree(r.pid)) {
             starts.push_back({r.time, r.other_pid, r.other_tid, r.pid, r.tid});
           }
           break;
         case raw_record::exit:
-          // Per thread, its events go as it exits, before its last switch-out: it ends here.
-          // Per CPU the last switch-out is recorded, a little later.
+          // Its events go as it exits, before its last switch-out: it ends here.
           exited.insert(r.tid);
-          if (!cpu_wide_ && o.open && o.current.tid == r.tid) close(o, r.time);
+          if (o.open && o.current.tid == r.tid) close(o, r.time);
           break;
         case raw_record::in:
           // The thread on this CPU left it without a switch-out: it ended (a task's events are
@@ -601,11 +556,9 @@ class collector {
   pid_t self_;  // the collector: never recorded
   std::size_t page_;
   bool per_thread_only_;
-  bool cpu_wide_ = false;
   bool wakers_ = false;  // the sched_waking tracepoint on every CPU
   std::size_t waking_pid_offset_ = 0;
   std::size_t waking_flags_offset_ = 2;
-  std::unordered_set<std::int32_t> tree_;  // per CPU: the recorded processes
   std::size_t threads_ = 0;
   std::vector<cpu_buffer> buffers_;
   std::vector<int> fds_;
@@ -634,7 +587,7 @@ int run_collector(pid_t parlab, bool per_thread_only, int commands, int reports)
   (void)::signal(SIGINT, SIG_IGN);
   (void)::signal(SIGHUP, SIG_IGN);
   {  // Whether the kernel allows it at all: one event on parlab, opened and closed.
-    perf_event_attr a = switch_attr(8 * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)), false);
+    perf_event_attr a = switch_attr(8 * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
     const int fd = perf_event_open(a, parlab, -1);
     if (fd < 0) return send_message(reports, status_refused, refusal_reason(errno)) ? 0 : 1;
     ::close(fd);
@@ -781,8 +734,8 @@ switch_schedule switch_recorder::end() {
   out.lost = h.lost;
   out.buffer_bytes = h.buffer_bytes;
   out.threads = h.threads;
-  out.cpu_wide = h.cpu_wide != 0;
   out.wakers = h.wakers != 0;
+  out.root_tid = static_cast<std::int32_t>(h.root);
   return out;
 }
 

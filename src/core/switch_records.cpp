@@ -307,6 +307,14 @@ std::vector<path_step> critical_path(const switch_schedule& s, std::int32_t tid,
   return steps;
 }
 
+std::int64_t program_end(const switch_schedule& s, std::int64_t until) noexcept {
+  std::int64_t last = 0;
+  for (const auto& i : s.intervals) {
+    if (i.tid == s.root_tid) last = std::max(last, i.end_ns);
+  }
+  return last > 0 ? std::min(until, last) : until;
+}
+
 std::vector<wakeup_latency> wakeup_latencies(const switch_schedule& s) {
   std::unordered_map<std::int32_t, std::vector<const on_cpu_interval*>> stretches;
   for (const auto& i : s.intervals) stretches[i.tid].push_back(&i);

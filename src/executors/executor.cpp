@@ -110,7 +110,11 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
   struct exact_for_the_run {
     switch_recorder* r;
     ~exact_for_the_run() {
-      if (r != nullptr) (void)r->end();  // a run that threw: nothing to keep
+      if (r == nullptr) return;
+      try {
+        (void)r->end();  // a run that threw: nothing to keep
+      } catch (...) {    // (out of memory for the stretches: the records are lost, nothing else)
+      }
     }
   } exact{options.exact != nullptr && options.exact->begin() ? options.exact : nullptr};
   const auto before = rusage_snapshot::now();

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace parlab::detail {
@@ -109,9 +110,58 @@ pipeline_occupancy occupancy_of(const measured_run& run) {
   return o;
 }
 
+namespace {
+
+/// The program's critical path (switch records with every wake-up) on the run's lanes: each
+/// running step cut where the lane's slices are (a slice lies on one CPU inside one stretch of
+/// its thread, which says whose lane it is).
+std::vector<critical_step> program_steps(const measured_run& run) {
+  std::vector<critical_step> steps;
+  const run_result& rep = run.representative;
+  if (!rep.exact || !rep.exact->wakers || rep.exact->intervals.empty()) return steps;
+  const switch_schedule& x = *rep.exact;
+  // Each CPU's stretches are disjoint: (cpu, time) names one thread.
+  std::map<std::int16_t, std::vector<const on_cpu_interval*>> by_cpu;
+  for (const auto& i : x.intervals) by_cpu[i.cpu].push_back(&i);
+  std::map<std::int32_t, std::vector<const event*>> slices_of;  // by thread
+  for (const auto& e : rep.recorded.events) {
+    if (e.kind != event_kind::slice || e.task == no_id) continue;
+    const auto cpu = by_cpu.find(e.cpu);
+    if (cpu == by_cpu.end()) continue;
+    const auto& list = cpu->second;
+    const auto it = std::partition_point(list.begin(), list.end(), [&](const on_cpu_interval* i) {
+      return i->start_ns <= e.start_ns;
+    });
+    if (it == list.begin() || (*std::prev(it))->end_ns < e.end_ns) continue;
+    slices_of[(*std::prev(it))->tid].push_back(&e);
+  }
+  std::int64_t previous_end = -1;
+  for (const auto& p : critical_path(x, x.root_tid, rep.start_ns, program_end(x, rep.end_ns))) {
+    if (p.how != path_step::kind::running) continue;
+    const auto found = slices_of.find(p.tid);
+    if (found == slices_of.end()) continue;
+    for (const event* e : found->second) {
+      const std::int64_t a = std::max(p.start_ns, e->start_ns);
+      const std::int64_t b = std::min(p.end_ns, e->end_ns);
+      if (b <= a) continue;
+      critical_step s;
+      s.task = e->task;
+      s.worker = e->worker;
+      s.start_ns = a;
+      s.end_ns = b;
+      s.ready_ns = previous_end >= 0 ? std::min(previous_end, a) : a;
+      previous_end = b;
+      steps.push_back(s);
+    }
+  }
+  return steps;
+}
+
+}  // namespace
+
 std::vector<critical_step> critical_steps(const measured_run& run) {
   std::vector<critical_step> steps;
-  if (!run.graph) return steps;
+  if (!run.graph) return program_steps(run);
   const auto& records = run.representative.records;
   std::int64_t previous_end = -1;
   for (std::size_t id : run.graph->critical_path) {

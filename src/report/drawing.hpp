@@ -95,7 +95,9 @@ struct critical_step {
 };
 
 /// The critical path of a graph run (run.graph) that kept its records, first task to last; tasks
-/// that never ran are left out. Empty for a bag of tasks.
+/// that never ran are left out. For a run or watch recorded with every wake-up (`--exact` as
+/// root), the program's critical path (critical_path from its first thread's end): each stretch
+/// of it that ran on a lane, with that lane's task. Else empty.
 [[nodiscard]] std::vector<critical_step> critical_steps(const measured_run& run);
 
 /// A pipeline run's items in flight over time (items_in_flight), with the run's tokens: what the

@@ -102,8 +102,8 @@ nlohmann::ordered_json detail::exact_to_json(const switch_schedule& x, std::int6
             {"lost", x.lost},
             {"buffer_bytes", x.buffer_bytes},
             {"threads_attached", x.threads},
-            {"cpu_wide", x.cpu_wide},
             {"wakers", x.wakers},
+            {"root_tid", x.root_tid},
             {"recorded_from_seconds", to_seconds(x.start_ns - origin)},
             {"recorded_to_seconds", to_seconds(x.end_ns - origin)},
             {"run", counts_to_json(x.run)}};

@@ -141,8 +141,8 @@ switch_schedule read_exact(const jvalue& j, std::int64_t origin) {
   x.lost = static_cast<std::uint64_t>(count64(j, "lost"));
   x.buffer_bytes = static_cast<std::size_t>(count64(j, "buffer_bytes"));
   x.threads = static_cast<std::size_t>(count64(j, "threads_attached"));
-  x.cpu_wide = j.value("cpu_wide", false);
   x.wakers = j.value("wakers", false);
+  x.root_tid = static_cast<std::int32_t>(whole(j, "root_tid", INT32_MAX, 0));
   x.start_ns =
       origin + std::llround(real(j, "recorded_from_seconds", -kMaxSeconds, kMaxSeconds, 0.0) * 1e9);
   x.end_ns =

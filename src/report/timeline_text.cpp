@@ -260,11 +260,17 @@ std::string format_timeline(const measured_run& run, const timeline_style& style
         "each column; {} token{}: at {} the queue is full and the first stage waits)\n",
         "", label_w, items.tokens, items.tokens == 1 ? "" : "s", items.tokens);
   }
-  if (!critical.empty()) {
+  if (!critical.empty() && run.graph) {
     out += fmt::format(
         "{:<{}} critical = the graph's longest chain: its task running, - = the next one not "
         "started "
         "yet (waiting for another predecessor, a worker or the model)\n",
+        "", label_w);
+  } else if (!critical.empty()) {
+    out += fmt::format(
+        "{:<{}} critical = the program's critical path from the kernel's switch and wake-up "
+        "records: the task of the lane it ran on, - = waiting for a CPU or for something outside "
+        "the recorded threads\n",
         "", label_w);
   }
   for (const auto& l : run.locks) out += "  " + detail::lock_in_words(l) + "\n";

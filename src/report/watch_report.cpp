@@ -67,27 +67,15 @@ std::vector<path_share> path_by_process(const std::vector<path_step>& steps) {
   return out;
 }
 
-/// The end of the watched program: its first thread's last stretch (or the watch's end).
-std::int64_t program_end(const watch_result& w) {
-  std::int64_t end = 0;
-  for (const auto& i : w.exact->intervals) {
-    if (i.tid == w.root) end = std::max(end, i.end_ns);
-  }
-  return end > 0 ? end : w.end_ns;
-}
-
 /// Who woke whom, the wake-up latency, and the critical path (records per CPU: root).
 std::string format_watch_waits(const watch_result& w) {
   const switch_schedule& x = *w.exact;
-  if (!x.cpu_wide) {
-    return "wakers: not recorded (they need root or CAP_PERFMON: the records were taken per "
-           "thread)\n";
-  }
   if (!x.wakers) {
-    return "wakers: not recorded (the sched_waking tracepoint could not be read: no tracefs)\n";
+    return "wakers: not recorded (they need root or CAP_PERFMON, and tracefs for the "
+           "sched_waking tracepoint)\n";
   }
   std::string out;
-  const auto steps = critical_path(x, w.root, w.start_ns, program_end(w));
+  const auto steps = critical_path(x, x.root_tid, w.start_ns, program_end(x, w.end_ns));
   std::int64_t span = 0;
   for (const auto& s : steps) span += s.end_ns - s.start_ns;
   if (span > 0) {
@@ -251,7 +239,8 @@ std::string watch_to_json(const machine_info& machine, const watch_result& w,
   if (w.exact && w.exact->wakers) {
     const auto to_s = [&](std::int64_t ns) { return to_seconds(ns - w.start_ns); };
     json steps = json::array();
-    for (const auto& s : critical_path(*w.exact, w.root, w.start_ns, program_end(w))) {
+    for (const auto& s :
+         critical_path(*w.exact, w.exact->root_tid, w.start_ns, program_end(*w.exact, w.end_ns))) {
       steps.push_back({{"pid", s.pid},
                        {"tid", s.tid},
                        {"name", process_name(w, s.pid)},
