@@ -322,13 +322,15 @@ TEST_F(ExactCli, AWatchGivesEveryShortLivedProcessALaneAndCountsItsSwitches) {
   const auto& exact = doc["run"]["exact"];
   ASSERT_TRUE(exact.is_object());
   EXPECT_EQ(exact["lost"], 0);
-  // Every switch wait4 counted for the tree is among the records, but for up to two of each
-  // process's last (after its events were torn down as it exited).
+  // The records never count more than wait4 does. wait4 also counts what a process does after
+  // its events are gone as it exits (woken parents preempting it, its last switch): a couple of
+  // switches each, more on a loaded machine (under TSan 2.3 a process was seen).
   const double recorded =
       exact["run"]["preempted"].get<double>() + exact["run"]["voluntary"].get<double>();
   const double kernel = doc["run"]["context_switches"]["voluntary"].get<double>() +
                         doc["run"]["context_switches"]["involuntary"].get<double>();
-  EXPECT_LE(std::abs(recorded - kernel), 2.0 * static_cast<double>(pids.size()) + 2.0)
+  EXPECT_LE(recorded, kernel + 2.0) << recorded << " recorded, the kernel counted " << kernel;
+  EXPECT_GE(recorded, kernel - 4.0 * static_cast<double>(pids.size()))
       << recorded << " recorded, the kernel counted " << kernel;
   // Every recorded thread is a watched one (parlab's own, which the command inherited its events
   // from, are left out).
