@@ -166,7 +166,7 @@ for arg, how in (("1", "switch records (any user)"), ("2", "with every wake-up t
     judge(f"--exact {how} / without", r, 1.5,
           f"{seconds(on)*1e3:.1f} ms vs {seconds(off)*1e3:.1f} ms = {r:.3f}x, "
           f"{on.get('switches', 0):.0f} switches and {on.get('wakeups', 0):.0f} wake-ups a run: "
-          f"{per:.2f} us a switch; {on.get('bytes_per_1000_switches', 0)/1024:.0f} KiB per 1,000 "
+          f"{per:.0f} ns a switch; {on.get('bytes_per_1000_switches', 0)/1024:.0f} KiB per 1,000 "
           f"switches; issue 25 asks 1.02")
 # tests/scaling_test.cpp's 0.08.
 print("a known serial fraction (amdahl at W = 1, 2; 8 tasks x 4,000 units, 7 runs each; Karp-Flatt at W = 2 from the "
