@@ -228,4 +228,22 @@ class switch_recorder {
   std::unique_ptr<state> s_;
 };
 
+/// Switch records on for one run (run_options::exact): begun when made (given a recorder, and
+/// the kernel agreeing), ended by take(), which returns the schedule with its `run` counts over
+/// [from, to); a scope left without take() (a run that threw) ends them and keeps nothing. Not
+/// thread-safe; never throws from its destructor.
+class switch_recording {
+ public:
+  explicit switch_recording(switch_recorder* recorder);
+  ~switch_recording();
+  switch_recording(const switch_recording&) = delete;
+  switch_recording& operator=(const switch_recording&) = delete;
+
+  /// The records since this was made, or nullopt when none were taken (or already taken).
+  [[nodiscard]] std::optional<switch_schedule> take(std::int64_t from, std::int64_t to);
+
+ private:
+  switch_recorder* recorder_;  // nullptr: not recording
+};
+
 }  // namespace parlab

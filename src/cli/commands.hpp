@@ -8,8 +8,11 @@
 
 #include <parlab/experiment.hpp>
 #include <parlab/sweep.hpp>
+#include <parlab/switch_records.hpp>
 
 #include <cstdio>
+#include <memory>
+#include <string_view>
 
 namespace parlab::cli {
 
@@ -42,6 +45,11 @@ int command_watch(const watch_command& c);
 /// --pin-cores: pins this process before any thread starts, so every worker (and every forked
 /// child) inherits the mask. Throws usage_error for a bad list.
 void apply_pinning(const std::optional<std::string>& cpus);
+
+/// --exact: forks the switch-record collector (call it while parlab has one thread). Where the
+/// kernel refuses, says so in one line, with `instead` (what the command shows without), and
+/// returns a recorder that is not available(): nothing is recorded.
+[[nodiscard]] std::unique_ptr<switch_recorder> start_switch_records(std::string_view instead);
 
 /// --repeat: measured runs per configuration (default 3).
 [[nodiscard]] std::size_t repeat_option(const std::optional<std::string>& text);

@@ -195,6 +195,12 @@ void apply_pinning(const std::optional<std::string>& cpus) {
   pin_to_cpus(list);
 }
 
+std::unique_ptr<switch_recorder> start_switch_records(std::string_view instead) {
+  auto recorder = std::make_unique<switch_recorder>();
+  if (!recorder->available()) say(fmt::format("--exact: {}; {}", recorder->refusal(), instead));
+  return recorder;
+}
+
 std::vector<named_input> inputs_of(const run_command& c) {
   std::vector<named_input> inputs;
   if (c.hostfile) inputs.push_back({"the hostfile", *c.hostfile});
@@ -206,18 +212,13 @@ int command_run(const run_command& o) {
   experiment_spec spec = run_spec(o);
   const outputs out(o.outputs, inputs_of(o));
   apply_pinning(o.pin_cores);
-  // The collector is a process forked now, while parlab has one thread; the collector itself is
-  // pinned like parlab (it inherits the mask), so it competes for the same cores as an observer
-  // on the machine would.
-  std::optional<switch_recorder> exact;
-  if (o.exact) {
-    exact.emplace();
-    if (exact->available()) {
-      spec.exact = &*exact;
-      spec.keep_records = true;
-    } else {
-      say(fmt::format("--exact: {}; the timelines are parlab's own recording", exact->refusal()));
-    }
+  // Forked after the pinning: the collector competes for the same cores as an observer on the
+  // machine would.
+  std::unique_ptr<switch_recorder> exact;
+  if (o.exact) exact = start_switch_records("the timelines are parlab's own recording");
+  if (exact && exact->available()) {
+    spec.exact = exact.get();
+    spec.keep_records = true;
   }
   std::FILE* human = out.human();
   const workload_info& info = find_workload(spec.workload.name);

@@ -75,16 +75,10 @@ int command_watch(const watch_command& c) {
   const output_target json{c.outputs.json}, trace{c.outputs.trace}, svg{c.outputs.svg},
       report{c.outputs.report};
 
-  // The collector is forked now, while parlab has one thread.
-  std::optional<switch_recorder> exact;
-  if (c.exact) {
-    exact.emplace();
-    if (exact->available()) {
-      options.exact = &*exact;
-    } else {
-      say(fmt::format("--exact: {}; the timelines are the looks' alone", exact->refusal()));
-    }
-  }
+  constexpr std::string_view without_records = "the timelines are the looks' alone";
+  std::unique_ptr<switch_recorder> exact;
+  if (c.exact) exact = start_switch_records(without_records);
+  if (exact && exact->available()) options.exact = exact.get();
   watch_result result;
   if (c.pid) {
     const auto pid = static_cast<pid_t>(parse_count(*c.pid, "--pid", 1, 4'194'304));
@@ -115,8 +109,8 @@ int command_watch(const watch_command& c) {
     }
     result.command = c.command;
   }
-  if (exact && options.exact != nullptr && !result.exact) {
-    say(fmt::format("--exact: {}; the timelines are the looks' alone", exact->refusal()));
+  if (options.exact != nullptr && !result.exact) {  // refused for --pid's process
+    say(fmt::format("--exact: {}; {}", exact->refusal(), without_records));
   }
   say_leftovers(result);
   const measured_run run = watch_run(result, watch_min_hold_ns(options.interval));

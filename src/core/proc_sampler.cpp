@@ -505,7 +505,6 @@ void proc_sampler::make_exact(state& s, watch_result& w, switch_schedule exact) 
   for (const auto& i : exact.intervals) by_tid[i.tid].push_back(i);
   const std::int64_t interval_ns = static_cast<std::int64_t>(s.options.interval.count()) * 1000;
   for (std::size_t i = 0; i < s.lanes.size(); ++i) {
-    s.lanes[i].flush(s.room);
     const auto tid = static_cast<std::int32_t>(w.threads[i].tid);
     const auto found = by_tid.find(tid);
     const std::span<const on_cpu_interval> mine =
@@ -569,6 +568,7 @@ watch_result proc_sampler::finish(std::optional<switch_schedule> exact) {
   w.threads = s.info;
   w.dropped_threads = s.dropped_threads;
   w.processes = s.processes_seen;
+  for (auto& lane : s.lanes) lane.flush(s.room);  // every lane ends
   if (exact) make_exact(s, w, std::move(*exact));
   // When each process had a child alive (as seen): its waits then are supervising.
   std::map<pid_t, time_window> lifetime;
@@ -602,7 +602,6 @@ watch_result proc_sampler::finish(std::optional<switch_schedule> exact) {
   std::size_t total = 0;
   for (std::size_t i = 0; i < s.lanes.size(); ++i) {
     auto& lane = s.lanes[i];
-    if (!w.exact) lane.flush(s.room);  // make_exact did
     w.dropped_events += lane.dropped();
     const auto it = children_alive.find(w.threads[i].pid);
     watch_tasks(lane.events(), next_task, s.options.idle_after_ns,

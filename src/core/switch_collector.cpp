@@ -739,4 +739,22 @@ switch_schedule switch_recorder::end() {
   return out;
 }
 
+switch_recording::switch_recording(switch_recorder* recorder)
+    : recorder_(recorder != nullptr && recorder->begin() ? recorder : nullptr) {}
+
+switch_recording::~switch_recording() {
+  if (recorder_ == nullptr) return;
+  try {
+    (void)recorder_->end();  // a run that threw: nothing to keep
+  } catch (...) {  // (out of memory for the stretches: the records are lost, nothing else)
+  }
+}
+
+std::optional<switch_schedule> switch_recording::take(std::int64_t from, std::int64_t to) {
+  if (recorder_ == nullptr) return std::nullopt;
+  switch_schedule s = std::exchange(recorder_, nullptr)->end();
+  s.run = count_switches(s.intervals, from, to);
+  return s;
+}
+
 }  // namespace parlab

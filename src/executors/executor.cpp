@@ -107,16 +107,7 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
   (void)detail::reset_peak_rss();  // this run's peak, not the process's lifetime one
   // Switch records on before the kernel's figures are read and off after: every switch that
   // getrusage counts is among the records.
-  struct exact_for_the_run {
-    switch_recorder* r;
-    ~exact_for_the_run() {
-      if (r == nullptr) return;
-      try {
-        (void)r->end();  // a run that threw: nothing to keep
-      } catch (...) {    // (out of memory for the stretches: the records are lost, nothing else)
-      }
-    }
-  } exact{options.exact != nullptr && options.exact->begin() ? options.exact : nullptr};
+  switch_recording exact(options.exact);
   const auto before = rusage_snapshot::now();
   result.start_ns = monotonic_ns();
   execute(tasks, effective, result);
@@ -124,10 +115,7 @@ run_result executor::run(std::span<const task> tasks, const run_options& options
   if (edges_) result.edge_bytes = edges_->traffic();
   throw_if_interrupted();  // a run cut short measures nothing: it is not returned
   result.kernel = difference(before, rusage_snapshot::now());
-  if (exact.r != nullptr) {
-    result.exact = std::exchange(exact.r, nullptr)->end();
-    result.exact->run = count_switches(result.exact->intervals, result.start_ns, result.end_ns);
-  }
+  result.exact = exact.take(result.start_ns, result.end_ns);
   result.kernel.user_seconds += result.outside.user_seconds;
   result.kernel.system_seconds += result.outside.system_seconds;
   result.kernel.voluntary_switches += result.outside.voluntary_switches;

@@ -29,7 +29,7 @@ run_result run_supervised(executor& model, std::span<const task> tasks, const ru
   // inherited at the fork), not by the child.
   run_options in_child = options;
   in_child.exact = nullptr;
-  const bool exact = options.exact != nullptr && options.exact->begin();
+  switch_recording exact(options.exact);
   const auto before = rusage_snapshot::now();
   result.start_ns = monotonic_ns();
   detail::child_process child("a supervised run", {}, [&](const detail::child_process::ends&) {
@@ -44,10 +44,7 @@ run_result run_supervised(executor& model, std::span<const task> tasks, const ru
   const detail::child_exit how = child.wait();
   result.end_ns = monotonic_ns();
   result.kernel = difference(before, rusage_snapshot::now());
-  if (exact) {
-    result.exact = options.exact->end();
-    result.exact->run = count_switches(result.exact->intervals, result.start_ns, result.end_ns);
-  }
+  result.exact = exact.take(result.start_ns, result.end_ns);
   result.kernel.peak_rss_bytes = detail::peak_rss_since_reset();  // the child's, reaped just now
 
   const std::string cause = how.describe();

@@ -212,6 +212,14 @@ std::optional<time_split> all_workers_time(const measured_run& run) {
   return summed(run.worker_time);
 }
 
+std::string switch_records_in_words(const switch_schedule& x) {
+  const switch_counts& c = x.run;
+  return fmt::format(
+      "{} migrations; shortest stretch {}; {} records{}", c.migrations,
+      c.shortest_ns > 0 ? short_seconds(static_cast<double>(c.shortest_ns) * 1e-9) : "-", x.records,
+      x.lost == 0 ? ", none lost" : fmt::format(", {} LOST (a ring buffer was full)", x.lost));
+}
+
 std::string time_split_in_words(const time_split& split) {
   const double total = static_cast<double>(std::max<std::int64_t>(split.total(), 1));
   std::vector<std::pair<std::int64_t, time_reason>> order;

@@ -58,6 +58,10 @@ namespace parlab::detail {
 /// first, those under half a percent left out.
 [[nodiscard]] std::string time_split_in_words(const time_split& split);
 
+/// "12 migrations; shortest stretch 3us; 236 records, none lost": what every line about the
+/// kernel's switch records (`--exact`) ends with.
+[[nodiscard]] std::string switch_records_in_words(const switch_schedule& x);
+
 /// "lock 0: taken 128 times, 47% contended, waited 310 ms (median 2.10 ms, max 9.8 ms), held
 /// 240 ms (median 1.90 ms)".
 [[nodiscard]] std::string lock_in_words(const lock_stats& lock);

@@ -40,14 +40,9 @@ std::string format_exact_rows(const std::vector<measured_run>& runs) {
     const switch_counts& c = x.run;
     out += fmt::format(
         "exact switches, {} W={}: {} on-CPU stretches; {} switch-outs preempted (the kernel's "
-        "involuntary count: {}), {} blocked or ended (voluntary: {}); {} migrations; shortest "
-        "stretch {}; {} records{}\n",
+        "involuntary count: {}), {} blocked or ended (voluntary: {}); {}\n",
         r.executor, r.workers, c.intervals, c.preempted, rep.kernel.involuntary_switches,
-        c.voluntary, rep.kernel.voluntary_switches, c.migrations,
-        c.shortest_ns > 0 ? detail::short_seconds(static_cast<double>(c.shortest_ns) * 1e-9)
-                          : std::string("-"),
-        x.records,
-        x.lost == 0 ? ", none lost" : fmt::format(", {} LOST (a ring buffer was full)", x.lost));
+        c.voluntary, rep.kernel.voluntary_switches, detail::switch_records_in_words(x));
   }
   return out;
 }

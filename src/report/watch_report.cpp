@@ -7,6 +7,7 @@
 #include <parlab/watch.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
@@ -100,30 +101,25 @@ std::string format_watch_waits(const watch_result& w) {
     }
     if (shares.size() > 8) out += fmt::format("  ... and {} more processes\n", shares.size() - 8);
   }
-  const auto edges = wait_graph(x);
-  if (!edges.empty()) {
-    out += "who woke whom (wake-ups):";
-    for (std::size_t k = 0; k < std::min<std::size_t>(edges.size(), 5); ++k) {
-      const auto& e = edges[k];
-      out += fmt::format(
-          "{} {} -> {} {}", k == 0 ? "" : ",",
-          e.waker_tid == 0 ? std::string("interrupt/idle") : process_name(w, e.waker_pid),
-          process_name(w, e.wakee_pid), e.count);
-    }
-    out += "\n";
+  std::vector<std::string> edges;
+  for (const auto& e : wait_graph(x)) {
+    if (edges.size() == 5) break;
+    edges.push_back(
+        fmt::format("{} -> {} {}",
+                    e.waker_tid == 0 ? std::string("interrupt/idle") : process_name(w, e.waker_pid),
+                    process_name(w, e.wakee_pid), e.count));
   }
-  const auto latencies = wakeup_latencies(x);
+  if (!edges.empty()) out += fmt::format("who woke whom (wake-ups): {}\n", fmt::join(edges, ", "));
+  std::vector<std::string> latencies;
+  for (const auto& l : wakeup_latencies(x)) {
+    if (latencies.size() == 4) break;
+    latencies.push_back(fmt::format(
+        "{} tid {}: {} wake-ups, mean {}, max {}", process_name(w, l.pid), l.tid, l.wakeups,
+        detail::short_seconds(to_seconds(l.total_ns) / static_cast<double>(l.wakeups)),
+        detail::short_seconds(to_seconds(l.max_ns))));
+  }
   if (!latencies.empty()) {
-    out += "wake-up latency (woken to running):";
-    for (std::size_t k = 0; k < std::min<std::size_t>(latencies.size(), 4); ++k) {
-      const auto& l = latencies[k];
-      out += fmt::format(
-          "{} {} tid {}: {} wake-ups, mean {}, max {}", k == 0 ? "" : ";", process_name(w, l.pid),
-          l.tid, l.wakeups,
-          detail::short_seconds(to_seconds(l.total_ns) / static_cast<double>(l.wakeups)),
-          detail::short_seconds(to_seconds(l.max_ns)));
-    }
-    out += "\n";
+    out += fmt::format("wake-up latency (woken to running): {}\n", fmt::join(latencies, "; "));
   }
   return out;
 }
@@ -143,10 +139,7 @@ std::string format_watch_exact(const watch_result& w) {
         "involuntary, {} voluntary)",
         *w.involuntary_switches, *w.voluntary_switches);
   }
-  out += fmt::format(
-      "; {} migrations; shortest stretch {}; {} records{}\n", c.migrations,
-      c.shortest_ns > 0 ? detail::short_seconds(to_seconds(c.shortest_ns)) : "-", x.records,
-      x.lost == 0 ? ", none lost" : fmt::format(", {} LOST (a ring buffer was full)", x.lost));
+  out += "; " + detail::switch_records_in_words(x) + "\n";
   out += format_watch_waits(w);
   // The sampling error of the threads that ran longest.
   std::vector<const watched_thread*> busy;
