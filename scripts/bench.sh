@@ -6,8 +6,10 @@
 #   `parlab overhead` per task      within 20% of the benchmark's round trip (process-pool)
 #   recording + probes             <= 1% of a 1 ms task, in every model
 #   --exact on a switch-heavy run  <= 1.5x its wall without, with and without wake-ups (16 threads
-#                                  handing a token round a condition variable; issue 25 asks 1.02:
-#                                  not met, docs/exact.md)
+#                                  handing a token round a condition variable), and the switch
+#                                  records <= 1.1x the kernel's own floor (the same records left
+#                                  unread: what any tool on them pays; issue 25 asked 1.02 of the
+#                                  wall, below that floor on this VM: docs/exact.md)
 #   amdahl, F = 0.1 and 0.3        Karp-Flatt at W = 2 within 0.03 of F plus the model's own share
 #                                  (threads, thread-pool; processes: 0.08)
 # Prints every figure and ratio; exits 1 when a bound does not hold. docs/performance.md is
@@ -168,6 +170,14 @@ for arg, how in (("1", "switch records (any user)"), ("2", "with every wake-up t
           f"{on.get('switches', 0):.0f} switches and {on.get('wakeups', 0):.0f} wake-ups a run: "
           f"{per:.0f} ns a switch; {on.get('bytes_per_1000_switches', 0)/1024:.0f} KiB per 1,000 "
           f"switches; issue 25 asks 1.02")
+floor = x.get("BM_TokenRing/exact:3/manual_time")
+on = x.get("BM_TokenRing/exact:1/manual_time")
+if floor and on and off:
+    r = seconds(on) / seconds(floor)
+    judge("--exact switch records / the kernel's floor", r, 1.1,
+          f"the same records unread {seconds(floor)*1e3:.1f} ms ({seconds(floor)/seconds(off):.3f}x "
+          f"the run without: the kernel's share), --exact {seconds(on)*1e3:.1f} ms = {r:.3f}x of it "
+          f"(the collector's share)")
 # tests/scaling_test.cpp's 0.08.
 print("a known serial fraction (amdahl at W = 1, 2; 8 tasks x 4,000 units, 7 runs each; Karp-Flatt at W = 2 from the "
       "least walls, the sweep's own reading from medians in brackets):")

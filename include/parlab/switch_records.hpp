@@ -12,7 +12,8 @@
 ///
 /// The records are read by a collector *process* forked before anything is recorded: it is not
 /// one of the recorded threads, it adds no thread to parlab (the process models refuse to fork
-/// while other threads run), and it drains the ring buffers while the run goes on.
+/// while other threads run), and it copies the ring buffers out while the run goes on (reading
+/// the records after it).
 
 #include <cstddef>
 #include <cstdint>

@@ -28,6 +28,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -208,24 +209,41 @@ class collector {
     return 0;
   }
 
-  /// Reads what the kernel wrote into `b` since the last drain.
+  /// Copies what the kernel wrote into `b` since the last drain, as it is: the records are read
+  /// after the run (parse()), so a drain costs the run a copy, not the collector's reading of
+  /// every record on a core the run may want (measured: 1.26x to 1.14x on the token ring).
   void drain(cpu_buffer& b) {
     auto* meta = static_cast<perf_event_mmap_page*>(b.base);
     const char* data = static_cast<const char*>(b.base) + page_;
     const std::uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
-    std::uint64_t tail = meta->data_tail;
-    alignas(8) char record[512];
-    while (tail < head) {
-      const std::size_t at = tail % b.data_bytes;
-      perf_event_header h{};
-      copy_out(data, b.data_bytes, at, &h, sizeof h);
-      if (h.size < sizeof h) break;  // never: the kernel writes whole records
-      const std::size_t size = std::min<std::size_t>(h.size, sizeof record);
-      copy_out(data, b.data_bytes, at, record, size);
-      handle(b, h, record, size);
-      tail += h.size;
+    const std::uint64_t tail = meta->data_tail;
+    if (head > tail) {
+      // The kernel moves data_head past whole records only: a copy holds whole records.
+      const auto n = static_cast<std::size_t>(head - tail);
+      copied_.push_back({b.cpu, std::make_unique_for_overwrite<char[]>(n), n});
+      copy_out(data, b.data_bytes, tail % b.data_bytes, copied_.back().bytes.get(), n);
     }
-    __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+    __atomic_store_n(&meta->data_tail, head, __ATOMIC_RELEASE);
+  }
+
+  /// Reads every record copied out, in the order each CPU's were written, freeing each copy once
+  /// read (the bytes and the records made of them are never both held whole).
+  void parse() {
+    for (auto& c : copied_) {
+      std::size_t at = 0;
+      while (at + sizeof(perf_event_header) <= c.size) {
+        perf_event_header h{};
+        std::memcpy(&h, c.bytes.get() + at, sizeof h);
+        if (h.size < sizeof h || at + h.size > c.size) break;  // never: whole records
+        alignas(8) char record[512];
+        const std::size_t size = std::min<std::size_t>(h.size, sizeof record);
+        std::memcpy(record, c.bytes.get() + at, size);
+        handle(c.cpu, h, record, size);
+        at += h.size;
+      }
+      c.bytes.reset();
+    }
+    copied_.clear();
   }
 
   void drain_all() {
@@ -246,6 +264,7 @@ class collector {
     h.root = target_;
     h.wakers = wakers_ ? 1 : 0;
     close_all();
+    parse();
     make_stretches(end_ns, intervals, names, wakeups, starts);
     h.records = records_;
     h.lost = lost_;
@@ -359,10 +378,9 @@ class collector {
     if (first < n) std::memcpy(static_cast<char*>(out) + first, data, n - first);
   }
 
-  void handle(const cpu_buffer& b, const perf_event_header& h, const char* record,
-              std::size_t size) {
+  void handle(int cpu, const perf_event_header& h, const char* record, std::size_t size) {
     raw_record r;
-    r.cpu = static_cast<std::int16_t>(b.cpu);
+    r.cpu = static_cast<std::int16_t>(cpu);
     switch (h.type) {
       case PERF_RECORD_LOST: {
         std::uint64_t lost = 0;
@@ -562,6 +580,13 @@ class collector {
   std::size_t threads_ = 0;
   std::vector<cpu_buffer> buffers_;
   std::vector<int> fds_;
+  /// What a drain copied out of one CPU's buffer: whole records, read at the end.
+  struct copy {
+    int cpu = -1;
+    std::unique_ptr<char[]> bytes;
+    std::size_t size = 0;
+  };
+  std::vector<copy> copied_;
   std::vector<raw_record> raw_;
   std::vector<thread_name> names_;
   std::int64_t start_ns_ = 0;
