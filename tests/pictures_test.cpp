@@ -4,6 +4,7 @@
 #include <parlab/graph_analysis.hpp>
 #include <parlab/pictures.hpp>
 #include <parlab/report.hpp>
+#include <parlab/switch_records.hpp>
 #include <parlab/timeline_analysis.hpp>
 
 #include <gtest/gtest.h>
@@ -433,6 +434,56 @@ TEST(SavedResult, ReadsBackWhatToJsonWrote) {
   EXPECT_DOUBLE_EQ(r.busy->idle, original.busy->idle);
   // The same pictures come out of the saved run (up to the clock origin).
   EXPECT_EQ(format_timeline(r, {60, false}), format_timeline(original, {60, false}));
+}
+
+TEST(SavedResult, TheSwitchRecordsComeBackAndGiveTheSameCriticalPath) {
+  // The main thread (tid 10) starts two threads and waits; 12 runs a moment and waits for 11,
+  // which runs 1-30 ms on CPU 0 and wakes it; 12 runs 30-55 ms on CPU 1 and wakes the main
+  // thread, which ends at 60 ms.
+  measured_run original = sample_run();
+  switch_schedule x;
+  x.start_ns = t0;
+  x.end_ns = t0 + 60 * ms;
+  x.wakers = true;
+  x.root_tid = 10;
+  const auto stretch = [](std::int64_t a, std::int64_t b, std::int32_t tid, std::int16_t cpu) {
+    on_cpu_interval i;
+    i.start_ns = t0 + a;
+    i.end_ns = t0 + b;
+    i.pid = 10;
+    i.tid = tid;
+    i.cpu = cpu;
+    return i;
+  };
+  x.intervals = {stretch(0, 1 * ms, 10, 1), stretch(1 * ms, 30 * ms, 11, 0),
+                 stretch(1 * ms, 2 * ms, 12, 1), stretch(30 * ms, 55 * ms, 12, 1),
+                 stretch(56 * ms, 60 * ms, 10, 1)};
+  x.wakeups = {{t0 + 30 * ms, 10, 11, 10, 12}, {t0 + 55 * ms, 10, 12, 10, 10}};
+  x.starts = {{t0, 10, 10, 10, 11}, {t0 + ms / 2, 10, 10, 10, 12}};
+  x.names = {{10, 10, "parlab"}};
+  original.representative.exact = x;
+  const saved_result saved = read_result_json(to_json(sample_machine(), {original}));
+  ASSERT_EQ(saved.runs.size(), 1U);
+  const auto& back = saved.runs[0].representative;
+  ASSERT_TRUE(back.exact.has_value());
+  EXPECT_TRUE(back.exact->wakers);
+  EXPECT_EQ(back.exact->wakeups.size(), 2U);
+  EXPECT_EQ(back.exact->starts.size(), 2U);
+  ASSERT_EQ(back.exact->names.size(), 1U);
+  EXPECT_EQ(back.exact->names[0].name, "parlab");
+  const auto before = program_critical_path(x, t0, t0 + 60 * ms);
+  const auto after = program_critical_path(*back.exact, back.start_ns, back.end_ns);
+  ASSERT_EQ(after.size(), before.size());
+  ASSERT_GE(before.size(), 3U);
+  for (std::size_t k = 0; k < before.size(); ++k) {
+    EXPECT_EQ(after[k].tid, before[k].tid);
+    EXPECT_EQ(after[k].how, before[k].how);
+    EXPECT_EQ(after[k].end_ns - after[k].start_ns, before[k].end_ns - before[k].start_ns);
+  }
+  // The path went through both threads the main thread waited for.
+  std::set<std::int32_t> through;
+  for (const auto& st : after) through.insert(st.tid);
+  EXPECT_TRUE(through.contains(11) && through.contains(12));
 }
 
 TEST(SavedResult, RejectsWhatIsNotAParlabResult) {

@@ -176,6 +176,34 @@ TEST(ProgramCriticalPath, GoesBackThroughAWaitToTheThreadThatEndedIt) {
   EXPECT_EQ(graph[0].count, 1U);
 }
 
+TEST(ProgramCriticalPath, EndsInTheThreadThatRanLastWhenTheFirstNeverRan) {
+  // A program watched by --pid: its first thread (tid 1) waits for a join the whole time, a
+  // worker (tid 2) runs 0-10 and 20-30, another (tid 3) 12-18.
+  parlab::switch_schedule s;
+  s.root_tid = 1;
+  s.intervals = {stretch(0, 10, 2, 0, false), stretch(12, 18, 3, 1, false),
+                 stretch(20, 30, 2, 0, false)};
+  auto end = parlab::program_end(s, 40);
+  EXPECT_EQ(end.tid, 2);
+  EXPECT_EQ(end.at_ns, 30);
+  EXPECT_FALSE(end.first_thread);
+  const auto path = parlab::program_critical_path(s, 0, 40);
+  ASSERT_FALSE(path.empty());
+  EXPECT_EQ(path.back().tid, 2);
+  EXPECT_EQ(path.back().end_ns, 30);
+  // Once the first thread runs, the path ends with its last stretch, cut at `until`.
+  s.intervals.push_back(stretch(32, 45, 1, 1, false));
+  end = parlab::program_end(s, 40);
+  EXPECT_EQ(end.tid, 1);
+  EXPECT_EQ(end.at_ns, 40);
+  EXPECT_TRUE(end.first_thread);
+  // Nothing recorded: the first thread at `until`.
+  s.intervals.clear();
+  end = parlab::program_end(s, 40);
+  EXPECT_EQ(end.tid, 1);
+  EXPECT_EQ(end.at_ns, 40);
+}
+
 /// Spins until `stop`.
 void spin(const std::atomic<bool>& stop) {
   volatile std::uint64_t x = 0;
@@ -284,6 +312,13 @@ TEST_F(ExactCli, TwoThreadsOnOneCoreShowEverySwitchTheKernelCounted) {
   for (const auto& e : run["events"])
     if (e["kind"] == "slice") ++slices;
   EXPECT_GE(static_cast<double>(slices), recorded / 2);
+  // As root (every wake-up recorded) the run's critical path, by thread: the two task threads,
+  // which the main thread waited for, hold nearly all of it.
+  if (exact["wakers"].get<bool>()) {
+    const auto at = o.out.find("critical path (");
+    ASSERT_NE(at, std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("worker ", at), std::string::npos) << o.out;
+  }
 }
 
 TEST_F(ExactCli, WhereTheKernelRefusesTheRunGoesOnAndSaysWhyInOneLine) {
@@ -377,8 +412,10 @@ namespace {
 TEST_F(ExactCli, AsRootTheCriticalPathOfAProgramGoesThroughTheChildrenItWaitedFor) {
   // A shell that runs two counting shells one after the other: its end-to-end time is theirs.
   const std::string loop = "i=0; while [ \\$i -lt 100000 ]; do i=\\$((i+1)); done";
-  const auto o = parlab("watch --exact --json " + (dir_ / "w.json").string() +
-                        " -- sh -c \"sh -c '" + loop + "'; sh -c '" + loop + "'\"");
+  const auto o =
+      parlab("watch --exact --json " + (dir_ / "w.json").string() + " --trace " +
+             (dir_ / "w.trace.json").string() + " --report " + (dir_ / "w.html").string() +
+             " -- sh -c \"sh -c '" + loop + "'; sh -c '" + loop + "'\"");
   ASSERT_EQ(o.code, 0) << o.err;
   if (o.err.find("--exact:") != std::string::npos) GTEST_SKIP() << o.err;
   const auto doc = nlohmann::json::parse(cli_harness::slurp(dir_ / "w.json"));
@@ -412,6 +449,20 @@ TEST_F(ExactCli, AsRootTheCriticalPathOfAProgramGoesThroughTheChildrenItWaitedFo
         parent_woken || (e["wakee_pid"] == root && e["waker_pid"] != root && e["waker_pid"] != 0);
   }
   EXPECT_TRUE(parent_woken) << doc["wait_graph"].dump();
+  // The Chrome trace has the same path on a track of its own, a slice a step.
+  const auto trace = nlohmann::json::parse(cli_harness::slurp(dir_ / "w.trace.json"));
+  double traced = 0;
+  std::size_t slices = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e.value("cat", "") != "critical path") continue;
+    ++slices;
+    traced += e["dur"].get<double>() * 1e-6;
+  }
+  EXPECT_EQ(slices, doc["critical_path"].size());
+  EXPECT_NEAR(traced, total, total * 0.01 + 1e-5);
+  // The HTML report lists it by thread under the timeline.
+  const std::string html = cli_harness::slurp(dir_ / "w.html");
+  EXPECT_NE(html.find("<table class=\"critical\">"), std::string::npos);
 }
 
 }  // namespace

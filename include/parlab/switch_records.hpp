@@ -172,9 +172,23 @@ struct path_step {
 [[nodiscard]] std::vector<path_step> critical_path(const switch_schedule& s, std::int32_t tid,
                                                    std::int64_t from, std::int64_t to);
 
+/// Where the recorded program's critical path ends, and in which thread.
+struct path_end {
+  std::int32_t tid = 0;
+  std::int64_t at_ns = 0;
+  bool first_thread = true;  ///< false: the first thread did not run while recorded
+};
+
 /// Where the recorded program's critical path ends: its first thread's (root_tid) last stretch,
-/// or `until` when that is earlier or there is none. Pure.
-[[nodiscard]] std::int64_t program_end(const switch_schedule& s, std::int64_t until) noexcept;
+/// or `until` when that is earlier. When the first thread did not run while recorded (a program
+/// watched by `--pid` whose main thread only waits, for a join or a signal), the last stretch of
+/// the thread that ran last: what the program was doing when the recording stopped. With no
+/// stretch at all, the first thread at `until`. Pure.
+[[nodiscard]] path_end program_end(const switch_schedule& s, std::int64_t until) noexcept;
+
+/// The recorded program's critical path over [from, until): critical_path from program_end.
+[[nodiscard]] std::vector<path_step> program_critical_path(const switch_schedule& s,
+                                                           std::int64_t from, std::int64_t until);
 
 /// How long a recorded thread waited for a CPU after being woken (as `perf sched latency`).
 struct wakeup_latency {

@@ -307,12 +307,22 @@ std::vector<path_step> critical_path(const switch_schedule& s, std::int32_t tid,
   return steps;
 }
 
-std::int64_t program_end(const switch_schedule& s, std::int64_t until) noexcept {
-  std::int64_t last = 0;
+path_end program_end(const switch_schedule& s, std::int64_t until) noexcept {
+  path_end root{s.root_tid, 0, true};
+  path_end latest{0, 0, false};
   for (const auto& i : s.intervals) {
-    if (i.tid == s.root_tid) last = std::max(last, i.end_ns);
+    if (i.tid == s.root_tid) root.at_ns = std::max(root.at_ns, i.end_ns);
+    if (i.end_ns > latest.at_ns) latest = {i.tid, i.end_ns, false};
   }
-  return last > 0 ? std::min(until, last) : until;
+  path_end end = root.at_ns > 0 ? root : latest.at_ns > 0 ? latest : path_end{s.root_tid, until};
+  end.at_ns = std::min(until, end.at_ns);
+  return end;
+}
+
+std::vector<path_step> program_critical_path(const switch_schedule& s, std::int64_t from,
+                                             std::int64_t until) {
+  const path_end end = program_end(s, until);
+  return critical_path(s, end.tid, from, end.at_ns);
 }
 
 std::vector<wakeup_latency> wakeup_latencies(const switch_schedule& s) {

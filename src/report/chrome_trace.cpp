@@ -2,6 +2,7 @@
 // run, a thread track per worker, complete events for what each worker did, counter tracks.
 
 #include <parlab/pictures.hpp>
+#include <parlab/switch_records.hpp>
 #include <parlab/timeline_analysis.hpp>
 
 #include "report/drawing.hpp"
@@ -22,6 +23,7 @@ using json = nlohmann::ordered_json;
 constexpr std::int64_t kGilTrackBase = 1000;
 constexpr std::int64_t kQueueTrack = 999;
 constexpr std::int64_t kManagerTrack = 998;
+constexpr std::int64_t kCriticalTrack = 997;  // the program's critical path (--exact as root)
 constexpr std::int64_t kLockTrackBase =
     2000;  // named locks' holds, per worker  // the mpi model's dynamic manager (rank 0)
 
@@ -143,6 +145,34 @@ void add_dependencies(json& trace_events, const run_result& rep,
   }
 }
 
+/// The recorded program's critical path (switch records with every wake-up: `--exact` as root)
+/// on a track of its own: a slice per step, named by how the thread spent it and which thread.
+void add_critical_path(json& trace_events, const measured_run& run, std::int64_t pid,
+                       std::int64_t origin) {
+  const run_result& rep = run.representative;
+  if (!rep.exact || !rep.exact->wakers) return;
+  const switch_schedule& x = *rep.exact;
+  const auto steps = program_critical_path(x, rep.start_ns, rep.end_ns);
+  if (steps.empty()) return;
+  trace_events.push_back({{"ph", "M"},
+                          {"name", "thread_name"},
+                          {"pid", pid},
+                          {"tid", kCriticalTrack},
+                          {"args", {{"name", "critical path"}}}});
+  const detail::thread_labels name_of(run);
+  for (const auto& st : steps) {
+    trace_events.push_back(
+        {{"ph", "X"},
+         {"name", fmt::format("{}: {}", to_string(st.how), name_of(st.pid, st.tid))},
+         {"cat", "critical path"},
+         {"pid", pid},
+         {"tid", kCriticalTrack},
+         {"ts", micros(st.start_ns - origin)},
+         {"dur", micros(std::max<std::int64_t>(st.end_ns - st.start_ns, 0))},
+         {"args", {{"pid", st.pid}, {"tid", st.tid}, {"how", std::string(to_string(st.how))}}}});
+  }
+}
+
 }  // namespace
 
 std::string to_chrome_trace(const machine_info& machine, const std::vector<measured_run>& runs) {
@@ -241,6 +271,7 @@ std::string to_chrome_trace(const machine_info& machine, const std::vector<measu
     }
 
     if (rep.cluster) add_messages(trace_events, *rep.cluster, pid, origin, flow_id);
+    add_critical_path(trace_events, run, pid, origin);
     if (rep.after.size() == rep.records.size() && !rep.recorded.events.empty()) {
       add_dependencies(trace_events, rep,
                        run.graph ? run.graph->critical_path : std::vector<std::size_t>{}, pid,

@@ -110,20 +110,12 @@ pipeline_occupancy occupancy_of(const measured_run& run) {
   return o;
 }
 
-namespace {
-
-/// The program's critical path (switch records with every wake-up) on the run's lanes: each
-/// running step cut where the lane's slices are (a slice lies on one CPU inside one stretch of
-/// its thread, which says whose lane it is).
-std::vector<critical_step> program_steps(const measured_run& run) {
-  std::vector<critical_step> steps;
-  const run_result& rep = run.representative;
-  if (!rep.exact || !rep.exact->wakers || rep.exact->intervals.empty()) return steps;
-  const switch_schedule& x = *rep.exact;
+std::map<std::int32_t, std::vector<const event*>> slices_by_thread(const run_result& rep) {
+  std::map<std::int32_t, std::vector<const event*>> slices_of;
+  if (!rep.exact) return slices_of;
   // Each CPU's stretches are disjoint: (cpu, time) names one thread.
   std::map<std::int16_t, std::vector<const on_cpu_interval*>> by_cpu;
-  for (const auto& i : x.intervals) by_cpu[i.cpu].push_back(&i);
-  std::map<std::int32_t, std::vector<const event*>> slices_of;  // by thread
+  for (const auto& i : rep.exact->intervals) by_cpu[i.cpu].push_back(&i);
   for (const auto& e : rep.recorded.events) {
     if (e.kind != event_kind::slice || e.task == no_id) continue;
     const auto cpu = by_cpu.find(e.cpu);
@@ -135,8 +127,89 @@ std::vector<critical_step> program_steps(const measured_run& run) {
     if (it == list.begin() || (*std::prev(it))->end_ns < e.end_ns) continue;
     slices_of[(*std::prev(it))->tid].push_back(&e);
   }
+  return slices_of;
+}
+
+thread_labels::thread_labels(const measured_run& run)
+    : run_(run), slices_(slices_by_thread(run.representative)) {}
+
+std::string thread_labels::operator()(std::int32_t pid, std::int32_t tid) const {
+  const run_result& rep = run_.representative;
+  const std::string suffix = fmt::format(" {}", tid);
+  for (const auto& lane : rep.lane_names) {
+    if (lane.ends_with(suffix)) return lane;
+  }
+  if (rep.lane_names.empty() && rep.exact && tid == rep.exact->root_tid) {
+    return fmt::format("main thread (tid {})", tid);
+  }
+  if (const auto found = slices_.find(tid); found != slices_.end()) {
+    return fmt::format("{} (tid {})", lane_label(run_, found->second.front()->worker), tid);
+  }
+  std::string name;
+  if (rep.exact) {
+    for (const auto& n : rep.exact->names) {
+      if (n.pid == pid) name = n.name;  // the last exec's
+    }
+  }
+  return name.empty() ? fmt::format("pid {} tid {}", pid, tid)
+                      : fmt::format("{} {} tid {}", name, pid, tid);
+}
+
+std::vector<path_share> path_shares(const std::vector<path_step>& steps, bool by_thread) {
+  std::vector<path_share> out;
+  for (const auto& s : steps) {
+    const std::int32_t key = by_thread ? s.tid : s.pid;
+    auto it =
+        std::find_if(out.begin(), out.end(), [&](const path_share& p) { return p.key == key; });
+    if (it == out.end()) it = out.insert(out.end(), path_share{key, s.pid, {}});
+    it->ns[static_cast<std::size_t>(s.how)] += s.end_ns - s.start_ns;
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const path_share& a, const path_share& b) { return a.total() > b.total(); });
+  return out;
+}
+
+std::string path_share_in_words(const path_share& share) {
+  std::string parts;
+  for (const auto kind : {path_step::kind::running, path_step::kind::preempted,
+                          path_step::kind::ready, path_step::kind::blocked}) {
+    const std::int64_t ns = share.ns[static_cast<std::size_t>(kind)];
+    if (ns <= 0) continue;
+    parts +=
+        fmt::format("{}{} {}", parts.empty() ? "" : " · ", to_string(kind), millis(to_seconds(ns)));
+  }
+  return parts;
+}
+
+program_path program_path_by_thread(const measured_run& run) {
+  program_path out;
+  const run_result& rep = run.representative;
+  if (!rep.exact || !rep.exact->wakers) return out;
+  const auto steps = program_critical_path(*rep.exact, rep.start_ns, rep.end_ns);
+  for (const auto& st : steps) out.span_ns += st.end_ns - st.start_ns;
+  if (out.span_ns <= 0) return out;
+  const thread_labels label(run);
+  for (const auto& p : path_shares(steps, true)) {
+    out.rows.push_back({label(p.pid, p.key),
+                        100.0 * static_cast<double>(p.total()) / static_cast<double>(out.span_ns),
+                        path_share_in_words(p)});
+  }
+  return out;
+}
+
+namespace {
+
+/// The program's critical path (switch records with every wake-up) on the run's lanes: each
+/// running step cut where the lane's slices are (a slice lies on one CPU inside one stretch of
+/// its thread, which says whose lane it is).
+std::vector<critical_step> program_steps(const measured_run& run) {
+  std::vector<critical_step> steps;
+  const run_result& rep = run.representative;
+  if (!rep.exact || !rep.exact->wakers || rep.exact->intervals.empty()) return steps;
+  const switch_schedule& x = *rep.exact;
+  const auto slices_of = slices_by_thread(rep);
   std::int64_t previous_end = -1;
-  for (const auto& p : critical_path(x, x.root_tid, rep.start_ns, program_end(x, rep.end_ns))) {
+  for (const auto& p : program_critical_path(x, rep.start_ns, rep.end_ns)) {
     if (p.how != path_step::kind::running) continue;
     const auto found = slices_of.find(p.tid);
     if (found == slices_of.end()) continue;

@@ -4,9 +4,12 @@
 
 #include <parlab/experiment.hpp>
 #include <parlab/graph_analysis.hpp>
+#include <parlab/switch_records.hpp>
 #include <parlab/timeline_analysis.hpp>
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,6 +100,51 @@ struct critical_step {
   std::int64_t start_ns = 0;
   std::int64_t end_ns = 0;
 };
+
+/// A run recorded with `--exact`: the slices of its lanes by the thread that ran them (a slice
+/// lies on one CPU inside one stretch of its thread). Empty without switch records.
+[[nodiscard]] std::map<std::int32_t, std::vector<const event*>> slices_by_thread(
+    const run_result& rep);
+
+/// Names the threads of a run recorded with `--exact`: a watch's by its lanes ("<name> <tid>"),
+/// a run's main thread and workers by the lanes whose slices they ran ("worker 0 (tid 412)"),
+/// else by the name their process took at exec, else by number.
+class thread_labels {
+ public:
+  explicit thread_labels(const measured_run& run);
+  [[nodiscard]] std::string operator()(std::int32_t pid, std::int32_t tid) const;
+
+ private:
+  const measured_run& run_;
+  std::map<std::int32_t, std::vector<const event*>> slices_;
+};
+
+/// Where a critical path's time went, by thread or by process (whichever `key` gives: a step's
+/// tid or pid), the largest first: nanoseconds by path_step::kind.
+struct path_share {
+  std::int32_t key = 0;  ///< a tid or a pid
+  std::int32_t pid = 0;
+  std::array<std::int64_t, 4> ns{};
+  [[nodiscard]] std::int64_t total() const noexcept { return ns[0] + ns[1] + ns[2] + ns[3]; }
+};
+[[nodiscard]] std::vector<path_share> path_shares(const std::vector<path_step>& steps,
+                                                  bool by_thread);
+
+/// "running 626 ms · preempted 30.5 ms · ready 1.9 ms" for one share.
+[[nodiscard]] std::string path_share_in_words(const path_share& share);
+
+/// A run's or watch's critical path (switch records with every wake-up: `--exact` as root),
+/// by thread, the largest share first; no rows without wake-ups.
+struct thread_path_share {
+  std::string thread;  ///< thread_labels' name
+  double percent = 0;  ///< of the path
+  std::string parts;   ///< path_share_in_words
+};
+struct program_path {
+  std::int64_t span_ns = 0;
+  std::vector<thread_path_share> rows;
+};
+[[nodiscard]] program_path program_path_by_thread(const measured_run& run);
 
 /// The critical path of a graph run (run.graph) that kept its records, first task to last; tasks
 /// that never ran are left out. For a run or watch recorded with every wake-up (`--exact` as

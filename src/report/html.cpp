@@ -132,6 +132,31 @@ std::string html_machine_table(const machine_info& machine) {
 }
 }  // namespace detail
 
+namespace {
+
+/// The critical path of a run recorded with every wake-up (`--exact` as root), by thread.
+std::string critical_path_table(const measured_run& run) {
+  const detail::program_path path = detail::program_path_by_thread(run);
+  if (path.rows.empty()) return {};
+  std::string out = fmt::format(
+      "<p class=\"figures\">critical path: {}, from the end back through the waits and the "
+      "threads that ended them (the kernel's switch and wake-up records)</p>\n<table "
+      "class=\"critical\"><tr><th>thread</th><th>share</th><th>how</th></tr>\n",
+      xml_escape(detail::millis(to_seconds(path.span_ns))));
+  for (std::size_t k = 0; k < std::min<std::size_t>(path.rows.size(), 12); ++k) {
+    const auto& row = path.rows[k];
+    out += fmt::format("<tr><td>{}</td><td>{:.1f}%</td><td>{}</td></tr>\n", xml_escape(row.thread),
+                       row.percent, xml_escape(row.parts));
+  }
+  if (path.rows.size() > 12) {
+    out += fmt::format("<tr><td colspan=\"3\">… and {} more threads</td></tr>\n",
+                       path.rows.size() - 12);
+  }
+  return out + "</table>\n";
+}
+
+}  // namespace
+
 std::string to_html_report(const machine_info& machine, const std::vector<measured_run>& runs,
                            const std::vector<std::string>& conclusions) {
   std::string out = fmt::format(
@@ -179,7 +204,7 @@ std::string to_html_report(const machine_info& machine, const std::vector<measur
                         : "<p class=\"figures cluster\">" + xml_escape(cluster) + "</p>\n",
         (r.busy ? busy_bar(*r.busy) : std::string()) + locks_list(r),
         verdict_class(r.concurrency.result), xml_escape(detail::verdict_explanation(r)),
-        detail::svg_run(r, fmt::format("run{}", n), 0.0) +
+        detail::svg_run(r, fmt::format("run{}", n), 0.0) + critical_path_table(r) +
             detail::svg_graph(r, fmt::format("graph{}", n), 0.0));
     ++n;
   }

@@ -125,6 +125,23 @@ nlohmann::ordered_json detail::exact_to_json(const switch_schedule& x, std::int6
                                      i.pid, i.tid, i.cpu, how, i.started_before}));
   }
   j["intervals"] = std::move(stretches);
+  // Who woke whom, who started whom, and the names taken at exec: what the critical path is
+  // computed from again when a saved result is read back (parlab report).
+  json wakeups = json::array();
+  for (const auto& w : x.wakeups) {
+    wakeups.push_back(json::array(
+        {to_seconds(w.time_ns - origin), w.waker_pid, w.waker_tid, w.wakee_pid, w.wakee_tid}));
+  }
+  j["wakeups"] = std::move(wakeups);
+  json starts = json::array();
+  for (const auto& t : x.starts) {
+    starts.push_back(
+        json::array({to_seconds(t.time_ns - origin), t.parent_pid, t.parent_tid, t.pid, t.tid}));
+  }
+  j["starts"] = std::move(starts);
+  json names = json::array();
+  for (const auto& n : x.names) names.push_back(json::array({n.pid, n.tid, n.name}));
+  j["names"] = std::move(names);
   return j;
 }
 

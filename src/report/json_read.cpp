@@ -175,6 +175,35 @@ switch_schedule read_exact(const jvalue& j, std::int64_t origin) {
     i.started_before = v[6].is_boolean() && v[6].get<bool>();
     x.intervals.push_back(i);
   }
+  const auto ids = [&](const jvalue& v, std::size_t at, const char* what) {
+    return static_cast<std::int32_t>(whole(v[at], what, INT32_MAX));
+  };
+  for (const auto& v : j.value("wakeups", jvalue::array())) {
+    if (!v.is_array() || v.size() != 5) {
+      throw std::invalid_argument(
+          "an exact wake-up must be [time, waker pid, waker tid, wakee pid, wakee tid] (got " +
+          shown(v) + ")");
+    }
+    x.wakeups.push_back({origin + nanos(v[0], "a wake-up's time"), ids(v, 1, "a waker's pid"),
+                         ids(v, 2, "a waker's tid"), ids(v, 3, "a wakee's pid"),
+                         ids(v, 4, "a wakee's tid")});
+  }
+  for (const auto& v : j.value("starts", jvalue::array())) {
+    if (!v.is_array() || v.size() != 5) {
+      throw std::invalid_argument(
+          "an exact start must be [time, parent pid, parent tid, pid, tid] (got " + shown(v) + ")");
+    }
+    x.starts.push_back({origin + nanos(v[0], "a start's time"), ids(v, 1, "a parent's pid"),
+                        ids(v, 2, "a parent's tid"), ids(v, 3, "a started pid"),
+                        ids(v, 4, "a started tid")});
+  }
+  for (const auto& v : j.value("names", jvalue::array())) {
+    if (!v.is_array() || v.size() != 3 || !v[2].is_string()) {
+      throw std::invalid_argument("an exact name must be [pid, tid, name] (got " + shown(v) + ")");
+    }
+    x.names.push_back({ids(v, 0, "a name's pid"), ids(v, 1, "a name's tid"),
+                       v[2].get<std::string>().substr(0, 15)});
+  }
   return x;
 }
 

@@ -43,6 +43,21 @@ std::string format_exact_rows(const std::vector<measured_run>& runs) {
         "involuntary count: {}), {} blocked or ended (voluntary: {}); {}\n",
         r.executor, r.workers, c.intervals, c.preempted, rep.kernel.involuntary_switches,
         c.voluntary, rep.kernel.voluntary_switches, detail::switch_records_in_words(x));
+    // Where the run's wall went along its critical path (from its end back through the main
+    // thread's joins to the workers that ended them), by thread.
+    const detail::program_path path = detail::program_path_by_thread(r);
+    if (path.rows.empty()) continue;
+    out += fmt::format(
+        "  critical path ({}, from the run's end back through its waits and the "
+        "threads that ended them):\n",
+        detail::millis(to_seconds(path.span_ns)));
+    for (std::size_t k = 0; k < std::min<std::size_t>(path.rows.size(), 6); ++k) {
+      const auto& row = path.rows[k];
+      out += fmt::format("    {:>5.1f}%  {:<26} {}\n", row.percent, row.thread, row.parts);
+    }
+    if (path.rows.size() > 6) {
+      out += fmt::format("    ... and {} more threads\n", path.rows.size() - 6);
+    }
   }
   return out;
 }

@@ -48,26 +48,6 @@ std::string process_name(const watch_result& w, std::int32_t pid) {
   return fmt::format("pid {}", pid);
 }
 
-/// Where the watched program's end-to-end time went along its critical path, by process.
-struct path_share {
-  std::int32_t pid = 0;
-  std::array<std::int64_t, 4> ns{};  // by path_step::kind
-  [[nodiscard]] std::int64_t total() const noexcept { return ns[0] + ns[1] + ns[2] + ns[3]; }
-};
-
-std::vector<path_share> path_by_process(const std::vector<path_step>& steps) {
-  std::vector<path_share> out;
-  for (const auto& s : steps) {
-    auto it =
-        std::find_if(out.begin(), out.end(), [&](const path_share& p) { return p.pid == s.pid; });
-    if (it == out.end()) it = out.insert(out.end(), path_share{s.pid, {}});
-    it->ns[static_cast<std::size_t>(s.how)] += s.end_ns - s.start_ns;
-  }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const path_share& a, const path_share& b) { return a.total() > b.total(); });
-  return out;
-}
-
 /// Who woke whom, the wake-up latency, and the critical path (records per CPU: root).
 std::string format_watch_waits(const watch_result& w) {
   const switch_schedule& x = *w.exact;
@@ -76,28 +56,29 @@ std::string format_watch_waits(const watch_result& w) {
            "sched_waking tracepoint)\n";
   }
   std::string out;
-  const auto steps = critical_path(x, x.root_tid, w.start_ns, program_end(x, w.end_ns));
+  const path_end end = program_end(x, w.end_ns);
+  const auto steps = critical_path(x, end.tid, w.start_ns, end.at_ns);
   std::int64_t span = 0;
   for (const auto& s : steps) span += s.end_ns - s.start_ns;
-  if (span > 0) {
+  if (span > 0 && end.first_thread) {
     out += fmt::format(
         "critical path ({} of {}, from its end back through its waits and the threads that ended "
         "them):\n",
         detail::millis(to_seconds(span)), process_name(w, w.root));
-    const auto shares = path_by_process(steps);
+  } else if (span > 0) {
+    out += fmt::format(
+        "critical path ({} of {}, from the last stretch of tid {}, the thread that ran last: its "
+        "first thread did not run while watched; back through the waits and the threads that "
+        "ended them):\n",
+        detail::millis(to_seconds(span)), process_name(w, w.root), end.tid);
+  }
+  if (span > 0) {
+    const auto shares = detail::path_shares(steps, false);
     for (std::size_t k = 0; k < std::min<std::size_t>(shares.size(), 8); ++k) {
       const auto& p = shares[k];
-      std::string parts;
-      for (const auto kind : {path_step::kind::running, path_step::kind::preempted,
-                              path_step::kind::ready, path_step::kind::blocked}) {
-        const std::int64_t ns = p.ns[static_cast<std::size_t>(kind)];
-        if (ns <= 0) continue;
-        parts += fmt::format("{}{} {}", parts.empty() ? "" : " · ", to_string(kind),
-                             detail::millis(to_seconds(ns)));
-      }
       out += fmt::format("  {:>5.1f}%  {:<24} {}\n",
                          100.0 * static_cast<double>(p.total()) / static_cast<double>(span),
-                         process_name(w, p.pid), parts);
+                         process_name(w, p.pid), detail::path_share_in_words(p));
     }
     if (shares.size() > 8) out += fmt::format("  ... and {} more processes\n", shares.size() - 8);
   }
@@ -232,8 +213,7 @@ std::string watch_to_json(const machine_info& machine, const watch_result& w,
   if (w.exact && w.exact->wakers) {
     const auto to_s = [&](std::int64_t ns) { return to_seconds(ns - w.start_ns); };
     json steps = json::array();
-    for (const auto& s :
-         critical_path(*w.exact, w.exact->root_tid, w.start_ns, program_end(*w.exact, w.end_ns))) {
+    for (const auto& s : program_critical_path(*w.exact, w.start_ns, w.end_ns)) {
       steps.push_back({{"pid", s.pid},
                        {"tid", s.tid},
                        {"name", process_name(w, s.pid)},
