@@ -14,8 +14,9 @@ packages=(
   openmpi-bin libopenmpi-dev
   python3
 )
-# The browser test opens the HTML report in headless Chromium (~100 MiB more to fetch).
-if [ "${1:-}" != "--demo" ]; then packages+=(chromium fonts-dejavu-core); fi
+# The browser test opens the HTML report in headless Chromium (~100 MiB more to fetch); the
+# cluster test makes a second host with ip (network namespaces) and finds leftovers with ps.
+if [ "${1:-}" != "--demo" ]; then packages+=(chromium fonts-dejavu-core iproute2 procps); fi
 
 missing=()
 for p in "${packages[@]}"; do

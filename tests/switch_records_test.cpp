@@ -8,7 +8,9 @@
 #include <parlab/timeline.hpp>
 
 #include "cli_harness.hpp"
+#include "timing.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -380,29 +382,48 @@ namespace {
 
 TEST_F(ExactCli, TheSampledPictureOfABusyThreadIsNearTheExactOne) {
   // One shell counting for a few hundred milliseconds, looked at every millisecond.
-  const auto o = parlab("watch --exact --json " + (dir_ / "w.json").string() +
-                        " -- sh -c 'i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done'");
-  ASSERT_EQ(o.code, 0) << o.err;
-  if (o.err.find("--exact:") != std::string::npos) GTEST_SKIP() << o.err;
-  const auto doc = nlohmann::json::parse(cli_harness::slurp(dir_ / "w.json"));
-  const nlohmann::json* busiest = nullptr;
-  for (const auto& t : doc["threads"]) {
-    if (!t.contains("sampling_error")) continue;
-    if (busiest == nullptr ||
-        t["sampling_error"]["exact_running_seconds"].get<double>() >
-            (*busiest)["sampling_error"]["exact_running_seconds"].get<double>()) {
-      busiest = &t;
+  bool skipped = false;
+  PARLAB_TIMING_TEST([&]() -> std::string {
+    const auto o = parlab("watch --exact --json " + (dir_ / "w.json").string() +
+                          " -- sh -c 'i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done'");
+    if (o.code != 0) return fmt::format("exit {}: {}", o.code, o.err);
+    if (o.err.find("--exact:") != std::string::npos) {
+      skipped = true;
+      return {};
     }
-  }
-  ASSERT_NE(busiest, nullptr) << doc["threads"].dump();
-  const auto& e = (*busiest)["sampling_error"];
-  const double exact = e["exact_running_seconds"].get<double>();
-  ASSERT_GT(exact, 0.05) << e.dump();
-  // The sums agree (schedstat is exact); the placement is off by a little for a computing thread
-  // (2-10% measured), by far more for one that runs in bursts shorter than a look.
-  EXPECT_LE(std::abs(e["sampled_running_seconds"].get<double>() - exact), 0.1 * exact) << e.dump();
-  EXPECT_LE(e["misplaced_seconds"].get<double>(), 0.35 * exact) << e.dump();
-  EXPECT_GE(e["stretches"].get<double>(), 1.0);
+    const auto doc = nlohmann::json::parse(cli_harness::slurp(dir_ / "w.json"));
+    const nlohmann::json* busiest = nullptr;
+    for (const auto& t : doc["threads"]) {
+      if (!t.contains("sampling_error")) continue;
+      if (busiest == nullptr ||
+          t["sampling_error"]["exact_running_seconds"].get<double>() >
+              (*busiest)["sampling_error"]["exact_running_seconds"].get<double>()) {
+        busiest = &t;
+      }
+    }
+    if (busiest == nullptr) return "no thread has a sampling error: " + doc["threads"].dump();
+    const auto& e = (*busiest)["sampling_error"];
+    const double exact = e["exact_running_seconds"].get<double>();
+    const double sampled = e["sampled_running_seconds"].get<double>();
+    const double misplaced = e["misplaced_seconds"].get<double>();
+    // What holds by definition, busy machine or not: the misplaced time is at least the
+    // difference of the sums and at most both; a stretch was recorded.
+    EXPECT_GT(exact, 0.05) << e.dump();
+    EXPECT_GE(misplaced + 1e-6, std::abs(sampled - exact)) << e.dump();
+    EXPECT_LE(misplaced, sampled + exact + 1e-6) << e.dump();
+    EXPECT_GE(e["stretches"].get<double>(), 1.0);
+    // The sums agree (schedstat is exact); on a quiet machine the placement is off by a little
+    // for a computing thread (2-10% measured). With others on the cores the shell is preempted
+    // every millisecond or so and the looks misplace half of it: that is the timing claim.
+    if (std::abs(sampled - exact) > 0.1 * exact) {
+      return fmt::format("sampled {:.4f} s vs exact {:.4f} s", sampled, exact);
+    }
+    if (misplaced > 0.35 * exact) {
+      return fmt::format("misplaced {:.4f} s of {:.4f} s exact", misplaced, exact);
+    }
+    return {};
+  });
+  if (skipped) GTEST_SKIP() << "the kernel refused switch records";
 }
 
 }  // namespace

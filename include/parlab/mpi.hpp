@@ -50,6 +50,19 @@ struct message_cost {
 /// job fails, std::invalid_argument when this build has no MPI, parlab::interrupted on a signal.
 [[nodiscard]] std::vector<message_cost> measure_mpi_messages();
 
+/// The ping-pong between two ranks on two hosts: where each ran, and what each size cost.
+struct message_route {
+  std::string from_host, to_host;  ///< rank 0's host (this one), rank 1's
+  std::vector<message_cost> costs;
+};
+
+/// measure_mpi_messages with the two ranks on the first two hosts of `hosts` (mpirun's --host,
+/// "HOST[:SLOTS],...") or `hostfile`, one rank a host (--map-by node): their messages cross the
+/// network (Open MPI's TCP transport). Throws std::invalid_argument when both ranks ran on one
+/// host (a single host given, or two names for it), else as measure_mpi_messages.
+[[nodiscard]] message_route measure_mpi_messages_between(const std::string& hosts,
+                                                         const std::string& hostfile);
+
 /// Checks where an MPI job is asked to run (mpi_options::hosts, hostfile): hosts as
 /// "HOST[:SLOTS],..." or a readable hostfile, not both. Throws std::invalid_argument naming what
 /// was wrong and what is allowed.

@@ -64,13 +64,16 @@ enum class probe_shape : std::uint8_t {
 /// "models": [...]} (see docs/json-schema.md); `interrupted`: only the rows finished before a
 /// signal stopped the command.
 /// `messages` (the mpi model's ping-pong, measure_mpi_messages) go under "mpi_messages" when
-/// measured.
+/// measured, `between` (measure_mpi_messages_between) under "mpi_messages_between_hosts".
 [[nodiscard]] std::string overhead_to_json(const machine_info& machine,
                                            const std::vector<overhead_figures>& rows,
                                            int indent = 2, bool interrupted = false,
-                                           const std::vector<message_cost>& messages = {});
+                                           const std::vector<message_cost>& messages = {},
+                                           const message_route* between = nullptr);
 
-/// The ping-pong table: size, round trip, one way, bandwidth.
-[[nodiscard]] std::string format_message_costs(const std::vector<message_cost>& messages);
+/// The ping-pong table: size, round trip, one way, bandwidth; `between`: the two hosts' names
+/// in its title (else "on this host").
+[[nodiscard]] std::string format_message_costs(const std::vector<message_cost>& messages,
+                                               const message_route* between = nullptr);
 
 }  // namespace parlab

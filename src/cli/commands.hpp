@@ -12,6 +12,8 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace parlab::cli {
@@ -45,6 +47,11 @@ int command_watch(const watch_command& c);
 /// --pin-cores: pins this process before any thread starts, so every worker (and every forked
 /// child) inherits the mask. Throws usage_error for a bad list.
 void apply_pinning(const std::optional<std::string>& cpus);
+
+/// --hosts / --hostfile (run, overhead): only with the mpi model, and a readable placement; throws
+/// usage_error naming the option otherwise. Nothing when neither is given.
+void check_placement_options(const std::optional<std::string>& hosts,
+                             const std::optional<std::string>& hostfile, bool has_mpi);
 
 /// --exact: forks the switch-record collector (call it while parlab has one thread). Where the
 /// kernel refuses, says so in one line, with `instead` (what the command shows without), and

@@ -289,6 +289,12 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& out) 
   overhead->add_option("-r,--repeat", o.repeat, "Runs per figure, median (7)");
   overhead->add_option("--json", o.json,
                        "Write the figures (schema parlab.overhead/1) to PATH or -");
+  overhead->add_option("--hosts", o.hosts,
+                       "mpi: also time messages between the first two of these hosts "
+                       "(HOST[:SLOTS],...), over the network");
+  overhead->add_option("--hostfile", o.hostfile,
+                       "mpi: also time messages between the first two hosts of this Open MPI "
+                       "hostfile, over the network");
 
   example_command& e = out.example;
   auto* example = app.add_subcommand(

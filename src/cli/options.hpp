@@ -90,6 +90,7 @@ struct overhead_command {
   std::optional<std::string> executors;  // comma-separated; nullopt: every model built here
   std::optional<std::string> tasks, repeat;
   std::optional<std::string> json;
+  std::optional<std::string> hosts, hostfile;  // mpi: messages between two hosts too
 };
 
 struct report_command {

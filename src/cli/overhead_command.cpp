@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace parlab::cli {
 
@@ -27,6 +28,8 @@ int command_overhead(const overhead_command& o) {
       o.tasks ? parse_count(*o.tasks, "--tasks", 2, limits::max_overhead_tasks) : 200;
   const std::size_t repeat =
       o.repeat ? parse_count(*o.repeat, "--repeat", 1, limits::max_repeat) : 7;
+  check_placement_options(o.hosts, o.hostfile,
+                          std::find(models.begin(), models.end(), "mpi") != models.end());
   const output_target json{o.json};
   json.check("--json");
   std::FILE* human = json.is_stdout() ? stderr : stdout;
@@ -42,12 +45,17 @@ int command_overhead(const overhead_command& o) {
     if (!rows.empty()) print_to(human, format_overhead_table(rows));
     throw;
   }
-  // The mpi model's messages: what a byte costs to send between two ranks here.
+  // The mpi model's messages: what a byte costs to send between two ranks here, and with hosts
+  // given, between two hosts.
   std::vector<message_cost> messages;
+  std::optional<message_route> between;
   if (std::find(models.begin(), models.end(), "mpi") != models.end()) {
     messages = measure_mpi_messages();
+    if (o.hosts || o.hostfile) {
+      between = measure_mpi_messages_between(o.hosts.value_or(""), o.hostfile.value_or(""));
+    }
   }
-  json.write(overhead_to_json(machine, rows, 2, false, messages));
+  json.write(overhead_to_json(machine, rows, 2, false, messages, between ? &*between : nullptr));
   print_to(human, format_overhead_table(rows));
   print_to(human,
            "\nfirst task: run start until the first task starts (creating the worker);\n"
@@ -55,6 +63,8 @@ int command_overhead(const overhead_command& o) {
            "also pays its creation and join);\nfinish: last task's end until the run returns "
            "(join, reap).\n");
   if (!messages.empty()) print_to(human, fmt::format("\n{}", format_message_costs(messages)));
+  if (between)
+    print_to(human, fmt::format("\n{}", format_message_costs(between->costs, &*between)));
   return 0;
 }
 

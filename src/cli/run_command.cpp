@@ -157,14 +157,7 @@ experiment_spec run_spec(const run_command& o) {
         parse_count(*o.mpi_start_timeout, "--mpi-start-timeout (seconds)", 1, 86'400));
   }
   if (o.hosts || o.hostfile) {
-    const char* option = o.hosts ? "--hosts" : "--hostfile";
-    if (!has_mpi)
-      throw usage_error(fmt::format("{}: only the mpi model runs on hosts (add -e mpi)", option));
-    try {
-      check_mpi_placement(o.hosts.value_or(""), o.hostfile.value_or(""));
-    } catch (const std::invalid_argument& e) {
-      throw usage_error(fmt::format("{}: {}", option, e.what()));
-    }
+    check_placement_options(o.hosts, o.hostfile, has_mpi);
     spec.mpi.hosts = o.hosts.value_or("");
     spec.mpi.hostfile = o.hostfile.value_or("");
   }
@@ -193,6 +186,20 @@ void apply_pinning(const std::optional<std::string>& cpus) {
     throw usage_error(std::string("--pin-cores: ") + e.what());
   }
   pin_to_cpus(list);
+}
+
+void check_placement_options(const std::optional<std::string>& hosts,
+                             const std::optional<std::string>& hostfile, bool has_mpi) {
+  if (!hosts && !hostfile) return;
+  const char* option = hosts ? "--hosts" : "--hostfile";
+  if (!has_mpi) {
+    throw usage_error(fmt::format("{}: only the mpi model runs on hosts (add -e mpi)", option));
+  }
+  try {
+    check_mpi_placement(hosts.value_or(""), hostfile.value_or(""));
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(fmt::format("{}: {}", option, e.what()));
+  }
 }
 
 std::unique_ptr<switch_recorder> start_switch_records(std::string_view instead) {

@@ -199,6 +199,11 @@ std::vector<message_cost> measure_mpi_messages() {
   throw std::invalid_argument("mpi: this parlab was built without Open MPI");
 }
 
+message_route measure_mpi_messages_between(const std::string& /*hosts*/,
+                                           const std::string& /*hostfile*/) {
+  throw std::invalid_argument("mpi: this parlab was built without Open MPI");
+}
+
 memory_visibility measure_mpi_visibility() {
   throw std::invalid_argument("mpi: this parlab was built without Open MPI");
 }
@@ -846,8 +851,13 @@ namespace {
 /// Runs a 2-rank job of `mode` (--pingpong, --visibility) to its end; returns what it printed.
 /// Throws std::runtime_error naming `what` and mpirun's last line when it failed or printed no
 /// line starting with `expect`.
-std::string run_two_ranks(const std::string& mode, const char* what, const char* expect) {
-  const std::vector<std::string> argv = mpirun_command(2, {mode});
+std::string run_two_ranks(const std::string& mode, const char* what, const char* expect,
+                          const std::string& hosts = {}, const std::string& hostfile = {}) {
+  std::vector<std::string> argv = mpirun_command(2, {mode}, hosts, hostfile);
+  if (!hosts.empty() || !hostfile.empty()) {
+    // One rank a host: rank 0 on the first, rank 1 on the second.
+    argv.insert(argv.begin() + 1, {"--map-by", "node"});
+  }
   const job_dirs dirs(true);
   std::vector<std::string> env = job_environment();
   dirs.add_to(env);
@@ -881,8 +891,9 @@ memory_visibility measure_mpi_visibility() {
   return v;
 }
 
-std::vector<message_cost> measure_mpi_messages() {
-  const std::string output = run_two_ranks("--pingpong", "ping-pong", "pingpong ");
+namespace {
+
+std::vector<message_cost> read_pingpong(const std::string& output) {
   std::vector<message_cost> out;
   std::size_t at = 0;
   while ((at = output.find("pingpong ", at)) != std::string::npos) {
@@ -895,6 +906,36 @@ std::vector<message_cost> measure_mpi_messages() {
     at += 9;
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<message_cost> measure_mpi_messages() {
+  return read_pingpong(run_two_ranks("--pingpong", "ping-pong", "pingpong "));
+}
+
+message_route measure_mpi_messages_between(const std::string& hosts, const std::string& hostfile) {
+  check_mpi_placement(hosts, hostfile);
+  if (hosts.empty() && hostfile.empty()) {
+    throw std::invalid_argument("mpi: messages between hosts need --hosts or --hostfile");
+  }
+  const std::string output =
+      run_two_ranks("--pingpong", "ping-pong between hosts", "pingpong ", hosts, hostfile);
+  message_route route;
+  if (const auto at = output.find("pingpong-hosts "); at != std::string::npos) {
+    const auto line = output.substr(at + 15, output.find('\n', at) - at - 15);
+    const auto space = line.find(' ');
+    route.from_host = line.substr(0, space);
+    if (space != std::string::npos) route.to_host = line.substr(space + 1);
+  }
+  if (route.from_host.empty() || route.from_host == route.to_host) {
+    throw std::invalid_argument(fmt::format(
+        "mpi: both ranks of the ping-pong ran on {}: give at least two hosts (--hosts A,B or a "
+        "hostfile naming two)",
+        route.from_host.empty() ? std::string("one host") : route.from_host));
+  }
+  route.costs = read_pingpong(output);
+  return route;
 }
 
 #endif

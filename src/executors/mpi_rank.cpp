@@ -369,6 +369,21 @@ void ping_pong(const rank_context& c) {
     if (c.rank == 0) std::fprintf(stderr, "parlab: mpi-rank --pingpong needs 2 ranks\n");
     return;
   }
+  // Where the two ranks run: one host (shared memory) or two (the network).
+  if (c.rank == 1) {
+    std::string name = host_name();
+    if (name.empty()) name = "unknown";
+    MPI_Send(name.data(), static_cast<int>(name.size()), MPI_CHAR, 0, 6, MPI_COMM_WORLD);
+  } else if (c.rank == 0) {
+    MPI_Status status;
+    MPI_Probe(1, 6, MPI_COMM_WORLD, &status);
+    int count = 0;
+    MPI_Get_count(&status, MPI_CHAR, &count);
+    std::string other(static_cast<std::size_t>(count), '\0');
+    MPI_Recv(other.data(), count, MPI_CHAR, 1, 6, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    const std::string mine = host_name();
+    std::printf("pingpong-hosts %s %s\n", mine.empty() ? "unknown" : mine.c_str(), other.c_str());
+  }
   std::vector<char> buffer(std::size_t{4} << 20U);
   std::vector<std::size_t> sizes;
   for (std::size_t bytes = 8; bytes < buffer.size(); bytes *= 8) sizes.push_back(bytes);

@@ -22,11 +22,15 @@ std::string format_overhead_table(const std::vector<overhead_figures>& rows) {
   return out;
 }
 
-std::string format_message_costs(const std::vector<message_cost>& messages) {
+std::string format_message_costs(const std::vector<message_cost>& messages,
+                                 const message_route* between) {
+  const std::string where = between != nullptr ? fmt::format("on {} and {}, over TCP",
+                                                             between->from_host, between->to_host)
+                                               : std::string("on this host");
   std::string out = fmt::format(
-      "Messages between two MPI ranks on this host (ping-pong, median round trip):\n{:>10} "
+      "Messages between two MPI ranks {} (ping-pong, median round trip):\n{:>10} "
       "{:>14} {:>12} {:>14} {:>7}\n",
-      "bytes", "round trip us", "one way us", "bandwidth MB/s", "timed");
+      where, "bytes", "round trip us", "one way us", "bandwidth MB/s", "timed");
   for (const auto& m : messages) {
     out += fmt::format("{:>10} {:>14.2f} {:>12.2f} {:>14.1f} {:>7}\n", m.bytes,
                        m.round_trip_seconds * 1e6, m.round_trip_seconds * 0.5e6,
@@ -37,7 +41,8 @@ std::string format_message_costs(const std::vector<message_cost>& messages) {
 
 std::string overhead_to_json(const machine_info& machine, const std::vector<overhead_figures>& rows,
                              int indent, bool interrupted,
-                             const std::vector<message_cost>& messages) {
+                             const std::vector<message_cost>& messages,
+                             const message_route* between) {
   using json = nlohmann::ordered_json;
   json models = json::array();
   for (const auto& r : rows) {
@@ -55,15 +60,21 @@ std::string overhead_to_json(const machine_info& machine, const std::vector<over
               {"machine", detail::machine_to_json(machine)},
               {"interrupted", interrupted},
               {"models", std::move(models)}};
-  if (!messages.empty()) {
+  const auto costs_of = [](const std::vector<message_cost>& list) {
     json costs = json::array();
-    for (const auto& m : messages) {
+    for (const auto& m : list) {
       costs.push_back({{"bytes", m.bytes},
                        {"round_trip_seconds", m.round_trip_seconds},
                        {"bandwidth_bytes_per_second", m.bandwidth()},
                        {"exchanges", m.exchanges}});
     }
-    doc["mpi_messages"] = std::move(costs);
+    return costs;
+  };
+  if (!messages.empty()) doc["mpi_messages"] = costs_of(messages);
+  if (between != nullptr) {
+    doc["mpi_messages_between_hosts"] = {{"from_host", between->from_host},
+                                         {"to_host", between->to_host},
+                                         {"sizes", costs_of(between->costs)}};
   }
   return doc.dump(indent) + "\n";
 }
