@@ -10,18 +10,24 @@
 # that enters host 2's namespaces: no sshd, no keys, nothing written outside the state directory.
 #
 #   bash scripts/cluster.sh up        bring it up (idempotent), print how to use it
+#   bash scripts/cluster.sh up --slurm    ... with Slurm too: munge, slurmctld, a slurmd per host
 #   bash scripts/cluster.sh status    say what is up; exit 0 when all of it is, 1 when not
-#   bash scripts/cluster.sh env       the line to eval: export OMPI_MCA_plm_rsh_agent=...
-#   bash scripts/cluster.sh down      take it down (idempotent): namespaces, links, processes,
+#   bash scripts/cluster.sh env       the lines to eval: OMPI_MCA_plm_rsh_agent (and SLURM_CONF)
+#   bash scripts/cluster.sh down      take it down (idempotent): jobs, daemons, namespaces, links,
 #                                     the state directory - nothing is left
 #
 # Then:
 #   eval "$(bash scripts/cluster.sh env)"
 #   parlab run -w cpu -e threads,mpi -j 3 --hostfile /run/parlab-cluster/hostfile --timeline
+#   sbatch -N 2 --ntasks-per-node=2 --wait job.sh     (with --slurm; docs/cluster.md)
+#
+# Slurm's daemons are the cluster's own: a munged on a private key and socket, slurmctld and the
+# slurmds on ports 6917/6918 (not a system Slurm's 6817/6818), everything under the state
+# directory; host 2's slurmd runs in its namespaces, so two slurmds share this machine.
 #
 # Needs root (network namespaces). Exit codes: 0 done, 1 not up (status) or a step failed,
 # 2 bad usage or not root.
-set -euo pipefail
+set -Eeuo pipefail
 
 readonly state=/run/parlab-cluster
 readonly ns=parlab-node2
@@ -29,8 +35,10 @@ readonly node2=parlab-node2
 readonly here_if=parlab-v0 there_if=parlab-v1
 readonly here_ip=10.77.0.1 there_ip=10.77.0.2
 
+readonly slurm=$state/slurm
+
 usage() {
-  echo "usage: bash scripts/cluster.sh up|down|status|env" >&2
+  echo "usage: bash scripts/cluster.sh up [--slurm]|down|status|env" >&2
   exit 2
 }
 
@@ -68,8 +76,43 @@ is_up() {
   [[ -x $state/agent && -r $state/hostfile ]] || return 1
 }
 
+# Ends Slurm's jobs, then its daemons and munged (each by its pid file: nothing else's).
+slurm_down() {
+  [[ -r $slurm/slurm.conf ]] || return 0
+  if command -v squeue >/dev/null && [[ -r $slurm/slurmctld.pid ]]; then
+    local jobs
+    jobs=$(SLURM_CONF=$slurm/slurm.conf timeout 5 squeue -h -o %i 2>/dev/null || true)
+    if [[ -n $jobs ]]; then
+      SLURM_CONF=$slurm/slurm.conf timeout 5 scancel $jobs 2>/dev/null || true
+      for _ in $(seq 50); do
+        [[ -z $(SLURM_CONF=$slurm/slurm.conf timeout 5 squeue -h -o %i 2>/dev/null) ]] && break
+        sleep 0.1
+      done
+    fi
+  fi
+  local f pid
+  for f in "$slurm"/slurmd-*.pid "$slurm/slurmctld.pid" "$slurm/munge/munged.pid"; do
+    [[ -r $f ]] || continue
+    pid=$(<"$f")
+    [[ -n $pid ]] || continue
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 50); do
+      [[ -d /proc/$pid ]] || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  # A job step's slurmstepd outlives a killed slurmd: those of this cluster's jobs.
+  for pid in $(pgrep -f '^slurmstepd' || true); do
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SLURM_CONF=$slurm/slurm.conf"; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+}
+
 down() {
   need_root
+  slurm_down
   if ip netns list 2>/dev/null | grep -qw "$ns"; then
     # Every process of host 2 (the holder, ranks left by a killed job), then the namespace: its
     # end of the veth pair goes with it, and the pair's other end with that.
@@ -93,8 +136,19 @@ down() {
 
 up() {
   need_root
+  local with_slurm=$1
+  if [[ $with_slurm == yes ]]; then
+    for tool in munged slurmctld slurmd sinfo sbatch srun squeue scancel; do
+      command -v "$tool" >/dev/null ||
+        fail "up --slurm needs Slurm and munge: no '$tool' (Debian: apt-get install slurmd slurmctld slurm-client munge)"
+    done
+  fi
   if is_up; then
-    say "already up"
+    if [[ $with_slurm == yes ]] && ! slurm_is_up; then
+      slurm_up
+    else
+      say "already up"
+    fi
     usage_lines
     return 0
   fi
@@ -144,7 +198,84 @@ EOF
   trap - ERR
   is_up || fail "up: not all of it came up (see: bash scripts/cluster.sh status)"
   say "up: $(hostname) ($here_ip, this machine) and $node2 ($there_ip, network and UTS namespaces)"
+  if [[ $with_slurm == yes ]]; then slurm_up; fi
   usage_lines
+}
+
+slurm_is_up() {
+  [[ -r $slurm/slurm.conf ]] || return 1
+  local states
+  states=$(SLURM_CONF=$slurm/slurm.conf timeout 5 sinfo -h -N -o '%N %T' 2>/dev/null) || return 1
+  [[ $(grep -cE ' (idle|mixed|allocated)' <<<"$states") -eq 2 ]]
+}
+
+# What Slurm's logs said, then Slurm taken down (the hosts stay up).
+slurm_failed() {
+  trap - ERR
+  echo "cluster: up --slurm failed: $1; its logs:" >&2
+  tail -n 5 "$slurm"/log/*.log >&2 2>/dev/null || true
+  slurm_down
+  rm -rf "$slurm"
+  sed -i '/SLURM_CONF/d' "$state/env" 2>/dev/null || true
+  exit 1
+}
+
+# munged on a private key and socket, slurmctld here, a slurmd on each host.
+slurm_up() {
+  trap 'slurm_failed "a step failed (line $LINENO)"' ERR
+  slurm_down
+  rm -rf "$slurm"
+  mkdir -p "$slurm/munge" "$slurm/state" "$slurm/spool" "$slurm/log"
+  chmod 755 "$slurm" "$slurm/munge"
+  head -c 1024 /dev/urandom >"$slurm/munge/munge.key"
+  chmod 400 "$slurm/munge/munge.key"
+  munged --force --socket="$slurm/munge/munge.socket" --key-file="$slurm/munge/munge.key" \
+    --pid-file="$slurm/munge/munged.pid" --log-file="$slurm/log/munged.log" \
+    --seed-file="$slurm/munge/munged.seed"
+  local here cpus
+  here=$(hostname)
+  cpus=$(nproc)
+  {
+    echo "# The parlab cluster's Slurm (scripts/cluster.sh up --slurm; removed by down)."
+    echo "ClusterName=parlab"
+    echo "SlurmctldHost=$here($here_ip)"
+    echo "SlurmctldPort=6917"
+    echo "SlurmdPort=6918"
+    echo "AuthType=auth/munge"
+    echo "CredType=cred/munge"
+    echo "AuthInfo=socket=$slurm/munge/munge.socket"
+    echo "SlurmUser=root"
+    echo "SlurmdUser=root"
+    echo "StateSaveLocation=$slurm/state"
+    echo "SlurmdSpoolDir=$slurm/spool/%n"
+    echo "SlurmctldPidFile=$slurm/slurmctld.pid"
+    echo "SlurmdPidFile=$slurm/slurmd-%n.pid"
+    echo "SlurmctldLogFile=$slurm/log/slurmctld.log"
+    echo "SlurmdLogFile=$slurm/log/slurmd-%n.log"
+    echo "ProctrackType=proctrack/linuxproc"
+    echo "TaskPlugin=task/none"
+    echo "SelectType=select/cons_tres"
+    echo "SelectTypeParameters=CR_Core"
+    echo "SchedulerType=sched/builtin"
+    echo "MpiDefault=none"
+    echo "ReturnToService=2"
+    echo "JobCompType=jobcomp/none"
+    echo "AccountingStorageType=accounting_storage/none"
+    echo "NodeName=$here NodeAddr=$here_ip CPUs=$cpus State=UNKNOWN"
+    echo "NodeName=$node2 NodeAddr=$there_ip CPUs=$cpus State=UNKNOWN"
+    echo "PartitionName=parlab Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
+  } >"$slurm/slurm.conf"
+  slurmctld -f "$slurm/slurm.conf"
+  slurmd -f "$slurm/slurm.conf" -N "$here"
+  nsenter -t "$(holder_pid)" --net --uts -- slurmd -f "$slurm/slurm.conf" -N "$node2"
+  echo "export SLURM_CONF=$slurm/slurm.conf" >>"$state/env"
+  for _ in $(seq 100); do
+    slurm_is_up && break
+    sleep 0.2
+  done
+  slurm_is_up || slurm_failed "its nodes were not idle within 20 s"
+  trap - ERR
+  say "slurm: slurmctld on $here; a slurmd on $here and on $node2 (partition parlab)"
 }
 
 usage_lines() {
@@ -154,6 +285,9 @@ cluster: use it with
   parlab run -w cpu -e threads,mpi -j 3 --hostfile $state/hostfile --timeline
   parlab overhead -e mpi --hostfile $state/hostfile
 EOF
+  if [[ -r $slurm/slurm.conf ]]; then
+    echo "  sbatch -N 2 --ntasks-per-node=2 --wait job.sh   (a batch script: parlab run -e mpi ...)"
+  fi
 }
 
 status() {
@@ -183,15 +317,32 @@ status() {
     say "hostfile: absent"
     ok=1
   fi
+  if [[ -r $slurm/slurm.conf ]]; then
+    if slurm_is_up; then
+      say "slurm: $(SLURM_CONF=$slurm/slurm.conf sinfo -h -N -o '%N %T' | tr '\n' ';')"
+    else
+      say "slurm: configured but not up (logs: $slurm/log)"
+      ok=1
+    fi
+  fi
   if [[ $ok -eq 0 ]]; then say "up"; else say "not up"; fi
   return $ok
 }
 
-[[ $# -eq 1 ]] || usage
+[[ $# -ge 1 ]] || usage
 case $1 in
-  up) up ;;
-  down) down ;;
-  status) status ;;
+  up)
+    [[ $# -eq 1 || ($# -eq 2 && $2 == --slurm) ]] || usage
+    if [[ $# -eq 2 ]]; then up yes; else up no; fi
+    ;;
+  down)
+    [[ $# -eq 1 ]] || usage
+    down
+    ;;
+  status)
+    [[ $# -eq 1 ]] || usage
+    status
+    ;;
   env)
     [[ -r $state/env ]] || fail "not up (bash scripts/cluster.sh up)"
     cat "$state/env"

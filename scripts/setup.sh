@@ -15,8 +15,11 @@ packages=(
   python3
 )
 # The browser test opens the HTML report in headless Chromium (~100 MiB more to fetch); the
-# cluster test makes a second host with ip (network namespaces) and finds leftovers with ps.
-if [ "${1:-}" != "--demo" ]; then packages+=(chromium fonts-dejavu-core iproute2 procps); fi
+# cluster test makes a second host with ip (network namespaces), finds leftovers with ps and
+# runs Slurm over the two hosts.
+if [ "${1:-}" != "--demo" ]; then
+  packages+=(chromium fonts-dejavu-core iproute2 procps slurmd slurmctld slurm-client munge)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

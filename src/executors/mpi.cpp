@@ -362,10 +362,22 @@ std::string last_line(const std::string& text) {
 /// between ranks) unless `hosts` or `hostfile` say where (then TCP between hosts too), more ranks
 /// than slots allowed, no pinning, ranks that yield while they wait. PARLAB_MPIRUN names another
 /// mpirun.
+/// Inside a Slurm allocation of more than one node (sbatch -N 2, salloc): mpirun takes the
+/// allocation's nodes and slots from Slurm's environment, so the job spans hosts without a
+/// hostfile.
+bool in_multi_node_allocation() {
+  for (const char* name : {"SLURM_JOB_NUM_NODES", "SLURM_NNODES"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && std::atoi(value) > 1) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> mpirun_command(int ranks, const std::vector<std::string>& rank_args,
                                         const std::string& hosts = {},
                                         const std::string& hostfile = {}) {
-  const bool across = !hosts.empty() || !hostfile.empty();
+  // Between hosts the ranks need the network (TCP) besides shared memory.
+  const bool across = !hosts.empty() || !hostfile.empty() || in_multi_node_allocation();
   std::vector<std::string> argv = {"/usr/bin/mpirun",
                                    "--oversubscribe",
                                    "--bind-to",

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The two-host cluster for real (scripts/cluster.sh, docs/cluster.md): bring it up, run the mpi
-model with ranks on both hosts, time messages across them, kill a rank on the second host, and
-bring it down, checking that nothing is left.
+model with ranks on both hosts, time messages across them, kill a rank on the second host; with
+Slurm installed, start Slurm over both hosts and run a batch job of parlab's mpi model in an
+allocation of both; bring it down, checking that nothing is left.
 
-usage: two_hosts.py PARLAB CLUSTER_SH WORK_DIR
+usage: two_hosts.py PARLAB CLUSTER_SH SLURM_JOB_SH WORK_DIR
 Exit 0 passed, 1 failed, 77 skipped (not root, or network namespaces not permitted here, or a
 cluster already up that the test would take down).
 """
@@ -13,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 SKIP = 77
 STATE = "/run/parlab-cluster"
@@ -50,7 +52,7 @@ def leftover_job_processes():
 
 
 def main():
-    parlab, cluster, work = sys.argv[1], sys.argv[2], sys.argv[3]
+    parlab, cluster, job, work = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     os.makedirs(work, exist_ok=True)
     if os.geteuid() != 0:
         print("skipped: the cluster needs root (network namespaces)")
@@ -77,7 +79,8 @@ def main():
             return SKIP
         fail(f"cluster.sh up: {up.stdout}{up.stderr}")
     try:
-        return exercise(parlab, cluster, work)
+        exercise(parlab, cluster, work)
+        return batch_job(parlab, cluster, job, work)
     finally:
         down = run(["bash", cluster, "down"])
         check(down.returncode == 0, f"cluster.sh down: {down.stderr}")
@@ -86,6 +89,8 @@ def main():
         check(run(["ip", "link", "show", "parlab-v0"]).returncode != 0, "the veth link is left")
         check(not os.path.exists(STATE), f"{STATE} is left")
         check(not leftover_job_processes(), f"processes left: {leftover_job_processes()}")
+        daemons = run(["pgrep", "-af", f"{STATE}/slurm"]).stdout.strip()
+        check(not daemons, f"Slurm's daemons are left: {daemons}")
         again = run(["bash", cluster, "down"])
         check(again.returncode == 0, "a second down fails")
 
@@ -146,6 +151,52 @@ def exercise(parlab, cluster, work):
     check(st.returncode == 0 and "cluster: up" in st.stdout, f"status: {st.stdout}")
     print("passed: ranks on", " and ".join(names), "; TCP 8 B round trip",
           f"{tcp*1e6:.1f} us vs {shm*1e6:.2f} us on one host")
+
+
+def batch_job(parlab, cluster, job, work):
+    """Slurm over the two hosts: a batch job of parlab's mpi model in an allocation of both."""
+    if any(shutil.which(t) is None for t in ("slurmctld", "slurmd", "munged", "sbatch")):
+        print("passed without Slurm: no slurmctld, slurmd, munged or sbatch here "
+              "(scripts/setup.sh installs them)")
+        return 0
+    up = run(["bash", cluster, "up", "--slurm"])
+    check(up.returncode == 0, f"up --slurm: {up.stdout}{up.stderr}")
+    env = dict(os.environ)
+    for line in run(["bash", cluster, "env"]).stdout.splitlines():
+        key, value = line.removeprefix("export ").split("=", 1)
+        env[key] = value
+    check("SLURM_CONF" in env, "env says no SLURM_CONF")
+    here = run(["hostname"]).stdout.strip()
+    hosts = run(["srun", "-N", "2", "hostname"], env=env)
+    check(hosts.returncode == 0 and sorted(hosts.stdout.split()) == sorted([here, NAMESPACE]),
+          f"srun -N 2 hostname: {hosts.stdout}{hosts.stderr}")
+    result = f"{work}/batch.json"
+    env["PARLAB"] = parlab
+    env["PARLAB_ARGS"] = (f"run -w cpu -e mpi -j 3 -t 6 -s 2000 -r 1 --no-baseline --timeline "
+                          f"--json {result}")
+    b = run(["sbatch", "--parsable", "-N", "2", "--ntasks-per-node=2", f"--output={work}/batch.out",
+             job], env=env)
+    check(b.returncode == 0, f"sbatch: {b.stdout}{b.stderr}")
+    job_id = b.stdout.strip().split(";")[0]
+    # Until it ends (sbatch --wait polls every 10 s), then what Slurm says of it.
+    deadline = time.monotonic() + 180
+    state = ""
+    while time.monotonic() < deadline:
+        show = run(["scontrol", "show", "job", job_id], env=env).stdout
+        state = next((w.split("=", 1)[1] for w in show.split() if w.startswith("JobState=")), "")
+        if state not in ("PENDING", "CONFIGURING", "RUNNING", "COMPLETING", ""):
+            break
+        time.sleep(0.2)
+    out = open(f"{work}/batch.out").read() if os.path.exists(f"{work}/batch.out") else ""
+    check(state == "COMPLETED", f"the batch job ended {state or 'never'}: {out}")
+    # No hostfile: Open MPI took the allocation's two nodes from Slurm.
+    check(f"{NAMESPACE} · rank" in out and f"{here} · rank" in out, f"the job's lanes: {out}")
+    doc = json.load(open(result))
+    names = sorted(h["name"] for h in doc["runs"][0]["cluster"]["hosts"])
+    check(names == sorted([here, NAMESPACE]), f"the batch job's hosts: {names}")
+    st = run(["bash", cluster, "status"])
+    check(st.returncode == 0 and "slurm:" in st.stdout, f"status: {st.stdout}")
+    print("passed: a Slurm batch job of parlab's mpi model ran on", " and ".join(names))
     return 0
 
 
