@@ -16,10 +16,10 @@
 #   bash scripts/cluster.sh down      take it down (idempotent): jobs, daemons, namespaces, links,
 #                                     the state directory - nothing is left
 #
-# Then:
-#   eval "$(bash scripts/cluster.sh env)"
+# Then (parlab reads the agent from the hostfile's "# parlab-launch-agent:" comment):
 #   parlab run -w cpu -e threads,mpi -j 3 --hostfile /run/parlab-cluster/hostfile --timeline
-#   sbatch -N 2 --ntasks-per-node=2 --wait job.sh     (with --slurm; docs/cluster.md)
+#   eval "$(bash scripts/cluster.sh env)"              (mpirun by hand; Slurm's SLURM_CONF)
+#   sbatch -N 2 --ntasks-per-node=2 --wait scripts/slurm_job.sh     (with --slurm)
 #
 # Slurm's daemons are the cluster's own: a munged on a private key and socket, slurmctld and the
 # slurmds on ports 6917/6918 (not a system Slurm's 6817/6818), everything under the state
@@ -193,7 +193,12 @@ EOF
   chmod 755 "$state/agent"
   local slots
   slots=$(nproc)
-  printf '%s slots=%s\n%s slots=%s\n' "$(hostname)" "$slots" "$node2" "$slots" >"$state/hostfile"
+  {
+    echo "# The parlab cluster's two hosts (scripts/cluster.sh); parlab reads the agent from here."
+    echo "# parlab-launch-agent: $state/agent"
+    echo "$(hostname) slots=$slots"
+    echo "$node2 slots=$slots"
+  } >"$state/hostfile"
   echo "export OMPI_MCA_plm_rsh_agent=$state/agent" >"$state/env"
   trap - ERR
   is_up || fail "up: not all of it came up (see: bash scripts/cluster.sh status)"
@@ -281,12 +286,12 @@ slurm_up() {
 usage_lines() {
   cat <<EOF
 cluster: use it with
-  eval "\$(bash scripts/cluster.sh env)"
   parlab run -w cpu -e threads,mpi -j 3 --hostfile $state/hostfile --timeline
   parlab overhead -e mpi --hostfile $state/hostfile
+  eval "\$(bash scripts/cluster.sh env)"    (for mpirun by hand$([[ -r $slurm/slurm.conf ]] && echo ", and Slurm's commands"))
 EOF
   if [[ -r $slurm/slurm.conf ]]; then
-    echo "  sbatch -N 2 --ntasks-per-node=2 --wait job.sh   (a batch script: parlab run -e mpi ...)"
+    echo "  sbatch -N 2 --ntasks-per-node=2 --wait scripts/slurm_job.sh"
   fi
 }
 

@@ -373,6 +373,22 @@ bool in_multi_node_allocation() {
   return false;
 }
 
+/// The launch agent a hostfile names in a comment, "# parlab-launch-agent: PATH" (what
+/// scripts/cluster.sh writes: Open MPI's plm_rsh_agent, used where ssh would be), or empty.
+std::string hostfile_launch_agent(const std::string& hostfile) {
+  std::ifstream in(hostfile);
+  constexpr std::string_view kTag = "# parlab-launch-agent:";
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with(kTag)) continue;
+    std::string agent = line.substr(kTag.size());
+    const auto first = agent.find_first_not_of(" \t");
+    const auto last = agent.find_last_not_of(" \t\r");
+    return first == std::string::npos ? std::string() : agent.substr(first, last - first + 1);
+  }
+  return {};
+}
+
 std::vector<std::string> mpirun_command(int ranks, const std::vector<std::string>& rank_args,
                                         const std::string& hosts = {},
                                         const std::string& hostfile = {}) {
@@ -391,7 +407,15 @@ std::vector<std::string> mpirun_command(int ranks, const std::vector<std::string
                                    "mpi_yield_when_idle",
                                    "1"};
   if (!hosts.empty()) argv.insert(argv.end(), {"--host", hosts});
-  if (!hostfile.empty()) argv.insert(argv.end(), {"--hostfile", hostfile});
+  if (!hostfile.empty()) {
+    argv.insert(argv.end(), {"--hostfile", hostfile});
+    // The agent the hostfile names, unless the environment chose one.
+    const std::string agent = hostfile_launch_agent(hostfile);
+    const char* chosen = std::getenv("OMPI_MCA_plm_rsh_agent");
+    if (!agent.empty() && (chosen == nullptr || *chosen == '\0')) {
+      argv.insert(argv.end(), {"--mca", "plm_rsh_agent", agent});
+    }
+  }
   argv.insert(argv.end(), {rank_program(), "mpi-rank"});
   if (const char* mpirun = std::getenv("PARLAB_MPIRUN"); mpirun != nullptr && *mpirun != '\0') {
     argv[0] = mpirun;
