@@ -131,10 +131,13 @@ TEST(Sweep, OnTwoCoresComputingThreadsWantTwoWorkersAndThreadsUnderTheLockOne) {
 TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
   // Timing test (up to three attempts; skipped when others held the cores in every one). The
   // amdahl workload runs the share F of each task alone. Under threads, thread-pool and
-  // processes, the Karp-Flatt fraction at W = 2 must read F plus the model's own serial share,
-  // within kTolerance; the model's own share is what it reads at F = 0 in the same attempt (a
-  // process model forks each task from one parent: ~0.06 here, the thread models ~0.01-0.03),
-  // and at F = 0 it must scale like cpu: nothing on the step path may add a serial section.
+  // processes, the Karp-Flatt fraction at W = 2 must read between F and F plus the model's own
+  // serial share, within kTolerance; the model's own share is what it reads at F = 0 in the same
+  // attempt (a process model forks each task from one parent: ~0.06-0.18 here, the thread models
+  // ~0.01-0.03). It is not simply added: the parent forks the next task while a child holds the
+  // serial section, so part of its own share hides behind F (processes read 0.12-0.17 at F = 0.1
+  // over an own share of 0.12-0.18 on a quiet VM, 2026-12-05). At F = 0 every model must scale
+  // like cpu: nothing on the step path may add a serial section.
   //
   // The goal is 0.03, which scripts/bench.sh holds (7 runs a point on a quiet machine). Here,
   // on a shared CI VM, the readings of 5 runs a point keep 0.08; docs/performance.md has them.
@@ -198,7 +201,8 @@ TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
       std::string line =
           fmt::format("attempt {}: {}: F = 0 speedup {:.2f}x", attempt, pending[i], speedup0[i]);
       for (std::size_t j = 0; j < fractions.size(); ++j) {
-        held = held && (kInOrderOnly || std::abs(kf[i][j] - (fractions[j] + own)) <= kTolerance);
+        held = held && (kInOrderOnly || (kf[i][j] >= fractions[j] - kTolerance &&
+                                         kf[i][j] <= fractions[j] + own + kTolerance));
         line += fmt::format(", F = {} read {:.3f}", fractions[j], kf[i][j]);
       }
       if (!held) {
@@ -210,7 +214,8 @@ TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
   }
   if (pending.empty()) return;
   if (every_attempt_busy) GTEST_SKIP() << "others held the cores in every attempt:\n" << why;
-  ADD_FAILURE() << "not read within " << kTolerance << " (plus the model's own share at F = 0):\n"
+  ADD_FAILURE() << "not read between F and F plus the model's own share at F = 0, within "
+                << kTolerance << ":\n"
                 << why;
 }
 
