@@ -62,11 +62,19 @@ holder_pid() {
   [[ -r $state/$node2.pid ]] || return 1
   local pid
   pid=$(<"$state/$node2.pid")
-  [[ -d /proc/$pid ]] || return 1
+  alive "$pid" || return 1
   # It must still be the holder: in host 2's network namespace.
   [[ $(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) == \
     "$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)" ]] || return 1
   echo "$pid"
+}
+
+# Whether process $1 still runs (a zombie no longer does: this container's init may be slow to
+# reap what daemons leave it).
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ ${stat##*) } != Z* ]]
 }
 
 is_up() {
@@ -97,7 +105,7 @@ slurm_down() {
     [[ -n $pid ]] || continue
     kill -TERM "$pid" 2>/dev/null || continue
     for _ in $(seq 50); do
-      [[ -d /proc/$pid ]] || break
+      alive "$pid" || break
       sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true

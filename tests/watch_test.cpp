@@ -372,9 +372,13 @@ TEST(WatchSampler, FollowsChildProcessesAndSeesTheirCpu) {
 }
 
 TEST(WatchSampler, ACommandThatEndsAtOnceIsTooShort) {
-  // Timing test: /bin/true ends within two 1 ms intervals unless the machine delays its start.
+  // Timing test: /bin/true ends within two intervals unless the machine delays its start. The
+  // looks are 10 ms apart: its fork, exec and loading take ~2 ms on these VMs (two 1 ms looks
+  // missed it in every attempt on a quiet one, 2026-12-05).
+  parlab::watch_options every_10ms;
+  every_10ms.interval = std::chrono::milliseconds(10);
   PARLAB_TIMING_TEST([&]() -> std::string {
-    const auto w = parlab::watch_program({"/bin/true"}, {});
+    const auto w = parlab::watch_program({"/bin/true"}, every_10ms);
     EXPECT_TRUE(w.exit_status.has_value());
     if (parlab::too_short_to_judge(w)) return {};
     return fmt::format("watched for {:.1f} ms", static_cast<double>(w.end_ns - w.start_ns) / 1e6);
