@@ -28,8 +28,8 @@ int command_overhead(const overhead_command& o) {
       o.tasks ? parse_count(*o.tasks, "--tasks", 2, limits::max_overhead_tasks) : 200;
   const std::size_t repeat =
       o.repeat ? parse_count(*o.repeat, "--repeat", 1, limits::max_repeat) : 7;
-  check_placement_options(o.hosts, o.hostfile,
-                          std::find(models.begin(), models.end(), "mpi") != models.end());
+  const bool has_mpi = std::find(models.begin(), models.end(), "mpi") != models.end();
+  check_placement_options(o.hosts, o.hostfile, has_mpi);
   const output_target json{o.json};
   json.check("--json");
   std::FILE* human = json.is_stdout() ? stderr : stdout;
@@ -49,7 +49,7 @@ int command_overhead(const overhead_command& o) {
   // given, between two hosts.
   std::vector<message_cost> messages;
   std::optional<message_route> between;
-  if (std::find(models.begin(), models.end(), "mpi") != models.end()) {
+  if (has_mpi) {
     messages = measure_mpi_messages();
     if (o.hosts || o.hostfile) {
       between = measure_mpi_messages_between(o.hosts.value_or(""), o.hostfile.value_or(""));

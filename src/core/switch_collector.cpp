@@ -13,6 +13,7 @@
 
 #include "core/child_process.hpp"
 #include "core/proc_files.hpp"
+#include "core/switch_events.hpp"
 
 #include <fmt/format.h>
 #include <linux/perf_event.h>
@@ -36,6 +37,33 @@
 #include <utility>
 
 namespace parlab {
+
+int detail::open_perf_event(perf_event_attr& attr, pid_t tid, int cpu) noexcept {
+  return static_cast<int>(
+      ::syscall(SYS_perf_event_open, &attr, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+}
+
+perf_event_attr detail::switch_event_attr(std::size_t buffer_bytes) noexcept {
+  perf_event_attr a{};
+  a.size = sizeof a;
+  a.type = PERF_TYPE_SOFTWARE;
+  a.config = PERF_COUNT_SW_DUMMY;
+  a.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
+  a.sample_id_all = 1;
+  a.context_switch = 1;
+  a.comm = 1;     // a process's new name at exec
+  a.task = 1;     // forks, and a thread's exit to the nanosecond (before its last switch)
+  a.inherit = 1;  // what the recorded threads start gets an event of its own
+  a.disabled = 1;
+  a.exclude_kernel = 1;  // what perf_event_paranoid 2 allows a user; switch records still come
+  a.exclude_hv = 1;
+  a.use_clockid = 1;
+  a.clockid = CLOCK_MONOTONIC;  // parlab's clock: the records line up with its events
+  a.watermark = 1;
+  a.wakeup_watermark = static_cast<std::uint32_t>(buffer_bytes / 4);
+  return a;
+}
+
 namespace {
 
 // Messages from the collector: a status, then a reason (refused) or the records (ended).
@@ -59,32 +87,6 @@ struct thread_name {
   std::int32_t pid = 0, tid = 0;
   char name[16] = {};
 };
-
-int perf_event_open(perf_event_attr& attr, pid_t tid, int cpu) noexcept {
-  return static_cast<int>(
-      ::syscall(SYS_perf_event_open, &attr, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
-}
-
-perf_event_attr switch_attr(std::size_t buffer_bytes) noexcept {
-  perf_event_attr a{};
-  a.size = sizeof a;
-  a.type = PERF_TYPE_SOFTWARE;
-  a.config = PERF_COUNT_SW_DUMMY;
-  a.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
-  a.sample_id_all = 1;
-  a.context_switch = 1;
-  a.comm = 1;     // a process's new name at exec
-  a.task = 1;     // forks, and a thread's exit to the nanosecond (before its last switch)
-  a.inherit = 1;  // what the recorded threads start gets an event of its own
-  a.disabled = 1;
-  a.exclude_kernel = 1;  // what perf_event_paranoid 2 allows a user; switch records still come
-  a.exclude_hv = 1;
-  a.use_clockid = 1;
-  a.clockid = CLOCK_MONOTONIC;  // parlab's clock: the records line up with its events
-  a.watermark = 1;
-  a.wakeup_watermark = static_cast<std::uint32_t>(buffer_bytes / 4);
-  return a;
-}
 
 /// Why the kernel refused, in one line.
 std::string refusal_reason(int err) {
@@ -306,7 +308,7 @@ class collector {
       t.disabled = 1;
       t.use_clockid = 1;
       t.clockid = CLOCK_MONOTONIC;
-      const int fd = perf_event_open(t, -1, b.cpu);
+      const int fd = detail::open_perf_event(t, -1, b.cpu);
       if (fd >= 0) opened.push_back(fd);
       if (fd < 0 || ::ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, b.fd) != 0) {
         for (const int f : opened) ::close(f);
@@ -327,8 +329,8 @@ class collector {
     for (int cpu = 0; cpu < configured_cpus(); ++cpu) {
       int err = 0;
       for (std::size_t pages = most; pages >= 8; pages /= 2) {
-        perf_event_attr a = switch_attr(pages * page_);
-        const int fd = perf_event_open(a, target_, cpu);
+        perf_event_attr a = detail::switch_event_attr(pages * page_);
+        const int fd = detail::open_perf_event(a, target_, cpu);
         if (fd < 0) {
           err = errno;
           break;
@@ -355,8 +357,8 @@ class collector {
         done.push_back(tid);
         bool any = false;
         for (auto& b : buffers_) {
-          perf_event_attr a = switch_attr(b.data_bytes);
-          const int fd = perf_event_open(a, static_cast<pid_t>(tid), b.cpu);
+          perf_event_attr a = detail::switch_event_attr(b.data_bytes);
+          const int fd = detail::open_perf_event(a, static_cast<pid_t>(tid), b.cpu);
           if (fd < 0) {
             if (errno == ESRCH) break;  // it ended meanwhile
             return errno;
@@ -612,8 +614,9 @@ int run_collector(pid_t parlab, bool per_thread_only, int commands, int reports)
   (void)::signal(SIGINT, SIG_IGN);
   (void)::signal(SIGHUP, SIG_IGN);
   {  // Whether the kernel allows it at all: one event on parlab, opened and closed.
-    perf_event_attr a = switch_attr(8 * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
-    const int fd = perf_event_open(a, parlab, -1);
+    perf_event_attr a =
+        detail::switch_event_attr(8 * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
+    const int fd = detail::open_perf_event(a, parlab, -1);
     if (fd < 0) return send_message(reports, status_refused, refusal_reason(errno)) ? 0 : 1;
     ::close(fd);
     if (!send_message(reports, status_ok, {})) return 1;

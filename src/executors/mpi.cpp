@@ -358,10 +358,6 @@ std::string last_line(const std::string& text) {
   return "it printed nothing";
 }
 
-/// mpirun starting `ranks` of parlab's rank program with `rank_args`: on this host (shared memory
-/// between ranks) unless `hosts` or `hostfile` say where (then TCP between hosts too), more ranks
-/// than slots allowed, no pinning, ranks that yield while they wait. PARLAB_MPIRUN names another
-/// mpirun.
 /// Inside a Slurm allocation of more than one node (sbatch -N 2, salloc): mpirun takes the
 /// allocation's nodes and slots from Slurm's environment, so the job spans hosts without a
 /// hostfile.
@@ -389,6 +385,11 @@ std::string hostfile_launch_agent(const std::string& hostfile) {
   return {};
 }
 
+/// mpirun starting `ranks` of parlab's rank program with `rank_args`: on this host (shared memory
+/// between ranks) unless `hosts`, `hostfile` or a Slurm allocation of several nodes say where
+/// (then TCP between hosts too), more ranks than slots allowed, no pinning, ranks that yield
+/// while they wait; a hostfile's launch agent (hostfile_launch_agent) passed on. PARLAB_MPIRUN
+/// names another mpirun.
 std::vector<std::string> mpirun_command(int ranks, const std::vector<std::string>& rank_args,
                                         const std::string& hosts = {},
                                         const std::string& hostfile = {}) {
@@ -958,8 +959,10 @@ message_route measure_mpi_messages_between(const std::string& hosts, const std::
   const std::string output =
       run_two_ranks("--pingpong", "ping-pong between hosts", "pingpong ", hosts, hostfile);
   message_route route;
-  if (const auto at = output.find("pingpong-hosts "); at != std::string::npos) {
-    const auto line = output.substr(at + 15, output.find('\n', at) - at - 15);
+  constexpr std::string_view kHosts = "pingpong-hosts ";  // mpi_rank.cpp's ping_pong prints it
+  if (const auto at = output.find(kHosts); at != std::string::npos) {
+    const auto from = at + kHosts.size();
+    const auto line = output.substr(from, output.find('\n', from) - from);
     const auto space = line.find(' ');
     route.from_host = line.substr(0, space);
     if (space != std::string::npos) route.to_host = line.substr(space + 1);
