@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential g++ cmake ninja-build git pkg-config
+  build-essential g++ cmake ninja-build git pkg-config mold
   libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libtbb-dev
