@@ -286,10 +286,10 @@ TEST_F(Cli, ASecondInterruptEndsAtOnceAndRemovesTheFileWorkloadsDirectory) {
 #else
   const std::string size = "400000";
 #endif
-  const pid_t pid = launch_in_own_group(
-      {"run", "-w", "file", "-e", "threads", "-j", "2", "-t", "8", "-s", size, "-r", "1",
-       "--no-baseline", "--json", (dir_ / "r.json").string()},
-      dir_ / "out", dir_ / "err", tmp);
+  const pid_t pid =
+      launch_in_own_group({"run", "-w", "file", "-e", "threads", "-j", "2", "-t", "8", "-s", size,
+                           "-r", "1", "--no-baseline", "--json", (dir_ / "r.json").string()},
+                          dir_ / "out", dir_ / "err", tmp);
   const auto file_in_tmp = [&] {
     for (const auto& d : fs::directory_iterator(tmp)) {
       if (d.path().filename().string().starts_with("parlab-file-") && !fs::is_empty(d.path())) {
