@@ -3,7 +3,7 @@
 # reader behind `parlab report` and the command line. Each fuzzer starts from the seed corpus in
 # fuzz/corpus/ and runs for SECONDS (default 60); new inputs it finds go to build/fuzz/corpus-*,
 # crashes to build/fuzz/crash-*. Add a crash to fuzz/corpus/ once fixed: the CTest replay
-# (fuzz_replay_*, every preset) then keeps it fixed.
+# (fuzz_replay_*, release and asan presets) then keeps it fixed.
 #   bash scripts/fuzz.sh            # 60 s each
 #   bash scripts/fuzz.sh 600        # 10 minutes each
 set -euo pipefail
