@@ -569,7 +569,8 @@ TEST_F(MpiJob, AnInterruptedRunEndsTheJobAndLeavesNoRank) {
 }
 
 TEST_F(MpiJob, ARankKilledFromOutsideEndsTheBatchAsLostAndTheNextRunStartsAFreshJob) {
-  const auto tasks = tasks_of("io", 4, 1000);  // a second of waiting each: time to kill a rank
+  // Two seconds of waiting each, a batch of 4 s: time to kill a rank inside it.
+  const auto tasks = tasks_of("io", 4, 2000);
   const auto model = make_executor("mpi");
   run_options o;
   o.workers = 2;
@@ -580,8 +581,9 @@ TEST_F(MpiJob, ARankKilledFromOutsideEndsTheBatchAsLostAndTheNextRunStartsAFresh
         if (name != "mpirun") continue;
         const auto ranks = proc::children_of(child);
         if (ranks.size() >= 3) {
-          // Past the job's start (about 0.4 s here), inside the batch (2 s).
-          std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+          // Past the job's start (about 0.4 s here, over 1 s under ASan on a loaded machine),
+          // inside the batch (4 s): 2 s of margin either side.
+          std::this_thread::sleep_for(std::chrono::milliseconds(2000));
           ::kill(ranks.back().first, SIGKILL);
           return;
         }
