@@ -28,6 +28,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <utility>
 
 namespace parlab::examples {
 namespace {
@@ -84,7 +86,7 @@ int watch_python(int argc, char** argv) {
       from = space + 1;
     }
     const double busy_before = busy_cpu_seconds().value_or(0.0);
-    const watch_result w = watch_program(argv_of, {});
+    watch_result w = watch_program(argv_of, {});
     const double busy_after = busy_cpu_seconds().value_or(0.0);
     measured_run r = watch_run(w, watch_min_hold_ns(w.interval));
     r.workload = std::string(s.file);
@@ -101,7 +103,7 @@ int watch_python(int argc, char** argv) {
         r.concurrency.peak_running, r.concurrency.avg_parallelism, w.seen_cpu_seconds(),
         w.wall_seconds(), 100.0 * w.sampler_core_share()));
     runs.push_back(std::move(r));
-    io_watch = w;
+    io_watch = std::move(w);  // only the last one is kept
   }
   const auto& threads_cpu = runs[0].concurrency;
   const auto& processes_cpu = runs[1].concurrency;
@@ -118,18 +120,16 @@ int watch_python(int argc, char** argv) {
     from = std::min(from, t.first_ns);
     to = std::max(to, t.last_ns);
   }
-  const auto waiting =
-      from < to
-          ? watch_summary(io_watch.events, io_watch.threads.size(), io_watch.cores, from, to,
-                          watch_min_hold_ns(io_watch.interval), io_watch.interval.count() * 1000)
-          : concurrency_summary{};
+  std::optional<concurrency_summary> waiting;
   if (from < to) {
+    waiting = watch_summary(io_watch.events, io_watch.threads.size(), io_watch.cores, from, to,
+                            watch_min_hold_ns(io_watch.interval), io_watch.interval.count() * 1000);
     evidence(fmt::format("{:<25} while the downloads waited ({:.2f} s): average parallelism {:.2f}",
-                         "", 1e-9 * static_cast<double>(to - from), waiting.avg_parallelism));
+                         "", 1e-9 * static_cast<double>(to - from), waiting->avg_parallelism));
   }
   const bool io_overlaps = threads_io.result == verdict::concurrent &&
-                           threads_io.peak_in_flight >= 4 && from < to &&
-                           waiting.avg_parallelism < 0.25;
+                           threads_io.peak_in_flight >= 4 && waiting &&
+                           waiting->avg_parallelism < 0.25;
   show_pictures(opts, runs);
   std::string why;
   if (!threads_take_turns)
