@@ -32,8 +32,6 @@ using cli_harness::lines;
 using cli_harness::outcome;
 using cli_harness::slurp;
 
-class Cli : public cli_harness::cli_test {};
-
 TEST_F(Cli, ExampleListNamesTheCatalog) {
   const auto o = parlab("example --list");
   EXPECT_EQ(o.code, 0) << o.err;

@@ -66,3 +66,6 @@ class cli_test : public scratch::scratch_test {
 };
 
 }  // namespace cli_harness
+
+/// The fixture of the tests that run the binary (suite "Cli", one file per command).
+class Cli : public cli_harness::cli_test {};

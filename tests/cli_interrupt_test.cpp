@@ -35,8 +35,6 @@ using cli_harness::lines;
 using cli_harness::outcome;
 using cli_harness::slurp;
 
-class Cli : public cli_harness::cli_test {};
-
 /// Process ids whose parent is `parent`.
 std::set<pid_t> children_of(pid_t parent) {
   std::set<pid_t> kids;

@@ -31,8 +31,6 @@ using cli_harness::lines;
 using cli_harness::outcome;
 using cli_harness::slurp;
 
-class Cli : public cli_harness::cli_test {};
-
 TEST_F(Cli, OverheadMeasuresEachModelAndWritesItsJson) {
   const auto o = parlab("overhead -e sequential,thread-pool,process-pool -t 20 -r 2 --json -");
   ASSERT_EQ(o.code, 0) << o.err;

@@ -32,8 +32,6 @@ using cli_harness::lines;
 using cli_harness::outcome;
 using cli_harness::slurp;
 
-class Cli : public cli_harness::cli_test {};
-
 TEST_F(Cli, JsonToStdoutParsesAndCarriesTheDocumentedFields) {
   const auto o = parlab("run -w io -e threads,gil-threads -j 4" + kQuick + "--json - --records");
   ASSERT_EQ(o.code, 0) << o.err;

@@ -37,8 +37,6 @@ using cli_harness::lines;
 using cli_harness::outcome;
 using cli_harness::slurp;
 
-class Cli : public cli_harness::cli_test {};
-
 TEST_F(Cli, BadInputsExitTwoWithOneLineNamingTheValue) {
   const struct {
     std::string args;

@@ -15,7 +15,8 @@
 namespace parlab {
 namespace {
 
-measured_run row(const std::string& executor, std::size_t workers, std::vector<double> walls) {
+measured_run compared_run(const std::string& executor, std::size_t workers,
+                          std::vector<double> walls) {
   measured_run r;
   r.workload = "cpu";
   r.executor = executor;
@@ -70,13 +71,15 @@ TEST(WelchLogRatio, SameSamplesAreNotDifferentAndTooFewAreNotTested) {
 }
 
 TEST(CompareResults, SlowerNeedsTheThresholdAndTheTest) {
-  const saved_result a = result_of(
-      {row("threads", 2, {0.100, 0.101, 0.099}), row("processes", 2, {0.100, 0.101, 0.099}),
-       row("async", 2, {0.100, 0.130, 0.070}), row("tbb", 2, {0.100, 0.101, 0.099})});
-  const saved_result b = result_of({row("threads", 2, {0.200, 0.202, 0.198}),    // 2x, clear
-                                    row("processes", 2, {0.103, 0.104, 0.102}),  // 3%: under 5%
-                                    row("async", 2, {0.110, 0.160, 0.080}),      // 10%, noise
-                                    row("tbb", 2, {0.050, 0.051, 0.049})});      // twice as fast
+  const saved_result a = result_of({compared_run("threads", 2, {0.100, 0.101, 0.099}),
+                                    compared_run("processes", 2, {0.100, 0.101, 0.099}),
+                                    compared_run("async", 2, {0.100, 0.130, 0.070}),
+                                    compared_run("tbb", 2, {0.100, 0.101, 0.099})});
+  const saved_result b =
+      result_of({compared_run("threads", 2, {0.200, 0.202, 0.198}),    // 2x, clear
+                 compared_run("processes", 2, {0.103, 0.104, 0.102}),  // 3%: under 5%
+                 compared_run("async", 2, {0.110, 0.160, 0.080}),      // 10%, noise
+                 compared_run("tbb", 2, {0.050, 0.051, 0.049})});      // twice as fast
   const comparison c = compare_results(a, b, 0.05);
   ASSERT_EQ(c.rows.size(), 4U);
   EXPECT_TRUE(c.rows[0].slower) << c.rows[0].name();
@@ -93,12 +96,13 @@ TEST(CompareResults, SlowerNeedsTheThresholdAndTheTest) {
 }
 
 TEST(CompareResults, RowsMatchOnWorkloadModelAndWorkersAndDifferentWorkDecidesNothing) {
-  measured_run more_tasks = row("threads", 4, {0.3, 0.3, 0.3});
+  measured_run more_tasks = compared_run("threads", 4, {0.3, 0.3, 0.3});
   more_tasks.tasks = 16;
-  const saved_result a = result_of({row("threads", 2, {0.1, 0.1}), row("threads", 4, {0.1, 0.1}),
-                                    row("processes", 2, {0.1, 0.1})});
-  const saved_result b =
-      result_of({row("threads", 2, {0.1, 0.1}), more_tasks, row("async", 8, {0.1, 0.1})});
+  const saved_result a =
+      result_of({compared_run("threads", 2, {0.1, 0.1}), compared_run("threads", 4, {0.1, 0.1}),
+                 compared_run("processes", 2, {0.1, 0.1})});
+  const saved_result b = result_of(
+      {compared_run("threads", 2, {0.1, 0.1}), more_tasks, compared_run("async", 8, {0.1, 0.1})});
   const comparison c = compare_results(a, b);
   ASSERT_EQ(c.rows.size(), 2U);
   EXPECT_TRUE(c.rows[0].comparable);
@@ -109,19 +113,19 @@ TEST(CompareResults, RowsMatchOnWorkloadModelAndWorkersAndDifferentWorkDecidesNo
   EXPECT_EQ(c.only_b, std::vector<std::string>{"cpu · async · W=8"});
   EXPECT_FALSE(c.any_slower());
   // Nothing in common, or a nonsense threshold: refused.
-  EXPECT_THROW((void)compare_results(a, result_of({row("async", 8, {0.1})})),
+  EXPECT_THROW((void)compare_results(a, result_of({compared_run("async", 8, {0.1})})),
                std::invalid_argument);
   EXPECT_THROW((void)compare_results(a, b, -0.1), std::invalid_argument);
   // One run a side cannot be tested: the ratio alone decides, and the table says "-".
-  const comparison once =
-      compare_results(result_of({row("threads", 2, {0.1})}), result_of({row("threads", 2, {0.3})}));
+  const comparison once = compare_results(result_of({compared_run("threads", 2, {0.1})}),
+                                          result_of({compared_run("threads", 2, {0.3})}));
   EXPECT_FALSE(once.rows[0].p_value.has_value());
   EXPECT_TRUE(once.rows[0].slower);
 }
 
 TEST(CompareResults, TheDocumentsSayWhatWasFound) {
-  const saved_result a = result_of({row("threads", 2, {0.100, 0.101, 0.099})});
-  saved_result b = result_of({row("threads", 2, {0.200, 0.202, 0.198})});
+  const saved_result a = result_of({compared_run("threads", 2, {0.100, 0.101, 0.099})});
+  saved_result b = result_of({compared_run("threads", 2, {0.200, 0.202, 0.198})});
   b.runs[0].concurrency.result = verdict::concurrent;
   b.machine.cores = 1;
   const comparison c = compare_results(a, b);

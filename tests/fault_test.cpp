@@ -24,7 +24,7 @@
 namespace parlab {
 namespace {
 
-constexpr std::size_t kTasks = 6;
+constexpr std::size_t kFaultTasks = 6;
 constexpr std::size_t kVictim = 3;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -40,7 +40,7 @@ TEST_P(FaultMatrix, ProcessesIsolateTheFaultThreadsShareItsFate) {
   const fault_mode mode = fault_mode_from_string(mode_name);
   experiment_spec spec;
   spec.workload.name = "cpu";
-  spec.workload.tasks = kTasks;
+  spec.workload.tasks = kFaultTasks;
   spec.workload.size = 20;
   spec.workload.fault = mode;
   spec.workload.fault_task = kVictim;
@@ -52,7 +52,7 @@ TEST_P(FaultMatrix, ProcessesIsolateTheFaultThreadsShareItsFate) {
   const auto runs = run_experiment(spec);  // parlab itself must survive every cell
   ASSERT_EQ(runs.size(), 1U);
   const auto& records = runs[0].representative.records;
-  ASSERT_EQ(records.size(), kTasks);
+  ASSERT_EQ(records.size(), kFaultTasks);
   const std::string& victim = records[kVictim].message;
   EXPECT_FALSE(records[kVictim].ok);
 
@@ -60,14 +60,14 @@ TEST_P(FaultMatrix, ProcessesIsolateTheFaultThreadsShareItsFate) {
   if (mode == fault_mode::throw_exception || isolated) {
     // Only the faulty task fails; every other one finishes.
     EXPECT_EQ(runs[0].failed_tasks, 1U) << victim;
-    for (std::size_t i = 0; i < kTasks; ++i) {
+    for (std::size_t i = 0; i < kFaultTasks; ++i) {
       if (i != kVictim) {
         EXPECT_TRUE(records[i].ok) << i << ": " << records[i].message;
       }
     }
   } else {
     // The whole run died with it, and parlab says how and where.
-    EXPECT_EQ(runs[0].failed_tasks, kTasks);
+    EXPECT_EQ(runs[0].failed_tasks, kFaultTasks);
     EXPECT_EQ(victim.rfind("the whole run died: ", 0), 0U) << victim;
     EXPECT_NE(victim.find("in task 3"), std::string::npos) << victim;
     EXPECT_NE(records[0].message.find("lost with the whole run"), std::string::npos);
@@ -127,7 +127,7 @@ TEST_P(FaultMatrix, ProcessesIsolateTheFaultThreadsShareItsFate) {
 
 /// Every model built here: an injected fault is a step of the task's program (data), so MPI
 /// ranks run it too; a rank that dies ends the job, and parlab says which rank and how.
-std::vector<std::string> available_models() {
+std::vector<std::string> every_available_model() {
   std::vector<std::string> names;
   for (const auto& info : executors()) {
     if (info.available) names.push_back(info.name);
@@ -137,7 +137,7 @@ std::vector<std::string> available_models() {
 
 INSTANTIATE_TEST_SUITE_P(ModesTimesModels, FaultMatrix,
                          ::testing::Combine(::testing::Values("throw", "abort", "segv", "exit"),
-                                            ::testing::ValuesIn(available_models())),
+                                            ::testing::ValuesIn(every_available_model())),
                          [](const auto& param_info) {
                            std::string n =
                                std::get<0>(param_info.param) + "_" + std::get<1>(param_info.param);

@@ -17,10 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "event_times.hpp"
+
 namespace parlab {
 namespace {
 
-constexpr std::int64_t ms = 1'000'000;
 constexpr std::int64_t t0 = 5'000 * ms;  // runs do not start at 0 on the monotonic clock
 
 event ev(event_kind kind, std::uint32_t task, std::uint32_t worker, std::int64_t start,

@@ -20,10 +20,10 @@
 #include <thread>
 #include <vector>
 
+#include "event_times.hpp"
+
 namespace parlab {
 namespace {
-
-constexpr std::int64_t ms = 1'000'000;
 
 event ev(event_kind kind, std::uint32_t task, std::uint32_t worker, std::int64_t start,
          std::int64_t end, std::int16_t cpu = -1) {

@@ -4,10 +4,10 @@
 
 #include <vector>
 
+#include "event_times.hpp"
+
 namespace parlab {
 namespace {
-
-constexpr std::int64_t ms = 1'000'000;
 
 TEST(Verdict, NoIntervalsIsSerial) {
   const auto s = classify({}, 2);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "cli_harness.hpp"
+#include "event_times.hpp"
 #include "timing.hpp"
 
 namespace {
@@ -34,8 +35,6 @@ using parlab::event_kind;
 using parlab::thread_look;
 using parlab::thread_wait;
 using parlab::wait_kind;
-
-constexpr std::int64_t ms = 1'000'000;
 
 // ---------------------------------------------------------------------------------------------
 // What the sampler reads
