@@ -16,9 +16,11 @@ packages=(
 )
 # The browser test opens the HTML report in headless Chromium (~100 MiB more to fetch); the
 # cluster test makes a second host with ip (network namespaces), finds leftovers with ps and
-# runs Slurm over the two hosts.
+# runs Slurm over the two hosts; the package test reads the man pages (man-db), the completion
+# test runs the zsh and fish scripts.
 if [ "${1:-}" != "--demo" ]; then
-  packages+=(chromium fonts-dejavu-core iproute2 procps slurmd slurmctld slurm-client munge)
+  packages+=(chromium fonts-dejavu-core iproute2 procps slurmd slurmctld slurm-client munge
+             man-db zsh fish)
 fi
 
 missing=()

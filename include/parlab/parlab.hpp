@@ -2,6 +2,7 @@
 /// @file Everything public in one include (tests/layering_test checks that it is every header).
 
 #include <parlab/advise.hpp>
+#include <parlab/build_info.hpp>
 #include <parlab/classic.hpp>
 #include <parlab/clock.hpp>
 #include <parlab/clock_alignment.hpp>

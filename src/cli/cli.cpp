@@ -44,6 +44,10 @@ int dispatch(const command_line& c) {
       return command_mpi_rank(c.mpi_rank);
     case command::watch:
       return command_watch(c.watch);
+    case command::completion:
+      return command_completion(c.completion);
+    case command::manpages:
+      return command_manpages(c.manpages);
     case command::demo:
       break;
   }

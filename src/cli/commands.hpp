@@ -27,6 +27,8 @@ namespace parlab::cli {
 
 int command_run(const run_command& c);
 int command_list();
+int command_completion(const completion_command& c);
+int command_manpages(const manpages_command& c);
 int command_demo(const demo_command& c);
 int command_overhead(const overhead_command& c);
 int command_report(const report_command& c);

@@ -3,6 +3,7 @@
 // the checks that turn text into numbers with the allowed range in every error.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -10,6 +11,10 @@
 #include <vector>
 
 #include <parlab/workload.hpp>
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace parlab::cli {
 
@@ -124,6 +129,16 @@ struct watch_command {
   output_options outputs;  // json (parlab.watch/1), trace, svg, report, timeline; no csv
 };
 
+/// `parlab completion SHELL`: the completion script, made from the app itself.
+struct completion_command {
+  std::string shell;
+};
+
+/// `parlab manpages DIR` (hidden; the build runs it): parlab.1 and parlab-COMMAND.1 into DIR.
+struct manpages_command {
+  std::string dir;
+};
+
 /// One parsed command line.
 struct command_line {
   enum class command {
@@ -139,7 +154,9 @@ struct command_line {
     predict,
     compare,
     watch,
-    mpi_rank
+    mpi_rank,
+    completion,
+    manpages
   } which = command::demo;
   run_command run;
   demo_command demo;
@@ -153,7 +170,14 @@ struct command_line {
   compare_command compare;
   watch_command watch;
   mpi_rank_command mpi_rank;
+  completion_command completion;
+  manpages_command manpages;
 };
+
+/// The whole command line as CLI11 describes it: every command, option and footer, bound to
+/// `out` (which must outlive it). parse_command_line parses with it; `parlab completion` and
+/// `parlab manpages` describe it.
+[[nodiscard]] std::unique_ptr<CLI::App> make_app(command_line& out);
 
 /// Parses argv. Returns the exit code when parsing already answered (--help, --version, a
 /// CLI11 parse error, printed in one line), or nullopt to go on with `out`.

@@ -59,6 +59,7 @@ std::string to_advice_json(const machine_info& machine, const advice& a, int ind
   const json doc = {
       {"schema", "parlab.advice/1"},
       {"parlab_version", PARLAB_VERSION},
+      {"build", detail::build_to_json()},
       {"interrupted", a.sweep.interrupted},
       {"answer", a.answer},
       {"ranked", std::move(ranked)},

@@ -3,6 +3,7 @@
 #include <parlab/compare.hpp>
 
 #include "report/drawing.hpp"
+#include "report/machine_json.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -119,6 +120,8 @@ std::string to_comparison_json(const comparison& c, const std::string& name_a,
                     {"failed_tasks_b", r.failed_b}});
   }
   const json doc = {{"schema", "parlab.compare/1"},
+                    {"parlab_version", PARLAB_VERSION},
+                    {"build", detail::build_to_json()},
                     {"a", name_a},
                     {"b", name_b},
                     {"threshold", c.threshold},

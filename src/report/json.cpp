@@ -1,3 +1,4 @@
+#include <parlab/build_info.hpp>
 #include <parlab/clock.hpp>
 #include <parlab/executor.hpp>
 #include <parlab/report.hpp>
@@ -366,6 +367,17 @@ nlohmann::ordered_json run_to_json(const measured_run& r) {
   return j;
 }
 
+nlohmann::ordered_json build_to_json() {
+  const build_info b = this_build();
+  return {{"version", b.version},
+          {"commit", b.commit},
+          {"build_type", b.build_type},
+          {"compiler", b.compiler},
+          {"sanitizers", b.sanitizers},
+          {"models", b.models},
+          {"models_not_built", b.models_not_built}};
+}
+
 nlohmann::ordered_json machine_to_json(const machine_info& machine) {
   return {{"cores", machine.cores},       {"online_cpus", machine.online_cpus},
           {"affinity", machine.affinity}, {"cpu_model", machine.cpu_model},
@@ -378,11 +390,9 @@ std::string to_json(const machine_info& machine, const std::vector<measured_run>
   json runs_json = json::array();
   for (const auto& r : runs) runs_json.push_back(detail::run_to_json(r));
   const json doc = {
-      {"schema", result_schema},
-      {"parlab_version", PARLAB_VERSION},
-      {"machine", detail::machine_to_json(machine)},
-      {"interrupted", interrupted},
-      {"runs", std::move(runs_json)},
+      {"schema", result_schema},          {"parlab_version", PARLAB_VERSION},
+      {"build", detail::build_to_json()}, {"machine", detail::machine_to_json(machine)},
+      {"interrupted", interrupted},       {"runs", std::move(runs_json)},
   };
   // replace: a task's message may hold bytes that are not UTF-8; never fail the whole document.
   return doc.dump(indent, ' ', false, json::error_handler_t::replace) + "\n";

@@ -12,6 +12,10 @@ namespace parlab::detail {
 /// {"cores", "online_cpus", "affinity", "cpu_model", "kernel", "hostname"}.
 [[nodiscard]] nlohmann::ordered_json machine_to_json(const machine_info& machine);
 
+/// {"version", "commit", "build_type", "compiler", "sanitizers", "models",
+/// "models_not_built"}: this build (parlab/build_info.hpp), in every document parlab writes.
+[[nodiscard]] nlohmann::ordered_json build_to_json();
+
 /// One measured run as parlab.result/1 writes it (docs/json-schema.md), records and events
 /// included when the run kept them.
 [[nodiscard]] nlohmann::ordered_json run_to_json(const measured_run& run);

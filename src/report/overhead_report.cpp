@@ -55,11 +55,9 @@ std::string overhead_to_json(const machine_info& machine, const std::vector<over
                       {"finish_seconds", r.finish_ns * 1e-9},
                       {"single_task_run_seconds", r.single_task_run_ns * 1e-9}});
   }
-  json doc = {{"schema", "parlab.overhead/1"},
-              {"parlab_version", PARLAB_VERSION},
-              {"machine", detail::machine_to_json(machine)},
-              {"interrupted", interrupted},
-              {"models", std::move(models)}};
+  json doc = {{"schema", "parlab.overhead/1"},    {"parlab_version", PARLAB_VERSION},
+              {"build", detail::build_to_json()}, {"machine", detail::machine_to_json(machine)},
+              {"interrupted", interrupted},       {"models", std::move(models)}};
   const auto costs_of = [](const std::vector<message_cost>& list) {
     json costs = json::array();
     for (const auto& m : list) {

@@ -124,6 +124,8 @@ std::string prediction_to_json(const machine_info& machine, const graph_predicti
   using json = nlohmann::ordered_json;
   json doc;
   doc["schema"] = "parlab.prediction/1";
+  doc["parlab_version"] = PARLAB_VERSION;
+  doc["build"] = detail::build_to_json();
   doc["machine"] = detail::machine_to_json(machine);
   doc["graph"] = {{"name", p.graph},
                   {"durations_from", p.durations_from},

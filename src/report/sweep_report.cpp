@@ -301,6 +301,7 @@ nlohmann::ordered_json sweep_to_json(const machine_info& machine, const sweep_re
   return {
       {"schema", kSchema},
       {"parlab_version", PARLAB_VERSION},
+      {"build", detail::build_to_json()},
       {"machine", detail::machine_to_json(machine)},
       {"interrupted", r.interrupted},
       {"mode", r.spec.weak ? "weak" : "strong"},

@@ -190,6 +190,8 @@ std::string watch_to_json(const machine_info& machine, const watch_result& w,
   }
   json doc = {
       {"schema", "parlab.watch/1"},
+      {"parlab_version", PARLAB_VERSION},
+      {"build", detail::build_to_json()},
       {"machine", detail::machine_to_json(machine)},
       {"command", w.command},
       {"pid", w.root},
