@@ -617,4 +617,54 @@ TEST_F(WatchCli, CtrlCReachesTheCommandAndWhatWasSeenIsWritten) {
   EXPECT_EQ(std::system("pgrep -x -f 'sleep 30' >/dev/null"), 256);
 }
 
+TEST_F(WatchCli, LiveRefusesOffATerminalInOneLine) {
+  const auto o = parlab("watch --live -- /bin/true");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(cli_harness::lines(o.err), 1U) << o.err;
+  EXPECT_NE(o.err.find("--live"), std::string::npos) << o.err;
+  EXPECT_EQ(parlab("watch --live --json - -- /bin/true").code, 2);
+}
+
+TEST_F(WatchCli, LiveDrawsInPlaceOnATerminalAndQEndsTheWatchWithItsOutputs) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "script(1) (util-linux) is not installed: no terminal to draw on";
+  }
+  // A terminal from script(1); q typed 2.5 s in. The command computes until it is stopped.
+  const auto json = dir_ / "live.json";
+  const auto screen = dir_ / "screen";
+  std::ofstream(dir_ / "live.sh") << "exec env LANG=C.UTF-8 " << PARLAB_BINARY
+                                  << " watch --live --json " << json.string()
+                                  << " -- sh -c 'echo started; while :; do :; done'\n";
+  const auto began = std::chrono::steady_clock::now();
+  const int status = std::system(("(sleep 2.5; printf q) | script -qfec 'sh " +
+                                  (dir_ / "live.sh").string() + "' /dev/null > " + screen.string())
+                                     .c_str());
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  EXPECT_LT(took, 20.0) << "q ended the watch";
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130) << "the command ended on the interrupt q sent";
+  const std::string out = slurp(screen);
+  const auto view_ends = out.find("\x1b[?1049l");
+  ASSERT_NE(out.find("\x1b[?1049h"), std::string::npos) << "an alternate screen";
+  ASSERT_NE(view_ends, std::string::npos) << "given back";
+  const std::string view = out.substr(0, view_ends);
+  std::size_t frames = 0;
+  for (auto at = view.find("\x1b[Hparlab watch --live"); at != std::string::npos;
+       at = view.find("\x1b[Hparlab watch --live", at + 1)) {
+    ++frames;
+  }
+  EXPECT_GE(frames, 2U) << "refreshed in place about twice a second";
+  EXPECT_NE(view.find(" running "), std::string::npos) << "the computing shell's row";
+  EXPECT_NE(view.find("so far: "), std::string::npos);
+  EXPECT_NE(view.find("cores busy: now "), std::string::npos);
+  // What the command printed comes after the view, then the summary as without --live.
+  const std::string after = out.substr(view_ends);
+  EXPECT_NE(after.find("started"), std::string::npos) << after;
+  EXPECT_NE(after.find("watched: "), std::string::npos) << after;
+  const auto doc = nlohmann::json::parse(slurp(json));
+  EXPECT_TRUE(doc["interrupted"].get<bool>());
+  EXPECT_GT(doc["seen_cpu_seconds"].get<double>(), 0.5) << "it computed while watched";
+}
+
 }  // namespace

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -161,6 +162,8 @@ void watch_tasks(std::vector<event>& events, std::uint32_t& next_task, std::int6
                  std::span<const time_window> children_alive = {});
 
 /// How the sampler works.
+struct live_view;
+
 struct watch_options {
   std::chrono::microseconds interval{1000};       ///< between two looks at the whole tree
   std::size_t max_threads = 1024;                 ///< lanes at most; later threads are only counted
@@ -177,6 +180,11 @@ struct watch_options {
   /// stretches, a thread the looks missed gets a lane of its own, watch_result::exact and
   /// sampling_errors say what they were.
   switch_recorder* exact = nullptr;
+  /// Called from the sampling loop about every `live_every` with what the sampler sees so far
+  /// (parlab watch --live draws it); empty: never. It runs between two looks: it should take
+  /// milliseconds, and must not throw.
+  std::function<void(const live_view&)> live;
+  std::chrono::milliseconds live_every{500};
 };
 
 /// A watched thread, as the sampler last saw it.
@@ -191,6 +199,24 @@ struct watched_thread {
   std::int64_t cpu_ns = 0;                 ///< on-CPU time between them
   std::int64_t run_delay_ns = 0;           ///< run-queue wait between them
   std::uint64_t timeslices = 0;            ///< times put on a CPU between them
+};
+
+/// A watched thread as the last look saw it, for a view while the watch goes on.
+struct live_thread {
+  watched_thread seen;                   ///< its lane: CPU time so far, first and last look
+  char state = 'S';                      ///< R running or runnable, S asleep, D disk, ...
+  thread_wait wait = thread_wait::none;  ///< what it sleeps in, when asleep
+  bool ended = false;                    ///< it has ended (its lane is kept)
+};
+
+/// What a watch has seen so far (proc_sampler::live, watch_options::live).
+struct live_view {
+  std::int64_t start_ns = 0, now_ns = 0;  ///< first and last look
+  std::uint64_t samples = 0;              ///< looks so far
+  std::size_t cores = 0;                  ///< CPUs the root may run on
+  std::size_t processes = 0;              ///< processes seen
+  std::uint64_t dropped_threads = 0;      ///< past max_threads
+  std::vector<live_thread> threads;       ///< by lane
 };
 
 /// What a watch saw.
@@ -250,6 +276,9 @@ class proc_sampler {
   bool look();
   /// The root process has ended (its stat says zombie, or it is gone).
   [[nodiscard]] bool root_ended() const noexcept;
+  /// What the looks so far saw: every lane's thread as last seen. Cheap (a copy of the lanes'
+  /// summaries, not their events).
+  [[nodiscard]] live_view live() const;
   /// Ends every lane, decides the tasks and returns what was seen. Call once, last. `exact`:
   /// the switch records of the same watch, which make the lanes exact.
   [[nodiscard]] watch_result finish(std::optional<switch_schedule> exact = {});

@@ -432,6 +432,10 @@ Ctrl-C keeps what was measured: the advice those points support is printed and w
   watch->add_flag("--exact", wc.exact,
                   "Also record every context switch from the kernel's switch records: exact "
                   "slices for every thread, short-lived ones included, and the sampling error");
+  watch->add_flag("--live", wc.live,
+                  "On a terminal, draw the watched threads in place about twice a second (state, "
+                  "CPU share, history, threads at once, the verdict so far); q or Ctrl-C ends the "
+                  "watch. The command's output is shown when the view closes");
   watch->add_flag("--timeline", wc.outputs.timeline, "Print the timeline of every thread");
   watch
       ->add_option("--json", wc.outputs.json,
@@ -453,6 +457,7 @@ when the command does not exist, 2 for bad options or a PID that is not yours, 3
 failed. Ctrl-C reaches the command; what was seen until it ended is written.
 Examples:
   parlab watch --timeline -- python3 python/classic_threads_cpu.py
+  parlab watch --live -- python3 python/classic_threads_cpu.py     drawn as it runs
   parlab watch --json make.json --svg make.svg -- make -j2
   parlab watch --pid 1234 --duration 10 --report server.html)");
 

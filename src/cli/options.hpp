@@ -126,6 +126,7 @@ struct watch_command {
   std::optional<std::string> pid, interval_ms, duration, max_threads;
   bool no_children = false;
   bool exact = false;      // --exact: the kernel's switch records besides the looks
+  bool live = false;       // --live: the tree drawn in place on the terminal meanwhile
   output_options outputs;  // json (parlab.watch/1), trace, svg, report, timeline; no csv
 };
 

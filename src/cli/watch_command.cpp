@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/outputs.hpp"
 #include "cli/session.hpp"
+#include "cli/watch_live.hpp"
 
 #include <parlab/machine.hpp>
 #include <parlab/pictures.hpp>
@@ -17,6 +18,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <system_error>
 
 namespace parlab::cli {
@@ -80,8 +82,23 @@ int command_watch(const watch_command& c) {
   if (c.exact) exact = start_switch_records(without_records);
   if (exact && exact->available()) options.exact = exact.get();
   watch_result result;
+  // --live: the terminal shows the view while the watch goes on (and the command's output once
+  // it closes); it is closed before anything else is said.
+  std::unique_ptr<live_screen> screen;
+  const auto go_live = [&](std::string title) {
+    if (!c.live) return;
+    for (const auto* target :
+         {&c.outputs.json, &c.outputs.trace, &c.outputs.svg, &c.outputs.report}) {
+      if (target->has_value() && **target == "-") {
+        throw usage_error("watch: --live takes the terminal: write the outputs to files, not -");
+      }
+    }
+    screen = std::make_unique<live_screen>(std::move(title));
+    options.live = [s = screen.get()](const live_view& view) { s->draw(view); };
+  };
   if (c.pid) {
     const auto pid = static_cast<pid_t>(parse_count(*c.pid, "--pid", 1, 4'194'304));
+    go_live(fmt::format("pid {}", pid));
     try {
       result = watch_process(pid, options, duration);
     } catch (const std::invalid_argument& e) {
@@ -101,14 +118,17 @@ int command_watch(const watch_command& c) {
     }
     std::vector<std::string> argv = c.command;
     argv.front() = *program;
+    go_live(fmt::format("{}", fmt::join(c.command, " ")));
     try {
       result = watch_program(argv, options);
     } catch (const std::system_error& e) {
+      if (screen) screen->close();
       say(fmt::format("parlab: watch: {}", e.what()));
       return exit_not_executable;
     }
     result.command = c.command;
   }
+  if (screen) screen->close();
   if (options.exact != nullptr && !result.exact) {  // refused for --pid's process
     say(fmt::format("--exact: {}; {}", exact->refusal(), without_records));
   }

@@ -493,6 +493,31 @@ bool proc_sampler::look() {
   return !(s.root_ended && s.threads.empty());
 }
 
+live_view proc_sampler::live() const {
+  const state& s = *s_;
+  live_view v;
+  v.start_ns = std::max<std::int64_t>(s.start_ns, 0);
+  v.now_ns = s.end_ns;
+  v.samples = s.samples;
+  v.cores = s.root_cores;
+  v.processes = s.processes_seen;
+  v.dropped_threads = s.dropped_threads;
+  v.threads.reserve(s.info.size());
+  for (const watched_thread& w : s.info) {
+    live_thread t;
+    t.seen = w;
+    const auto it = s.threads.find(w.tid);
+    if (it == s.threads.end() || it->second.lane != w.lane) {
+      t.ended = true;
+    } else {
+      t.state = it->second.state;
+      t.wait = it->second.wait;
+    }
+    v.threads.push_back(std::move(t));
+  }
+  return v;
+}
+
 /// Makes every lane exact from the switch records of the watch, and gives a thread the looks
 /// missed (it lived between two) a lane of its own.
 void proc_sampler::make_exact(state& s, watch_result& w, switch_schedule exact) {

@@ -73,8 +73,15 @@ watch_result sample_until_done(proc_sampler& sampler, pid_t pid, detail::child_p
   std::int64_t forward_at = 0, stop_at = 0;
   const std::int64_t began = monotonic_ns();
   std::int64_t next = began;
+  const std::int64_t live_every_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options.live_every).count();
+  std::int64_t next_live = began + live_every_ns;
   for (;;) {
     if (!sampler.look()) break;
+    if (options.live && monotonic_ns() >= next_live) {
+      options.live(sampler.live());
+      next_live = std::max(next_live + live_every_ns, monotonic_ns() + live_every_ns / 2);
+    }
     if (child != nullptr && has_ended(pid)) {
       (void)sampler.look();  // see it as a zombie: its lanes end here
       break;
