@@ -1,6 +1,7 @@
 #include "cli/watch_live.hpp"
 
 #include "cli/options.hpp"
+#include "core/child_process.hpp"
 
 #include <parlab/printable.hpp>
 
@@ -21,12 +22,7 @@ namespace {
 constexpr std::size_t kHistory = 24;  // refreshes in a row's history: 12 s at 2 Hz
 
 void write_all(int fd, std::string_view text) noexcept {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
+  (void)detail::write_all(fd, text.data(), text.size());  // a terminal gone: nothing to do
 }
 
 /// Copies what `from` holds (from its start) to `to`.

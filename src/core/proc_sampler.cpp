@@ -131,6 +131,12 @@ struct proc_sampler::state {
   bool root_ended = false;
   std::array<char, 1024> buf{};
 
+  /// CPUs the root may run on (the machine's online ones when its affinity was never read).
+  [[nodiscard]] std::size_t cores() const noexcept {
+    return root_cores > 0 ? root_cores
+                          : static_cast<std::size_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  }
+
   void add_process(pid_t pid);
   void scan_threads(process& p);
   void add_thread(process& p, pid_t tid);
@@ -499,7 +505,7 @@ live_view proc_sampler::live() const {
   v.start_ns = std::max<std::int64_t>(s.start_ns, 0);
   v.now_ns = s.end_ns;
   v.samples = s.samples;
-  v.cores = s.root_cores;
+  v.cores = s.cores();
   v.processes = s.processes_seen;
   v.dropped_threads = s.dropped_threads;
   v.threads.reserve(s.info.size());
@@ -584,9 +590,7 @@ watch_result proc_sampler::finish(std::optional<switch_schedule> exact) {
   watch_result w;
   w.root = s.root;
   w.interval = s.options.interval;
-  w.cores = s.root_cores > 0
-                ? s.root_cores
-                : static_cast<std::size_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  w.cores = s.cores();
   w.start_ns = std::max<std::int64_t>(s.start_ns, 0);
   w.end_ns = s.end_ns;
   w.samples = s.samples;
