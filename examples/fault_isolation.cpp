@@ -37,7 +37,7 @@
 namespace parlab::examples {
 namespace {
 
-constexpr int workers = 4;
+constexpr int kWorkers = 4;
 constexpr int faulty = 1;
 constexpr auto work = std::chrono::milliseconds(150);
 
@@ -78,7 +78,7 @@ int fault_isolation(int argc, char** argv) {
 
   // 1. One process per worker.
   std::vector<pid_t> children;
-  for (int w = 0; w < workers; ++w) {
+  for (int w = 0; w < kWorkers; ++w) {
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
@@ -91,7 +91,7 @@ int fault_isolation(int argc, char** argv) {
     children.push_back(pid);
   }
   int process_crashes = 0, process_ok = 0;
-  for (int w = 0; w < workers; ++w) {
+  for (int w = 0; w < kWorkers; ++w) {
     int status = 0;
     ::waitpid(children[static_cast<std::size_t>(w)], &status, 0);
     evidence(fmt::format("process worker {}: {}", w, describe(status)));
@@ -104,7 +104,7 @@ int fault_isolation(int argc, char** argv) {
   evidence(
       fmt::format("processes: {} of {} workers finished their work; this process is still "
                   "running",
-                  process_work_done, workers));
+                  process_work_done, kWorkers));
 
   // 2. One thread per worker, all in one process (a child, so that we survive it).
   const pid_t program = ::fork();
@@ -112,7 +112,7 @@ int fault_isolation(int argc, char** argv) {
   if (program == 0) {
     default_signals();
     std::vector<std::thread> threads;
-    for (int w = 0; w < workers; ++w) {
+    for (int w = 0; w < kWorkers; ++w) {
       threads.emplace_back([w, finished] {
         if (w == faulty) {
           std::this_thread::sleep_for(work / 5);  // the others are well under way
@@ -133,12 +133,12 @@ int fault_isolation(int argc, char** argv) {
   evidence(
       fmt::format("threads: the process running them was {}; {} of {} threads finished "
                   "their work",
-                  describe(status), thread_work_done, workers));
+                  describe(status), thread_work_done, kWorkers));
 
   const bool processes_isolated =
-      process_crashes == 1 && process_ok == workers - 1 && process_work_done == workers - 1;
+      process_crashes == 1 && process_ok == kWorkers - 1 && process_work_done == kWorkers - 1;
   const bool threads_share_fate =
-      WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV && thread_work_done < workers - 1;
+      WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV && thread_work_done < kWorkers - 1;
   return conclude(processes_isolated && threads_share_fate,
                   !processes_isolated ? "a crash in one process affected the others"
                                       : "the threads survived their sibling's crash");

@@ -71,9 +71,9 @@ std::optional<log_ratio_test> welch_log_ratio(const std::vector<double>& a,
 
 namespace {
 
-using key = std::tuple<std::string, std::string, std::size_t>;
+using run_key = std::tuple<std::string, std::string, std::size_t>;
 
-key key_of(const measured_run& r) { return {r.workload, r.executor, r.workers}; }
+run_key key_of(const measured_run& r) { return {r.workload, r.executor, r.workers}; }
 
 std::string name_of(const measured_run& r) {
   return fmt::format("{} · {} · W={}", r.workload, r.executor, r.workers);
@@ -101,9 +101,9 @@ comparison compare_results(const saved_result& a, const saved_result& b, double 
   comparison c;
   c.threshold = threshold;
   // B's rows by key, in order; each is taken at most once.
-  std::map<key, std::vector<const measured_run*>> in_b;
+  std::map<run_key, std::vector<const measured_run*>> in_b;
   for (const auto& r : b.runs) in_b[key_of(r)].push_back(&r);
-  std::map<key, std::size_t> used;
+  std::map<run_key, std::size_t> used;
   for (const auto& ra : a.runs) {
     auto it = in_b.find(key_of(ra));
     std::size_t& next = used[key_of(ra)];

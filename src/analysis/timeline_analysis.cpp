@@ -13,10 +13,10 @@
 namespace parlab {
 namespace {
 
-using interval = std::pair<std::int64_t, std::int64_t>;
+using busy_interval = std::pair<std::int64_t, std::int64_t>;
 
 /// Sweeps intervals into a step function.
-std::vector<step_point> count_over_time(const std::vector<interval>& intervals) {
+std::vector<step_point> count_over_time(const std::vector<busy_interval>& intervals) {
   // (time, delta); at equal times -1 sorts before +1: half-open intervals.
   std::vector<std::pair<std::int64_t, int>> edges;
   edges.reserve(intervals.size() * 2);
@@ -178,7 +178,7 @@ std::vector<std::pair<std::uint32_t, time_split>> task_time_split(std::span<cons
 }
 
 std::vector<step_point> tasks_in_flight(std::span<const event> events) {
-  std::vector<interval> tasks;
+  std::vector<busy_interval> tasks;
   for (const auto& e : events) {
     if (e.kind == event_kind::task) tasks.emplace_back(e.start_ns, e.end_ns);
   }
@@ -187,8 +187,8 @@ std::vector<step_point> tasks_in_flight(std::span<const event> events) {
 
 std::vector<step_point> tasks_running(std::span<const event> events) {
   // Per CPU, the union of its slices; slices of an unknown CPU count one by one.
-  std::map<std::int16_t, std::vector<interval>> by_cpu;
-  std::vector<interval> busy;
+  std::map<std::int16_t, std::vector<busy_interval>> by_cpu;
+  std::vector<busy_interval> busy;
   for (const auto& e : events) {
     if (e.kind != event_kind::slice) continue;
     if (e.cpu < 0) {
@@ -199,7 +199,7 @@ std::vector<step_point> tasks_running(std::span<const event> events) {
   }
   for (auto& [cpu, slices] : by_cpu) {
     std::sort(slices.begin(), slices.end());
-    interval current = slices.front();
+    busy_interval current = slices.front();
     for (const auto& s : slices) {
       if (s.first < current.second) {
         current.second = std::max(current.second, s.second);

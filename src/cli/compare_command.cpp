@@ -17,8 +17,6 @@
 namespace parlab::cli {
 namespace {
 
-constexpr std::uintmax_t kMaxResultBytes = std::uintmax_t{1} << 30U;  // 1 GiB, as report
-
 saved_result read_side(const std::string& path) {
   const std::string text = read_input_file(path, kMaxResultBytes, "compare",
                                            "a JSON file written by 'parlab run --json PATH'");

@@ -30,6 +30,9 @@ void print_to(std::FILE* f, const std::string& s);
 void say(std::string_view line);
 void say_after_blank(std::string_view line);
 
+/// The largest saved result `parlab report` and `parlab compare` read (1 GiB).
+inline constexpr std::uintmax_t kMaxResultBytes = std::uintmax_t{1} << 30U;
+
 /// The text of an input file a command reads, or of standard input for "-"; usage_error
 /// "COMMAND: cannot read 'PATH': why (give EXPECTED, or - for standard input)" when it is
 /// missing, unreadable, not a regular file (a directory, a FIFO, a device: refused before a byte

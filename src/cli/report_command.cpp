@@ -14,11 +14,6 @@
 #include <cstdint>
 
 namespace parlab::cli {
-namespace {
-
-constexpr std::uintmax_t kMaxResultBytes = std::uintmax_t{1} << 30U;  // 1 GiB
-
-}  // namespace
 
 int command_report(const report_command& c) {
   output_options wanted = c.outputs;

@@ -178,7 +178,7 @@ executor_info model(std::string name, std::string description, std::unique_ptr<e
   return traits;
 }
 
-detail::named_registry<executor_info>& the_registry() {
+detail::named_registry<executor_info>& the_executor_registry() {
   // The factory of a model not built here.
   [[maybe_unused]] constexpr std::unique_ptr<executor> (*not_built)() = nullptr;
   static detail::named_registry<executor_info> registry("executor", {
@@ -271,7 +271,7 @@ std::string_view to_string(failure_kind kind) noexcept {
   return "never_ran";
 }
 
-std::vector<executor_info> executors() { return the_registry().all(); }
+std::vector<executor_info> executors() { return the_executor_registry().all(); }
 
 std::string models_running_graphs() {
   std::string out;
@@ -282,13 +282,13 @@ std::string models_running_graphs() {
   return out;
 }
 
-executor_info find_executor(std::string_view name) { return the_registry().find(name); }
+executor_info find_executor(std::string_view name) { return the_executor_registry().find(name); }
 
 void register_executor(executor_info info) {
   if (!info.factory) {
     throw std::invalid_argument("register_executor: '" + info.name + "' has no factory");
   }
-  the_registry().add(std::move(info));
+  the_executor_registry().add(std::move(info));
 }
 
 std::unique_ptr<executor> make_executor(std::string_view name) {

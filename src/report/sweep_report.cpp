@@ -47,7 +47,7 @@ window.addEventListener('load', function () {
 });
 )";
 
-json optional_number(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+json number_or_null(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
 json fit_to_json(const std::optional<usl_fit>& fit, const std::string& refused) {
   if (!fit) return {{"refused", refused}};
@@ -60,8 +60,8 @@ json fit_to_json(const std::optional<usl_fit>& fit, const std::string& refused) 
           {"r_squared", fit->r_squared},
           {"points", fit->points},
           {"regime", std::string(to_string(fit->regime))},
-          {"peak_concurrency", optional_number(fit->peak_concurrency)},
-          {"max_throughput", optional_number(fit->max_throughput)}};
+          {"peak_concurrency", number_or_null(fit->peak_concurrency)},
+          {"max_throughput", number_or_null(fit->max_throughput)}};
 }
 
 json point_to_json(const sweep_point& p) {
@@ -75,11 +75,11 @@ json point_to_json(const sweep_point& p) {
           {"wall_seconds_interval95", std::move(interval)},
           {"spread", p.spread},
           {"throughput", p.throughput},
-          {"speedup", optional_number(p.speedup)},
-          {"efficiency", optional_number(p.efficiency)},
-          {"speedup_vs_baseline", optional_number(p.speedup_vs_baseline)},
-          {"efficiency_vs_baseline", optional_number(p.efficiency_vs_baseline)},
-          {"karp_flatt", optional_number(p.karp_flatt)},
+          {"speedup", number_or_null(p.speedup)},
+          {"efficiency", number_or_null(p.efficiency)},
+          {"speedup_vs_baseline", number_or_null(p.speedup_vs_baseline)},
+          {"efficiency_vs_baseline", number_or_null(p.efficiency_vs_baseline)},
+          {"karp_flatt", number_or_null(p.karp_flatt)},
           {"verdict", std::string(to_string(p.run.concurrency.result))},
           {"run", detail::run_to_json(p.run)}};
 }

@@ -18,7 +18,7 @@ namespace parlab {
 namespace {
 
 /// The one list of workloads: the built-in ones, then the users'.
-detail::named_registry<workload_info>& the_registry() {
+detail::named_registry<workload_info>& the_workload_registry() {
   // The built-in workloads' own step kinds go into the interpreter's table with them.
   static const bool steps_installed = [] {
     detail::install_touch_step();
@@ -150,9 +150,9 @@ detail::named_registry<workload_info>& the_registry() {
 
 }  // namespace
 
-std::vector<workload_info> workloads() { return the_registry().all(); }
+std::vector<workload_info> workloads() { return the_workload_registry().all(); }
 
-workload_info find_workload(std::string_view name) { return the_registry().find(name); }
+workload_info find_workload(std::string_view name) { return the_workload_registry().find(name); }
 
 void register_workload(workload_info info) {
   if (!info.generate) {
@@ -162,7 +162,7 @@ void register_workload(workload_info info) {
     throw std::invalid_argument("register_workload: '" + info.name +
                                 "': max_size is below default_size");
   }
-  the_registry().add(std::move(info));
+  the_workload_registry().add(std::move(info));
 }
 
 std::uint64_t effective_size(const workload_spec& spec) {
