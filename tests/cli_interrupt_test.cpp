@@ -24,6 +24,7 @@
 
 #include "cli_harness.hpp"
 #include "proc_children.hpp"
+#include "sanitizers.hpp"
 #include "timing.hpp"
 
 namespace {
@@ -281,7 +282,7 @@ TEST_F(Cli, ASecondInterruptEndsAtOnceAndRemovesTheFileWorkloadsDirectory) {
   // signal lands while they still write and must end the process and remove the directory.
   const fs::path tmp = dir_ / "tmp";
   fs::create_directory(tmp);
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(PARLAB_UNDER_ASAN) || defined(PARLAB_UNDER_TSAN)
   // 100 MiB a task: a sanitizer fills and checks the bytes ~10x slower (ThreadSanitizer took
   // 50 s to fill 400 MiB before the first file appeared), and what is left after the first write
   // begins still takes well over a second.

@@ -21,6 +21,7 @@
 #include <tuple>
 #include <vector>
 
+#include "sanitizers.hpp"
 #include "shared_counters.hpp"
 #include "timing.hpp"
 
@@ -339,7 +340,7 @@ TEST(ExecutorRegistry, ListsEveryModelAndRejectsUnknownNames) {
   // This project's set-up script installs OpenMP (g++), oneTBB and Open MPI: the models must be
   // built, except in the tsan preset, which turns them off (their runtimes are not instrumented).
   for (const auto& info : executors()) {
-#if defined(__SANITIZE_THREAD__)
+#if defined(PARLAB_UNDER_TSAN)
     if (info.name == "openmp" || info.name == "tbb" || info.name == "mpi") {
       EXPECT_FALSE(info.available) << info.name;
       continue;

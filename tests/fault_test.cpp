@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "proc_children.hpp"
+#include "sanitizers.hpp"
 
 namespace parlab {
 namespace {
@@ -27,7 +28,7 @@ namespace {
 constexpr std::size_t kFaultTasks = 6;
 constexpr std::size_t kVictim = 3;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(PARLAB_UNDER_ASAN) || defined(PARLAB_UNDER_TSAN)
 constexpr bool kSanitized = true;  // sanitizers catch SIGSEGV and end processes their own way
 #else
 constexpr bool kSanitized = false;

@@ -21,10 +21,12 @@
 #include <optional>
 #include <string>
 
+#include "sanitizers.hpp"
+
 namespace timing {
 
 /// A sanitizer preset (asan, tsan): it changes the timing a claim is about.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(PARLAB_UNDER_ASAN) || defined(PARLAB_UNDER_TSAN)
 inline constexpr bool kSanitized = true;
 #else
 inline constexpr bool kSanitized = false;
