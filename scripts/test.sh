@@ -12,9 +12,9 @@ for preset in "${presets[@]}"; do
   echo "=== preset: $preset ==="
   cmake --preset "$preset" -DPARLAB_BUILD_TESTS=ON >/dev/null
   cmake --build --preset "$preset"
-  # As many tests at once as there are cores, except the timing tests (label *-timing, and the
-  # browser and cluster tests): those are RUN_SERIAL, alone on the machine, because a neighbour
-  # would take the core a timing claim needs. One at a time, ASan's tests took 635 s; two at a
+  # As many tests at once as there are cores, except the timing tests (label *-timing, the
+  # examples in release, and the cluster test): those are RUN_SERIAL, alone on the machine,
+  # because a neighbour would take the core a timing claim needs. One at a time, ASan's tests took 635 s; two at a
   # time, 433 s (2026-12-05, 2 cores).
   ctest --preset "$preset" --output-on-failure -j "$(nproc)"
 done
