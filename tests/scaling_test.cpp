@@ -144,28 +144,34 @@ TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
   if (usable_cores() != 2) GTEST_SKIP() << "the bounds are for a 2-core machine";
   constexpr double kTolerance = 0.08;
   const std::vector<std::string> models = {"threads", "thread-pool", "processes"};
+  const std::vector<double> fractions = {0.0, 0.1, 0.3};
+  // The amdahl workload at serial fraction f, W = 1 and 2, `repeat` runs a point.
+  const auto amdahl_sweep = [](double f, const std::vector<std::string>& executors,
+                               std::size_t repeat) {
+    sweep_spec spec;
+    spec.workload.name = "amdahl";
+    spec.workload.tasks = 8;
+    spec.workload.size = 4000;
+    spec.workload.serial_fraction = f;
+    spec.executors = executors;
+    spec.workers = {1, 2};
+    spec.repeat = repeat;
+    spec.baseline = false;
+    return run_sweep(spec);
+  };
   if (timing::kSanitized) {
     // The bound is the release preset's (a sanitizer changes the timing it is about: a fork
     // under one copies its shadow memory's page tables, TSan routes every atomic of the serial
     // section's hand-over through the race detector). Here the same sweeps run once each, every
-    // task must end well: 3 s instead of 20-32 s of attempts alone on the machine.
-    for (const double f : {0.0, 0.1, 0.3}) {
-      sweep_spec spec;
-      spec.workload.name = "amdahl";
-      spec.workload.tasks = 8;
-      spec.workload.size = 4000;
-      spec.workload.serial_fraction = f;
-      spec.executors = models;
-      spec.workers = {1, 2};
-      spec.repeat = 1;
-      spec.baseline = false;
-      for (const sweep_model& m : run_sweep(spec).models) {
+    // task must end well: ~8 s under ASan instead of 20-32 s of attempts alone on the machine.
+    for (const double f : fractions) {
+      for (const sweep_model& m : amdahl_sweep(f, models, 1).models) {
         for (const auto& p : m.points) EXPECT_FALSE(p.run.any_failed()) << m.executor << " F " << f;
       }
     }
     return;
   }
-  constexpr int kRepeat = 5;
+  constexpr std::size_t kRepeat = 5;
   // F = 0 speedup at W = 2 each model must reach: 0.925 x the cores for threads, 0.9 for a
   // process model (its parent forks and reaps each task alone).
   const auto least_speedup = [](const std::string& m) { return m == "processes" ? 1.8 : 1.85; };
@@ -174,21 +180,11 @@ TEST(Sweep, KarpFlattRecoversTheKnownSerialFraction) {
   bool every_attempt_busy = true;
   for (int attempt = 1; attempt <= 3 && !pending.empty(); ++attempt) {
     // kf[model][i]: the reading at fractions[i].
-    const std::vector<double> fractions = {0.0, 0.1, 0.3};
     std::vector<std::vector<double>> kf(pending.size());
     std::vector<double> speedup0(pending.size(), 0.0);
     double others = 0.0;
     for (const double f : fractions) {
-      sweep_spec spec;
-      spec.workload.name = "amdahl";
-      spec.workload.tasks = 8;
-      spec.workload.size = 4000;
-      spec.workload.serial_fraction = f;
-      spec.executors = pending;
-      spec.workers = {1, 2};
-      spec.repeat = kRepeat;
-      spec.baseline = false;
-      const sweep_result r = run_sweep(spec);
+      const sweep_result r = amdahl_sweep(f, pending, kRepeat);
       for (std::size_t i = 0; i < pending.size(); ++i) {
         const sweep_model& m = r.models.at(i);
         for (const auto& p : m.points) others = std::max(others, p.run.others_cores.value_or(0.0));
